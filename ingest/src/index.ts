@@ -1,1 +1,14 @@
+/** @suido/ingest: device contracts, the embedded broker, the ingest pipeline and the stores. */
 export * from './contracts/index.ts';
+export type * from './store/store.ts';
+export { PIPE_MATERIALS } from './store/store.ts';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
+export { openStore } from './store/open-store.ts';
+export { EnvReader, ConfigError } from './config/env-reader.ts';
+export { loadIngestConfig, type IngestConfig } from './config/ingest-config.ts';
+export { Ingestor, StoreUnavailableError, type IngestMessage, type IngestOutcome, type IngestorOptions } from './pipeline/ingestor.ts';
+export { IngestMetrics } from './pipeline/ingest-metrics.ts';
+export { summariseFrame } from './pipeline/frame-summary.ts';
+export { EmbeddedBroker, type EmbeddedBrokerOptions } from './broker/embedded-broker.ts';
+export { IngestService, type IngestServiceOptions } from './service.ts';
+export { startOpsServer } from './ops-server.ts';
