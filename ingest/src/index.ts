@@ -5,7 +5,7 @@ export { PIPE_MATERIALS } from './store/store.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';
-export { loadIngestConfig, type IngestConfig } from './config/ingest-config.ts';
+export { loadIngestConfig, readStoreConfig, readLogLevel, LOG_LEVELS, type IngestConfig, type StoreConfig } from './config/ingest-config.ts';
 export { Ingestor, StoreUnavailableError, type IngestMessage, type IngestOutcome, type IngestorOptions } from './pipeline/ingestor.ts';
 export { IngestMetrics } from './pipeline/ingest-metrics.ts';
 export { summariseFrame } from './pipeline/frame-summary.ts';

@@ -5,9 +5,24 @@ import { EnvReader } from './env-reader.ts';
 const DAY_MS = 86_400_000;
 
 /** Everything the ingest service reads from its environment (README: Configuration). */
+export interface StoreConfig {
+  readonly kind: 'sqlite';
+  readonly path: string;
+  readonly synchronous: 'full' | 'normal';
+}
+
+/** The store every service opens; ingest, API and detector read the same variables. */
+export function readStoreConfig(r: EnvReader): StoreConfig {
+  const dataDir = r.string('SUIDO_DATA_DIR', './data');
+  return {
+    kind: r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite'] as const),
+    path: r.string('SUIDO_SQLITE_PATH', join(dataDir, 'suido.db')),
+    synchronous: r.oneOf('SUIDO_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal'] as const),
+  };
+}
+
 export interface IngestConfig {
-  readonly dataDir: string;
-  readonly store: { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal' };
+  readonly store: StoreConfig;
   readonly mqtt: { readonly host: string; readonly port: number };
   /** Port of the ingest service's own /metrics, /healthz, /readyz; 0 disables. */
   readonly httpPort: number;
@@ -20,14 +35,8 @@ export interface IngestConfig {
 
 export function loadIngestConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
   const r = new EnvReader(env);
-  const dataDir = r.string('SUIDO_DATA_DIR', './data');
   const config: IngestConfig = {
-    dataDir,
-    store: {
-      kind: r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite'] as const),
-      path: r.string('SUIDO_SQLITE_PATH', join(dataDir, 'suido.db')),
-      synchronous: r.oneOf('SUIDO_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal'] as const),
-    },
+    store: readStoreConfig(r),
     mqtt: {
       host: r.string('MQTT_HOST', '127.0.0.1'),
       port: r.int('MQTT_PORT', 1883, 0, 65535),
@@ -48,8 +57,13 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
     },
     deadLetterMaxBytes: r.int('INGEST_DEAD_LETTER_MAX_BYTES', 64 * 1024, 0, 64 * 1024 * 1024),
     pcmRetentionMs: r.int('FRAME_PCM_RETENTION_DAYS', 14, 0, 3650) * DAY_MS,
-    logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logLevel: readLogLevel(r),
   };
   r.finish();
   return config;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export function readLogLevel(r: EnvReader): (typeof LOG_LEVELS)[number] {
+  return r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS);
 }

@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
   }
 
   async deadLetters(q: DeadLetterQuery): Promise<StoredDeadLetter[]> {
-    const rows = this.stmt.deadLetters.all({ since: q.sinceMs ?? 0, code: q.code ?? null, limit: q.limit }) as DeadLetterRow[];
+    const rows = this.stmt.deadLetters.all({ since: q.sinceMs ?? 0, code: q.code ?? null, after: q.afterId ?? 0, limit: q.limit }) as DeadLetterRow[];
     return rows.map((r) => ({
       id: r.id,
       receivedAtMs: r.received_at,
@@ -319,7 +319,7 @@ function prepare(db: Database.Database) {
     ),
     deadLetters: db.prepare(
       `SELECT id, received_at, client_id, topic, code, message, payload, payload_bytes FROM dead_letters
-       WHERE received_at >= :since AND (:code IS NULL OR code = :code) ORDER BY id LIMIT :limit`,
+       WHERE id > :after AND received_at >= :since AND (:code IS NULL OR code = :code) ORDER BY id LIMIT :limit`,
     ),
   };
 }

@@ -134,6 +134,8 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(letters[0]).toMatchObject({ clientId: 'c1', topic: 'water/v1/meters/M-1/reads', message: 'not JSON', payloadBytes: payload.length });
       expect(Buffer.from(letters[0]!.payload).toString()).toBe('{"reads": oops');
       expect(await store.deadLetters({ sinceMs: T0 + 1, limit: 10 })).toHaveLength(1);
+      const [first] = await store.deadLetters({ limit: 1 });
+      expect((await store.deadLetters({ afterId: first!.id, limit: 10 })).map((l) => l.code)).toEqual(['TOPIC_UNKNOWN']);
     });
 
     it('loses nothing across close and reopen', async () => {

@@ -113,6 +113,8 @@ export interface StoredDeadLetter extends DeadLetter {
 export interface DeadLetterQuery {
   readonly sinceMs?: number | undefined;
   readonly code?: RejectionCode | undefined;
+  /** Cursor: ids strictly after this one. */
+  readonly afterId?: number | undefined;
   readonly limit: number;
 }
 

@@ -1,0 +1,37 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Store } from '@suido/ingest';
+import { deadLetterRoutes } from './dead-letters/dead-letter-routes.ts';
+import { installErrorHandling } from './errors.ts';
+import { meterRoutes } from './meters/meter-routes.ts';
+import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
+
+export interface ApiOptions {
+  readonly store: Store;
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Readiness beyond the store's own ping (e.g. the embedded broker is listening). */
+  readonly ready?: () => Promise<boolean>;
+}
+
+/** The HTTP API as a fastify instance, not yet listening (tests use inject()). */
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger and fastify's logger type differ only in generics.
+    loggerInstance: opts.log as FastifyBaseLogger,
+    // Query strings are the API's whole input; refuse junk instead of coercing it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  installErrorHandling(app);
+  installHttpMetrics(app, opts.registry);
+  const ready = async () => {
+    await opts.store.ping();
+    return opts.ready ? opts.ready() : true;
+  };
+  await app.register(opsRoutes, { registry: opts.registry, ready });
+  await app.register(meterRoutes, { store: opts.store });
+  await app.register(deadLetterRoutes, { store: opts.store });
+  return app;
+}

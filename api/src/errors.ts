@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import Type from 'typebox';
+
+/**
+ * Every error the API returns, by stable code. One table maps codes to HTTP
+ * statuses, so a client can switch on `code` and never parse `message`.
+ */
+const STATUS = {
+  REQUEST_INVALID: 400,
+  TIME_INVALID: 400,
+  RANGE_INVALID: 400,
+  METER_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  STORE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof STATUS;
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly statusCode: number;
+  constructor(code: ApiErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.statusCode = STATUS[code];
+  }
+}
+
+/** The body of every 4xx/5xx answer. */
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'stable error code, e.g. METER_NOT_FOUND' }),
+    message: Type.String(),
+  },
+  { $id: 'ErrorBody' },
+);
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    let body: { statusCode: number; code: string; message: string };
+    if (err instanceof ApiError) {
+      body = { statusCode: err.statusCode, code: err.code, message: err.message };
+    } else if ((err as FastifyError).validation) {
+      body = { statusCode: 400, code: 'REQUEST_INVALID', message: err.message };
+    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      // fastify's own client errors (bad JSON body, unsupported media type...)
+      body = { statusCode: err.statusCode, code: 'REQUEST_INVALID', message: err.message };
+    } else {
+      request.log.error({ err }, 'unhandled error');
+      body = { statusCode: 500, code: 'INTERNAL', message: 'internal error; see the server log' };
+    }
+    void reply.code(body.statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ statusCode: 404, code: 'ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}
