@@ -1,0 +1,136 @@
+/**
+ * Meter reads per second end to end (MQTT QoS 1 → aedes → decode → validate →
+ * dedup → durable SQLite commit → PUBACK), beside raw aedes moving the same
+ * messages in the same run:
+ *   - aedes publish→PUBACK: the broker alone, nothing stored (the ceiling);
+ *   - aedes publish→subscribe: the broker delivering to one QoS 1 subscriber.
+ * Absolute figures vary with the machine; the ratios are the result.
+ *
+ *   npm run bench -w ingest            (BENCH_MESSAGES, BENCH_RUNS, BENCH_CONNECTIONS to change)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, topics } from '../src/index.ts';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
+const READS_PER_MESSAGE = 24;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const HOUR = 3_600_000;
+
+/** One daily batch of 24 hourly reads per meter, as meters send them. */
+function makeMessages(): { topic: string; payload: Buffer }[] {
+  const end = Math.floor(Date.now() / HOUR) * HOUR;
+  return Array.from({ length: MESSAGES }, (_, m) => {
+    const id = `M-${String(m).padStart(6, '0')}`;
+    const reads = Array.from({ length: READS_PER_MESSAGE }, (_, h) => ({ ts: end - (READS_PER_MESSAGE - h) * HOUR, registerL: 100_000 + m * 7 + h * 11 }));
+    return { topic: topics.meterReads(id), payload: encodeMeterReads(reads) };
+  });
+}
+
+async function connectAll(url: string, n: number, prefix: string): Promise<MqttClient[]> {
+  return Promise.all(Array.from({ length: n }, (_, i) => mqtt.connectAsync(url, { clientId: `${prefix}-${i}`, reconnectPeriod: 0 })));
+}
+
+/** Publishes every message at QoS 1 across the connections; resolves when all are PUBACKed. */
+async function publishAll(clients: MqttClient[], messages: { topic: string; payload: Buffer }[]): Promise<void> {
+  await Promise.all(
+    clients.map(async (c, i) => {
+      const mine = messages.filter((_, m) => m % clients.length === i);
+      await Promise.all(mine.map((msg) => c.publishAsync(msg.topic, msg.payload, { qos: 1 })));
+    }),
+  );
+}
+
+async function rawAedes(messages: { topic: string; payload: Buffer }[], withSubscriber: boolean): Promise<number> {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const publishers = await connectAll(url, CONNECTIONS, 'raw-pub');
+  let subscriber: MqttClient | undefined;
+  let received = 0;
+  let allReceived: Promise<void> = Promise.resolve();
+  if (withSubscriber) {
+    subscriber = await mqtt.connectAsync(url, { clientId: 'raw-sub', reconnectPeriod: 0 });
+    await subscriber.subscribeAsync(topics.allMeters, { qos: 1 });
+    allReceived = new Promise((resolve) =>
+      subscriber!.on('message', () => {
+        if (++received === messages.length) resolve();
+      }),
+    );
+  }
+  const t0 = performance.now();
+  await publishAll(publishers, messages);
+  await allReceived;
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all([...publishers, ...(subscriber ? [subscriber] : [])].map((c) => c.endAsync(true)));
+  await new Promise<void>((r) => broker.close(() => r()));
+  await new Promise<void>((r) => server.close(() => r()));
+  return seconds;
+}
+
+async function endToEnd(messages: { topic: string; payload: Buffer }[]): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'suido-bench-'));
+  const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0' });
+  const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+  const service = await IngestService.start({ config, store, registry: new Registry(), log: pino({ level: 'silent' }) });
+  const publishers = await connectAll(service.broker.url, CONNECTIONS, 'e2e-pub');
+  const t0 = performance.now();
+  await publishAll(publishers, messages);
+  const seconds = (performance.now() - t0) / 1000;
+  const stored = service.metrics.totals.readsStored;
+  if (stored !== messages.length * READS_PER_MESSAGE) throw new Error(`stored ${stored} reads, expected ${messages.length * READS_PER_MESSAGE}`);
+  await Promise.all(publishers.map((c) => c.endAsync(true)));
+  await service.close();
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const messages = makeMessages();
+  const reads = MESSAGES * READS_PER_MESSAGE;
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`);
+  console.log(`params: ${MESSAGES} messages x ${READS_PER_MESSAGE} reads = ${reads} reads, QoS 1, ${CONNECTIONS} connections, ${RUNS} runs (median), SQLite synchronous=full`);
+  const results = { puback: [] as number[], pubsub: [] as number[], e2e: [] as number[] };
+  // Interleave the three so that drift in machine load hits each alike.
+  for (let run = 0; run < RUNS; run++) {
+    results.puback.push(await rawAedes(messages, false));
+    results.pubsub.push(await rawAedes(messages, true));
+    results.e2e.push(await endToEnd(messages));
+    process.stderr.write(`  run ${run + 1}/${RUNS} done\n`);
+  }
+  const rate = (s: number[]) => messages.length / median(s);
+  const rows = [
+    ['aedes publish→PUBACK (baseline)', rate(results.puback)],
+    ['aedes publish→subscribe (baseline)', rate(results.pubsub)],
+    ['suido end to end (stored, then PUBACK)', rate(results.e2e)],
+  ] as const;
+  for (const [name, msgs] of rows) {
+    console.log(`${name.padEnd(42)} ${msgs.toFixed(0).padStart(8)} msg/s  ${(msgs * READS_PER_MESSAGE).toFixed(0).padStart(9)} reads/s`);
+  }
+  const e2e = rate(results.e2e);
+  console.log(`ratio end-to-end / aedes pub→sub:   ${(e2e / rate(results.pubsub)).toFixed(2)}`);
+  console.log(`ratio end-to-end / aedes pub→PUBACK: ${(e2e / rate(results.puback)).toFixed(2)}`);
+  console.log(
+    JSON.stringify({
+      bench: 'ingest-pipeline',
+      messages: MESSAGES,
+      readsPerMessage: READS_PER_MESSAGE,
+      connections: CONNECTIONS,
+      runs: RUNS,
+      msgPerSec: { aedesPuback: rate(results.puback), aedesPubSub: rate(results.pubsub), endToEnd: e2e },
+    }),
+  );
+}
+
+await main();
