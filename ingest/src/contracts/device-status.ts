@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { accept, reject, type Decoded } from './rejection.ts';
 import { parseIsoTimestamp, timestampProblem, type DecodeLimits } from './limits.ts';
+import { parseJsonPayload } from './json-payload.ts';
 import type { DeviceKind } from './topics.ts';
 
 /** Payload of `water/v1/{meters|sensors}/{id}/status`: a heartbeat with health. */
@@ -38,14 +39,9 @@ export function decodeDeviceStatus(
   limits: DecodeLimits,
 ): Decoded<DeviceStatus> {
   // A heartbeat is tiny; anything large is a device bug, not a status.
-  const max = Math.min(limits.maxPayloadBytes, 4096);
-  if (payload.byteLength > max) return reject('PAYLOAD_TOO_LARGE', `status of ${payload.byteLength} bytes exceeds ${max}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
-  } catch (err) {
-    return reject('STATUS_JSON_INVALID', `not JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseJsonPayload(payload, Math.min(limits.maxPayloadBytes, 4096), 'STATUS_JSON_INVALID');
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   if (!checkStatus.Check(value)) {
     const first = checkStatus.Errors(value)[0];
     return reject('STATUS_SHAPE_INVALID', `${first?.instancePath || 'payload'}: ${first?.message ?? 'does not match the status schema'}`);

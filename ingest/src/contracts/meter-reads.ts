@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { accept, reject, type Decoded, type RejectionCode } from './rejection.ts';
 import { parseIsoTimestamp, timestampProblem, type DecodeLimits } from './limits.ts';
+import { parseJsonPayload } from './json-payload.ts';
 
 /**
  * Status flags a meter raises itself (PARTS.md: Kamstrup-style alarm codes).
@@ -68,15 +69,9 @@ function shapeRejection(value: unknown): { ok: false; rejection: { code: Rejecti
 }
 
 export function decodeMeterReads(payload: Uint8Array, meterId: string, nowMs: number, limits: DecodeLimits): Decoded<MeterReadBatch> {
-  if (payload.byteLength > limits.maxPayloadBytes) {
-    return reject('PAYLOAD_TOO_LARGE', `payload of ${payload.byteLength} bytes exceeds ${limits.maxPayloadBytes}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
-  } catch (err) {
-    return reject('READS_JSON_INVALID', `not JSON: ${(err as Error).message}`);
-  }
+  const parsed = parseJsonPayload(payload, limits.maxPayloadBytes, 'READS_JSON_INVALID');
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   if (!checkPayload.Check(value)) return shapeRejection(value);
   const raw = value.reads;
   if (raw.length > limits.maxReadsPerBatch) {
