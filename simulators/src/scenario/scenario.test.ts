@@ -1,0 +1,84 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from './load-scenario.ts';
+import { parseScenario, SCENARIO_DEFAULTS, ScenarioError, scenarioStartMs } from './scenario.ts';
+
+const scenarios = join(import.meta.dirname, '..', '..', 'scenarios');
+
+function fieldOf(doc: unknown): string {
+  try {
+    parseScenario(doc);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ScenarioError);
+    expect((err as ScenarioError).message).toContain((err as ScenarioError).field);
+    return (err as ScenarioError).field;
+  }
+  throw new Error('scenario was accepted');
+}
+
+describe('scenario', () => {
+  it('fills every field it is not given with its documented default', () => {
+    expect(parseScenario({})).toEqual(SCENARIO_DEFAULTS);
+    const s = parseScenario({ fleet: { meters: 3 }, connection: { mode: 'pooled' } });
+    expect(s.fleet).toEqual({ ...SCENARIO_DEFAULTS.fleet, meters: 3 });
+    expect(s.connection).toEqual({ mode: 'pooled', connections: 4, maxInFlight: 64 });
+  });
+
+  it('names the bad field in every error', () => {
+    expect(fieldOf([])).toBe('');
+    expect(fieldOf({ seed: -1 })).toBe('seed');
+    expect(fieldOf({ seed: 1.5 })).toBe('seed');
+    expect(fieldOf({ fleet: { meters: '50' } })).toBe('fleet.meters');
+    expect(fieldOf({ fleet: { householdShare: 1.5 } })).toBe('fleet.householdShare');
+    expect(fieldOf({ fleet: { meterz: 5 } })).toBe('fleet.meterz');
+    expect(fieldOf({ fleet: { districts: [] } })).toBe('fleet.districts');
+    expect(fieldOf({ fleet: { districts: ['Naka', 'a/b'] } })).toBe('fleet.districts[1]');
+    expect(fieldOf({ fleet: { materials: ['ductile_iron', 'copper'] } })).toBe('fleet.materials[1]');
+    expect(fieldOf({ fleet: { sampleRateHz: 500 } })).toBe('fleet.sampleRateHz');
+    expect(fieldOf({ fleet: { sampleRateHz: 48_000, frameSeconds: 30 } })).toBe('fleet.frameSeconds');
+    expect(fieldOf({ clock: { speed: 0.5 } })).toBe('clock.speed');
+    expect(fieldOf({ clock: { daysBack: 500 } })).toBe('clock.daysBack');
+    expect(fieldOf({ clock: { start: '2026-11-01T00:00:00' } })).toBe('clock.start');
+    expect(fieldOf({ clock: { stopWhenCaughtUp: 'yes' } })).toBe('clock.stopWhenCaughtUp');
+    expect(fieldOf({ faults: { duplicate: 2 } })).toBe('faults.duplicate');
+    expect(fieldOf({ faults: { dupes: 0.1 } })).toBe('faults.dupes');
+    expect(fieldOf({ connection: { mode: 'mesh' } })).toBe('connection.mode');
+    expect(fieldOf({ connection: { mode: 'pooled', maxConcurrent: 3 } })).toBe('connection.maxConcurrent');
+    expect(fieldOf({ connection: { mode: 'per-device', connections: 3 } })).toBe('connection.connections');
+  });
+
+  it('says what was expected and what it got', () => {
+    expect(() => parseScenario({ fleet: { householdShare: 1.5 } })).toThrow('field "fleet.householdShare" must be a number from 0 to 1, got 1.5');
+  });
+
+  it('starts days back on the hour, or at the given time', () => {
+    const now = Date.parse('2026-11-20T03:17:12.345Z');
+    expect(new Date(scenarioStartMs({ ...SCENARIO_DEFAULTS.clock, daysBack: 2 }, now)).toISOString()).toBe('2026-11-18T03:00:00.000Z');
+    expect(scenarioStartMs({ ...SCENARIO_DEFAULTS.clock, start: '2026-11-01T00:00:00+09:00' }, now)).toBe(Date.parse('2026-10-31T15:00:00Z'));
+  });
+
+  it('ships scenarios that are valid', async () => {
+    const demo = await loadScenario(join(scenarios, 'demo.json'));
+    expect(demo.fleet.meters).toBe(50);
+    expect(demo.fleet.sensors).toBe(4);
+    expect(demo.clock).toMatchObject({ daysBack: 3, speed: 3600 });
+    const faults = await loadScenario(join(scenarios, 'faults.json'));
+    expect(faults.faults.malformed).toBeGreaterThan(0);
+    expect(faults.connection.mode).toBe('pooled');
+  });
+
+  it('names the file when it cannot be read or parsed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'suido-scenario-'));
+    try {
+      await expect(loadScenario(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json: cannot be read/);
+      await writeFile(join(dir, 'broken.json'), '{"seed": 1,');
+      await expect(loadScenario(join(dir, 'broken.json'))).rejects.toThrow(/broken\.json: is not JSON/);
+      await writeFile(join(dir, 'bad.json'), '{"clock": {"speed": -1}}');
+      await expect(loadScenario(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: field "clock\.speed" must be/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
