@@ -1,0 +1,85 @@
+import { encodeDeviceStatus, topics } from '@suido/ingest';
+import { DAY_MS, HOUR_MS, tokyoDay, tokyoMidnight } from '../clock/tokyo-time.ts';
+import { withMessageFaults } from '../faults/message-faults.ts';
+import type { OutMessage, Session } from '../fleet/messages.ts';
+import type { ScheduledDevice } from '../fleet/scheduled-device.ts';
+import { createRng } from '../random/prng.ts';
+import type { FaultRates, FleetSpec } from '../scenario/scenario.ts';
+import { acousticFrame, type SensorProfile } from './acoustic-sensor.ts';
+
+export interface SensorDeviceOptions {
+  readonly seed: number;
+  readonly faults: FaultRates;
+  readonly fleet: FleetSpec;
+  /** Simulation start: no frame starts before it. */
+  readonly fromMs: number;
+}
+
+/** Sensors record from 02:00 to 04:00 Tokyo time, when traffic and water use are lowest. */
+const WINDOW_START_MS = 2 * HOUR_MS;
+const WINDOW_MS = 2 * HOUR_MS;
+/** Between the end of a recording and its upload: the modem wakes and attaches. */
+const UPLOAD_DELAY_MS = 1500;
+const BATTERY_PCT_PER_DAY = 100 / 1825;
+
+/**
+ * A battery acoustic logger: every `frameIntervalMinutes` inside the night
+ * window it records one frame and uploads it; with the night's last frame it
+ * also sends a status heartbeat.
+ */
+export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions): ScheduledDevice {
+  const { seed, faults, fleet, fromMs } = opts;
+  const { id } = profile;
+  const intervalMs = fleet.frameIntervalMinutes * 60_000;
+  const slots = Math.max(1, Math.floor(WINDOW_MS / intervalMs));
+  const sampleCount = Math.round(fleet.sampleRateHz * fleet.frameSeconds);
+  const frameMs = Math.ceil((sampleCount / fleet.sampleRateHz) * 1000);
+  const slotStart = (night: number, slot: number) => tokyoMidnight(night) + WINDOW_START_MS + slot * intervalMs + profile.slotOffsetMs;
+
+  let night = tokyoDay(fromMs);
+  let slot = 0;
+  const advance = (): void => {
+    slot++;
+    if (slot === slots) {
+      slot = 0;
+      night++;
+    }
+  };
+  while (slotStart(night, slot) < fromMs) advance();
+
+  const device = {
+    id,
+    nextAt: slotStart(night, slot) + frameMs + UPLOAD_DELAY_MS,
+    heldBatches: () => 0,
+    fire(): Session | undefined {
+      const at = device.nextAt;
+      const startMs = slotStart(night, slot);
+      const last = slot === slots - 1;
+      const messages: OutMessage[] = [
+        {
+          kind: 'acoustic',
+          deviceId: id,
+          topic: topics.sensorAcoustic(id),
+          payload: acousticFrame(profile, startMs, fleet.sampleRateHz, sampleCount, createRng(seed, id, 'frame', startMs)),
+          reads: [],
+        },
+      ];
+      if (last) messages.push(statusMessage(profile, at, fromMs));
+      advance();
+      device.nextAt = slotStart(night, slot) + frameMs + UPLOAD_DELAY_MS;
+      return { deviceId: id, messages: withMessageFaults(messages, faults, createRng(seed, id, 'faults', startMs)) };
+    },
+  };
+  return device;
+}
+
+function statusMessage(profile: SensorProfile, at: number, fromMs: number): OutMessage {
+  const payload = encodeDeviceStatus({
+    ts: at,
+    batteryPct: Math.max(0, Math.round((profile.batteryPct - ((at - fromMs) / DAY_MS) * BATTERY_PCT_PER_DAY) * 10) / 10),
+    firmware: profile.firmware,
+    rssiDbm: profile.rssiDbm,
+    uptimeS: Math.floor((at - fromMs) / 1000),
+  });
+  return { kind: 'status', deviceId: profile.id, topic: topics.sensorStatus(profile.id), payload, reads: [] };
+}
