@@ -6,7 +6,7 @@ import type { ScheduledDevice } from '../fleet/scheduled-device.ts';
 import { chance, gaussian, intBetween, shuffle } from '../random/distributions.ts';
 import { createRng, type Rng } from '../random/prng.ts';
 import type { FaultRates } from '../scenario/scenario.ts';
-import { closeDay, meterRegister, type MeterProfile } from './meter.ts';
+import { closeDay, type MeterProfile } from './meter.ts';
 
 export interface MeterDeviceOptions {
   readonly seed: number;
@@ -30,7 +30,6 @@ const BATTERY_PCT_PER_DAY = 100 / 3650;
 export function meterDevice(profile: MeterProfile, opts: MeterDeviceOptions): ScheduledDevice {
   const { seed, faults, fromMs } = opts;
   const { id } = profile;
-  const register = meterRegister(profile, fromMs);
   /** The Tokyo day whose reads go out at `nextAt`, the night after it. */
   let day = tokyoDay(fromMs) - 1;
   let held: LedgerRead[][] = [];
@@ -48,7 +47,7 @@ export function meterDevice(profile: MeterProfile, opts: MeterDeviceOptions): Sc
       const at = device.nextAt;
       const usageDay = day;
       const night = day + 1;
-      const reads = closeDay(profile, register, usageDay, seed);
+      const reads = closeDay(profile, usageDay, seed, fromMs);
       day++;
       device.nextAt = sendTime(day + 1);
       // The night before the simulation starts: its reads precede the start.

@@ -5,8 +5,8 @@ import { FleetSchedule } from '../fleet/fleet-schedule.ts';
 import type { OutMessage } from '../fleet/messages.ts';
 import { createRng } from '../random/prng.ts';
 import { parseScenario } from '../scenario/scenario.ts';
-import { closeDay, meterProfile, meterRegister } from './meter.ts';
-import { hourlyUse } from './water-use.ts';
+import { closeDay, meterProfile, registerAt } from './meter.ts';
+import { expectedWeeklyL, hourlyUse } from './water-use.ts';
 
 const FROM = Date.parse('2026-10-05T06:00:00Z'); // 15:00 in Tokyo, a Monday
 const meters = (n: number, seed = 11) => parseScenario({ seed, fleet: { meters: n, sensors: 0 } });
@@ -27,23 +27,58 @@ describe('meter model', () => {
     expect(reseeded.map((m) => m.payload.toString())).not.toEqual(small.map((m) => m.payload.toString()));
   });
 
-  it('keeps a register of integer litres that never decreases, starting at its initial value', () => {
+  it('keeps a register of integer litres that never decreases, the same whichever day a run starts', () => {
     const scenario = meters(100);
     const problems: string[] = [];
     for (let i = 0; i < scenario.fleet.meters; i++) {
       const profile = meterProfile(scenario.seed, i, scenario.fleet);
-      const register = meterRegister(profile, FROM);
       const reads = [];
-      for (let day = tokyoDay(FROM); day < tokyoDay(FROM) + 30; day++) reads.push(...closeDay(profile, register, day, scenario.seed));
-      expect(reads[0]).toEqual({ ts: FROM, registerL: profile.initialRegisterL });
+      for (let day = tokyoDay(FROM); day < tokyoDay(FROM) + 30; day++) reads.push(...closeDay(profile, day, scenario.seed, FROM));
+      expect(reads[0]!.ts).toBe(FROM);
       for (let k = 1; k < reads.length; k++) {
         const [a, b] = [reads[k - 1]!, reads[k]!];
         if (b.ts - a.ts !== HOUR_MS || !Number.isInteger(b.registerL) || b.registerL < a.registerL) {
           problems.push(`${profile.id} ${new Date(b.ts).toISOString()}: ${a.registerL} -> ${b.registerL}`);
         }
       }
+      // A register is a function of the meter and the hour: any read, computed alone, agrees.
+      for (const r of [reads[0]!, reads[17]!, reads[300]!, reads.at(-1)!]) expect(registerAt(profile, r.ts, scenario.seed)).toBe(r.registerL);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('sends the same register for the same hour from runs that started at different times', () => {
+    const later = FROM + 2 * DAY_MS + 7 * HOUR_MS;
+    const reads = (from: number) => {
+      const byKey = new Map<string, number>();
+      for (const m of messagesOf(new FleetSchedule(meters(20), from), FROM + 9 * DAY_MS)) for (const r of m.reads) byKey.set(`${m.deviceId}@${r.ts}`, r.registerL);
+      return byKey;
+    };
+    const a = reads(FROM);
+    const b = reads(later);
+    let shared = 0;
+    for (const [key, registerL] of b) {
+      if (!a.has(key)) continue;
+      shared++;
+      expect(a.get(key), key).toBe(registerL);
+    }
+    expect(shared).toBeGreaterThan(20 * 24 * 5);
+  });
+
+  it('uses about the expected litres a week, with week-to-week variation', () => {
+    const scenario = meters(50);
+    for (let i = 0; i < scenario.fleet.meters; i++) {
+      const profile = meterProfile(scenario.seed, i, scenario.fleet);
+      const monday = Date.parse('2026-09-07T00:00:00+09:00');
+      const weeks = Array.from({ length: 20 }, (_, w) => registerAt(profile, monday + (w + 1) * 7 * DAY_MS, 11) - registerAt(profile, monday + w * 7 * DAY_MS, 11));
+      const mean = weeks.reduce((x, y) => x + y, 0) / weeks.length;
+      const expected = expectedWeeklyL(profile.customer);
+      expect(mean / expected).toBeGreaterThan(0.9);
+      expect(mean / expected).toBeLessThan(1.1);
+      expect(Math.min(...weeks)).toBeGreaterThan(0.6 * expected);
+      expect(Math.max(...weeks)).toBeLessThan(1.4 * expected);
+      expect(new Set(weeks).size).toBeGreaterThan(15);
+    }
   });
 
   it('sends each night the 24 hourly reads of the previous Tokyo day, between 01:00 and 05:00, in a batch the ingest accepts', () => {

@@ -49,25 +49,44 @@ export function diurnalProfile(kind: CustomerKind, day: number): readonly number
   return isWeekend(day) ? HOUSEHOLD_WEEKEND : HOUSEHOLD_WEEKDAY;
 }
 
-/** Scales a business's weekday use for the day of week: Saturday half, Sunday a fifth. */
-function dayOfWeekFactor(customer: Customer, day: number): number {
+/** Scales a business's weekday use for the day of week: Saturday half, Sunday a fifth. Households use a little more at weekends. */
+export function dayOfWeekFactor(kind: CustomerKind, day: number): number {
   const w = weekdayOf(day);
-  if (customer.kind === 'business') return w === 6 ? 0.45 : w === 0 ? 0.2 : 1;
+  if (kind === 'business') return w === 6 ? 0.45 : w === 0 ? 0.2 : 1;
   return isWeekend(day) ? 1.08 : 1;
 }
 
+/** Expected litres in a week: what the register gains, on average, from one Monday to the next. */
+export function expectedWeeklyL(customer: Customer): number {
+  let factors = 0;
+  // Any seven consecutive days hold each weekday once.
+  for (let d = 0; d < 7; d++) factors += dayOfWeekFactor(customer.kind, d);
+  return customer.weekdayL * factors;
+}
+
 /**
- * Litres used in each of the 24 local hours of Tokyo day `day`. Day-to-day
- * variation (a lognormal day factor, occasional days away), hour-to-hour
- * noise (lognormal), and at quiet hours discrete events so that a night hour
- * is usually exactly zero with an occasional flush.
+ * Relative weights of the seven days of a week starting on Tokyo day
+ * `firstDay`: the day of week, a lognormal day-to-day factor, and for
+ * households the odd day away (travel, a night at the parents'), when only
+ * the fridge's ice maker and a neighbour watering plants leave a trickle.
+ */
+export function dayWeights(customer: Customer, firstDay: number, rng: Rng): number[] {
+  return Array.from({ length: 7 }, (_, i) => {
+    let w = dayOfWeekFactor(customer.kind, firstDay + i) * lognormalFactor(rng, 0.15);
+    if (customer.kind === 'household' && chance(rng, 0.02)) w *= 0.03;
+    return w;
+  });
+}
+
+/**
+ * Litres used in each of the 24 local hours of Tokyo day `day`, for the
+ * expected use of that day of week: hour-to-hour noise (lognormal), and at
+ * quiet hours discrete events, so that a night hour is usually exactly zero
+ * with an occasional flush. The meter scales the day to its share of the week.
  */
 export function hourlyUse(customer: Customer, day: number, rng: Rng): number[] {
   const profile = diurnalProfile(customer.kind, day);
-  let dayL = customer.weekdayL * dayOfWeekFactor(customer, day) * lognormalFactor(rng, 0.15);
-  // Households away for the day (travel, a night at the parents'); the fridge
-  // ice maker and a neighbour watering plants still leave a trickle.
-  if (customer.kind === 'household' && chance(rng, 0.02)) dayL *= 0.03;
+  const dayL = customer.weekdayL * dayOfWeekFactor(customer.kind, day);
   const out = new Array<number>(24);
   for (let h = 0; h < 24; h++) {
     const expected = dayL * profile[h]!;

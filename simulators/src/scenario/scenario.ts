@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, PIPE_MATERIALS, parseIsoTimestamp, type PipeMaterial } from '@suido/ingest';
+import { REGISTER_EPOCH_MS } from '../meters/meter.ts';
 
 /**
  * A scenario: which fleet to simulate, on which clock, with which faults,
@@ -115,6 +116,9 @@ export function parseScenario(doc: unknown): Scenario {
   if (c.start !== undefined) {
     if (typeof c.start !== 'string' || parseIsoTimestamp(c.start) === undefined) {
       throw new ScenarioError('clock.start', `must be an ISO 8601 time with offset such as "2026-11-01T00:00:00+09:00", got ${show(c.start)}`);
+    }
+    if (parseIsoTimestamp(c.start)! < REGISTER_EPOCH_MS) {
+      throw new ScenarioError('clock.start', `must not be before ${new Date(REGISTER_EPOCH_MS).toISOString()}, where simulated registers begin; got ${show(c.start)}`);
     }
     start = c.start;
   }
