@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions } from 'aedes';
 import type { Logger } from 'pino';
 import { Ingestor } from '../pipeline/ingestor.ts';
@@ -25,10 +25,12 @@ export class EmbeddedBroker {
   readonly host: string;
   readonly port: number;
   private readonly server: Server;
+  private readonly sockets: Set<Socket>;
 
-  private constructor(aedes: Aedes, server: Server, host: string, port: number) {
+  private constructor(aedes: Aedes, server: Server, sockets: Set<Socket>, host: string, port: number) {
     this.aedes = aedes;
     this.server = server;
+    this.sockets = sockets;
     this.host = host;
     this.port = port;
   }
@@ -47,6 +49,13 @@ export class EmbeddedBroker {
     aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
     const server = createServer(aedes.handle);
+    // aedes.close() ends the clients it knows; a socket that has not finished
+    // CONNECT is not one of them and would hold server.close() open.
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => {
@@ -56,7 +65,7 @@ export class EmbeddedBroker {
     });
     const address = server.address() as AddressInfo;
     log.info({ host: address.address, port: address.port }, 'embedded MQTT broker listening');
-    return new EmbeddedBroker(aedes, server, address.address, address.port);
+    return new EmbeddedBroker(aedes, server, sockets, address.address, address.port);
   }
 
   get url(): string {
@@ -65,7 +74,9 @@ export class EmbeddedBroker {
   }
 
   async close(): Promise<void> {
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await serverClosed;
   }
 }

@@ -1,0 +1,76 @@
+import { buildApi } from '@suido/api';
+import { IngestService, openStore, type Store } from '@suido/ingest';
+import { FleetSimulator, fleetRegistry, loadScenario, type FleetReport } from '@suido/simulators';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { AllInOneConfig } from './all-in-one-config.ts';
+
+export interface AllInOne {
+  readonly store: Store;
+  readonly ingest: IngestService;
+  readonly api: FastifyInstance;
+  readonly apiUrl: string;
+  readonly mqttUrl: string;
+  /** The demo fleet, when SUIDO_DEMO is on; its run ends when it is stopped. */
+  readonly simulator: FleetSimulator | undefined;
+  readonly simulatorDone: Promise<FleetReport | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * Broker, ingest, API and (for the demo) a simulated fleet in one process on
+ * one embedded store. The fleet still reaches the system only over MQTT/TCP,
+ * as real devices do.
+ */
+export async function startAllInOne(config: AllInOneConfig, log: Logger): Promise<AllInOne> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const store = openStore(config.ingest);
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    const ingest = await IngestService.start({ config: config.ingest, store, registry, log: log.child({ service: 'ingest' }) });
+    started.push(ingest);
+    const api = await buildApi({ store, registry, log: log.child({ service: 'api' }), ready: async () => ingest.broker.aedes.closed === false });
+    await api.listen({ host: config.api.host, port: config.api.port });
+    started.push(api);
+    const address = api.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    const apiHost = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
+    const apiUrl = `http://${apiHost}:${port}`;
+
+    let simulator: FleetSimulator | undefined;
+    let simulatorDone: Promise<FleetReport | undefined> = Promise.resolve(undefined);
+    if (config.demo) {
+      const scenario = await loadScenario(config.demoScenarioPath);
+      // The registry a bureau would import: districts and locations for the demo fleet.
+      await store.upsertDevices(fleetRegistry(scenario));
+      simulator = new FleetSimulator({ url: ingest.broker.url, scenario });
+      simulatorDone = simulator.run().catch((err: Error) => {
+        log.error({ err }, 'demo fleet stopped with an error');
+        return undefined;
+      });
+    }
+
+    return {
+      store,
+      ingest,
+      api,
+      apiUrl,
+      mqttUrl: ingest.broker.url,
+      simulator,
+      simulatorDone,
+      async close() {
+        await simulator?.stop();
+        await simulatorDone;
+        await api.close();
+        await ingest.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm start`: the whole system in one process on the embedded store, with a
+ * simulated fleet. Each service can also run alone (README: Running services).
+ */
+import { ConfigError } from '@suido/ingest';
+import { pino } from 'pino';
+import { startAllInOne } from './all-in-one/all-in-one.ts';
+import { loadAllInOneConfig } from './all-in-one/all-in-one-config.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`suido: ${message}\n`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadAllInOneConfig();
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
+
+const log = pino({ level: config.ingest.logLevel });
+const system = await startAllInOne(config, log).catch((err: NodeJS.ErrnoException & { port?: number }) => {
+  if (err.code === 'EADDRINUSE') fail(`port ${err.port ?? ''} is already in use; set MQTT_PORT or API_PORT to a free port`);
+  if (err.code === 'ENOENT' && config.demo) fail(`${err.message}\n  (the demo scenario is read from SUIDO_DEMO_SCENARIO, relative to ${process.cwd()})`);
+  throw err;
+});
+
+const api = system.apiUrl;
+process.stdout.write(
+  [
+    '',
+    `Suido is running on the embedded store (${system.store.name})`,
+    `  MQTT broker  ${system.mqttUrl}   devices publish under water/v1/ (README: Device contracts)`,
+    `  HTTP API     ${api}`,
+    '  Try:',
+    `    curl '${api}/v1/meters?limit=5'`,
+    `    curl '${api}/v1/meters/M-000001'`,
+    `    curl '${api}/v1/meters/M-000001/reads'`,
+    `    curl '${api}/v1/dead-letters?limit=5'`,
+    `    curl '${api}/metrics'`,
+    config.demo
+      ? `  Demo fleet   ${config.demoScenarioPath} (SUIDO_DEMO=false to run without it)`
+      : '  Demo fleet   off (SUIDO_DEMO=false)',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n') + '\n',
+);
+
+// A line of progress every so often, so a newcomer sees data flowing.
+const progress = setInterval(() => {
+  const t = system.ingest.metrics.totals;
+  log.info(
+    { readsStored: t.readsStored, readsDuplicate: t.readsDuplicate, framesStored: t.framesStored, rejected: t.messagesRejected },
+    'ingest totals',
+  );
+}, 15_000).unref();
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(progress);
+  log.info({ signal }, 'stopping: the fleet, then the API, then ingest (pending messages are committed)');
+  await system.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
