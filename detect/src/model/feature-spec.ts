@@ -1,0 +1,94 @@
+/**
+ * The leak model's input and its spectral features, defined once. Both the
+ * ONNX graph (serving) and the reference implementation (training) are built
+ * from these constants, and a test holds them to each other.
+ *
+ * Why these numbers:
+ * - 4 kHz: leak energy lies below ~1.5 kHz in metal mains and below ~300 Hz in
+ *   plastic ones (DOMAIN.md), so a 2 kHz Nyquist keeps all of it; every device
+ *   we expect (hand-held loggers 4–8 kHz, field sensors up to ~10 kHz,
+ *   hydrophones) records at 4 kHz or more, so we only ever low-pass and
+ *   downsample, never invent a band a device did not record.
+ * - 1 s windows: frames from field sensors are ~1 s; leak hiss is steady over
+ *   a second, traffic and footsteps are not, so a second holds both the level
+ *   and its steadiness.
+ * - 256-sample frames (64 ms, 15.6 Hz bins), hop 128: resolves 60 Hz mains
+ *   hum from its harmonics and the plastic-pipe leak band from rumble.
+ * - 24 bands on the ERB scale from 30 to 1,950 Hz: fine at low frequency
+ *   (plastic pipes, hum), coarser above (metal-pipe hiss is broadband).
+ */
+export const MODEL_SAMPLE_RATE_HZ = 4000;
+export const WINDOW_SAMPLES = 4000;
+export const FRAME_SAMPLES = 256;
+export const HOP_SAMPLES = 128;
+export const FRAMES_PER_WINDOW = Math.floor((WINDOW_SAMPLES - FRAME_SAMPLES) / HOP_SAMPLES) + 1;
+export const SPECTRUM_BINS = FRAME_SAMPLES / 2 + 1;
+export const BAND_COUNT = 24;
+export const BAND_LOW_HZ = 30;
+export const BAND_HIGH_HZ = 1950;
+/** Floor under band power before the log: far below a 16-bit noise floor. */
+export const LOG_FLOOR = 1e-10;
+/** Under the variance before its square root: keeps a perfectly steady band finite. */
+export const STD_FLOOR = 1e-6;
+/** Per band: mean, standard deviation and minimum over the window's frames. */
+export const FEATURE_COUNT = 3 * BAND_COUNT;
+
+/** Periodic Hann window: the standard analysis window for overlapping frames. */
+export function hannWindow(): Float32Array {
+  const w = new Float32Array(FRAME_SAMPLES);
+  for (let n = 0; n < FRAME_SAMPLES; n++) w[n] = 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / FRAME_SAMPLES);
+  return w;
+}
+
+/** Real-input DFT as two matrices [FRAME_SAMPLES x SPECTRUM_BINS]: cos and −sin parts, row-major. */
+export function dftMatrices(): { cos: Float32Array; sin: Float32Array } {
+  const cos = new Float32Array(FRAME_SAMPLES * SPECTRUM_BINS);
+  const sin = new Float32Array(FRAME_SAMPLES * SPECTRUM_BINS);
+  for (let n = 0; n < FRAME_SAMPLES; n++) {
+    for (let k = 0; k < SPECTRUM_BINS; k++) {
+      const phase = (2 * Math.PI * ((n * k) % FRAME_SAMPLES)) / FRAME_SAMPLES;
+      cos[n * SPECTRUM_BINS + k] = Math.cos(phase);
+      sin[n * SPECTRUM_BINS + k] = -Math.sin(phase);
+    }
+  }
+  return { cos, sin };
+}
+
+/** Start index of each frame in the window. */
+export function frameStarts(): number[] {
+  return Array.from({ length: FRAMES_PER_WINDOW }, (_, f) => f * HOP_SAMPLES);
+}
+
+const erb = (hz: number) => 21.4 * Math.log10(1 + 0.00437 * hz);
+const erbToHz = (e: number) => (10 ** (e / 21.4) - 1) / 0.00437;
+
+/**
+ * Triangular filterbank [SPECTRUM_BINS x BAND_COUNT], row-major, each band
+ * normalised to unit sum so that a band's value is the mean power of its bins
+ * (bands of different width stay comparable).
+ */
+export function bandFilterbank(): { weights: Float32Array; centresHz: number[] } {
+  const lo = erb(BAND_LOW_HZ);
+  const hi = erb(BAND_HIGH_HZ);
+  const edges = Array.from({ length: BAND_COUNT + 2 }, (_, i) => erbToHz(lo + ((hi - lo) * i) / (BAND_COUNT + 1)));
+  const binHz = MODEL_SAMPLE_RATE_HZ / FRAME_SAMPLES;
+  const weights = new Float32Array(SPECTRUM_BINS * BAND_COUNT);
+  for (let b = 0; b < BAND_COUNT; b++) {
+    const [left, centre, right] = [edges[b]!, edges[b + 1]!, edges[b + 2]!];
+    let sum = 0;
+    for (let k = 0; k < SPECTRUM_BINS; k++) {
+      const f = k * binHz;
+      const w = f <= left || f >= right ? 0 : f <= centre ? (f - left) / (centre - left) : (right - f) / (right - centre);
+      weights[k * BAND_COUNT + b] = w;
+      sum += w;
+    }
+    if (sum === 0) {
+      // A band narrower than a bin at the low end takes its nearest bin whole.
+      const k = Math.round(centre / binHz);
+      weights[k * BAND_COUNT + b] = 1;
+      sum = 1;
+    }
+    for (let k = 0; k < SPECTRUM_BINS; k++) weights[k * BAND_COUNT + b]! /= sum;
+  }
+  return { weights, centresHz: edges.slice(1, -1) };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { denseForward } from './dense-forward.ts';
+import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from './feature-spec.ts';
+import { LeakModel } from './leak-model.ts';
+import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
+import { referenceFeatures } from './reference-features.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomWeights(seed: number): LeakModelWeights {
+  const r = rng(seed);
+  const dense = (inputs: number, units: number) => ({
+    inputs,
+    units,
+    kernel: Float32Array.from({ length: inputs * units }, () => (r() - 0.5) * 0.6),
+    bias: Float32Array.from({ length: units }, () => (r() - 0.5) * 0.2),
+  });
+  return {
+    featureMean: Float32Array.from({ length: FEATURE_COUNT }, () => (r() - 0.5) * 2),
+    featureStd: Float32Array.from({ length: FEATURE_COUNT }, () => 0.5 + r()),
+    layers: [dense(FEATURE_COUNT, 16), dense(16, 8), dense(8, 1)],
+  };
+}
+
+/** Test windows unlike each other: hiss, hum, a transient, silence, clipping. */
+function windows(): Float32Array[] {
+  const r = rng(7);
+  const t = (i: number) => i / MODEL_SAMPLE_RATE_HZ;
+  return [
+    Float32Array.from({ length: WINDOW_SAMPLES }, () => (r() - 0.5) * 0.02),
+    Float32Array.from({ length: WINDOW_SAMPLES }, (_, i) => 0.3 * Math.sin(2 * Math.PI * 60 * t(i)) + 0.1 * Math.sin(2 * Math.PI * 180 * t(i)) + (r() - 0.5) * 0.001),
+    Float32Array.from({ length: WINDOW_SAMPLES }, (_, i) => (i > 1800 && i < 2200 ? (r() - 0.5) * 1.6 : (r() - 0.5) * 0.004)),
+    new Float32Array(WINDOW_SAMPLES),
+    Float32Array.from({ length: WINDOW_SAMPLES }, (_, i) => Math.max(-1, Math.min(1, 3 * Math.sin(2 * Math.PI * 440 * t(i)) + 0.2))),
+  ];
+}
+
+describe('the leak model graph', () => {
+  it('computes in ONNX Runtime what the reference features and dense layers compute in TypeScript', async () => {
+    const weights = randomWeights(3);
+    const bytes = buildLeakModelGraph(weights, { version: 'test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' });
+    const model = await LeakModel.load(bytes);
+    try {
+      const ws = windows();
+      const scores = await model.score(ws);
+      const expected = ws.map((w) => denseForward(weights, referenceFeatures(w)));
+      expect(scores).toHaveLength(ws.length);
+      for (let i = 0; i < ws.length; i++) expect(scores[i], `window ${i}`).toBeCloseTo(expected[i]!, 3);
+      // The windows must differ in score, or the comparison proves little.
+      expect(new Set(expected.map((e) => e.toFixed(3))).size).toBeGreaterThan(2);
+      expect(model.info).toMatchObject({ version: 'test', threshold: 0.5, sampleRateHz: 4000, windowSamples: 4000 });
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('refuses a window of the wrong length and a model without metadata', async () => {
+    const weights = randomWeights(4);
+    const model = await LeakModel.load(buildLeakModelGraph(weights, { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    await expect(model.score([new Float32Array(100)])).rejects.toMatchObject({ code: 'WINDOW_INVALID' });
+    await model.close();
+    await expect(LeakModel.load(buildLeakModelGraph(weights, {}))).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+  });
+});

@@ -1,0 +1,135 @@
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+import {
+  BAND_COUNT,
+  FEATURE_COUNT,
+  FRAME_SAMPLES,
+  LOG_FLOOR,
+  SPECTRUM_BINS,
+  STD_FLOOR,
+  WINDOW_SAMPLES,
+  bandFilterbank,
+  dftMatrices,
+  frameStarts,
+  hannWindow,
+} from './feature-spec.ts';
+
+const { onnx } = onnxProto;
+
+/** A dense layer as trained: kernel [inputs x units] row-major, bias [units]. */
+export interface DenseLayer {
+  readonly kernel: Float32Array;
+  readonly bias: Float32Array;
+  readonly inputs: number;
+  readonly units: number;
+}
+
+export interface LeakModelWeights {
+  /** Standardisation of the 72 features, from the training split. */
+  readonly featureMean: Float32Array;
+  readonly featureStd: Float32Array;
+  /** Hidden layers use ReLU; the last layer has one unit and a sigmoid. */
+  readonly layers: readonly DenseLayer[];
+}
+
+/**
+ * ONNX opset 17 (IR 8): every op used here (ReduceMean/ReduceMin with axes
+ * as an attribute, Gather, MatMul, Gemm, Log, Sqrt, Concat) is in the core
+ * set that every ONNX Runtime build and most other runtimes implement. DFT
+ * and STFT exist from opset 17 too, but a DFT as a constant MatMul is
+ * supported everywhere and costs ~4 MFLOP per window.
+ */
+const OPSET = 17;
+const IR_VERSION = 8;
+
+/**
+ * The whole detector as one ONNX graph: raw PCM window in (float32 [batch,
+ * 4000], 4 kHz, full scale ±1), leak probability out (float32 [batch, 1]).
+ * Putting the features in the graph means the artifact alone defines the
+ * model: our detector, the WAV scoring CLI or another team's runtime feed it
+ * PCM and cannot drift from the features it was trained on.
+ */
+export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<string, string>): Uint8Array {
+  const init: OnnxTypes.ITensorProto[] = [];
+  const nodes: OnnxTypes.INodeProto[] = [];
+  const constF = (name: string, dims: number[], data: Float32Array) => {
+    init.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: bytesOf(data) });
+    return name;
+  };
+  const constI64 = (name: string, dims: number[], data: number[]) => {
+    init.push({ name, dims, dataType: onnx.TensorProto.DataType.INT64, rawData: bytesOf(BigInt64Array.from(data.map(BigInt))) });
+    return name;
+  };
+  const node = (opType: string, inputs: string[], output: string, attrs: OnnxTypes.IAttributeProto[] = []) => {
+    nodes.push({ opType, input: inputs, output: [output], name: output, attribute: attrs });
+    return output;
+  };
+  const ints = (name: string, values: number[]): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
+  const int = (name: string, value: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
+
+  const frameIndex = frameStarts().flatMap((s) => Array.from({ length: FRAME_SAMPLES }, (_, n) => s + n));
+  const { cos, sin } = dftMatrices();
+
+  // Spectral features (see feature-spec.ts and reference-features.ts).
+  const dc = node('ReduceMean', ['pcm'], 'dc', [ints('axes', [1]), int('keepdims', 1)]);
+  const centred = node('Sub', ['pcm', dc], 'centred');
+  const frames = node('Gather', [centred, constI64('frame_index', [frameStarts().length, FRAME_SAMPLES], frameIndex)], 'frames', [int('axis', 1)]);
+  const windowed = node('Mul', [frames, constF('hann', [FRAME_SAMPLES], hannWindow())], 'windowed');
+  const re = node('MatMul', [windowed, constF('dft_cos', [FRAME_SAMPLES, SPECTRUM_BINS], cos)], 're');
+  const im = node('MatMul', [windowed, constF('dft_sin', [FRAME_SAMPLES, SPECTRUM_BINS], sin)], 'im');
+  const power = node('Add', [node('Mul', [re, re], 're2'), node('Mul', [im, im], 'im2')], 'power');
+  const bands = node('MatMul', [power, constF('filterbank', [SPECTRUM_BINS, BAND_COUNT], bandFilterbank().weights)], 'bands');
+  const logBands = node('Log', [node('Add', [bands, constF('log_floor', [], Float32Array.of(LOG_FLOOR))], 'bands_floored')], 'log_bands');
+  const level = node('ReduceMean', [logBands], 'level', [ints('axes', [1, 2]), int('keepdims', 1)]);
+  const shape = node('Sub', [logBands, level], 'shape');
+  const bandMean = node('ReduceMean', [shape], 'band_mean', [ints('axes', [1]), int('keepdims', 0)]);
+  const bandMeanK = node('ReduceMean', [shape], 'band_mean_k', [ints('axes', [1]), int('keepdims', 1)]);
+  const dev = node('Sub', [shape, bandMeanK], 'dev');
+  const variance = node('ReduceMean', [node('Mul', [dev, dev], 'dev2')], 'variance', [ints('axes', [1]), int('keepdims', 0)]);
+  const bandStd = node('Sqrt', [node('Add', [variance, constF('std_floor', [], Float32Array.of(STD_FLOOR))], 'variance_floored')], 'band_std');
+  const bandMin = node('ReduceMin', [shape], 'band_min', [ints('axes', [1]), int('keepdims', 0)]);
+  const features = node('Concat', [bandMean, bandStd, bandMin], 'features', [int('axis', 1)]);
+
+  // Standardise, then the dense layers.
+  let x = node(
+    'Div',
+    [node('Sub', [features, constF('feature_mean', [FEATURE_COUNT], weights.featureMean)], 'features_centred'), constF('feature_std', [FEATURE_COUNT], weights.featureStd)],
+    'features_std',
+  );
+  weights.layers.forEach((layer, i) => {
+    const last = i === weights.layers.length - 1;
+    const gemm = node('Gemm', [x, constF(`dense${i}_kernel`, [layer.inputs, layer.units], layer.kernel), constF(`dense${i}_bias`, [layer.units], layer.bias)], `dense${i}`);
+    x = node(last ? 'Sigmoid' : 'Relu', [gemm], last ? 'score' : `dense${i}_relu`);
+  });
+
+  const tensorType = (dims: (number | string)[]): OnnxTypes.ITypeProto => ({
+    tensorType: {
+      elemType: onnx.TensorProto.DataType.FLOAT,
+      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+    },
+  });
+  const model: OnnxTypes.IModelProto = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'suido-detect',
+    producerVersion: metadata.version ?? '0',
+    graph: {
+      name: 'suido_leak_detector',
+      node: nodes,
+      initializer: init,
+      input: [{ name: 'pcm', type: tensorType(['batch', WINDOW_SAMPLES]) }],
+      output: [{ name: 'score', type: tensorType(['batch', 1]) }],
+    },
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** Little-endian bytes of a typed array (ONNX raw_data is little-endian). */
+function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  else data.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+  return out;
+}
