@@ -1,0 +1,83 @@
+/**
+ * Reads a RIFF/WAVE file of 16-bit integer PCM, the format hand-held leak
+ * loggers export. Stereo is refused rather than mixed: two channels are often
+ * two sensors, and averaging them would invent a recording nobody made.
+ */
+export interface WavAudio {
+  readonly sampleRateHz: number;
+  /** Samples scaled to [-1, 1). */
+  readonly samples: Float32Array;
+}
+
+export type WavErrorCode = 'WAV_NOT_RIFF' | 'WAV_NO_FORMAT' | 'WAV_NO_DATA' | 'WAV_FORMAT_UNSUPPORTED' | 'WAV_TRUNCATED';
+
+export class WavError extends Error {
+  readonly code: WavErrorCode;
+  constructor(code: WavErrorCode, message: string) {
+    super(message);
+    this.name = 'WavError';
+    this.code = code;
+  }
+}
+
+const PCM = 1;
+const EXTENSIBLE = 0xfffe;
+
+export function readWav(bytes: Uint8Array): WavAudio {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new WavError('WAV_NOT_RIFF', 'not a RIFF/WAVE file');
+  let format: { channels: number; rate: number; bits: number; code: number } | undefined;
+  let offset = 12;
+  while (offset + 8 <= bytes.byteLength) {
+    const id = tag(offset);
+    const size = view.getUint32(offset + 4, true);
+    const body = offset + 8;
+    if (id === 'fmt ') {
+      if (size < 16 || body + 16 > bytes.byteLength) throw new WavError('WAV_TRUNCATED', 'fmt chunk is cut short');
+      let code = view.getUint16(body, true);
+      // WAVE_FORMAT_EXTENSIBLE carries the real format in its sub-format GUID.
+      if (code === EXTENSIBLE && size >= 40) code = view.getUint16(body + 24, true);
+      format = { code, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
+    } else if (id === 'data') {
+      if (!format) throw new WavError('WAV_NO_FORMAT', 'data chunk before any fmt chunk');
+      if (format.code !== PCM || format.bits !== 16 || format.channels !== 1) {
+        throw new WavError(
+          'WAV_FORMAT_UNSUPPORTED',
+          `need mono 16-bit integer PCM; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
+        );
+      }
+      // Some recorders write a data size larger than what they flushed; use what is there.
+      const available = Math.min(size, bytes.byteLength - body);
+      if (available < 2) throw new WavError('WAV_TRUNCATED', 'data chunk holds no samples');
+      const count = Math.floor(available / 2);
+      const samples = new Float32Array(count);
+      for (let i = 0; i < count; i++) samples[i] = view.getInt16(body + i * 2, true) / 32768;
+      return { sampleRateHz: format.rate, samples };
+    }
+    offset = body + size + (size % 2); // chunks are padded to even length
+  }
+  throw new WavError(format ? 'WAV_NO_DATA' : 'WAV_NO_FORMAT', format ? 'no data chunk' : 'no fmt chunk');
+}
+
+/** Writes mono 16-bit PCM as WAV (tests, and exporting a stored frame to listen to). */
+export function writeWav(samples: Int16Array, sampleRateHz: number): Uint8Array {
+  const out = new Uint8Array(44 + samples.length * 2);
+  const view = new DataView(out.buffer);
+  const put = (at: number, s: string) => [...s].forEach((c, i) => (out[at + i] = c.charCodeAt(0)));
+  put(0, 'RIFF');
+  view.setUint32(4, 36 + samples.length * 2, true);
+  put(8, 'WAVE');
+  put(12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, PCM, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRateHz, true);
+  view.setUint32(28, sampleRateHz * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  put(36, 'data');
+  view.setUint32(40, samples.length * 2, true);
+  samples.forEach((s, i) => view.setInt16(44 + i * 2, s, true));
+  return out;
+}
