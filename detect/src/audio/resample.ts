@@ -12,7 +12,8 @@ export function resample(input: Float32Array, fromHz: number, toHz: number): Flo
   if (fromHz === toHz) return input.slice();
   if (!(fromHz > 0 && toHz > 0)) throw new RangeError(`sample rates must be positive, got ${fromHz} and ${toHz}`);
   const ratio = toHz / fromHz;
-  const outLength = Math.floor(input.length * ratio);
+  // Integer arithmetic first: 11,025 samples at 11,025 Hz must give exactly 4,000.
+  const outLength = Math.floor((input.length * toHz) / fromHz);
   const out = new Float32Array(outLength);
   // Cut-off relative to the input rate, in cycles per input sample.
   const cutoff = (CUTOFF_SHARE * Math.min(fromHz, toHz)) / (2 * fromHz);

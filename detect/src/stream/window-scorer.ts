@@ -1,0 +1,23 @@
+import type { LeakModel } from '../model/leak-model.ts';
+import type { Window } from './windower.ts';
+
+/**
+ * Scores windows in batches through one model session: every 1 s part of
+ * every window (from any number of sensors) goes into one ONNX Runtime run
+ * of up to `maxBatch` rows; a window's score is the mean of its parts.
+ */
+export async function scoreWindows(model: LeakModel, windows: readonly Window[], maxBatch = 512): Promise<number[]> {
+  const parts = windows.flatMap((w) => w.parts);
+  const partScores = new Float32Array(parts.length);
+  for (let at = 0; at < parts.length; at += maxBatch) {
+    partScores.set(await model.score(parts.slice(at, at + maxBatch)), at);
+  }
+  const scores: number[] = [];
+  let p = 0;
+  for (const w of windows) {
+    let sum = 0;
+    for (let i = 0; i < w.parts.length; i++) sum += partScores[p++]!;
+    scores.push(sum / w.parts.length);
+  }
+  return scores;
+}

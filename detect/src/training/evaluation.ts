@@ -1,0 +1,162 @@
+import { nightKey, type FrameMeta } from './dataset.ts';
+import type { Example } from './examples.ts';
+import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
+
+export interface Persistence {
+  readonly k: number;
+  readonly n: number;
+}
+
+export type NightKind = 'leak' | 'inaudible' | 'none';
+
+export interface NightOutcome {
+  readonly key: string;
+  readonly kind: NightKind;
+  readonly meta: FrameMeta;
+  /** The highest threshold at which the persistence rule would fire this night. */
+  readonly score: number;
+}
+
+const kindOf = (m: FrameMeta): NightKind => (!m.leak ? 'none' : m.audible ? 'leak' : 'inaudible');
+
+/** k-th largest score in the best run of n consecutive windows: "k of n" fires iff threshold <= this. */
+export function persistenceScore(scores: readonly number[], { k, n }: Persistence): number {
+  if (scores.length < k) return -Infinity;
+  let best = -Infinity;
+  for (let start = 0; start + Math.min(n, scores.length) <= scores.length; start++) {
+    const span = scores.slice(start, start + n).sort((a, b) => b - a);
+    best = Math.max(best, span[k - 1] ?? -Infinity);
+  }
+  return best;
+}
+
+/** Groups night-time windows by sensor-night, in time order, and scores each night with `nightScore`. */
+export function nights(examples: readonly Example[], scores: ArrayLike<number>, nightScore: (scores: number[], metas: FrameMeta[]) => number): NightOutcome[] {
+  const groups = new Map<string, { meta: FrameMeta; items: { at: number; score: number; meta: FrameMeta }[] }>();
+  examples.forEach((e, i) => {
+    if (e.meta.daytime) return;
+    const key = nightKey(e.meta);
+    const g = groups.get(key) ?? { meta: e.meta, items: [] };
+    g.items.push({ at: e.windowStartMs, score: scores[i]!, meta: e.meta });
+    groups.set(key, g);
+  });
+  return [...groups.entries()].map(([key, g]) => {
+    g.items.sort((a, b) => a.at - b.at);
+    return { key, kind: kindOf(g.meta), meta: g.meta, score: nightScore(g.items.map((x) => x.score), g.items.map((x) => x.meta)) };
+  });
+}
+
+export interface NightReport {
+  readonly nights: number;
+  readonly leakNights: number;
+  readonly noLeakNights: number;
+  readonly inaudibleNights: number;
+  /** Audible-leak nights vs no-leak nights. */
+  readonly auc: number;
+  readonly recall: number;
+  readonly precision: number;
+  readonly falseAlertsPer100Nights: number;
+  readonly inaudibleAlertRate: number;
+  readonly recallByMaterial: Record<string, number>;
+  readonly recallBySize: Record<string, number>;
+  readonly falseAlertsPer100ByEnvironment: Record<string, number>;
+}
+
+export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
+
+function rate(outcomes: readonly NightOutcome[], threshold: number): number {
+  return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => o.score >= threshold).length / outcomes.length;
+}
+
+function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: number, scale = 1): Record<string, number> {
+  const groups = new Map<string, NightOutcome[]>();
+  for (const o of outcomes) groups.set(by(o), [...(groups.get(by(o)) ?? []), o]);
+  return Object.fromEntries([...groups.entries()].sort().map(([k, v]) => [`${k} (n=${v.length})`, rate(v, threshold) * scale]));
+}
+
+export function nightReport(outcomes: readonly NightOutcome[], threshold: number): NightReport {
+  const leak = outcomes.filter((o) => o.kind === 'leak');
+  const none = outcomes.filter((o) => o.kind === 'none');
+  const inaudible = outcomes.filter((o) => o.kind === 'inaudible');
+  const judged = [...leak, ...none];
+  const c = confusionAt(
+    judged.map((o) => o.score),
+    judged.map((o) => (o.kind === 'leak' ? 1 : 0)),
+    threshold,
+  );
+  return {
+    nights: outcomes.length,
+    leakNights: leak.length,
+    noLeakNights: none.length,
+    inaudibleNights: inaudible.length,
+    auc: rocAuc(judged.map((o) => o.score), judged.map((o) => (o.kind === 'leak' ? 1 : 0))),
+    recall: c.recall,
+    precision: c.precision,
+    falseAlertsPer100Nights: (100 * c.fp) / Math.max(none.length, 1),
+    inaudibleAlertRate: rate(inaudible, threshold),
+    recallByMaterial: groupRate(leak, (o) => o.meta.material, threshold),
+    recallBySize: groupRate(leak, (o) => sizeBucket(o.meta.leakSizeLps), threshold),
+    falseAlertsPer100ByEnvironment: groupRate(none, (o) => o.meta.environment, threshold, 100),
+  };
+}
+
+/**
+ * The threshold a detector is run at, chosen on validation nights: the
+ * highest recall with at most `maxFalsePer100` false alerts per 100 no-leak
+ * nights; among equals, the highest threshold (fewest alerts).
+ */
+export function chooseThreshold(outcomes: readonly NightOutcome[], maxFalsePer100: number): number {
+  const candidates = [...new Set(outcomes.map((o) => o.score).filter(Number.isFinite))].sort((a, b) => b - a);
+  let best = { threshold: candidates[0] ?? 0.5, recall: -1 };
+  for (const t of candidates) {
+    const r = nightReport(outcomes, t);
+    if (r.falseAlertsPer100Nights > maxFalsePer100) break; // lower thresholds only add alerts
+    if (r.recall > best.recall) best = { threshold: t, recall: r.recall };
+  }
+  return best.threshold;
+}
+
+export interface WindowReport {
+  readonly windows: number;
+  readonly auc: number;
+  readonly atThreshold: Confusion;
+  readonly aucByMaterial: Record<string, number>;
+  readonly recallBySize: Record<string, number>;
+  readonly recallBySampleRate: Record<string, number>;
+  readonly inaudibleAboveThreshold: number;
+  readonly daytimeFalsePositiveRate: number;
+}
+
+/** Per-window figures on audible leaks vs no leak; inaudible leaks reported apart. */
+export function windowReport(examples: readonly Example[], scores: ArrayLike<number>, threshold: number): WindowReport {
+  const idx = (pred: (m: FrameMeta) => boolean) => examples.map((e, i) => (pred(e.meta) ? i : -1)).filter((i) => i >= 0);
+  const judged = idx((m) => !m.leak || m.audible === true);
+  const s = (ix: number[]) => ix.map((i) => scores[i]!);
+  const y = (ix: number[]) => ix.map((i) => (examples[i]!.meta.leak ? 1 : 0));
+  const by = (ix: number[], key: (m: FrameMeta) => string) => {
+    const groups = new Map<string, number[]>();
+    for (const i of ix) groups.set(key(examples[i]!.meta), [...(groups.get(key(examples[i]!.meta)) ?? []), i]);
+    return [...groups.entries()].sort();
+  };
+  const materials = new Set(examples.map((e) => e.meta.material));
+  const aucByMaterial = Object.fromEntries(
+    [...materials].sort().map((m) => {
+      const ix = judged.filter((i) => examples[i]!.meta.material === m);
+      return [`${m} (n=${ix.length})`, rocAuc(s(ix), y(ix))];
+    }),
+  );
+  const leakIx = judged.filter((i) => examples[i]!.meta.leak);
+  const recallOf = (ix: number[]) => ix.filter((i) => scores[i]! >= threshold).length / Math.max(ix.length, 1);
+  const inaudible = idx((m) => m.leak && m.audible === false);
+  const dayNone = idx((m) => m.daytime && !m.leak);
+  return {
+    windows: examples.length,
+    auc: rocAuc(s(judged), y(judged)),
+    atThreshold: confusionAt(s(judged), y(judged), threshold),
+    aucByMaterial,
+    recallBySize: Object.fromEntries(by(leakIx, (m) => sizeBucket(m.leakSizeLps)).map(([k, ix]) => [`${k} (n=${ix.length})`, recallOf(ix)])),
+    recallBySampleRate: Object.fromEntries(by(leakIx, (m) => `${m.sampleRateHz} Hz`).map(([k, ix]) => [`${k} (n=${ix.length})`, recallOf(ix)])),
+    inaudibleAboveThreshold: inaudible.length === 0 ? Number.NaN : recallOf(inaudible),
+    daytimeFalsePositiveRate: dayNone.length === 0 ? Number.NaN : recallOf(dayNone),
+  };
+}

@@ -1,0 +1,58 @@
+import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { referenceFeatures } from '../model/reference-features.ts';
+import { Windower, type WindowingConfig } from '../stream/windower.ts';
+import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
+
+/** One model input (a 1 s window part) with the frame it came from. */
+export interface Example {
+  readonly meta: FrameMeta;
+  readonly windowStartMs: number;
+}
+
+export interface ExampleSet {
+  readonly examples: readonly Example[];
+  /** [examples x FEATURE_COUNT], row-major. */
+  readonly features: Float32Array;
+  /** 1 for an audible leak, 0 for no leak. */
+  readonly labels: Float32Array;
+  /**
+   * 0 for windows of inaudible leaks: physically they are background, and
+   * teaching the model that background is a leak would only teach it false
+   * alarms. They are evaluated and reported on their own.
+   */
+  readonly weights: Float32Array;
+  /** Frames skipped, by reason (e.g. a sample rate below the model's). */
+  readonly skipped: Record<string, number>;
+}
+
+/**
+ * Cuts every frame into model windows with the detector's own Windower and
+ * computes the reference features. Frames are independent recordings here
+ * (minutes apart), so each gets a fresh Windower.
+ */
+export function buildExamples(data: SplitData, windowing: WindowingConfig, onProgress?: (done: number, total: number) => void): ExampleSet {
+  const examples: Example[] = [];
+  const rows: Float32Array[] = [];
+  const skipped: Record<string, number> = {};
+  data.frames.forEach((meta, i) => {
+    const result = new Windower({ windowSeconds: 1, hopSeconds: windowing.hopSeconds }).push({
+      startMs: meta.startMs,
+      sampleRateHz: meta.sampleRateHz,
+      samples: framePcm(data, meta),
+    });
+    if (typeof result === 'string') {
+      skipped[result] = (skipped[result] ?? 0) + 1;
+      return;
+    }
+    for (const w of result) {
+      examples.push({ meta, windowStartMs: w.startMs });
+      rows.push(referenceFeatures(w.parts[0]!));
+    }
+    if (onProgress && (i + 1) % 500 === 0) onProgress(i + 1, data.frames.length);
+  });
+  const features = new Float32Array(rows.length * FEATURE_COUNT);
+  rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));
+  const labels = Float32Array.from(examples, (e) => (e.meta.leak && e.meta.audible ? 1 : 0));
+  const weights = Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.audible ? 0 : 1));
+  return { examples, features, labels, weights, skipped };
+}

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import type { DenseLayer, LeakModelWeights } from '../model/onnx-graph.ts';
+import type { ExampleSet } from './examples.ts';
+
+export interface FitOptions {
+  readonly hidden: readonly number[];
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** L2 penalty on kernels: the features are few, the simulator's quirks many. */
+  readonly l2: number;
+  readonly dropout: number;
+  readonly seed: number;
+  /** Stop after this many epochs without a better validation loss; keep the best. */
+  readonly patience: number;
+  readonly onEpoch?: (epoch: number, trainLoss: number, valLoss: number) => void;
+}
+
+export const DEFAULT_FIT: Omit<FitOptions, 'onEpoch'> = {
+  hidden: [32, 16],
+  epochs: 60,
+  batchSize: 128,
+  learningRate: 0.002,
+  l2: 1e-4,
+  dropout: 0.1,
+  seed: 1,
+  patience: 8,
+};
+
+/** Mean and standard deviation of each feature over the training windows (weight > 0). */
+export function standardisation(set: ExampleSet): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float64Array(FEATURE_COUNT);
+  const sq = new Float64Array(FEATURE_COUNT);
+  let n = 0;
+  for (let i = 0; i < set.examples.length; i++) {
+    if (set.weights[i] === 0) continue;
+    n++;
+    for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! += set.features[i * FEATURE_COUNT + f]!;
+  }
+  for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! /= n;
+  for (let i = 0; i < set.examples.length; i++) {
+    if (set.weights[i] === 0) continue;
+    for (let f = 0; f < FEATURE_COUNT; f++) sq[f]! += (set.features[i * FEATURE_COUNT + f]! - mean[f]!) ** 2;
+  }
+  return { mean: Float32Array.from(mean), std: Float32Array.from(sq, (s) => Math.max(Math.sqrt(s / n), 1e-3)) };
+}
+
+function tensors(set: ExampleSet, mean: Float32Array, std: Float32Array) {
+  const keep: number[] = [];
+  for (let i = 0; i < set.examples.length; i++) if (set.weights[i]! > 0) keep.push(i);
+  const x = new Float32Array(keep.length * FEATURE_COUNT);
+  const y = new Float32Array(keep.length);
+  keep.forEach((src, dst) => {
+    for (let f = 0; f < FEATURE_COUNT; f++) x[dst * FEATURE_COUNT + f] = (set.features[src * FEATURE_COUNT + f]! - mean[f]!) / std[f]!;
+    y[dst] = set.labels[src]!;
+  });
+  return { x: tf.tensor2d(x, [keep.length, FEATURE_COUNT]), y: tf.tensor2d(y, [keep.length, 1]), positives: y.reduce((a, b) => a + b, 0), n: keep.length };
+}
+
+/**
+ * Trains the dense head on the reference features with TensorFlow.js (pure
+ * JS CPU backend: deterministic for a seed, no native install) and returns
+ * the weights for the ONNX graph.
+ */
+export interface FittedModel {
+  readonly weights: LeakModelWeights;
+  /** TensorFlow.js's own prediction on raw (unstandardised) features, for the parity check with ONNX. */
+  predict(features: Float32Array, rows: number): Float32Array;
+  dispose(): void;
+}
+
+export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: FitOptions): Promise<FittedModel> {
+  await tf.setBackend('cpu');
+  const { mean, std } = standardisation(train);
+  const t = tensors(train, mean, std);
+  const v = tensors(val, mean, std);
+  // Leaks are the minority; weigh them so the loss does not settle on "never".
+  const positiveWeight = (t.n - t.positives) / Math.max(t.positives, 1);
+  const model = tf.sequential();
+  opts.hidden.forEach((units, i) => {
+    model.add(
+      tf.layers.dense({
+        ...(i === 0 ? { inputShape: [FEATURE_COUNT] } : {}),
+        units,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: opts.seed + i }),
+        kernelRegularizer: tf.regularizers.l2({ l2: opts.l2 }),
+      }),
+    );
+    if (opts.dropout > 0) model.add(tf.layers.dropout({ rate: opts.dropout, seed: opts.seed + 100 + i }));
+  });
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: opts.seed + 99 }) }));
+  model.compile({ optimizer: tf.train.adam(opts.learningRate), loss: 'binaryCrossentropy' });
+
+  let best = { loss: Infinity, weights: [] as tf.Tensor[] };
+  let sinceBest = 0;
+  const sampleWeight = tf.tidy(() => t.y.mul(positiveWeight - 1).add(1).reshape([t.n]));
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const h = await model.fit(t.x, t.y, { epochs: 1, batchSize: opts.batchSize, shuffle: true, sampleWeight, verbose: 0 });
+    const valLoss = tf.tidy(() => {
+      const p = (model.predict(v.x) as tf.Tensor).clipByValue(1e-7, 1 - 1e-7);
+      const ll = v.y.mul(p.log()).add(tf.scalar(1).sub(v.y).mul(tf.scalar(1).sub(p).log()));
+      return -ll.mean().dataSync()[0]!;
+    });
+    opts.onEpoch?.(epoch, h.history.loss![0] as number, valLoss);
+    if (valLoss < best.loss - 1e-5) {
+      best.weights.forEach((w) => w.dispose());
+      best = { loss: valLoss, weights: model.getWeights().map((w) => w.clone()) };
+      sinceBest = 0;
+    } else if (++sinceBest >= opts.patience) {
+      break;
+    }
+  }
+  model.setWeights(best.weights);
+  const layers: DenseLayer[] = model.layers
+    .filter((l) => l.getClassName() === 'Dense')
+    .map((l) => {
+      const [kernel, bias] = l.getWeights();
+      const [inputs, units] = kernel!.shape as [number, number];
+      return { inputs, units, kernel: Float32Array.from(kernel!.dataSync()), bias: Float32Array.from(bias!.dataSync()) };
+    });
+  tf.dispose([t.x, t.y, v.x, v.y, sampleWeight, ...best.weights]);
+  const weights: LeakModelWeights = { featureMean: mean, featureStd: std, layers };
+  return {
+    weights,
+    predict(features, rows) {
+      return tf.tidy(() => {
+        const x = tf.tensor2d(features, [rows, FEATURE_COUNT]).sub(tf.tensor1d(mean)).div(tf.tensor1d(std));
+        return Float32Array.from((model.predict(x) as tf.Tensor).dataSync());
+      });
+    },
+    dispose: () => model.dispose(),
+  };
+}
