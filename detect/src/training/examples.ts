@@ -7,6 +7,8 @@ import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
 export interface Example {
   readonly meta: FrameMeta;
   readonly windowStartMs: number;
+  /** The window itself, when asked for (to score it through ONNX Runtime). */
+  readonly pcm?: Float32Array;
 }
 
 export interface ExampleSet {
@@ -30,7 +32,11 @@ export interface ExampleSet {
  * computes the reference features. Frames are independent recordings here
  * (minutes apart), so each gets a fresh Windower.
  */
-export function buildExamples(data: SplitData, windowing: WindowingConfig, onProgress?: (done: number, total: number) => void): ExampleSet {
+export function buildExamples(
+  data: SplitData,
+  windowing: WindowingConfig,
+  opts: { keepPcm?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): ExampleSet {
   const examples: Example[] = [];
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
@@ -45,10 +51,10 @@ export function buildExamples(data: SplitData, windowing: WindowingConfig, onPro
       return;
     }
     for (const w of result) {
-      examples.push({ meta, windowStartMs: w.startMs });
+      examples.push(opts.keepPcm ? { meta, windowStartMs: w.startMs, pcm: w.parts[0]! } : { meta, windowStartMs: w.startMs });
       rows.push(referenceFeatures(w.parts[0]!));
     }
-    if (onProgress && (i + 1) % 500 === 0) onProgress(i + 1, data.frames.length);
+    if (opts.onProgress && (i + 1) % 500 === 0) opts.onProgress(i + 1, data.frames.length);
   });
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));

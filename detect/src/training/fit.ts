@@ -95,9 +95,8 @@ export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: Fit
 
   let best = { loss: Infinity, weights: [] as tf.Tensor[] };
   let sinceBest = 0;
-  const sampleWeight = tf.tidy(() => t.y.mul(positiveWeight - 1).add(1).reshape([t.n]));
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const h = await model.fit(t.x, t.y, { epochs: 1, batchSize: opts.batchSize, shuffle: true, sampleWeight, verbose: 0 });
+    const h = await model.fit(t.x, t.y, { epochs: 1, batchSize: opts.batchSize, shuffle: true, classWeight: { 0: 1, 1: positiveWeight }, verbose: 0 });
     const valLoss = tf.tidy(() => {
       const p = (model.predict(v.x) as tf.Tensor).clipByValue(1e-7, 1 - 1e-7);
       const ll = v.y.mul(p.log()).add(tf.scalar(1).sub(v.y).mul(tf.scalar(1).sub(p).log()));
@@ -120,7 +119,7 @@ export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: Fit
       const [inputs, units] = kernel!.shape as [number, number];
       return { inputs, units, kernel: Float32Array.from(kernel!.dataSync()), bias: Float32Array.from(bias!.dataSync()) };
     });
-  tf.dispose([t.x, t.y, v.x, v.y, sampleWeight, ...best.weights]);
+  tf.dispose([t.x, t.y, v.x, v.y, ...best.weights]);
   const weights: LeakModelWeights = { featureMean: mean, featureStd: std, layers };
   return {
     weights,
