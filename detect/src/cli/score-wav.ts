@@ -1,0 +1,102 @@
+/**
+ * Scores a recording from a hand-held logger or a sensor:
+ *
+ *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00]
+ *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7]
+ *
+ * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
+ * A summary on stderr. It cuts and scores audio with the streaming detector's
+ * own Windower and batch scorer, so a recording scores as the live system
+ * would score it.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WavError, readWav } from '../audio/wav.ts';
+import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
+import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
+import { LeakModel } from '../model/leak-model.ts';
+import { scoreWindows } from '../stream/window-scorer.ts';
+import { Windower } from '../stream/windower.ts';
+
+const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T]';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`score-wav: ${message}\n${USAGE}\n`);
+  process.exit(code);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      start: { type: 'string' },
+      window: { type: 'string', default: '1' },
+      hop: { type: 'string' },
+      model: { type: 'string', default: DEFAULT_MODEL_PATH },
+      threshold: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+} catch (err) {
+  fail((err as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (positionals.length !== 1) fail('give exactly one WAV file');
+const file = positionals[0]!;
+const windowSeconds = Number(values.window);
+if (!Number.isInteger(windowSeconds) || windowSeconds < 1) fail(`--window must be a whole number of seconds >= 1, got '${values.window}'`);
+const hopSeconds = values.hop === undefined ? windowSeconds : Number(values.hop);
+if (!(hopSeconds > 0)) fail(`--hop must be a positive number of seconds, got '${values.hop}'`);
+const startMs = values.start === undefined ? undefined : Date.parse(values.start);
+if (startMs !== undefined && !Number.isFinite(startMs)) fail(`--start must be an ISO 8601 time, got '${values.start}'`);
+
+const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => fail(`cannot read ${file}: ${err.code ?? err.message}`));
+let audio;
+try {
+  audio = readWav(bytes);
+} catch (err) {
+  if (err instanceof WavError) fail(`${file}: ${err.code}: ${err.message}`);
+  throw err;
+}
+if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
+  fail(`${file}: SAMPLE_RATE_BELOW_MODEL: recorded at ${audio.sampleRateHz} Hz; the model needs at least ${MODEL_SAMPLE_RATE_HZ} Hz`);
+}
+
+const model = await LeakModel.load(values.model!).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
+const threshold = values.threshold === undefined ? model.info.threshold : Number(values.threshold);
+if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
+
+const windower = new Windower({ windowSeconds, hopSeconds });
+const windows = windower.push({ startMs: startMs ?? 0, sampleRateHz: audio.sampleRateHz, samples: audio.samples });
+if (typeof windows === 'string') fail(`${file}: ${windows}`);
+if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s window (${(audio.samples.length / audio.sampleRateHz).toFixed(2)} s)`);
+
+const scores = await scoreWindows(model, windows);
+await model.close();
+const name = basename(file);
+const base = startMs ?? 0;
+let leaks = 0;
+windows.forEach((w, i) => {
+  const leak = scores[i]! >= threshold;
+  if (leak) leaks++;
+  const line = {
+    file: name,
+    window: i,
+    startS: (w.startMs - base) / 1000,
+    endS: (w.endMs - base) / 1000,
+    ...(startMs !== undefined && { start: new Date(w.startMs).toISOString() }),
+    score: Math.round(scores[i]! * 1e4) / 1e4,
+    leak,
+  };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+});
+process.stderr.write(
+  `${name}: ${windows.length} windows of ${windowSeconds} s at ${audio.sampleRateHz} Hz, ${leaks} above ${threshold.toFixed(3)} ` +
+    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n`,
+);

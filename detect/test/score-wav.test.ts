@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../src/audio/wav.ts';
+import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
+import { LeakModel } from '../src/model/leak-model.ts';
+import { buildLeakModelGraph, type LeakModelWeights } from '../src/model/onnx-graph.ts';
+import { scoreWindows } from '../src/stream/window-scorer.ts';
+import { Windower } from '../src/stream/windower.ts';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../src/cli/score-wav.ts', import.meta.url));
+
+function weights(): LeakModelWeights {
+  let s = 9;
+  const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const dense = (inputs: number, units: number) => ({ inputs, units, kernel: Float32Array.from({ length: inputs * units }, () => r()), bias: new Float32Array(units) });
+  return { featureMean: new Float32Array(FEATURE_COUNT), featureStd: new Float32Array(FEATURE_COUNT).fill(1), layers: [dense(FEATURE_COUNT, 8), dense(8, 1)] };
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('score-wav CLI', () => {
+  let dir: string;
+  let modelPath: string;
+  const pcm = Int16Array.from({ length: 28_000 }, (_, i) => Math.round(3000 * Math.sin(i / 5) + 800 * Math.sin(i / 37) + ((i * 7919) % 200) - 100));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'suido-wav-'));
+    modelPath = join(dir, 'm.onnx');
+    await writeFile(modelPath, buildLeakModelGraph(weights(), { version: 'cli-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    await writeFile(join(dir, 'rec.wav'), writeWav(pcm, 8000));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('prints one JSON line per window, scored exactly as the streaming path scores it', async () => {
+    const out = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--start', '2026-11-20T02:00:00+09:00']);
+    expect(out.code, out.stderr).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.window, l.startS, l.endS, l.start])).toEqual([
+      [0, 0, 1, '2026-11-19T17:00:00.000Z'],
+      [1, 1, 2, '2026-11-19T17:00:01.000Z'],
+      [2, 2, 3, '2026-11-19T17:00:02.000Z'],
+    ]);
+    const model = await LeakModel.load(modelPath);
+    const windows = new Windower().push({ startMs: 0, sampleRateHz: 8000, samples: pcm });
+    const expected = await scoreWindows(model, windows as Exclude<typeof windows, string>);
+    await model.close();
+    lines.forEach((l, i) => {
+      expect(l.score).toBeCloseTo(expected[i]!, 4);
+      expect(l.leak).toBe(expected[i]! >= 0.5);
+    });
+    expect(out.stderr).toContain('3 windows');
+  });
+
+  it('windows longer than a second, with a hop', async () => {
+    const out = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--window', '2', '--hop', '0.5']);
+    expect(out.code, out.stderr).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.startS)).toEqual([0, 0.5, 1, 1.5]);
+  });
+
+  it('refuses what it cannot score, saying why', async () => {
+    const stereo = writeWav(pcm.subarray(0, 8000), 8000);
+    new DataView(stereo.buffer).setUint16(22, 2, true);
+    await writeFile(join(dir, 'stereo.wav'), stereo);
+    await writeFile(join(dir, 'slow.wav'), writeWav(pcm.subarray(0, 8000), 2000));
+    const a = await cli([join(dir, 'stereo.wav'), '--model', modelPath]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('WAV_FORMAT_UNSUPPORTED');
+    const b = await cli([join(dir, 'slow.wav'), '--model', modelPath]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('SAMPLE_RATE_BELOW_MODEL');
+    const c = await cli([join(dir, 'missing.wav'), '--model', modelPath]);
+    expect(c.stderr).toContain('ENOENT');
+    const d = await cli([]);
+    expect(d.stderr).toContain('give exactly one WAV file');
+  });
+});
