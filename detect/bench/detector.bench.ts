@@ -1,0 +1,84 @@
+/**
+ * Windows scored per second by the detector's path (int16 frames at 8 kHz →
+ * resample → windows → batched ONNX Runtime), beside the same path scoring
+ * one window per run (no batching), measured in the same run; and the ratio
+ * to the frame rate of a 2,000-sensor fleet (one 1 s frame per sensor every
+ * 10 minutes during the night window, the demo scenario's cadence).
+ *
+ *   npm run bench -w detect       (BENCH_WINDOWS, BENCH_RUNS, BENCH_THREADS to change)
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
+import { DEFAULT_MODEL_PATH } from '../src/model/default-model.ts';
+import { LeakModel } from '../src/model/leak-model.ts';
+import { buildLeakModelGraph } from '../src/model/onnx-graph.ts';
+import { DEFAULT_MAX_BATCH, scoreWindows } from '../src/stream/window-scorer.ts';
+import { Windower, type Window } from '../src/stream/windower.ts';
+
+const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 2000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+const FLEET_SENSORS = 2000;
+const FRAME_INTERVAL_S = 600;
+const GOAL = 20;
+
+function frames(n: number): Int16Array[] {
+  let s = 1;
+  const r = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return Array.from({ length: n }, () => Int16Array.from({ length: 8000 }, () => Math.round(r() * 4000)));
+}
+
+async function loadModel(): Promise<{ model: LeakModel; which: string }> {
+  if (existsSync(DEFAULT_MODEL_PATH)) return { model: await LeakModel.load(DEFAULT_MODEL_PATH, { threads: THREADS }), which: DEFAULT_MODEL_PATH };
+  // Same graph shape as the trained model (the features dominate the cost).
+  const dense = (inputs: number, units: number) => ({ inputs, units, kernel: new Float32Array(inputs * units).fill(0.01), bias: new Float32Array(units) });
+  const bytes = buildLeakModelGraph(
+    { featureMean: new Float32Array(FEATURE_COUNT), featureStd: new Float32Array(FEATURE_COUNT).fill(1), layers: [dense(FEATURE_COUNT, 32), dense(32, 16), dense(16, 1)] },
+    { version: 'bench', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' },
+  );
+  return { model: await LeakModel.load(bytes, { threads: THREADS }), which: 'an untrained model of the same shape (no trained model found)' };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const { model, which } = await loadModel();
+const input = frames(WINDOWS);
+const cut = (): Window[] =>
+  input.flatMap((pcm, i) => {
+    const w = new Windower().push({ startMs: i * 600_000, sampleRateHz: 8000, samples: pcm });
+    return typeof w === 'string' ? [] : w;
+  });
+
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ONNX Runtime intra-op threads ${THREADS}`);
+console.log(`params: ${WINDOWS} windows of 1 s (8 kHz int16 frames), batches of ${DEFAULT_MAX_BATCH}, ${RUNS} runs (median); model: ${which}`);
+await scoreWindows(model, cut().slice(0, 64)); // warm-up
+const batched: number[] = [];
+const single: number[] = [];
+const onnxOnly: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  let t0 = performance.now();
+  const ws = cut();
+  await scoreWindows(model, ws);
+  batched.push((performance.now() - t0) / 1000);
+
+  const prepared = cut();
+  t0 = performance.now();
+  await scoreWindows(model, prepared);
+  onnxOnly.push((performance.now() - t0) / 1000);
+
+  const few = cut().slice(0, Math.max(50, Math.floor(WINDOWS / 10)));
+  t0 = performance.now();
+  for (const w of few) await scoreWindows(model, [w], 1);
+  single.push(((performance.now() - t0) / 1000) * (WINDOWS / few.length));
+}
+await model.close();
+const rate = (s: number[]) => WINDOWS / median(s);
+const fleetRate = FLEET_SENSORS / FRAME_INTERVAL_S;
+console.log(`${'detector path, batched (resample + window + ONNX)'.padEnd(52)} ${rate(batched).toFixed(0).padStart(7)} windows/s`);
+console.log(`${'ONNX Runtime alone, batched'.padEnd(52)} ${rate(onnxOnly).toFixed(0).padStart(7)} windows/s`);
+console.log(`${'ONNX Runtime, one window per run (baseline)'.padEnd(52)} ${rate(single).toFixed(0).padStart(7)} windows/s`);
+console.log(`batching speed-up (ONNX Runtime): ${(rate(onnxOnly) / rate(single)).toFixed(2)}x`);
+console.log(`fleet of ${FLEET_SENSORS} sensors, a 1 s frame every ${FRAME_INTERVAL_S} s: ${fleetRate.toFixed(2)} windows/s`);
+console.log(`ratio detector / fleet: ${(rate(batched) / fleetRate).toFixed(0)}x (goal >= ${GOAL}x: ${rate(batched) / fleetRate >= GOAL ? 'met' : 'NOT met'})`);
+console.log(JSON.stringify({ bench: 'detector', windows: WINDOWS, runs: RUNS, threads: THREADS, windowsPerSec: { batched: rate(batched), onnxOnly: rate(onnxOnly), single: rate(single) }, fleetWindowsPerSec: fleetRate }));
