@@ -1,7 +1,34 @@
 /** @suido/ingest: device contracts, the embedded broker, the ingest pipeline and the stores. */
 export * from './contracts/index.ts';
 export type * from './store/store.ts';
-export { PIPE_MATERIALS } from './store/store.ts';
+export { PIPE_MATERIALS, ConsumerStateConflictError, StoreInputError } from './store/store.ts';
+export {
+  ALERT_STATES,
+  ALERT_ACTIONS,
+  ALERT_RESOLUTIONS,
+  ALERT_ERROR_CODES,
+  SYSTEM_ACTORS,
+  AlertError,
+  isValidAlertKind,
+  applyDetectorChange,
+  applyUserAction,
+  type Alert,
+  type AlertAction,
+  type AlertActor,
+  type AlertChange,
+  type AlertDetails,
+  type AlertErrorCode,
+  type AlertEvent,
+  type AlertResolution,
+  type AlertState,
+  type AlertSubject,
+  type AlertTransition,
+  type AlertUserAction,
+  type NewAlert,
+  type SystemActor,
+  type UserActor,
+  type UserAlertAction,
+} from './store/alert-lifecycle.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';

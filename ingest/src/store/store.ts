@@ -1,4 +1,5 @@
 import type { AcousticFrame, DeviceKind, DeviceStatus, MeterFlag, MeterRead, RejectionCode } from '../contracts/index.ts';
+import type { Alert, AlertChange, AlertEvent, AlertResolution, AlertState, AlertUserAction, SystemActor } from './alert-lifecycle.ts';
 
 /**
  * The store contract: shaped by what callers need, not by a database. The
@@ -34,6 +35,67 @@ export interface Store {
   upsertDevices(devices: readonly DeviceRegistration[]): Promise<void>;
 
   deadLetters(query: DeadLetterQuery): Promise<StoredDeadLetter[]>;
+
+  /**
+   * Feeds: everything stored, in the order it was committed, behind a cursor
+   * a consumer keeps (in its consumer state) so that it survives restarts and
+   * misses nothing. Cursor 0 is the beginning; pass the returned cursor to
+   * the next call; it comes back unchanged when nothing new has arrived.
+   */
+  framesAfter(cursor: number, limit: number): Promise<FramePage>;
+  /**
+   * Meter reads in the order they were stored. Reads arrive in groups (one
+   * meter's new reads in one commit, ts order inside a group) and a page never
+   * splits a group: it holds at most `limit` reads, except that a page always
+   * holds at least one whole group, however large.
+   */
+  readsAfter(cursor: number, limit: number): Promise<ReadPage>;
+  /** The newest read of a meter at or before an instant: the register at that instant. */
+  readAtOrBefore(meterId: string, atMs: number): Promise<StoredRead | undefined>;
+
+  /**
+   * Leak scores, a time series per sensor. Idempotent on (sensor, window
+   * start, model version): a score already stored stays (the first wins) and
+   * counts as a duplicate.
+   */
+  appendScores(scores: readonly LeakScore[]): Promise<AppendScoresResult>;
+  /** Scores of one sensor with from <= windowStart < to, oldest window first. */
+  scoresInRange(sensorId: string, fromMs: number, toMs: number, limit: number): Promise<LeakScore[]>;
+  /** Scores in the order they were stored (the alert engine's feed). */
+  scoresAfter(cursor: number, limit: number): Promise<ScorePage>;
+
+  /** A consumer's small JSON document (cursor, window histories), if it has one. */
+  getConsumerState(name: string): Promise<ConsumerState | undefined>;
+  /**
+   * Writes a consumer's document. With `expectedVersion` (0: must not exist
+   * yet) the write fails with ConsumerStateConflictError if another writer
+   * got there first. Returns the new version.
+   */
+  putConsumerState(name: string, value: unknown, expectedVersion?: number): Promise<number>;
+
+  /**
+   * Alert changes decided by a detector, the audit events they cause and the
+   * consumer state that justifies them (cursor, window histories), in ONE
+   * transaction: a crash leaves either all of it or none, so a restarted
+   * detector neither loses nor repeats an alert. The store applies the alert
+   * lifecycle (`alert-lifecycle.ts`) to the current alert of each (source,
+   * kind) inside the transaction, so a crew's concurrent acknowledge is never
+   * overwritten. Returns the events recorded, in order.
+   */
+  commitAlertChanges(commit: AlertCommit): Promise<AlertCommitResult>;
+  /** open → acknowledged, by a user, if the alert is still at `expectedVersion` (else AlertError ALERT_VERSION_CONFLICT). */
+  acknowledgeAlert(request: AlertUserAction): Promise<Alert>;
+  /** open, acknowledged or cleared → resolved, by a user, at `expectedVersion`. */
+  resolveAlert(request: AlertUserAction & { readonly resolution: AlertResolution }): Promise<Alert>;
+  getAlert(id: number): Promise<Alert | undefined>;
+  /** Alerts in id order (oldest first) after a cursor. */
+  listAlerts(query: AlertQuery): Promise<Alert[]>;
+  /** The audit trail of one alert, oldest first. */
+  alertEvents(alertId: number): Promise<AlertEvent[]>;
+  /** Every alert event in the order recorded (the publisher's feed). */
+  alertEventsAfter(cursor: number, limit: number): Promise<AlertEventPage>;
+  /** The one not-yet-resolved alert (open, acknowledged or cleared) of a source and kind. */
+  openAlertFor(sourceId: string, kind: string): Promise<Alert | undefined>;
 
   /** Cheap liveness probe of the underlying database, for /readyz. */
   ping(): Promise<void>;
@@ -150,4 +212,109 @@ export interface DeviceQuery {
   /** Cursor: ids strictly after this one. */
   readonly afterId?: string | undefined;
   readonly limit: number;
+}
+
+export interface FramePage {
+  readonly frames: StoredFrame[];
+  readonly cursor: number;
+}
+
+export interface ReadPage {
+  readonly reads: StoredRead[];
+  readonly cursor: number;
+}
+
+/** One model's score for one window of one sensor. */
+export interface LeakScore {
+  readonly sensorId: string;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** 0 (no leak) to 1 (leak), as the model says. */
+  readonly score: number;
+  /** The model that scored: a new model scores the same window again, beside the old. */
+  readonly modelVersion: string;
+}
+
+export interface AppendScoresResult {
+  readonly inserted: number;
+  readonly duplicate: number;
+}
+
+export interface ScorePage {
+  readonly scores: LeakScore[];
+  readonly cursor: number;
+}
+
+export interface ConsumerState {
+  readonly name: string;
+  /** The JSON document as written (parsed): the consumer validates it. */
+  readonly value: unknown;
+  /** 1 for the first write, +1 at each. */
+  readonly version: number;
+  readonly updatedAtMs: number;
+}
+
+export interface AlertEventPage {
+  readonly events: AlertEvent[];
+  readonly cursor: number;
+}
+
+/** Another writer changed a consumer's document since it was read: two copies of one consumer are running. */
+export class ConsumerStateConflictError extends Error {
+  readonly code = 'CONSUMER_STATE_CONFLICT';
+  readonly consumer: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(consumer: string, expectedVersion: number, actualVersion: number) {
+    super(`consumer state '${consumer}' is at version ${actualVersion}, expected ${expectedVersion}: is another copy of this consumer running?`);
+    this.name = 'ConsumerStateConflictError';
+    this.consumer = consumer;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** A consumer document to write with an alert commit. */
+export interface ConsumerStatePut {
+  readonly name: string;
+  readonly value: unknown;
+  /** Fence against a second copy of the consumer: 0 means "must not exist yet". */
+  readonly expectedVersion?: number | undefined;
+}
+
+export interface AlertCommit {
+  readonly actor: SystemActor;
+  /** Applied in order; a subject may appear more than once (raise, then clear). */
+  readonly changes: readonly AlertChange[];
+  /** Written in the same transaction; any version conflict rolls everything back. */
+  readonly states: readonly ConsumerStatePut[];
+  /** Wall clock of the commit, recorded on its events; defaults to now. */
+  readonly recordedAtMs?: number | undefined;
+}
+
+export interface AlertCommitResult {
+  /** The events recorded (raised, updated, cleared), in order. */
+  readonly events: AlertEvent[];
+  /** New version of each state written, by name. */
+  readonly stateVersions: Readonly<Record<string, number>>;
+}
+
+export interface AlertQuery {
+  readonly state?: AlertState | readonly AlertState[] | undefined;
+  readonly kind?: string | undefined;
+  readonly sourceId?: string | undefined;
+  /** Alerts raised at or after this instant. */
+  readonly sinceMs?: number | undefined;
+  /** Cursor: ids strictly after this one. */
+  readonly afterId?: number | undefined;
+  readonly limit: number;
+}
+
+/** A caller passed something the store cannot keep (a score that is not a number, a bad cursor). */
+export class StoreInputError extends Error {
+  readonly code = 'STORE_INPUT_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInputError';
+  }
 }
