@@ -1,0 +1,80 @@
+import type { LeakAlertConfig } from './leak-alert-config.ts';
+
+/**
+ * The raise/clear decision for one sensor, window by window, as plain
+ * functions over a small history: the history is what the engine persists
+ * (with the alert changes it justifies), so a restarted engine decides
+ * exactly as an engine that never stopped.
+ */
+export interface WindowHistory {
+  /** The last `n` windows taken, oldest first: [window end ms, score]. */
+  readonly recent: readonly (readonly [number, number])[];
+  /** Windows in a row below `clearThreshold` since the alert was raised. */
+  readonly quiet: number;
+  /** The condition holds: raised, not yet cleared. */
+  readonly active: boolean;
+  /** Start of the newest window taken; a window not after it is late and skipped. */
+  readonly lastWindowStartMs: number | null;
+}
+
+export const EMPTY_HISTORY: WindowHistory = { recent: [], quiet: 0, active: false, lastWindowStartMs: null };
+
+export interface ScoredWindow {
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly score: number;
+}
+
+export type WindowDecision =
+  /** Nothing to tell the store. */
+  | { readonly op: 'none' }
+  /** The window is not after the newest one taken (late, or a second model's score of it): ignored. */
+  | { readonly op: 'late' }
+  /** K of the last N windows are above threshold: raise (or re-raise a cleared alert). */
+  | { readonly op: 'raise'; readonly score: number; readonly windowsAbove: number; readonly firstAboveAtMs: number }
+  /** Still above threshold while raised: refresh lastSeenAt / peak. */
+  | { readonly op: 'refresh'; readonly score: number }
+  /** M windows in a row below clearThreshold while raised. */
+  | { readonly op: 'clear'; readonly quietWindows: number };
+
+export function isAbove(score: number, config: LeakAlertConfig): boolean {
+  return score > config.threshold;
+}
+
+export function isQuiet(score: number, config: LeakAlertConfig): boolean {
+  return score < config.clearThreshold;
+}
+
+/** Takes one window into the history and says what it changes. */
+export function observeWindow(history: WindowHistory, window: ScoredWindow, config: LeakAlertConfig): { history: WindowHistory; decision: WindowDecision } {
+  if (history.lastWindowStartMs !== null && window.windowStartMs <= history.lastWindowStartMs) return { history, decision: { op: 'late' } };
+  const recent = [...history.recent, [window.windowEndMs, window.score] as const].slice(-config.n);
+  const lastWindowStartMs = window.windowStartMs;
+  if (!history.active) {
+    const above = recent.filter(([, s]) => isAbove(s, config));
+    if (above.length < config.k) return { history: { recent, quiet: 0, active: false, lastWindowStartMs }, decision: { op: 'none' } };
+    return {
+      history: { recent, quiet: 0, active: true, lastWindowStartMs },
+      decision: { op: 'raise', score: Math.max(...above.map(([, s]) => s)), windowsAbove: above.length, firstAboveAtMs: above[0]![0] },
+    };
+  }
+  const quiet = isQuiet(window.score, config) ? history.quiet + 1 : 0;
+  if (quiet >= config.m) {
+    // A cleared sensor starts afresh: raising again takes K new windows above,
+    // not the tail of the ones that raised it the first time.
+    return { history: { recent: [], quiet: 0, active: false, lastWindowStartMs }, decision: { op: 'clear', quietWindows: quiet } };
+  }
+  const next = { recent, quiet, active: true, lastWindowStartMs };
+  return { history: next, decision: isAbove(window.score, config) ? { op: 'refresh', score: window.score } : { op: 'none' } };
+}
+
+/** Reads a persisted history back; undefined if it is not one (then the sensor starts afresh). */
+export function parseWindowHistory(value: unknown): WindowHistory | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const recentOk =
+    Array.isArray(v.recent) && v.recent.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'number' && typeof p[1] === 'number');
+  if (!recentOk || typeof v.quiet !== 'number' || typeof v.active !== 'boolean') return undefined;
+  if (v.lastWindowStartMs !== null && typeof v.lastWindowStartMs !== 'number') return undefined;
+  return { recent: v.recent as [number, number][], quiet: v.quiet, active: v.active, lastWindowStartMs: v.lastWindowStartMs };
+}

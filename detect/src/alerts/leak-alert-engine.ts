@@ -1,0 +1,190 @@
+import type { Logger } from 'pino';
+import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, Store } from '@suido/ingest';
+import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
+import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
+import { PollLoop } from './poll-loop.ts';
+import { AlertEngineStateError, parseCursorState } from './consumer-cursor.ts';
+
+/** The alert kind the acoustic leak engine raises, on sensors. */
+export const LEAK_ALERT_KIND = 'leak';
+
+export interface LeakAlertEngineOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  /** Overrides of DEFAULT_LEAK_ALERT_CONFIG. */
+  readonly config?: Partial<LeakAlertConfig> | undefined;
+  /** Its consumer state's name (cursor; `{name}/sensor/{id}` for histories). Default `leak-alerts`. */
+  readonly consumerName?: string | undefined;
+  /** Scores taken per pass (one transaction). Default 1,000. */
+  readonly batchSize?: number | undefined;
+  /** Pause between passes when caught up. Default 1,000 ms. */
+  readonly pollMs?: number | undefined;
+  /** Told the events of each commit, after it (e.g. to nudge the MQTT relay). */
+  readonly onEvents?: ((events: readonly AlertEvent[]) => void) | undefined;
+}
+
+export interface LeakAlertPass {
+  /** Scores read from the feed in this pass. */
+  readonly scores: number;
+  /** Of those, windows not after the newest one already taken for their sensor (skipped). */
+  readonly lateWindows: number;
+  /** Alert events the pass recorded. */
+  readonly events: readonly AlertEvent[];
+  /** The page was full: more may be waiting. */
+  readonly more: boolean;
+}
+
+/**
+ * The running acoustic alert engine: reads leak scores from the store's feed
+ * in the order they were stored, takes each sensor's windows in time order
+ * through the K-of-N / hysteresis decision (`k-of-n.ts`), and commits the
+ * alert changes together with the feed cursor and the histories of the
+ * sensors it touched, in one transaction. A crash before that commit loses
+ * nothing (the next engine reads the same scores from the same cursor and
+ * the same histories); a crash after it repeats nothing. The cursor's
+ * version fences a second copy of the engine on the same store: its commit
+ * is refused (ConsumerStateConflictError) and it reloads.
+ */
+export class LeakAlertEngine {
+  readonly config: LeakAlertConfig;
+  readonly consumerName: string;
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly batchSize: number;
+  private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
+  private readonly loop: PollLoop;
+  /** The feed cursor and its stored version; reloaded after any failure. */
+  private position: { cursor: number; version: number } | undefined;
+
+  constructor(opts: LeakAlertEngineOptions) {
+    this.config = leakAlertConfig(opts.config);
+    this.consumerName = opts.consumerName ?? 'leak-alerts';
+    this.store = opts.store;
+    this.log = opts.log;
+    this.batchSize = opts.batchSize ?? 1000;
+    this.onEvents = opts.onEvents;
+    this.loop = new PollLoop({
+      pass: async () => (await this.runOnce()).more,
+      idleMs: opts.pollMs ?? 1000,
+      backoffMs: 1000,
+      maxBackoffMs: 30_000,
+      log: opts.log,
+      what: 'leak alert pass',
+    });
+  }
+
+  /** Polls the score feed until stopped. */
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Run a pass soon: new scores were stored. */
+  nudge(): void {
+    this.loop.nudge();
+  }
+
+  /** Waits for the pass in flight; what it did not commit, the next engine does. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** Passes until the feed is drained (tests, batch jobs). */
+  async drain(): Promise<LeakAlertPass[]> {
+    const passes: LeakAlertPass[] = [];
+    for (;;) {
+      const pass = await this.runOnce();
+      passes.push(pass);
+      if (!pass.more) return passes;
+    }
+  }
+
+  /** One page of scores: decide, then commit decisions, histories and cursor together. */
+  async runOnce(): Promise<LeakAlertPass> {
+    try {
+      return await this.pass();
+    } catch (err) {
+      this.position = undefined;
+      throw err;
+    }
+  }
+
+  private async pass(): Promise<LeakAlertPass> {
+    const position = this.position ?? (await this.loadPosition());
+    const page = await this.store.scoresAfter(position.cursor, this.batchSize);
+    if (page.scores.length === 0) return { scores: 0, lateWindows: 0, events: [], more: false };
+
+    const bySensor = new Map<string, LeakScore[]>();
+    for (const s of page.scores) {
+      if (this.config.modelVersion !== undefined && s.modelVersion !== this.config.modelVersion) continue;
+      const list = bySensor.get(s.sensorId);
+      if (list) list.push(s);
+      else bySensor.set(s.sensorId, [s]);
+    }
+
+    const changes: AlertChange[] = [];
+    const states: ConsumerStatePut[] = [{ name: this.consumerName, value: { v: 1, cursor: page.cursor }, expectedVersion: position.version }];
+    let lateWindows = 0;
+    for (const [sensorId, scores] of bySensor) {
+      // Window by window in time order, whatever order they were stored in.
+      scores.sort((a, b) => a.windowStartMs - b.windowStartMs);
+      let history = await this.loadHistory(sensorId);
+      for (const s of scores) {
+        const step = observeWindow(history, s, this.config);
+        history = step.history;
+        const d = step.decision;
+        const subject = { kind: LEAK_ALERT_KIND, sourceKind: 'sensor', sourceId: sensorId, atMs: s.windowEndMs } as const;
+        if (d.op === 'late') lateWindows++;
+        else if (d.op === 'raise') {
+          changes.push({
+            ...subject,
+            op: 'raise',
+            score: d.score,
+            details: {
+              scoreUnit: 'model score (0-1)',
+              modelVersion: s.modelVersion,
+              threshold: this.config.threshold,
+              windowsAbove: d.windowsAbove,
+              ofWindows: this.config.n,
+              firstAboveAtMs: d.firstAboveAtMs,
+            },
+          });
+        } else if (d.op === 'refresh') changes.push({ ...subject, op: 'refresh', score: d.score });
+        else if (d.op === 'clear') {
+          changes.push({ ...subject, op: 'clear', details: { clearThreshold: this.config.clearThreshold, quietWindows: d.quietWindows } });
+        }
+      }
+      states.push({ name: this.historyName(sensorId), value: history });
+    }
+    if (lateWindows > 0) this.log.debug({ lateWindows }, 'skipped leak scores of windows not after the newest taken for their sensor');
+
+    const result = await this.store.commitAlertChanges({ actor: 'detector', changes, states });
+    this.position = { cursor: page.cursor, version: result.stateVersions[this.consumerName]! };
+    if (result.events.length > 0) {
+      for (const e of result.events) this.log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert');
+      this.onEvents?.(result.events);
+    }
+    return { scores: page.scores.length, lateWindows, events: result.events, more: page.scores.length === this.batchSize };
+  }
+
+  private historyName(sensorId: string): string {
+    return `${this.consumerName}/sensor/${sensorId}`;
+  }
+
+  private async loadPosition(): Promise<{ cursor: number; version: number }> {
+    const state = await this.store.getConsumerState(this.consumerName);
+    if (!state) return { cursor: 0, version: 0 };
+    const cursor = parseCursorState(state.value);
+    if (cursor === undefined) throw new AlertEngineStateError(this.consumerName, state.value);
+    return { cursor, version: state.version };
+  }
+
+  private async loadHistory(sensorId: string): Promise<WindowHistory> {
+    const state = await this.store.getConsumerState(this.historyName(sensorId));
+    if (!state) return EMPTY_HISTORY;
+    const history = parseWindowHistory(state.value);
+    if (history) return history;
+    // Starting this sensor afresh is safe: a raise of an alert still open updates it, never duplicates it.
+    this.log.warn({ sensorId }, 'unreadable window history; starting the sensor afresh');
+    return EMPTY_HISTORY;
+  }
+}
