@@ -46,6 +46,18 @@ export class EnvReader {
     return v;
   }
 
+  /** A number from 0 to 1, or undefined when unset. */
+  fraction(name: string): number | undefined {
+    const text = this.raw(name);
+    if (text === undefined) return undefined;
+    const v = Number(text);
+    if (!(v >= 0 && v <= 1)) {
+      this.problems.push(`${name}='${text}' must be a number from 0 to 1`);
+      return undefined;
+    }
+    return v;
+  }
+
   oneOf<const T extends string>(name: string, fallback: T, values: readonly T[]): T {
     const v = this.raw(name) ?? fallback;
     if (!(values as readonly string[]).includes(v)) {

@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LeakScore, Store } from '@suido/ingest';
+import { cursorState, loadFeedPosition, type FeedPosition } from '../alerts/consumer-cursor.ts';
+import { PollLoop } from '../alerts/poll-loop.ts';
+import type { LeakModel } from '../model/leak-model.ts';
+import { scoreWindows } from './window-scorer.ts';
+import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
+
+export interface LeakScorerOptions {
+  readonly store: Store;
+  readonly model: LeakModel;
+  readonly log: Logger;
+  readonly registry?: Registry | undefined;
+  readonly windowing?: WindowingConfig | undefined;
+  /** Its consumer state's name (the frames cursor). Default `leak-scorer`. */
+  readonly consumerName?: string | undefined;
+  /** Frames taken per pass. Default 256. */
+  readonly batchFrames?: number | undefined;
+  readonly pollMs?: number | undefined;
+  /** Told after each pass that stored scores (e.g. to nudge the alert engine). */
+  readonly onScores?: ((count: number) => void) | undefined;
+}
+
+export interface LeakScorerPass {
+  readonly frames: number;
+  readonly windows: number;
+  readonly skipped: Readonly<Record<string, number>>;
+  readonly more: boolean;
+}
+
+/**
+ * The streaming detector: reads acoustic frames from the store's feed in the
+ * order they were stored, cuts each sensor's audio into windows, scores all
+ * windows of a pass in batches through one ONNX Runtime session, and stores
+ * the scores as a time series. The cursor is written after the scores; a
+ * crash between the two re-scores some frames, and the store keeps the first
+ * score of a (sensor, window, model), so nothing is lost or doubled.
+ *
+ * Why the store and not a broker subscription: the store holds exactly what
+ * devices were acknowledged for, survives restarts of both sides, and serves
+ * a detector that was down for a night without any broker session state.
+ */
+export class LeakScorer {
+  private readonly opts: LeakScorerOptions;
+  private readonly consumerName: string;
+  private readonly batchFrames: number;
+  private readonly windowing: WindowingConfig;
+  private readonly windowers = new Map<string, Windower>();
+  private readonly loop: PollLoop;
+  private position: FeedPosition | undefined;
+  private readonly metrics: { frames: Counter<'outcome'>; windows: Counter; lag: Gauge } | undefined;
+
+  constructor(opts: LeakScorerOptions) {
+    this.opts = opts;
+    this.consumerName = opts.consumerName ?? 'leak-scorer';
+    this.batchFrames = opts.batchFrames ?? 256;
+    this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
+    this.loop = new PollLoop({
+      pass: async () => (await this.runOnce()).more,
+      idleMs: opts.pollMs ?? 1000,
+      backoffMs: 1000,
+      maxBackoffMs: 30_000,
+      log: opts.log,
+      what: 'leak scoring pass',
+    });
+    if (opts.registry) {
+      const registers = [opts.registry];
+      this.metrics = {
+        frames: new Counter({ name: 'suido_detect_frames_total', help: 'Acoustic frames taken by the detector, by outcome', labelNames: ['outcome'], registers }),
+        windows: new Counter({ name: 'suido_detect_windows_scored_total', help: 'Windows scored by the leak model', registers }),
+        lag: new Gauge({ name: 'suido_detect_lag_seconds', help: 'Age of the newest frame scored, at the time it was scored', registers }),
+      };
+    }
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  nudge(): void {
+    this.loop.nudge();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  /** Passes until the feed is drained (tests, batch jobs). */
+  async drain(): Promise<LeakScorerPass[]> {
+    const passes: LeakScorerPass[] = [];
+    for (;;) {
+      const pass = await this.runOnce();
+      passes.push(pass);
+      if (!pass.more) return passes;
+    }
+  }
+
+  async runOnce(): Promise<LeakScorerPass> {
+    try {
+      return await this.pass();
+    } catch (err) {
+      this.position = undefined;
+      throw err;
+    }
+  }
+
+  private async pass(): Promise<LeakScorerPass> {
+    const { store, model } = this.opts;
+    const position = this.position ?? (await loadFeedPosition(store, this.consumerName));
+    const page = await store.framesAfter(position.cursor, this.batchFrames);
+    if (page.frames.length === 0) return { frames: 0, windows: 0, skipped: {}, more: false };
+
+    const skipped: Record<string, number> = {};
+    const windows: { sensorId: string; window: Window }[] = [];
+    // Frames of one sensor in time order, whatever order they arrived in.
+    const frames = [...page.frames].sort((a, b) => (a.sensorId === b.sensorId ? a.startMs - b.startMs : a.sensorId < b.sensorId ? -1 : 1));
+    for (const f of frames) {
+      if (!f.samples) {
+        skipped.PCM_PRUNED = (skipped.PCM_PRUNED ?? 0) + 1;
+        continue;
+      }
+      let windower = this.windowers.get(f.sensorId);
+      if (!windower) this.windowers.set(f.sensorId, (windower = new Windower(this.windowing)));
+      const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples });
+      if (typeof result === 'string') skipped[result] = (skipped[result] ?? 0) + 1;
+      else for (const window of result) windows.push({ sensorId: f.sensorId, window });
+    }
+
+    const scores = await scoreWindows(model, windows.map((w) => w.window));
+    const rows: LeakScore[] = windows.map((w, i) => ({
+      sensorId: w.sensorId,
+      windowStartMs: Math.round(w.window.startMs),
+      windowEndMs: Math.round(w.window.endMs),
+      score: scores[i]!,
+      modelVersion: model.info.version,
+    }));
+    if (rows.length > 0) await store.appendScores(rows);
+    const version = await store.putConsumerState(this.consumerName, cursorState(page.cursor), position.version);
+    this.position = { cursor: page.cursor, version };
+
+    const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
+    if (this.metrics) {
+      this.metrics.frames.inc({ outcome: 'scored' }, page.frames.length - skippedCount);
+      for (const [reason, n] of Object.entries(skipped)) this.metrics.frames.inc({ outcome: reason }, n);
+      this.metrics.windows.inc(rows.length);
+      const newest = Math.max(...page.frames.map((f) => f.receivedAtMs));
+      this.metrics.lag.set((Date.now() - newest) / 1000);
+    }
+    if (skippedCount > 0) this.opts.log.debug({ skipped }, 'frames not scored');
+    if (rows.length > 0) this.opts.onScores?.(rows.length);
+    return { frames: page.frames.length, windows: rows.length, skipped, more: page.frames.length === this.batchFrames };
+  }
+}
