@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '@suido/ingest';
 import type { AlertPublisher } from './alert-publisher.ts';
-import { AlertEngineStateError, parseCursorState } from './consumer-cursor.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from './consumer-cursor.ts';
 import { PollLoop } from './poll-loop.ts';
 
 export interface AlertRelayOptions {
@@ -34,7 +34,7 @@ export class AlertRelay {
   private readonly opts: AlertRelayOptions;
   private readonly consumerName: string;
   private readonly loop: PollLoop;
-  private position: { cursor: number; version: number } | undefined;
+  private position: FeedPosition | undefined;
   private published = 0;
 
   constructor(opts: AlertRelayOptions) {
@@ -73,11 +73,11 @@ export class AlertRelay {
     const { store, publisher } = this.opts;
     const batchSize = this.opts.batchSize ?? 100;
     try {
-      let position = this.position ?? (await this.loadPosition());
+      let position = this.position ?? (await loadFeedPosition(store, this.consumerName));
       const page = await store.alertEventsAfter(position.cursor, batchSize);
       for (const event of page.events) {
         await publisher.publish(event);
-        const version = await store.putConsumerState(this.consumerName, { v: 1, cursor: event.id }, position.version);
+        const version = await store.putConsumerState(this.consumerName, cursorState(event.id), position.version);
         position = { cursor: event.id, version };
         this.position = position;
         this.published++;
@@ -89,11 +89,4 @@ export class AlertRelay {
     }
   }
 
-  private async loadPosition(): Promise<{ cursor: number; version: number }> {
-    const state = await this.opts.store.getConsumerState(this.consumerName);
-    if (!state) return { cursor: 0, version: 0 };
-    const cursor = parseCursorState(state.value);
-    if (cursor === undefined) throw new AlertEngineStateError(this.consumerName, state.value);
-    return { cursor, version: state.version };
-  }
 }

@@ -1,3 +1,25 @@
+import type { Store } from '@suido/ingest';
+
+/** Where a feed consumer stands: its cursor and the stored version that fences a second copy. */
+export interface FeedPosition {
+  readonly cursor: number;
+  readonly version: number;
+}
+
+/** The consumer's stored position, or the feed's beginning (version 0: "must not exist yet"). */
+export async function loadFeedPosition(store: Store, consumer: string): Promise<FeedPosition> {
+  const state = await store.getConsumerState(consumer);
+  if (!state) return { cursor: 0, version: 0 };
+  const cursor = parseCursorState(state.value);
+  if (cursor === undefined) throw new AlertEngineStateError(consumer, state.value);
+  return { cursor, version: state.version };
+}
+
+/** The document a position is stored as. */
+export function cursorState(cursor: number): { v: 1; cursor: number } {
+  return { v: 1, cursor };
+}
+
 /**
  * The cursor document every feed consumer here keeps in the store:
  * `{ v: 1, cursor }`. Its version in the store fences a second copy.

@@ -3,7 +3,7 @@ import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, Store } from
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 import { PollLoop } from './poll-loop.ts';
-import { AlertEngineStateError, parseCursorState } from './consumer-cursor.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from './consumer-cursor.ts';
 
 /** The alert kind the acoustic leak engine raises, on sensors. */
 export const LEAK_ALERT_KIND = 'leak';
@@ -54,7 +54,7 @@ export class LeakAlertEngine {
   private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
   private readonly loop: PollLoop;
   /** The feed cursor and its stored version; reloaded after any failure. */
-  private position: { cursor: number; version: number } | undefined;
+  private position: FeedPosition | undefined;
 
   constructor(opts: LeakAlertEngineOptions) {
     this.config = leakAlertConfig(opts.config);
@@ -109,7 +109,7 @@ export class LeakAlertEngine {
   }
 
   private async pass(): Promise<LeakAlertPass> {
-    const position = this.position ?? (await this.loadPosition());
+    const position = this.position ?? (await loadFeedPosition(this.store, this.consumerName));
     const page = await this.store.scoresAfter(position.cursor, this.batchSize);
     if (page.scores.length === 0) return { scores: 0, lateWindows: 0, events: [], more: false };
 
@@ -122,7 +122,7 @@ export class LeakAlertEngine {
     }
 
     const changes: AlertChange[] = [];
-    const states: ConsumerStatePut[] = [{ name: this.consumerName, value: { v: 1, cursor: page.cursor }, expectedVersion: position.version }];
+    const states: ConsumerStatePut[] = [{ name: this.consumerName, value: cursorState(page.cursor), expectedVersion: position.version }];
     let lateWindows = 0;
     for (const [sensorId, scores] of bySensor) {
       // Window by window in time order, whatever order they were stored in.
@@ -170,13 +170,6 @@ export class LeakAlertEngine {
     return `${this.consumerName}/sensor/${sensorId}`;
   }
 
-  private async loadPosition(): Promise<{ cursor: number; version: number }> {
-    const state = await this.store.getConsumerState(this.consumerName);
-    if (!state) return { cursor: 0, version: 0 };
-    const cursor = parseCursorState(state.value);
-    if (cursor === undefined) throw new AlertEngineStateError(this.consumerName, state.value);
-    return { cursor, version: state.version };
-  }
 
   private async loadHistory(sensorId: string): Promise<WindowHistory> {
     const state = await this.store.getConsumerState(this.historyName(sensorId));
