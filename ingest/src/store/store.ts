@@ -41,6 +41,10 @@ export interface Store {
    * a consumer keeps (in its consumer state) so that it survives restarts and
    * misses nothing. Cursor 0 is the beginning; pass the returned cursor to
    * the next call; it comes back unchanged when nothing new has arrived.
+   * Cursors must follow commit order, or a consumer skips what a slower
+   * transaction commits behind it: SQLite has one writer at a time; a
+   * server store needs the same guarantee (in PostgreSQL a plain serial is
+   * not enough, its values commit out of order).
    */
   framesAfter(cursor: number, limit: number): Promise<FramePage>;
   /**
