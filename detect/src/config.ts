@@ -1,6 +1,7 @@
 import { EnvReader, readLogLevel, readStoreConfig, type StoreConfig } from '@suido/ingest';
 import { DEFAULT_LEAK_ALERT_CONFIG } from './alerts/leak-alert-config.ts';
 import { DEFAULT_MODEL_PATH } from './model/default-model.ts';
+import { DEFAULT_METER_RULES_CONFIG, type MeterRulesOverrides } from './meter-rules/meter-rules-config.ts';
 
 export interface DetectConfig {
   readonly store: StoreConfig;
@@ -14,6 +15,8 @@ export interface DetectConfig {
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly pollMs: number;
+  /** Overrides of the meter rules' defaults (detect/src/meter-rules/meter-rules-config.ts). */
+  readonly meterRules: MeterRulesOverrides;
   /** Where alert events are published; undefined: not published. */
   readonly alertsMqttUrl: string | undefined;
   readonly logLevel: string;
@@ -34,6 +37,11 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     windowSeconds: r.int('DETECT_WINDOW_S', 1, 1, 60),
     hopSeconds: r.int('DETECT_HOP_S', 1, 1, 60),
     pollMs: r.int('DETECT_POLL_MS', 1000, 10, 600_000),
+    meterRules: {
+      continuousFlow: { windowHours: r.int('CONTINUOUS_FLOW_HOURS', DEFAULT_METER_RULES_CONFIG.continuousFlow.windowHours, 1, 24 * 14) },
+      burst: { flowLph: r.int('BURST_FLOW_LPH', DEFAULT_METER_RULES_CONFIG.burst.flowLph, 1, 1_000_000) },
+      stuck: { days: r.int('STUCK_METER_DAYS', DEFAULT_METER_RULES_CONFIG.stuck.days, 1, 365) },
+    },
     alertsMqttUrl: r.optionalString('ALERTS_MQTT_URL'),
     logLevel: readLogLevel(r),
   };

@@ -7,6 +7,7 @@ import { MqttAlertPublisher } from './alerts/mqtt-alert-publisher.ts';
 import type { DetectConfig } from './config.ts';
 import { LeakModel } from './model/leak-model.ts';
 import { LeakScorer } from './stream/leak-scorer.ts';
+import { MeterRulesEngine } from './meter-rules/meter-rules-engine.ts';
 
 export interface DetectServiceOptions {
   readonly config: DetectConfig;
@@ -17,7 +18,8 @@ export interface DetectServiceOptions {
 
 /**
  * The detector: frames → leak scores (LeakScorer) → leak alerts
- * (LeakAlertEngine) → alert events on MQTT (AlertRelay). Each stage is a
+ * (LeakAlertEngine); meter reads → meter alerts (MeterRulesEngine); alert
+ * events → MQTT (AlertRelay). Each stage is a
  * consumer of a store feed with its own durable cursor, so each can stop,
  * crash and resume without losing or repeating work, and a stage that falls
  * behind (the broker is down) never holds up the others.
@@ -26,13 +28,22 @@ export class DetectService {
   readonly model: LeakModel;
   readonly scorer: LeakScorer;
   readonly leakAlerts: LeakAlertEngine;
+  readonly meterRules: MeterRulesEngine;
   readonly relay: AlertRelay | undefined;
   private readonly publisher: MqttAlertPublisher | undefined;
 
-  private constructor(parts: { model: LeakModel; scorer: LeakScorer; leakAlerts: LeakAlertEngine; relay?: AlertRelay; publisher?: MqttAlertPublisher }) {
+  private constructor(parts: {
+    model: LeakModel;
+    scorer: LeakScorer;
+    leakAlerts: LeakAlertEngine;
+    meterRules: MeterRulesEngine;
+    relay?: AlertRelay;
+    publisher?: MqttAlertPublisher;
+  }) {
     this.model = parts.model;
     this.scorer = parts.scorer;
     this.leakAlerts = parts.leakAlerts;
+    this.meterRules = parts.meterRules;
     this.relay = parts.relay;
     this.publisher = parts.publisher;
   }
@@ -61,17 +72,26 @@ export class DetectService {
       pollMs: config.pollMs,
       onScores: () => leakAlerts.nudge(),
     });
+    const meterRules = new MeterRulesEngine({
+      store,
+      log: log.child({ component: 'meter-rules' }),
+      config: config.meterRules,
+      pollMs: Math.max(config.pollMs, 1000),
+      onEvents: () => relay?.nudge(),
+    });
     log.info({ model: model.info.version, threshold, clearThreshold, k: config.leakK, n: config.leakN, m: config.leakM }, 'leak detector ready');
     relay?.start();
     leakAlerts.start();
+    meterRules.start();
     scorer.start();
-    return new DetectService({ model, scorer, leakAlerts, ...(relay && { relay }), ...(publisher && { publisher }) });
+    return new DetectService({ model, scorer, leakAlerts, meterRules, ...(relay && { relay }), ...(publisher && { publisher }) });
   }
 
   /** Stops each stage after its pass in flight; what was not committed, the next start does. */
   async close(): Promise<void> {
     await this.scorer.stop();
     await this.leakAlerts.stop();
+    await this.meterRules.stop();
     await this.relay?.stop();
     await this.publisher?.close();
     await this.model.close();

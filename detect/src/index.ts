@@ -1,9 +1,18 @@
 /**
- * @suido/detect: streaming leak detection and the alert engine.
- *
- * Not built yet (issue 3): windows per sensor over the frames ingest stores,
- * an ONNX model trained in this repo, scores as a time series, and alerts
- * raised with persistence and cleared with hysteresis. Nothing is exported
- * until it exists, so nothing can depend on a stub.
+ * @suido/detect: streaming leak detection (an ONNX model run with ONNX
+ * Runtime over the store's frame feed), leak and meter-side alerts, and alert
+ * events on MQTT.
  */
-export {};
+export * from './alerts/index.ts';
+export * from './meter-rules/index.ts';
+export { AlertEngineStateError } from './feeds/consumer-cursor.ts';
+export { DetectService, type DetectServiceOptions } from './detect-service.ts';
+export { loadDetectConfig, type DetectConfig } from './config.ts';
+export { LeakModel, ModelError, type LeakModelInfo } from './model/leak-model.ts';
+export { DEFAULT_MODEL_PATH } from './model/default-model.ts';
+export { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from './model/feature-spec.ts';
+export { LeakScorer, type LeakScorerOptions, type LeakScorerPass } from './stream/leak-scorer.ts';
+export { Windower, DEFAULT_WINDOWING, type Window, type WindowingConfig, type AudioChunk } from './stream/windower.ts';
+export { scoreWindows } from './stream/window-scorer.ts';
+export { readWav, writeWav, WavError, type WavAudio } from './audio/wav.ts';
+export { resample } from './audio/resample.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Store } from '@suido/ingest';
 import type { AlertPublisher } from './alert-publisher.ts';
-import { cursorState, loadFeedPosition, type FeedPosition } from './consumer-cursor.ts';
-import { PollLoop } from './poll-loop.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
+import { PollLoop } from '../feeds/poll-loop.ts';
 
 export interface AlertRelayOptions {
   readonly store: Store;

@@ -15,4 +15,3 @@ export {
   type MqttAlertPublisherOptions,
 } from './mqtt-alert-publisher.ts';
 export { AlertRelay, type AlertRelayOptions } from './alert-relay.ts';
-export { AlertEngineStateError } from './consumer-cursor.ts';

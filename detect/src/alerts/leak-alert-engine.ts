@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, Store } from '@suido/ingest';
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
-import { PollLoop } from './poll-loop.ts';
-import { cursorState, loadFeedPosition, type FeedPosition } from './consumer-cursor.ts';
+import { PollLoop } from '../feeds/poll-loop.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
 
 /** The alert kind the acoustic leak engine raises, on sensors. */
 export const LEAK_ALERT_KIND = 'leak';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, Store } from '@suido/ingest';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../alerts/consumer-cursor.ts';
-import { PollLoop } from '../alerts/poll-loop.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
+import { PollLoop } from '../feeds/poll-loop.ts';
 import { HOUR_MS, DAY_MS, meterSeries, readAt, type MeterSeries, type SeriesRead } from './interval-series.ts';
 import { burstAt, continuousFlowAt, reverseFlowAt, stuckAt, tamperAt, type Observation } from './meter-conditions.ts';
 import { meterRulesConfig, type MeterRulesConfig, type MeterRulesOverrides } from './meter-rules-config.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LeakScore, Store } from '@suido/ingest';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../alerts/consumer-cursor.ts';
-import { PollLoop } from '../alerts/poll-loop.ts';
+import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
+import { PollLoop } from '../feeds/poll-loop.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { scoreWindows } from './window-scorer.ts';
 import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
