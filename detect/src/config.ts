@@ -15,6 +15,8 @@ export interface DetectConfig {
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly pollMs: number;
+  /** /healthz, /readyz, /metrics of the detector run alone; 0: off. */
+  readonly httpPort: number;
   /** Overrides of the meter rules' defaults (detect/src/meter-rules/meter-rules-config.ts). */
   readonly meterRules: MeterRulesOverrides;
   /** Where alert events are published; undefined: not published. */
@@ -37,6 +39,7 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     windowSeconds: r.int('DETECT_WINDOW_S', 1, 1, 60),
     hopSeconds: r.int('DETECT_HOP_S', 1, 1, 60),
     pollMs: r.int('DETECT_POLL_MS', 1000, 10, 600_000),
+    httpPort: r.int('DETECT_HTTP_PORT', 9465, 0, 65535),
     meterRules: {
       continuousFlow: { windowHours: r.int('CONTINUOUS_FLOW_HOURS', DEFAULT_METER_RULES_CONFIG.continuousFlow.windowHours, 1, 24 * 14) },
       burst: { flowLph: r.int('BURST_FLOW_LPH', DEFAULT_METER_RULES_CONFIG.burst.flowLph, 1, 1_000_000) },
