@@ -19,6 +19,14 @@ describe('seeded streams', () => {
     expect(draw(createRng(1, 2 ** 32 + 5), 4)).not.toEqual(draw(createRng(1, 5), 4));
   });
 
+  it('fill in bulk the same numbers as one at a time, and go on from there', () => {
+    const one = createRng(9, 'bulk');
+    const bulk = createRng(9, 'bulk');
+    const filled = bulk.fill(new Uint32Array(1000));
+    expect(Array.from(filled)).toEqual(draw(one, 1000));
+    expect(bulk.uint32()).toBe(one.uint32());
+  });
+
   it('are uniform enough for a simulation', () => {
     const rng = createRng(1, 'uniform');
     const bins = new Array<number>(10).fill(0);
