@@ -24,5 +24,28 @@ export { chance, gaussian, intBetween, lognormalFactor, pick, poisson, shuffle, 
 export { meterId, meterProfile, closeDay, registerAt, REGISTER_EPOCH_MS, type MeterProfile } from './meters/meter.ts';
 export { dayWeights, diurnalProfile, drawCustomer, expectedWeeklyL, hourlyUse, type Customer, type CustomerKind } from './meters/water-use.ts';
 export { sensorId, sensorProfile, acousticFrame, type SensorProfile } from './sensors/acoustic-sensor.ts';
-export { renderAmbientNoise, toPcm, type AmbientNoise } from './sensors/ambient-noise.ts';
+export { fleetRainIntensity, sensorNight, type ActiveLeak } from './sensors/sensor-device.ts';
+export { leaksAt } from './fleet/fleet-schedule.ts';
+export { resolveTime, type LeakSpec, type PremisesLeakSpec, type TimeSpec } from './scenario/leaks.ts';
+export { LEAK_FLAG_MIN_HOURLY_ML, type PremisesLeakFlow } from './meters/meter.ts';
+// Acoustic physics: sites, leaks, confounders, the sensor, one frame.
+export { drawAcousticSite, drawEnvironment, drawMaterial, type AcousticSite, type SiteOptions } from './sensors/acoustic-site.ts';
+export { renderSensorFrame, quietNightSnrDb, frameSources, frameContext, localHourOf, AUDIBLE_SNR_DB, type FrameRequest, type SensorFrame } from './sensors/sensor-frame.ts';
+export { drawLeak, leakPowersAtSensor, LEAK_SIZE_RANGE_LPS, LEAK_PRESSURE_RANGE_MPA, LEAK_REFERENCE_DB, type LeakSource, type LeakOptions } from './sensors/leak/leak-noise.ts';
+export { drawNightConditions, drawRainIntensity, QUIET_NIGHT, RAIN_NIGHT_PROBABILITY, type NightConditions } from './sensors/night-conditions.ts';
+export { ENVIRONMENTS, ENVIRONMENT_WEIGHTS, CONFOUNDERS, activityAt, isDaytime, type Environment, type Confounder } from './sensors/environment.ts';
+export {
+  MATERIAL_ACOUSTICS,
+  attenuationDbPerMetre,
+  drawPipe,
+  nominalPipe,
+  isMetal,
+  isPlastic,
+  type MaterialAcoustics,
+  type PipeSegment,
+} from './sensors/pipe/pipe-acoustics.ts';
+export { drawHardware, transducerGainSquared, SAMPLE_RATES_HZ, SENSOR_TYPES, type SensorHardware, type SensorType } from './sensors/sensor-hardware.ts';
+export { BACKGROUND_REFERENCE_DB } from './sensors/background.ts';
+export { quantise, toPcm, FULL_SCALE } from './sensors/adc.ts';
+export { bandPower, tonePower, shortTimeRms } from './sensors/signal/band-power.ts';
 export { MALFORMED_VARIANTS, type MalformedVariant } from './faults/malformed.ts';

@@ -1,6 +1,6 @@
 import type { DeviceRegistration } from '@suido/ingest';
 import { meterProfile } from '../meters/meter.ts';
-import { sensorProfile } from '../sensors/acoustic-sensor.ts';
+import { sensorId, sensorProfile } from '../sensors/acoustic-sensor.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
 /**
@@ -16,7 +16,7 @@ export function fleetRegistry(scenario: Scenario): DeviceRegistration[] {
     out.push({ id: m.id, kind: 'meter', district: m.district, lat: m.location.lat, lon: m.location.lon, pipeMaterial: null });
   }
   for (let i = 0; i < fleet.sensors; i++) {
-    const s = sensorProfile(seed, i, fleet);
+    const s = sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
     out.push({ id: s.id, kind: 'sensor', district: s.district, lat: s.location.lat, lon: s.location.lon, pipeMaterial: s.pipeMaterial });
   }
   return out;

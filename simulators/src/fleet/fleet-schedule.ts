@@ -1,11 +1,29 @@
 import { meterDevice } from '../meters/meter-device.ts';
-import { meterProfile } from '../meters/meter.ts';
-import { sensorProfile } from '../sensors/acoustic-sensor.ts';
-import { sensorDevice } from '../sensors/sensor-device.ts';
+import { meterId, meterProfile, type PremisesLeakFlow } from '../meters/meter.ts';
+import { createRng } from '../random/prng.ts';
+import { resolveTime } from '../scenario/leaks.ts';
 import type { Scenario } from '../scenario/scenario.ts';
+import { sensorId, sensorProfile, type SensorProfile } from '../sensors/acoustic-sensor.ts';
+import { drawLeak } from '../sensors/leak/leak-noise.ts';
+import { sensorDevice, type ActiveLeak } from '../sensors/sensor-device.ts';
 import { EventQueue } from './event-queue.ts';
 import type { Session } from './messages.ts';
 import type { ScheduledDevice } from './scheduled-device.ts';
+
+/**
+ * The scenario's leaks on one sensor's pipe. Each leak's sound (level,
+ * spectrum, and distance or size when the scenario leaves them out) is drawn
+ * from the seed, the sensor and the leak's place in the list.
+ */
+export function leaksAt(scenario: Scenario, profile: SensorProfile, clockStartMs: number): ActiveLeak[] {
+  const out: ActiveLeak[] = [];
+  scenario.leaks.forEach((spec, index) => {
+    if (spec.sensor !== profile.id) return;
+    const source = drawLeak(profile.pipeMaterial, createRng(scenario.seed, profile.id, 'leak', index), { sizeLps: spec.sizeLps, distanceM: spec.distanceM });
+    out.push({ fromMs: resolveTime(spec.start, clockStartMs), untilMs: spec.end ? resolveTime(spec.end, clockStartMs) : Infinity, source });
+  });
+  return out;
+}
 
 /** A session due at a simulated instant; `session` is undefined when the device stayed silent. */
 export interface DueSession {
@@ -24,8 +42,13 @@ export class FleetSchedule {
 
   constructor(scenario: Scenario, fromMs: number) {
     const { seed, fleet, faults } = scenario;
-    for (let i = 0; i < fleet.meters; i++) this.add(meterDevice(meterProfile(seed, i, fleet), { seed, faults, fromMs }));
-    for (let i = 0; i < fleet.sensors; i++) this.add(sensorDevice(sensorProfile(seed, i, fleet), { seed, faults, fleet, fromMs }));
+    const premises = new Map<string, PremisesLeakFlow>();
+    for (const p of scenario.premisesLeaks) premises.set(p.meter, { fromMs: resolveTime(p.start, fromMs), flowLph: p.flowLph });
+    for (let i = 0; i < fleet.meters; i++) this.add(meterDevice(meterProfile(seed, i, fleet, premises.get(meterId(i))), { seed, faults, fromMs }));
+    for (let i = 0; i < fleet.sensors; i++) {
+      const profile = sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
+      this.add(sensorDevice(profile, { seed, faults, fleet, fromMs, leaks: leaksAt(scenario, profile, fromMs) }));
+    }
   }
 
   private add(device: ScheduledDevice): void {

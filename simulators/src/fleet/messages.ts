@@ -1,3 +1,5 @@
+import type { MeterFlag } from '@suido/ingest';
+
 /** What devices publish, before MQTT: the unit the publishers deliver and the report counts. */
 export type MessageKind = 'reads' | 'status' | 'acoustic';
 
@@ -9,6 +11,8 @@ export interface LedgerRead {
   readonly ts: number;
   /** Cumulative register, integer litres. */
   readonly registerL: number;
+  /** Alarms the meter raised with this read (e.g. `leak` after 24 h of continuous flow). */
+  readonly flags?: readonly MeterFlag[] | undefined;
 }
 
 export interface OutMessage {

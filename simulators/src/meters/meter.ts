@@ -1,3 +1,4 @@
+import type { MeterFlag } from '@suido/ingest';
 import { HOUR_MS, tokyoDay, tokyoMidnight } from '../clock/tokyo-time.ts';
 import { districtCentre, placeNear, type LatLon } from '../fleet/geography.ts';
 import type { LedgerRead } from '../fleet/messages.ts';
@@ -19,7 +20,24 @@ export interface MeterProfile {
   readonly batteryPct: number;
   /** Typical radio signal at its site, dBm. */
   readonly rssiDbm: number;
+  /** A leak on the customer's side: continuous flow from an instant on. */
+  readonly premisesLeak: PremisesLeakFlow | undefined;
 }
+
+export interface PremisesLeakFlow {
+  readonly fromMs: number;
+  /** L/h, added to every hour's use from `fromMs`. */
+  readonly flowLph: number;
+}
+
+/**
+ * The meter raises `leak` itself when no hour of the last 24 had zero flow
+ * (PARTS.md, Kamstrup-style alarm codes). "Zero" is below 1 L in the hour:
+ * the register's resolution, and about the starting flow of a domestic
+ * ultrasonic meter.
+ */
+export const LEAK_FLAG_MIN_HOURLY_ML = 1000;
+const LEAK_FLAG_HOURS = 24;
 
 const FIRMWARE = ['2.3.1', '2.4.0', '2.4.0', '3.0.2'];
 
@@ -38,7 +56,7 @@ export function meterId(index: number): string {
   return `M-${String(index + 1).padStart(6, '0')}`;
 }
 
-export function meterProfile(seed: number, index: number, fleet: FleetSpec): MeterProfile {
+export function meterProfile(seed: number, index: number, fleet: FleetSpec, premisesLeak?: PremisesLeakFlow): MeterProfile {
   const id = meterId(index);
   const rng = createRng(seed, id, 'profile');
   const kind = chance(rng, fleet.householdShare) ? 'household' : 'business';
@@ -52,7 +70,16 @@ export function meterProfile(seed: number, index: number, fleet: FleetSpec): Met
     baseRegisterL: Math.floor(uniform(rng, 0, 500_000)),
     batteryPct: Math.round(uniform(rng, 35, 100) * 10) / 10,
     rssiDbm: Math.round(Math.max(-125, Math.min(-60, -95 + 10 * gaussian(rng)))),
+    premisesLeak,
   };
+}
+
+/** Millilitres a premises leak has added up to `ts`: a function of the instant alone, so registers stay exact integers. */
+function leakMlAt(profile: MeterProfile, ts: number): number {
+  const leak = profile.premisesLeak;
+  if (!leak || ts <= leak.fromMs) return 0;
+  // L/h × 1000 mL/L × (ms / 3,600,000 ms/h) = L/h × ms / 3,600.
+  return Math.floor((leak.flowLph * (ts - leak.fromMs)) / 3600);
 }
 
 /**
@@ -64,12 +91,21 @@ export function closeDay(profile: MeterProfile, day: number, seed: number, fromM
   const midnight = tokyoMidnight(day);
   const start = dayStart(profile, day, seed);
   const hours = hourlyMl(profile, day, seed, start.totalMl);
+  // The flag looks back 24 h, into the previous day's hours.
+  const before = dayStart(profile, day - 1, seed);
+  const flowing = [...hourlyMl(profile, day - 1, seed, before.totalMl), ...hours].map((ml, h) => {
+    const end = tokyoMidnight(day - 1) + (h + 1) * HOUR_MS;
+    return ml + leakMlAt(profile, end) - leakMlAt(profile, end - HOUR_MS) >= LEAK_FLAG_MIN_HOURLY_ML;
+  });
   let ml = start.registerMl;
   const reads: LedgerRead[] = [];
   for (let h = 0; h < 24; h++) {
     ml += hours[h]!;
     const ts = midnight + (h + 1) * HOUR_MS;
-    if (ts >= fromMs) reads.push({ ts, registerL: Math.floor(ml / 1000) });
+    if (ts < fromMs) continue;
+    const leak = flowing.slice(h + 1, h + 1 + LEAK_FLAG_HOURS).every(Boolean);
+    const flags: MeterFlag[] | undefined = leak ? ['leak'] : undefined;
+    reads.push({ ts, registerL: Math.floor((ml + leakMlAt(profile, ts)) / 1000), ...(flags ? { flags } : {}) });
   }
   return reads;
 }
@@ -82,7 +118,7 @@ export function registerAt(profile: MeterProfile, ts: number, seed: number): num
   const hours = hourlyMl(profile, day, seed, start.totalMl);
   let ml = start.registerMl;
   for (let h = 0; h < (ts - tokyoMidnight(day)) / HOUR_MS; h++) ml += hours[h]!;
-  return Math.floor(ml / 1000);
+  return Math.floor((ml + leakMlAt(profile, ts)) / 1000);
 }
 
 /*

@@ -1,5 +1,12 @@
 import { DEFAULT_LIMITS, PIPE_MATERIALS, parseIsoTimestamp, type PipeMaterial } from '@suido/ingest';
+import { TOKYO_OFFSET_MS } from '../clock/tokyo-time.ts';
 import { REGISTER_EPOCH_MS } from '../meters/meter.ts';
+import { ENVIRONMENTS, type Environment } from '../sensors/environment.ts';
+import { boolean, integer, number, object, onlyKeys, show, stringList } from './fields.ts';
+import { parseLeaks, parsePremisesLeaks, type LeakSpec, type PremisesLeakSpec } from './leaks.ts';
+import { ScenarioError } from './scenario-error.ts';
+
+export { ScenarioError } from './scenario-error.ts';
 
 /**
  * A scenario: which fleet to simulate, on which clock, with which faults,
@@ -13,6 +20,12 @@ export interface Scenario {
   readonly clock: ClockSpec;
   readonly faults: FaultRates;
   readonly connection: ConnectionSpec;
+  /** Leaks on mains, each heard by one sensor, from `start` until repaired at `end`. */
+  readonly leaks: readonly LeakSpec[];
+  /** Sensors whose surroundings are fixed instead of drawn, by id. */
+  readonly sensorEnvironments: Readonly<Record<string, Environment>>;
+  /** Continuous flow on a customer's side of a meter, from `start`. */
+  readonly premisesLeaks: readonly PremisesLeakSpec[];
 }
 
 export interface FleetSpec {
@@ -35,6 +48,8 @@ export interface ClockSpec {
   readonly daysBack: number;
   readonly speed: number;
   readonly stopWhenCaughtUp: boolean;
+  /** Where a start computed from `daysBack` falls: on the hour, or at Tokyo midnight (so night N is the same hours after the start on every run). */
+  readonly align: 'hour' | 'day';
 }
 
 /** Probabilities, each per message (late: per daily meter batch). */
@@ -48,20 +63,6 @@ export interface FaultRates {
 export type ConnectionSpec =
   | { readonly mode: 'per-device'; readonly maxConcurrent: number; readonly maxInFlight: number }
   | { readonly mode: 'pooled'; readonly connections: number; readonly maxInFlight: number };
-
-export class ScenarioError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-  /** Dotted path of the offending field, e.g. "fleet.householdShare"; "" for the whole document. */
-  readonly field: string;
-  readonly problem: string;
-  constructor(field: string, problem: string, file?: string) {
-    const where = file === undefined ? 'scenario' : `scenario ${file}`;
-    super(field === '' ? `${where}: ${problem}` : `${where}: field "${field}" ${problem}`);
-    this.name = 'ScenarioError';
-    this.field = field;
-    this.problem = problem;
-  }
-}
 
 const MAX_SAMPLE_BYTES = DEFAULT_LIMITS.maxPayloadBytes - 64;
 
@@ -80,15 +81,18 @@ export const SCENARIO_DEFAULTS: Scenario = {
     frameSeconds: 1,
     frameIntervalMinutes: 10,
   },
-  clock: { start: undefined, daysBack: 3, speed: 3600, stopWhenCaughtUp: true },
+  clock: { start: undefined, daysBack: 3, speed: 3600, stopWhenCaughtUp: true, align: 'hour' },
   faults: { duplicate: 0, late: 0, outOfOrder: 0, malformed: 0 },
   connection: { mode: 'per-device', ...PER_DEVICE_DEFAULTS },
+  leaks: [],
+  sensorEnvironments: {},
+  premisesLeaks: [],
 };
 
 /** Validates a parsed JSON document; throws a ScenarioError naming the first bad field. */
 export function parseScenario(doc: unknown): Scenario {
   const root = object(doc, '');
-  onlyKeys(root, '', ['$schema', 'description', 'seed', 'fleet', 'clock', 'faults', 'connection']);
+  onlyKeys(root, '', ['$schema', 'description', 'seed', 'fleet', 'clock', 'faults', 'connection', 'leaks', 'sensorEnvironments', 'premisesLeaks']);
   const d = SCENARIO_DEFAULTS;
 
   const f = object(root.fleet ?? {}, 'fleet');
@@ -128,6 +132,7 @@ export function parseScenario(doc: unknown): Scenario {
     daysBack: number(c.daysBack, 'clock.daysBack', d.clock.daysBack, 0, 365),
     speed: number(c.speed, 'clock.speed', d.clock.speed, 1, 1e9),
     stopWhenCaughtUp: boolean(c.stopWhenCaughtUp, 'clock.stopWhenCaughtUp', d.clock.stopWhenCaughtUp),
+    align: clockAlign(c.align),
   };
 
   const x = object(root.faults ?? {}, 'faults');
@@ -145,7 +150,30 @@ export function parseScenario(doc: unknown): Scenario {
     clock,
     faults,
     connection: parseConnection(root.connection),
+    leaks: parseLeaks(root.leaks, fleet.sensors),
+    sensorEnvironments: parseSensorEnvironments(root.sensorEnvironments, fleet.sensors),
+    premisesLeaks: parsePremisesLeaks(root.premisesLeaks, fleet.meters),
   };
+}
+
+function clockAlign(value: unknown): 'hour' | 'day' {
+  if (value === undefined) return SCENARIO_DEFAULTS.clock.align;
+  if (value === 'hour' || value === 'day') return value;
+  throw new ScenarioError('clock.align', `must be "hour" or "day", got ${show(value)}`);
+}
+
+function parseSensorEnvironments(value: unknown, sensors: number): Record<string, Environment> {
+  const o = object(value ?? {}, 'sensorEnvironments');
+  const out: Record<string, Environment> = {};
+  for (const [id, env] of Object.entries(o)) {
+    const field = `sensorEnvironments.${id}`;
+    const match = /^S-(\d{4,5})$/u.exec(id);
+    if (!match) throw new ScenarioError(field, 'must be keyed by a sensor id such as "S-0001"');
+    if (Number(match[1]) < 1 || Number(match[1]) > sensors) throw new ScenarioError(field, `names a sensor that is not in the fleet (fleet.sensors is ${sensors})`);
+    if (typeof env !== 'string' || !(ENVIRONMENTS as readonly string[]).includes(env)) throw new ScenarioError(field, `must be one of ${ENVIRONMENTS.join(', ')}, got ${show(env)}`);
+    out[id] = env as Environment;
+  }
+  return out;
 }
 
 function parseConnection(value: unknown): ConnectionSpec {
@@ -173,65 +201,7 @@ function parseConnection(value: unknown): ConnectionSpec {
 /** The instant the scenario's clock starts, given the wall clock now. */
 export function scenarioStartMs(clock: ClockSpec, nowMs: number): number {
   if (clock.start !== undefined) return parseIsoTimestamp(clock.start)!;
-  return Math.floor((nowMs - clock.daysBack * 86_400_000) / 3_600_000) * 3_600_000;
-}
-
-function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ScenarioError(field, `must be a JSON object, got ${show(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function onlyKeys(value: Record<string, unknown>, field: string, allowed: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const at = field === '' ? key : `${field}.${key}`;
-      throw new ScenarioError(at, `is not a known field; expected one of ${allowed.filter((k) => k !== '$schema').join(', ')}`);
-    }
-  }
-}
-
-function number(value: unknown, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ScenarioError(field, `must be a number from ${min} to ${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
-function integer(value: unknown, field: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ScenarioError(field, `must be an integer from ${min} to ${max}, got ${show(value)}`);
-  }
-  return value;
-}
-
-function boolean(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ScenarioError(field, `must be true or false, got ${show(value)}`);
-  return value;
-}
-
-function stringList(
-  value: unknown,
-  field: string,
-  fallback: readonly string[],
-  pattern: RegExp | undefined,
-  expected: string,
-  allowed?: readonly string[],
-): readonly string[] {
-  if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.length === 0) throw new ScenarioError(field, `must be a non-empty list, got ${show(value)}`);
-  value.forEach((item: unknown, i) => {
-    const ok = typeof item === 'string' && (pattern === undefined || pattern.test(item)) && (allowed === undefined || allowed.includes(item));
-    if (!ok) throw new ScenarioError(`${field}[${i}]`, `must be ${expected}, got ${show(item)}`);
-  });
-  return value as string[];
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const back = nowMs - clock.daysBack * 86_400_000;
+  if (clock.align === 'day') return Math.floor((back + TOKYO_OFFSET_MS) / 86_400_000) * 86_400_000 - TOKYO_OFFSET_MS;
+  return Math.floor(back / 3_600_000) * 3_600_000;
 }

@@ -1,9 +1,11 @@
 import { encodeAcousticFrame, type PipeMaterial } from '@suido/ingest';
 import { districtCentre, placeNear, type LatLon } from '../fleet/geography.ts';
-import { intBetween, lognormalFactor, pick, uniform, gaussian } from '../random/distributions.ts';
+import { gaussian, intBetween, pick, uniform } from '../random/distributions.ts';
 import { createRng, type Rng } from '../random/prng.ts';
 import type { FleetSpec } from '../scenario/scenario.ts';
-import { renderAmbientNoise, toPcm, type AmbientNoise } from './ambient-noise.ts';
+import { drawAcousticSite, type AcousticSite } from './acoustic-site.ts';
+import type { Environment } from './environment.ts';
+import { renderSensorFrame, type FrameRequest, type SensorFrame } from './sensor-frame.ts';
 
 /** An acoustic leak sensor's fixed traits, drawn from the seed and its id alone. */
 export interface SensorProfile {
@@ -11,58 +13,54 @@ export interface SensorProfile {
   readonly district: string;
   readonly location: LatLon;
   readonly pipeMaterial: PipeMaterial;
-  /** Preamp gain, dB: set higher on plastic mains, which carry sound poorly. */
+  /** Preamp gain, dB: set at installation, 0–40. */
   readonly gainDb: number;
   readonly firmware: string;
   readonly batteryPct: number;
   readonly rssiDbm: number;
   /** Its clock's offset into each recording slot, ms: sensors do not all record on the same second. */
   readonly slotOffsetMs: number;
-  readonly noise: AmbientNoise;
+  /** The pipe, the device and its surroundings: what its frames sound like. */
+  readonly site: AcousticSite;
 }
 
 const FIRMWARE = ['1.8.2', '1.9.0'];
-const METALLIC: readonly PipeMaterial[] = ['ductile_iron', 'cast_iron', 'steel'];
 
 /** `S-0001` for index 0. */
 export function sensorId(index: number): string {
   return `S-${String(index + 1).padStart(4, '0')}`;
 }
 
-export function sensorProfile(seed: number, index: number, fleet: FleetSpec): SensorProfile {
+/**
+ * The sensor at `index`: pipe material from the scenario's list in turn,
+ * environment from the scenario when it names one, everything else drawn.
+ * The acoustic site has its own stream, so fixing the environment changes
+ * nothing else about the sensor.
+ */
+export function sensorProfile(seed: number, index: number, fleet: FleetSpec, environment?: Environment): SensorProfile {
   const id = sensorId(index);
   const rng = createRng(seed, id, 'profile');
   const pipeMaterial = fleet.materials[index % fleet.materials.length]!;
-  const metallic = METALLIC.includes(pipeMaterial);
   const districtIndex = intBetween(rng, 0, fleet.districts.length - 1);
-  // About -80 dBFS of background before gain; gain brings it to -45…-55 dBFS.
-  const backgroundRms = 1e-4 * lognormalFactor(rng, 0.3) * (metallic ? 1.2 : 0.8);
+  const location = placeNear(districtCentre(districtIndex, fleet.districts.length), rng);
+  const site = drawAcousticSite(createRng(seed, id, 'acoustic-site'), { material: pipeMaterial, environment, sampleRateHz: fleet.sampleRateHz });
   return {
     id,
     district: fleet.districts[districtIndex]!,
-    location: placeNear(districtCentre(districtIndex, fleet.districts.length), rng),
+    location,
     pipeMaterial,
-    gainDb: Math.round(metallic ? uniform(rng, 24, 30) : uniform(rng, 32, 40)),
+    gainDb: site.hardware.gainDb,
     firmware: pick(rng, FIRMWARE),
     batteryPct: Math.round(uniform(rng, 50, 100) * 10) / 10,
     rssiDbm: Math.round(Math.max(-125, Math.min(-60, -90 + 8 * gaussian(rng)))),
     slotOffsetMs: intBetween(rng, 0, 59) * 1000,
-    noise: {
-      backgroundRms,
-      // Metal carries the higher frequencies further than plastic.
-      cornerHz: metallic ? uniform(rng, 1500, 2500) : uniform(rng, 500, 900),
-      mainsHz: 60,
-      humRms: backgroundRms * uniform(rng, 0.1, 1),
-      harmonics: [1, uniform(rng, 0.2, 0.6), uniform(rng, 0.1, 0.4), uniform(rng, 0.05, 0.2)],
-      // 02:00–04:00 is quiet, but night buses, taxis and delivery trucks pass.
-      trafficChance: uniform(rng, 0.05, 0.25),
-      trafficRms: backgroundRms * uniform(rng, 5, 20),
-    },
+    site,
   };
 }
 
-/** One recorded frame, encoded as the sensor sends it. */
-export function acousticFrame(profile: SensorProfile, startMs: number, sampleRateHz: number, sampleCount: number, rng: Rng): Buffer {
-  const signal = renderAmbientNoise(profile.noise, sampleRateHz, sampleCount, rng);
-  return encodeAcousticFrame({ startMs, sampleRateHz, gainDb: profile.gainDb, samples: toPcm(signal, profile.gainDb) });
+/** One recorded frame, encoded as the sensor sends it, with the labels of what it holds. */
+export function acousticFrame(profile: SensorProfile, request: FrameRequest, rng: Rng): { payload: Buffer; frame: SensorFrame } {
+  const frame = renderSensorFrame(profile.site, request, rng);
+  const payload = encodeAcousticFrame({ startMs: frame.startMs, sampleRateHz: frame.sampleRateHz, gainDb: frame.gainDb, samples: frame.samples });
+  return { payload, frame };
 }

@@ -6,6 +6,8 @@ import type { ScheduledDevice } from '../fleet/scheduled-device.ts';
 import { createRng } from '../random/prng.ts';
 import type { FaultRates, FleetSpec } from '../scenario/scenario.ts';
 import { acousticFrame, type SensorProfile } from './acoustic-sensor.ts';
+import type { LeakSource } from './leak/leak-noise.ts';
+import { drawNightConditions, drawRainIntensity, type NightConditions } from './night-conditions.ts';
 
 export interface SensorDeviceOptions {
   readonly seed: number;
@@ -13,6 +15,24 @@ export interface SensorDeviceOptions {
   readonly fleet: FleetSpec;
   /** Simulation start: no frame starts before it. */
   readonly fromMs: number;
+  /** Leaks on this sensor's pipe, each heard from `fromMs` until `untilMs` (the repair). */
+  readonly leaks?: readonly ActiveLeak[] | undefined;
+}
+
+export interface ActiveLeak {
+  readonly fromMs: number;
+  readonly untilMs: number;
+  readonly source: LeakSource;
+}
+
+/** The city's weather on a Tokyo day: every sensor of a fleet gets the same rain. */
+export function fleetRainIntensity(seed: number, day: number): number {
+  return drawRainIntensity(createRng(seed, 'weather', day));
+}
+
+/** What differs at a sensor from night to night (flow, pressure, pumps), with the city's weather. */
+export function sensorNight(seed: number, id: string, day: number): NightConditions {
+  return drawNightConditions(createRng(seed, id, 'night', day), fleetRainIntensity(seed, day));
 }
 
 /** Sensors record from 02:00 to 04:00 Tokyo time, when traffic and water use are lowest. */
@@ -25,7 +45,8 @@ const BATTERY_PCT_PER_DAY = 100 / 1825;
 /**
  * A battery acoustic logger: every `frameIntervalMinutes` inside the night
  * window it records one frame and uploads it; with the night's last frame it
- * also sends a status heartbeat.
+ * also sends a status heartbeat. A frame recorded while a leak is active on
+ * its pipe carries that leak's noise at the sensor.
  */
 export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions): ScheduledDevice {
   const { seed, faults, fleet, fromMs } = opts;
@@ -55,15 +76,10 @@ export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions):
       const at = device.nextAt;
       const startMs = slotStart(night, slot);
       const last = slot === slots - 1;
-      const messages: OutMessage[] = [
-        {
-          kind: 'acoustic',
-          deviceId: id,
-          topic: topics.sensorAcoustic(id),
-          payload: acousticFrame(profile, startMs, fleet.sampleRateHz, sampleCount, createRng(seed, id, 'frame', startMs)),
-          reads: [],
-        },
-      ];
+      const leaks = (opts.leaks ?? []).filter((l) => l.fromMs <= startMs && startMs < l.untilMs).map((l) => l.source);
+      const request = { startMs, sampleCount, night: sensorNight(seed, id, tokyoDay(startMs)), leaks };
+      const { payload } = acousticFrame(profile, request, createRng(seed, id, 'frame', startMs));
+      const messages: OutMessage[] = [{ kind: 'acoustic', deviceId: id, topic: topics.sensorAcoustic(id), payload, reads: [] }];
       if (last) messages.push(statusMessage(profile, at, fromMs));
       advance();
       device.nextAt = slotStart(night, slot) + frameMs + UPLOAD_DELAY_MS;
