@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { assignSplits, drawPopulation, SPLITS, type DatasetSensor } from './dataset-population.ts';
+
+const share = (xs: readonly DatasetSensor[], f: (s: DatasetSensor) => boolean) => xs.filter(f).length / Math.max(1, xs.length);
+
+describe('the sensor population', () => {
+  const population = drawPopulation(12, 900, 0.4);
+  const leaks = population.filter((s) => s.leak);
+
+  it('puts a leak on about 40 % of pipes, some of them inaudible', () => {
+    expect(share(population, (s) => s.leak !== null)).toBeGreaterThan(0.35);
+    expect(share(population, (s) => s.leak !== null)).toBeLessThan(0.45);
+    const inaudible = share(leaks, (s) => s.sensorAudible === false);
+    expect(inaudible).toBeGreaterThan(0.15);
+    expect(inaudible).toBeLessThan(0.6);
+  });
+
+  it('gives the label no shortcut: sample rate, gain, sensor type, material and environment carry no information about it', () => {
+    const overall = share(population, (s) => s.leak !== null);
+    const groups = new Map<string, DatasetSensor[]>();
+    for (const s of population) {
+      for (const key of [`rate ${s.site.hardware.sampleRateHz}`, `type ${s.site.hardware.type}`, `material ${s.site.material}`, `env ${s.site.environment}`]) {
+        groups.set(key, [...(groups.get(key) ?? []), s]);
+      }
+    }
+    for (const [key, members] of groups) {
+      if (members.length < 60) continue;
+      // Binomial spread of a share over n sensors is sqrt(p(1-p)/n): allow 3.5 of them.
+      const tolerance = 3.5 * Math.sqrt((overall * (1 - overall)) / members.length);
+      expect(Math.abs(share(members, (s) => s.leak !== null) - overall), key).toBeLessThan(tolerance);
+    }
+    const meanGain = (xs: readonly DatasetSensor[]) => xs.reduce((a, s) => a + s.site.hardware.gainDb, 0) / xs.length;
+    expect(Math.abs(meanGain(leaks) - meanGain(population.filter((s) => !s.leak)))).toBeLessThan(2.5);
+  });
+
+  it('splits 70/15/15 by sensor with about the same share of leaks in each', () => {
+    for (const split of SPLITS) {
+      const members = population.filter((s) => s.split === split);
+      expect(members.length / population.length).toBeCloseTo({ train: 0.7, val: 0.15, test: 0.15 }[split], 1);
+      expect(Math.abs(share(members, (s) => s.leak !== null) - share(population, (s) => s.leak !== null))).toBeLessThan(0.02);
+    }
+    expect(assignSplits(1, [true, false, true])).toEqual(assignSplits(1, [true, false, true]));
+  });
+
+  it('is the same for the same seed, and a sensor keeps its traits when the population grows', () => {
+    const traits = (xs: readonly DatasetSensor[]) => xs.map((s) => [s.id, s.leak?.sizeLps, s.leak?.distanceM, s.site.hardware.gainDb, s.site.material, s.firstDay]);
+    const small = drawPopulation(12, 30, 0.4);
+    expect(drawPopulation(12, 30, 0.4)).toEqual(small);
+    expect(traits(small)).toEqual(traits(population.slice(0, 30)));
+    expect(traits(drawPopulation(13, 30, 0.4))).not.toEqual(traits(small));
+  });
+});

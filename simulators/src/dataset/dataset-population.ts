@@ -1,0 +1,71 @@
+import { tokyoDay } from '../clock/tokyo-time.ts';
+import { chance, intBetween, shuffle } from '../random/distributions.ts';
+import { createRng } from '../random/prng.ts';
+import { sensorId } from '../sensors/acoustic-sensor.ts';
+import { drawAcousticSite, type AcousticSite } from '../sensors/acoustic-site.ts';
+import { drawLeak, type LeakSource } from '../sensors/leak/leak-noise.ts';
+import { AUDIBLE_SNR_DB, quietNightSnrDb } from '../sensors/sensor-frame.ts';
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+/** Shares of sensors per split: whole sensors, never frames, so no sensor is heard in two splits. */
+export const SPLIT_SHARES: Readonly<Record<Split, number>> = { train: 0.7, val: 0.15, test: 0.15 };
+
+export interface DatasetSensor {
+  readonly index: number;
+  readonly id: string;
+  readonly split: Split;
+  readonly site: AcousticSite;
+  /** The leak on its pipe, present every night (leaks persist); null for a sensor without one. */
+  readonly leak: LeakSource | null;
+  /** Quiet-night SNR of its leak, dB (null without one): the sensor-level audibility. */
+  readonly sensorSnrDb: number | null;
+  readonly sensorAudible: boolean | null;
+  /** Tokyo day of its first night: sensors are spread over a year (seasons, weekdays). */
+  readonly firstDay: number;
+}
+
+/** First nights fall within the year from this date. */
+const FIRST_DAY = tokyoDay(Date.parse('2025-04-01T12:00:00+09:00'));
+
+/**
+ * Draws a sensor population. Whether a sensor's pipe leaks is drawn apart
+ * from everything else about it (material, environment, device, sample
+ * rate, gain), so nothing but the sound can tell a leak.
+ */
+export function drawPopulation(seed: number, count: number, leakShare: number): DatasetSensor[] {
+  const drafts = Array.from({ length: count }, (_, index) => {
+    const id = sensorId(index);
+    const site = drawAcousticSite(createRng(seed, 'dataset', id, 'site'));
+    const leakRng = createRng(seed, 'dataset', id, 'leak');
+    const leaks = chance(leakRng, leakShare);
+    const leak = leaks ? drawLeak(site.material, leakRng) : null;
+    const sensorSnrDb = leak ? quietNightSnrDb(site, [leak]) : null;
+    const firstDay = FIRST_DAY + intBetween(createRng(seed, 'dataset', id, 'dates'), 0, 364);
+    return { index, id, site, leak, sensorSnrDb, sensorAudible: sensorSnrDb === null ? null : sensorSnrDb >= AUDIBLE_SNR_DB, firstDay };
+  });
+  const splits = assignSplits(
+    seed,
+    drafts.map((d) => d.leak !== null),
+  );
+  return drafts.map((d, i) => ({ ...d, split: splits[i]! }));
+}
+
+/**
+ * 70/15/15 by sensor, stratified by label: leak and no-leak sensors are
+ * shuffled and split apart, so every split has about the population's
+ * share of leaks. Counts are rounded per group; tiny groups may leave a
+ * split without sensors of that label.
+ */
+export function assignSplits(seed: number, leaks: readonly boolean[]): Split[] {
+  const out = new Array<Split>(leaks.length);
+  for (const label of [true, false]) {
+    const members = leaks.flatMap((l, i) => (l === label ? [i] : []));
+    shuffle(createRng(seed, 'dataset', 'split', label ? 'leak' : 'no-leak'), members);
+    const val = Math.round(members.length * SPLIT_SHARES.val);
+    const test = Math.round(members.length * SPLIT_SHARES.test);
+    members.forEach((sensor, k) => (out[sensor] = k < val ? 'val' : k < val + test ? 'test' : 'train'));
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFOUNDERS } from '../sensors/environment.ts';
+import { AUDIBLE_SNR_DB } from '../sensors/sensor-frame.ts';
+import type { FrameRecord } from './dataset-frames.ts';
+import { SPLITS } from './dataset-population.ts';
+import { writeAcousticDataset, type DatasetOptions } from './write-dataset.ts';
+
+const small = { sensors: 14, nights: 2, framesPerNight: 3, frameSeconds: 0.25, dayShare: 0.3 } satisfies Partial<DatasetOptions>;
+const FILES = ['manifest.json', ...SPLITS.flatMap((s) => [`${s}.pcm`, `${s}.jsonl`])];
+
+async function lines(dir: string, split: string): Promise<FrameRecord[]> {
+  const text = await readFile(join(dir, `${split}.jsonl`), 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as FrameRecord);
+}
+
+describe('the acoustic data set', () => {
+  let root: string;
+  let a: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'suido-dataset-'));
+    a = join(root, 'a');
+    await writeAcousticDataset({ seed: 3, outDir: a, ...small });
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('is the same, byte for byte, for the same seed, and different for another', async () => {
+    const b = join(root, 'b');
+    const progress: number[] = [];
+    await writeAcousticDataset({ seed: 3, outDir: b, ...small, onProgress: (p) => progress.push(p.sensorsDone), progressIntervalMs: 0 });
+    for (const f of FILES) expect((await readFile(join(b, f))).equals(await readFile(join(a, f))), f).toBe(true);
+    expect(progress.at(-1)).toBe(small.sensors);
+    const c = join(root, 'c');
+    await writeAcousticDataset({ seed: 4, outDir: c, ...small });
+    expect((await readFile(join(c, 'train.pcm'))).equals(await readFile(join(a, 'train.pcm')))).toBe(false);
+  });
+
+  it('splits by sensor: no sensor is heard in two splits', async () => {
+    const owners = new Map<string, string>();
+    for (const split of SPLITS) {
+      for (const r of await lines(a, split)) {
+        expect(owners.get(r.sensorId) ?? split, r.sensorId).toBe(split);
+        owners.set(r.sensorId, split);
+      }
+    }
+    expect(owners.size).toBe(small.sensors);
+  });
+
+  it('indexes every frame where its PCM is, with labels and metadata that agree', async () => {
+    const manifest = JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ seed: 3, generator: { version: expect.any(String) }, options: { sensors: 14, nights: 2, framesPerNight: 3 } });
+    let days = 0;
+    let frames = 0;
+    for (const split of SPLITS) {
+      const records = await lines(a, split);
+      const counts = manifest.splits[split];
+      expect(counts.frames).toBe(records.length);
+      expect(counts.leakFrames).toBe(records.filter((r) => r.leak).length);
+      expect(counts.inaudibleFrames).toBe(records.filter((r) => r.audible === false).length);
+      expect(counts.sensors).toBe(new Set(records.map((r) => r.sensorId)).size);
+      let offset = 0;
+      const bySensor = new Map<string, FrameRecord>();
+      for (const r of records) {
+        expect(r.offsetBytes).toBe(offset);
+        offset += 2 * r.samples;
+        expect(r.samples).toBe(Math.round(r.sampleRateHz * small.frameSeconds));
+        expect(r.id).toBe(`${r.sensorId}/n${r.night}/f${r.frame}`);
+        for (const c of r.confounders) expect(CONFOUNDERS).toContain(c);
+        if (r.leak) {
+          expect(r.snrDb).toEqual(expect.any(Number));
+          expect(r.audible).toBe(r.snrDb! >= AUDIBLE_SNR_DB);
+          expect(r.sensorAudible).toBe(r.sensorSnrDb! >= AUDIBLE_SNR_DB);
+          expect(r.leakSizeLps).toBeGreaterThanOrEqual(0.05);
+          expect(r.distanceM).toBeGreaterThanOrEqual(0);
+        } else {
+          expect(r).toMatchObject({ audible: null, sensorAudible: null, snrDb: null, sensorSnrDb: null, leakSizeLps: null, distanceM: null });
+        }
+        // A sensor is one device on one pipe: its traits and its label hold for all its frames (leaks persist).
+        const first = bySensor.get(r.sensorId) ?? r;
+        bySensor.set(r.sensorId, first);
+        for (const k of ['sampleRateHz', 'gainDb', 'material', 'sensorType', 'environment', 'leak', 'leakSizeLps', 'distanceM', 'sensorSnrDb'] as const) expect(r[k]).toEqual(first[k]);
+        if (r.daytime) days++;
+        frames++;
+      }
+      expect((await stat(join(a, `${split}.pcm`))).size).toBe(offset);
+      expect(counts.pcmBytes).toBe(offset);
+    }
+    // Day frames: about the asked share of all frames.
+    expect(days / frames).toBeGreaterThan(0.15);
+    expect(days / frames).toBeLessThan(0.45);
+  });
+
+  it('stores real audio: frames are int16 little-endian and not silent', async () => {
+    const records = await lines(a, 'train');
+    const pcm = await readFile(join(a, 'train.pcm'));
+    const r = records[0]!;
+    const samples = Array.from({ length: r.samples }, (_, i) => pcm.readInt16LE(r.offsetBytes + 2 * i));
+    const mean = samples.reduce((s, v) => s + v, 0) / samples.length;
+    const rms = Math.sqrt(samples.reduce((s, v) => s + (v - mean) ** 2, 0) / samples.length);
+    expect(rms).toBeGreaterThan(1);
+  });
+
+  it('refuses options out of range with a message that names them', async () => {
+    await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), dayShare: 1 })).rejects.toThrow(/dayShare must be a number from 0 to 0.9/);
+    await expect(writeAcousticDataset({ seed: 1.5, outDir: join(root, 'x') })).rejects.toThrow(/seed must be an integer/);
+  });
+});

@@ -1,0 +1,131 @@
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import { countFrame, datasetManifest, emptyCounts, type SplitCounts } from './dataset-manifest.ts';
+import { sensorFrames, type FrameRecord } from './dataset-frames.ts';
+import { drawPopulation, SPLITS, type Split } from './dataset-population.ts';
+
+export interface DatasetOptions {
+  readonly seed: number;
+  /** Created if missing; files of the same names are overwritten. */
+  readonly outDir: string;
+  readonly sensors?: number | undefined;
+  readonly nights?: number | undefined;
+  readonly framesPerNight?: number | undefined;
+  readonly frameSeconds?: number | undefined;
+  /** Share of all frames recorded by day. */
+  readonly dayShare?: number | undefined;
+  /** Share of sensors with a leak on their pipe. */
+  readonly leakShare?: number | undefined;
+  readonly onProgress?: ((progress: DatasetProgress) => void) | undefined;
+  readonly progressIntervalMs?: number | undefined;
+}
+
+export interface DatasetProgress {
+  readonly sensorsDone: number;
+  readonly sensors: number;
+  readonly frames: number;
+  readonly elapsedMs: number;
+}
+
+export interface DatasetReport {
+  readonly outDir: string;
+  readonly manifest: Record<string, unknown>;
+  readonly counts: Readonly<Record<Split, SplitCounts>>;
+  readonly frames: number;
+  readonly elapsedMs: number;
+}
+
+export const DATASET_DEFAULTS = { sensors: 300, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4 } as const;
+
+/** Inclusive bounds of every option; the CLI checks its flags against the same. */
+export const DATASET_LIMITS = {
+  seed: [0, 0xffff_ffff],
+  sensors: [1, 100_000],
+  nights: [1, 365],
+  framesPerNight: [1, 120],
+  // 60 s at 16 kHz is the ingest's 960,000-sample limit.
+  frameSeconds: [0.05, 60],
+  dayShare: [0, 0.9],
+  leakShare: [0, 1],
+} as const satisfies Record<string, readonly [number, number]>;
+
+type Limited = keyof typeof DATASET_LIMITS;
+
+function checked(name: Limited, value: number, integer: boolean): number {
+  const [min, max] = DATASET_LIMITS[name];
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`dataset option ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** PCM as little-endian bytes whatever the host's byte order. */
+function int16le(pcm: Int16Array): Buffer {
+  if (endianness() === 'LE') return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  const out = Buffer.alloc(pcm.byteLength);
+  for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i]!, 2 * i);
+  return out;
+}
+
+/**
+ * Renders a labelled acoustic data set for training and evaluating a leak
+ * detector: `manifest.json`, and per split `{split}.pcm` (frames
+ * concatenated) with `{split}.jsonl` (one line per frame). Deterministic for
+ * a seed and options: the same call writes the same bytes.
+ */
+export async function writeAcousticDataset(opts: DatasetOptions): Promise<DatasetReport> {
+  const started = Date.now();
+  const seed = checked('seed', opts.seed, true);
+  const sensors = checked('sensors', opts.sensors ?? DATASET_DEFAULTS.sensors, true);
+  const schedule = {
+    nights: checked('nights', opts.nights ?? DATASET_DEFAULTS.nights, true),
+    framesPerNight: checked('framesPerNight', opts.framesPerNight ?? DATASET_DEFAULTS.framesPerNight, true),
+    frameSeconds: checked('frameSeconds', opts.frameSeconds ?? DATASET_DEFAULTS.frameSeconds, false),
+    dayShare: checked('dayShare', opts.dayShare ?? DATASET_DEFAULTS.dayShare, false),
+  };
+  const leakShare = checked('leakShare', opts.leakShare ?? DATASET_DEFAULTS.leakShare, false);
+  const interval = opts.progressIntervalMs ?? 2000;
+
+  await mkdir(opts.outDir, { recursive: true });
+  const population = drawPopulation(seed, sensors, leakShare);
+  const counts = Object.fromEntries(SPLITS.map((s) => [s, emptyCounts()])) as Record<Split, SplitCounts>;
+  const files = new Map<Split, { pcm: FileHandle; index: FileHandle }>();
+  let frames = 0;
+  let lastProgress = Date.now();
+  try {
+    for (const s of SPLITS) files.set(s, { pcm: await open(join(opts.outDir, `${s}.pcm`), 'w'), index: await open(join(opts.outDir, `${s}.jsonl`), 'w') });
+    for (const sensor of population) {
+      const c = counts[sensor.split];
+      c.sensors++;
+      if (sensor.leak) c.leakSensors++;
+      else c.noLeakSensors++;
+      if (sensor.sensorAudible === false) c.inaudibleSensors++;
+      const chunks: Buffer[] = [];
+      let lines = '';
+      for (const { record, pcm } of sensorFrames(seed, sensor, schedule)) {
+        const full: FrameRecord = { ...record, offsetBytes: c.pcmBytes };
+        countFrame(c, full);
+        chunks.push(int16le(pcm));
+        lines += `${JSON.stringify(full)}\n`;
+        frames++;
+      }
+      const f = files.get(sensor.split)!;
+      await f.pcm.write(Buffer.concat(chunks));
+      await f.index.write(lines);
+      if (opts.onProgress && Date.now() - lastProgress >= interval) {
+        lastProgress = Date.now();
+        opts.onProgress({ sensorsDone: sensor.index + 1, sensors, frames, elapsedMs: Date.now() - started });
+      }
+    }
+  } finally {
+    for (const f of files.values()) {
+      await f.pcm.close();
+      await f.index.close();
+    }
+  }
+  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare }, counts });
+  await writeFile(join(opts.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  opts.onProgress?.({ sensorsDone: sensors, sensors, frames, elapsedMs: Date.now() - started });
+  return { outDir: opts.outDir, manifest, counts, frames, elapsedMs: Date.now() - started };
+}
