@@ -151,4 +151,50 @@ describe('meter model', () => {
     const evening = (use[19]! + use[20]! + use[21]!) / 3;
     expect(night).toBeLessThan(0.1 * evening);
   });
+
+  it('adds a premises leak to the register and raises the meter\'s own leak flag after 24 h without a dry hour', () => {
+    const scenario = meters(40);
+    const leakFrom = FROM + 5 * HOUR_MS;
+    const plain = meterProfile(scenario.seed, 6, scenario.fleet);
+    const leaking = meterProfile(scenario.seed, 6, scenario.fleet, { fromMs: leakFrom, flowLph: 12 });
+    const reads = (p: typeof plain) => {
+      const out = [];
+      for (let day = tokyoDay(FROM); day < tokyoDay(FROM) + 4; day++) out.push(...closeDay(p, day, scenario.seed, FROM));
+      return out;
+    };
+    const base = reads(plain);
+    const withLeak = reads(leaking);
+    for (let k = 0; k < base.length; k++) {
+      const hours = Math.max(0, (withLeak[k]!.ts - leakFrom) / HOUR_MS);
+      // 12 L/h on top, to within the litre the register floors away.
+      expect(withLeak[k]!.registerL - base[k]!.registerL).toBeGreaterThanOrEqual(Math.floor(12 * hours) - 1);
+      expect(withLeak[k]!.registerL - base[k]!.registerL).toBeLessThanOrEqual(Math.ceil(12 * hours) + 1);
+      expect(registerAt(leaking, withLeak[k]!.ts, scenario.seed)).toBe(withLeak[k]!.registerL);
+      if (k > 0) expect(withLeak[k]!.registerL).toBeGreaterThanOrEqual(withLeak[k - 1]!.registerL);
+    }
+    const flagged = withLeak.filter((r) => r.flags?.includes('leak'));
+    // This household alone never goes 24 h without a dry hour; with the leak it does: the flag comes at the latest
+    // 24 h after the leak started (sooner when the hours before it already had use), and stays.
+    expect(base.some((r) => r.flags)).toBe(false);
+    expect(flagged[0]!.ts).toBeGreaterThan(leakFrom);
+    expect(flagged[0]!.ts).toBeLessThanOrEqual(leakFrom + 24 * HOUR_MS);
+    expect(withLeak.filter((r) => r.ts >= leakFrom + 24 * HOUR_MS).every((r) => r.flags?.includes('leak'))).toBe(true);
+    // The flag goes out in the batch the ingest decodes.
+    const batch = messagesOf(new FleetSchedule({ ...scenario, premisesLeaks: [{ meter: plain.id, start: { kind: 'iso', iso: '', ms: leakFrom }, flowLph: 12 }] }, FROM), FROM + 4 * DAY_MS).filter(
+      (m) => m.deviceId === plain.id && m.kind === 'reads',
+    );
+    const decoded = batch.map((m) => decodeMeterReads(m.payload, plain.id, FROM + 5 * DAY_MS, DEFAULT_LIMITS));
+    expect(decoded.some((d) => d.ok && d.value.reads.some((r) => r.flags.includes('leak')))).toBe(true);
+  });
+
+  it('raises the leak flag rarely without a premises leak (only where every hour of a day saw some use)', () => {
+    const scenario = meters(300);
+    let flaggedMeters = 0;
+    for (let i = 0; i < scenario.fleet.meters; i++) {
+      const p = meterProfile(scenario.seed, i, scenario.fleet);
+      const reads = closeDay(p, tokyoDay(FROM) + 2, scenario.seed, FROM);
+      if (reads.some((r) => r.flags?.includes('leak'))) flaggedMeters++;
+    }
+    expect(flaggedMeters / scenario.fleet.meters).toBeLessThan(0.05);
+  });
 });
