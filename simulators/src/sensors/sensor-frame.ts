@@ -12,7 +12,7 @@ import { trafficInFrame } from './confounders/traffic.ts';
 import { tramInFrame } from './confounders/tram.ts';
 import { waterUseInFrame } from './confounders/water-use-noise.ts';
 import { activityAt, CONFOUNDERS, isDaytime, type Confounder } from './environment.ts';
-import { dbToRms, type FrameContext, type FrameSources, type NoiseComponent, type SignalPath, type ToneComponent } from './frame-components.ts';
+import { dbToRms, type FrameContext, type FrameSources, type NoiseComponent, type SignalPath, type Tone, type ToneComponent } from './frame-components.ts';
 import { leakInFrame, type LeakSource } from './leak/leak-noise.ts';
 import { QUIET_NIGHT, type NightConditions } from './night-conditions.ts';
 import { antiAliasGainSquared, overGrid, transducerGainSquared, type SensorHardware } from './sensor-hardware.ts';
@@ -168,6 +168,8 @@ function pathGainAt(hw: SensorHardware, path: SignalPath, hz: number): number {
 /** A noise component's powers per bin at the ADC's input, after the sensor's path, and its mean power in this frame. */
 interface Recorded {
   readonly component: NoiseComponent;
+  /** |H(f)|² of its path. */
+  readonly path: Float64Array;
   /** Filled for modulated components only: they are synthesised alone. */
   readonly powers: Float64Array | undefined;
   /** Σ powers × mean square of the envelope: what it delivers in this frame. */
@@ -180,7 +182,8 @@ interface Mix {
   readonly modulated: readonly Recorded[];
   readonly parts: readonly Recorded[];
   /** Background and sensor noise: what a confounder must stand out from to count as present. */
-  readonly floor: Float64Array;
+  readonly floor: readonly Recorded[];
+  readonly floorPower: number;
   /** The leak's powers and everything else's, each × its envelope's mean square: filled only when a leak is present. */
   readonly leak: Float64Array | undefined;
   readonly others: Float64Array | undefined;
@@ -191,7 +194,8 @@ const FLOOR_NAMES: ReadonlySet<string> = new Set(['background', 'sensor_noise', 
 function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[], hasLeak: boolean): Mix {
   const n = grid.freqs.length;
   const steady = new Float64Array(n);
-  const floor = new Float64Array(n);
+  const floor: Recorded[] = [];
+  let floorPower = 0;
   const leak = hasLeak ? new Float64Array(n) : undefined;
   const others = hasLeak ? new Float64Array(n) : undefined;
   const parts: Recorded[] = [];
@@ -216,15 +220,18 @@ function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[]
         total += p;
       }
     }
-    if (FLOOR_NAMES.has(c.name)) for (let k = 1; k < n - 1; k++) floor[k]! += scale * src[k]! * path[k]!;
     const ms = meanSquare(c.envelope);
     const target = c.name === 'leak' ? leak : others;
     if (target) for (let k = 1; k < n - 1; k++) target[k]! += scale * src[k]! * path[k]! * ms;
-    const r: Recorded = { component: c, powers: c.envelope ? own : undefined, meanPower: total * ms };
+    const r: Recorded = { component: c, path, powers: c.envelope ? own : undefined, meanPower: total * ms };
     parts.push(r);
     if (c.envelope) modulated.push(r);
+    if (FLOOR_NAMES.has(c.name)) {
+      floor.push(r);
+      floorPower += total;
+    }
   }
-  return { steady, modulated, parts, floor, leak, others };
+  return { steady, modulated, parts, floor, floorPower, leak, others };
 }
 
 /** One frame as the sensor records it, with its labels. */
@@ -244,7 +251,7 @@ export function renderSensorFrame(site: AcousticSite, request: FrameRequest, rng
   ];
   const out = new Float64Array(grid.sampleCount);
   synthesiseInto(out, grid, noiseSources);
-  for (const t of sources.tones) addTones(out, t, hw, grid.sampleRateHz);
+  addTones(out, sources.tones, hw, grid.sampleRateHz);
 
   // The offset drifts a little with temperature from frame to frame.
   const dc = hw.dcOffsetLsb + 3 * gaussian(createRng(frameSeed, 'events', 'dc'));
@@ -263,42 +270,58 @@ export function renderSensorFrame(site: AcousticSite, request: FrameRequest, rng
   };
 }
 
-function addTones(out: Float64Array, component: ToneComponent, hw: SensorHardware, sampleRateHz: number): void {
-  const env = component.envelope;
-  for (const tone of component.tones) {
-    if (tone.hz >= sampleRateHz / 2) continue;
-    const amplitude = tone.amplitude * pathGainAt(hw, component.path, tone.hz);
-    if (amplitude === 0) continue;
-    if (tone.vibratoHz) {
-      let phase = tone.phase;
-      const rate = (2 * Math.PI * (tone.vibratoRateHz ?? 0)) / sampleRateHz;
-      for (let n = 0; n < out.length; n++) {
-        phase += (2 * Math.PI * (tone.hz + tone.vibratoHz * Math.sin(rate * n))) / sampleRateHz;
-        out[n]! += amplitude * Math.sin(phase) * (env ? env[n]! : 1);
+/**
+ * Adds every tone to the frame. Plain tones (hum, pump lines) run as
+ * rotating phasors, all in one pass over the frame; the few that waver in
+ * pitch or come and go (squeal, a whistling valve) get a pass of their own.
+ */
+function addTones(out: Float64Array, components: readonly ToneComponent[], hw: SensorHardware, sampleRateHz: number): void {
+  const c: number[] = [];
+  const s: number[] = [];
+  const cs: number[] = [];
+  const sn: number[] = [];
+  for (const component of components) {
+    for (const tone of component.tones) {
+      if (tone.hz >= sampleRateHz / 2) continue;
+      const amplitude = tone.amplitude * pathGainAt(hw, component.path, tone.hz);
+      if (amplitude === 0) continue;
+      if (tone.vibratoHz || component.envelope) {
+        addWaveringTone(out, tone, amplitude, component.envelope, sampleRateHz);
+        continue;
       }
-      continue;
+      const step = (2 * Math.PI * tone.hz) / sampleRateHz;
+      c.push(amplitude * Math.cos(tone.phase));
+      s.push(amplitude * Math.sin(tone.phase));
+      cs.push(Math.cos(step));
+      sn.push(Math.sin(step));
     }
-    // A rotating phasor: two multiplications a sample instead of a sine.
-    const step = (2 * Math.PI * tone.hz) / sampleRateHz;
-    const cs = Math.cos(step);
-    const sn = Math.sin(step);
-    let c = amplitude * Math.cos(tone.phase);
-    let s = amplitude * Math.sin(tone.phase);
-    if (env) {
-      for (let n = 0; n < out.length; n++) {
-        out[n]! += s * env[n]!;
-        const c2 = c * cs - s * sn;
-        s = s * cs + c * sn;
-        c = c2;
-      }
-    } else {
-      for (let n = 0; n < out.length; n++) {
-        out[n]! += s;
-        const c2 = c * cs - s * sn;
-        s = s * cs + c * sn;
-        c = c2;
-      }
+  }
+  const count = c.length;
+  if (count === 0) return;
+  const re = Float64Array.from(c);
+  const im = Float64Array.from(s);
+  const rc = Float64Array.from(cs);
+  const rs = Float64Array.from(sn);
+  for (let n = 0; n < out.length; n++) {
+    let sum = 0;
+    for (let t = 0; t < count; t++) {
+      const x = re[t]!;
+      const y = im[t]!;
+      sum += y;
+      re[t] = x * rc[t]! - y * rs[t]!;
+      im[t] = y * rc[t]! + x * rs[t]!;
     }
+    out[n]! += sum;
+  }
+}
+
+function addWaveringTone(out: Float64Array, tone: Tone, amplitude: number, env: Float64Array | undefined, sampleRateHz: number): void {
+  let phase = tone.phase;
+  const rate = (2 * Math.PI * (tone.vibratoRateHz ?? 0)) / sampleRateHz;
+  const depth = tone.vibratoHz ?? 0;
+  for (let n = 0; n < out.length; n++) {
+    phase += (2 * Math.PI * (tone.hz + depth * Math.sin(rate * n))) / sampleRateHz;
+    out[n]! += amplitude * Math.sin(phase) * (env ? env[n]! : 1);
   }
 }
 
@@ -313,11 +336,9 @@ const isConfounder = (name: string): name is Confounder => (CONFOUNDERS as reado
 function frameLabels(hw: SensorHardware, grid: BinGrid, m: Mix, tones: readonly ToneComponent[], hasLeak: boolean): FrameLabels {
   const n = grid.freqs.length;
   const present = new Set<Confounder>();
-  let floorTotal = 0;
-  for (const f of m.floor) floorTotal += f;
   for (const p of m.parts) {
     const name = p.component.name;
-    if (isConfounder(name) && p.meanPower >= PRESENT_NOISE_SHARE * floorTotal) present.add(name);
+    if (isConfounder(name) && p.meanPower >= PRESENT_NOISE_SHARE * m.floorPower) present.add(name);
   }
   for (const t of tones) {
     const ms = meanSquare(t.envelope);
@@ -326,7 +347,7 @@ function frameLabels(hw: SensorHardware, grid: BinGrid, m: Mix, tones: readonly 
       const power = ((tone.amplitude * pathGainAt(hw, t.path, tone.hz)) ** 2 / 2) * ms;
       const k = Math.round(tone.hz / grid.binHz);
       if (m.others && k > 0 && k < n) m.others[k]! += power;
-      if (isConfounder(t.name) && power >= bandSum(m.floor, grid, tone.hz - TONE_BAND_HZ, tone.hz + TONE_BAND_HZ)) present.add(t.name);
+      if (isConfounder(t.name) && power >= floorNear(m.floor, grid, tone.hz)) present.add(t.name);
     }
   }
   const confounders = CONFOUNDERS.filter((c) => present.has(c));
@@ -338,11 +359,13 @@ function frameLabels(hw: SensorHardware, grid: BinGrid, m: Mix, tones: readonly 
   return { confounders, snrDb, audible: snrDb >= AUDIBLE_SNR_DB };
 }
 
-function bandSum(powers: Float64Array, grid: BinGrid, fromHz: number, toHz: number): number {
+/** The floor's power within ±TONE_BAND_HZ of a frequency. */
+function floorNear(floor: readonly Recorded[], grid: BinGrid, hz: number): number {
+  const last = grid.freqs.length - 2;
+  const from = Math.max(1, Math.floor((hz - TONE_BAND_HZ) / grid.binHz));
+  const to = Math.min(last, Math.ceil((hz + TONE_BAND_HZ) / grid.binHz));
   let sum = 0;
-  const from = Math.max(1, Math.floor(fromHz / grid.binHz));
-  const to = Math.min(powers.length - 1, Math.ceil(toHz / grid.binHz));
-  for (let k = from; k <= to; k++) sum += powers[k]!;
+  for (const p of floor) for (let k = from; k <= to; k++) sum += p.component.scale * p.component.powers[k]! * p.path[k]!;
   return sum;
 }
 
