@@ -14,8 +14,12 @@ import { nights, type NightOutcome } from './evaluation.ts';
  */
 export function frameLevelDb(data: SplitData, meta: FrameMeta): number {
   const pcm = framePcm(data, meta);
+  // Remove the DC offset first: a sensor's ADC offset is not sound.
+  let mean = 0;
+  for (let i = 0; i < pcm.length; i++) mean += pcm[i]!;
+  mean /= Math.max(pcm.length, 1);
   let sq = 0;
-  for (let i = 0; i < pcm.length; i++) sq += pcm[i]! * pcm[i]!;
+  for (let i = 0; i < pcm.length; i++) sq += (pcm[i]! - mean) ** 2;
   const rms = Math.sqrt(sq / Math.max(pcm.length, 1)) / 32768;
   return 20 * Math.log10(Math.max(rms, 1e-7)) - meta.gainDb;
 }

@@ -25,8 +25,10 @@ export interface FrameMeta {
   readonly environment: string;
   readonly daytime: boolean;
   readonly leak: boolean;
-  /** null when there is no leak. */
+  /** This frame: the leak's in-band SNR at the sensor >= 0 dB; null when there is no leak. */
   readonly audible: boolean | null;
+  /** The sensor on a quiet night: could it hear this leak at all (too far, too small)? null without a leak. */
+  readonly sensorAudible: boolean | null;
   readonly leakSizeLps: number | null;
   readonly distanceM: number | null;
   readonly snrDb: number | null;

@@ -32,7 +32,7 @@ function tinySplit(seed: number, frames: number): SplitData {
     const buf = Buffer.from(pcm.buffer);
     metas.push({
       id: `f${i}`, sensorId: `S-${i}`, night: 0, frame: 0, startMs: i * 60_000, sampleRateHz: 8000, samples: pcm.length, offsetBytes: offset,
-      gainDb: 0, material: leak ? 'steel' : 'pvc', sensorType: 'accelerometer', environment: 'quiet', daytime: false, leak, audible: leak ? true : null,
+      gainDb: 0, material: leak ? 'steel' : 'pvc', sensorType: 'accelerometer', environment: 'quiet', daytime: false, leak, audible: leak ? true : null, sensorAudible: leak ? true : null,
       leakSizeLps: leak ? 0.3 : null, distanceM: leak ? 20 : null, snrDb: leak ? 10 : null, confounders: [], clipped: false,
     });
     chunks.push(buf);

@@ -5,11 +5,15 @@ import type { FrameSummary } from '../store/store.ts';
  * night level over weeks is how noise loggers judge a leak (DOMAIN.md).
  */
 export function summariseFrame(samples: Int16Array): FrameSummary {
+  // The level is of the sound, so the ADC's DC offset is removed first.
+  let mean = 0;
+  for (let i = 0; i < samples.length; i++) mean += samples[i]!;
+  mean /= samples.length;
   let sumSquares = 0;
   let clipped = 0;
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
-    sumSquares += s * s;
+    sumSquares += (s - mean) * (s - mean);
     if (s >= 32767 || s <= -32768) clipped++;
   }
   const rms = Math.sqrt(sumSquares / samples.length);
