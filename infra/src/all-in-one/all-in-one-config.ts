@@ -1,9 +1,12 @@
 import { EnvReader, loadIngestConfig, type IngestConfig } from '@suido/ingest';
 import { loadApiConfig, type ApiConfig } from '@suido/api';
+import { loadDetectConfig, type DetectConfig } from '@suido/detect';
 
 export interface AllInOneConfig {
   readonly ingest: IngestConfig;
   readonly api: ApiConfig;
+  /** The leak detector and alert engines; undefined when SUIDO_DETECT is off. */
+  readonly detect: DetectConfig | undefined;
   /** Run a simulated fleet against the embedded broker (the newcomer's demo). */
   readonly demo: boolean;
   readonly demoScenarioPath: string;
@@ -17,7 +20,17 @@ export function loadAllInOneConfig(env: Readonly<Record<string, string | undefin
   const r = new EnvReader(env);
   const demo = r.bool('SUIDO_DEMO', true);
   const demoScenarioPath = r.string('SUIDO_DEMO_SCENARIO', 'simulators/scenarios/demo.json');
+  const detect = r.bool('SUIDO_DETECT', true);
   r.finish();
   // The service loaders throw their own ConfigError naming their variables.
-  return { ingest: loadIngestConfig(env), api: loadApiConfig(env), demo, demoScenarioPath };
+  const ingest = loadIngestConfig(env);
+  return {
+    ingest,
+    api: loadApiConfig(env),
+    // Alert events go to the embedded broker unless told otherwise; its port
+    // may be chosen at start (MQTT_PORT=0), so the launcher fills it in.
+    detect: detect ? loadDetectConfig(env) : undefined,
+    demo,
+    demoScenarioPath,
+  };
 }

@@ -1,4 +1,5 @@
 import { buildApi } from '@suido/api';
+import { DetectService } from '@suido/detect';
 import { IngestService, openStore, type Store } from '@suido/ingest';
 import { FleetSimulator, fleetRegistry, loadScenario, type FleetReport } from '@suido/simulators';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ export interface AllInOne {
   readonly store: Store;
   readonly ingest: IngestService;
   readonly api: FastifyInstance;
+  readonly detect: DetectService | undefined;
   readonly apiUrl: string;
   readonly mqttUrl: string;
   /** The demo fleet, when SUIDO_DEMO is on; its run ends when it is stopped. */
@@ -19,7 +21,7 @@ export interface AllInOne {
 }
 
 /**
- * Broker, ingest, API and (for the demo) a simulated fleet in one process on
+ * Broker, ingest, detector, API and (for the demo) a simulated fleet in one process on
  * one embedded store. The fleet still reaches the system only over MQTT/TCP,
  * as real devices do.
  */
@@ -39,6 +41,16 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
     const apiHost = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
     const apiUrl = `http://${apiHost}:${port}`;
 
+    const detect = config.detect
+      ? await DetectService.start({
+          config: { ...config.detect, alertsMqttUrl: config.detect.alertsMqttUrl ?? ingest.broker.url },
+          store,
+          registry,
+          log: log.child({ service: 'detect' }),
+        })
+      : undefined;
+    if (detect) started.push(detect);
+
     let simulator: FleetSimulator | undefined;
     let simulatorDone: Promise<FleetReport | undefined> = Promise.resolve(undefined);
     if (config.demo) {
@@ -56,6 +68,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
       store,
       ingest,
       api,
+      detect,
       apiUrl,
       mqttUrl: ingest.broker.url,
       simulator,
@@ -64,6 +77,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
         await simulator?.stop();
         await simulatorDone;
         await api.close();
+        await detect?.close();
         await ingest.close();
         await store.close();
       },
