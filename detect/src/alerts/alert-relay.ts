@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
 import type { Store } from '@suido/ingest';
 import type { AlertPublisher } from './alert-publisher.ts';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
-import { PollLoop } from '../feeds/poll-loop.ts';
+import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
+import { FeedConsumer } from '../feeds/feed-consumer.ts';
+
+export interface RelayPass {
+  readonly published: number;
+  readonly more: boolean;
+}
 
 export interface AlertRelayOptions {
   readonly store: Store;
@@ -30,24 +35,15 @@ export interface AlertRelayOptions {
  * order; one cursor write per event is cheap at alert rates (tens a day) and
  * keeps a replay after a crash to one event.
  */
-export class AlertRelay {
+export class AlertRelay extends FeedConsumer<RelayPass> {
   private readonly opts: AlertRelayOptions;
   private readonly consumerName: string;
-  private readonly loop: PollLoop;
-  private position: FeedPosition | undefined;
   private published = 0;
 
   constructor(opts: AlertRelayOptions) {
+    super({ log: opts.log, idleMs: opts.pollMs ?? 1000, backoffMs: opts.retryMs ?? 1000, what: 'alert publishing' });
     this.opts = opts;
     this.consumerName = opts.consumerName ?? 'alert-publisher';
-    this.loop = new PollLoop({
-      pass: async () => (await this.runOnce()).more,
-      idleMs: opts.pollMs ?? 1000,
-      backoffMs: opts.retryMs ?? 1000,
-      maxBackoffMs: 30_000,
-      log: opts.log,
-      what: 'alert publishing',
-    });
   }
 
   /** Events published since this relay started. */
@@ -55,38 +51,19 @@ export class AlertRelay {
     return this.published;
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  /** New events were committed: publish soon. */
-  nudge(): void {
-    this.loop.nudge();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
   /** One page: publish in order, advancing the stored cursor after each PUBACK. */
-  async runOnce(): Promise<{ published: number; more: boolean }> {
+  protected async pass(): Promise<RelayPass> {
     const { store, publisher } = this.opts;
     const batchSize = this.opts.batchSize ?? 100;
-    try {
-      let position = this.position ?? (await loadFeedPosition(store, this.consumerName));
-      const page = await store.alertEventsAfter(position.cursor, batchSize);
-      for (const event of page.events) {
-        await publisher.publish(event);
-        const version = await store.putConsumerState(this.consumerName, cursorState(event.id), position.version);
-        position = { cursor: event.id, version };
-        this.position = position;
-        this.published++;
-      }
-      return { published: page.events.length, more: page.events.length === batchSize };
-    } catch (err) {
-      this.position = undefined;
-      throw err;
+    let position = this.position ?? (await loadFeedPosition(store, this.consumerName));
+    const page = await store.alertEventsAfter(position.cursor, batchSize);
+    for (const event of page.events) {
+      await publisher.publish(event);
+      const version = await store.putConsumerState(this.consumerName, cursorState(event.id), position.version);
+      position = { cursor: event.id, version };
+      this.position = position;
+      this.published++;
     }
+    return { published: page.events.length, more: page.events.length === batchSize };
   }
-
 }

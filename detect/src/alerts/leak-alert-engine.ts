@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, Store } from '@suido/ingest';
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
-import { PollLoop } from '../feeds/poll-loop.ts';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
+import { FeedConsumer } from '../feeds/feed-consumer.ts';
+import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
 
 /** The alert kind the acoustic leak engine raises, on sensors. */
 export const LEAK_ALERT_KIND = 'leak';
@@ -45,70 +45,25 @@ export interface LeakAlertPass {
  * version fences a second copy of the engine on the same store: its commit
  * is refused (ConsumerStateConflictError) and it reloads.
  */
-export class LeakAlertEngine {
+export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
   readonly consumerName: string;
   private readonly store: Store;
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
-  private readonly loop: PollLoop;
-  /** The feed cursor and its stored version; reloaded after any failure. */
-  private position: FeedPosition | undefined;
 
   constructor(opts: LeakAlertEngineOptions) {
+    super({ log: opts.log, idleMs: opts.pollMs ?? 1000, what: 'leak alert pass' });
     this.config = leakAlertConfig(opts.config);
     this.consumerName = opts.consumerName ?? 'leak-alerts';
     this.store = opts.store;
     this.log = opts.log;
     this.batchSize = opts.batchSize ?? 1000;
     this.onEvents = opts.onEvents;
-    this.loop = new PollLoop({
-      pass: async () => (await this.runOnce()).more,
-      idleMs: opts.pollMs ?? 1000,
-      backoffMs: 1000,
-      maxBackoffMs: 30_000,
-      log: opts.log,
-      what: 'leak alert pass',
-    });
   }
 
-  /** Polls the score feed until stopped. */
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Run a pass soon: new scores were stored. */
-  nudge(): void {
-    this.loop.nudge();
-  }
-
-  /** Waits for the pass in flight; what it did not commit, the next engine does. */
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  /** Passes until the feed is drained (tests, batch jobs). */
-  async drain(): Promise<LeakAlertPass[]> {
-    const passes: LeakAlertPass[] = [];
-    for (;;) {
-      const pass = await this.runOnce();
-      passes.push(pass);
-      if (!pass.more) return passes;
-    }
-  }
-
-  /** One page of scores: decide, then commit decisions, histories and cursor together. */
-  async runOnce(): Promise<LeakAlertPass> {
-    try {
-      return await this.pass();
-    } catch (err) {
-      this.position = undefined;
-      throw err;
-    }
-  }
-
-  private async pass(): Promise<LeakAlertPass> {
+  protected async pass(): Promise<LeakAlertPass> {
     const position = this.position ?? (await loadFeedPosition(this.store, this.consumerName));
     const page = await this.store.scoresAfter(position.cursor, this.batchSize);
     if (page.scores.length === 0) return { scores: 0, lateWindows: 0, events: [], more: false };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, Store } from '@suido/ingest';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
-import { PollLoop } from '../feeds/poll-loop.ts';
+import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
+import { FeedConsumer } from '../feeds/feed-consumer.ts';
 import { HOUR_MS, DAY_MS, meterSeries, readAt, type MeterSeries, type SeriesRead } from './interval-series.ts';
 import { burstAt, continuousFlowAt, reverseFlowAt, stuckAt, tamperAt, type Observation } from './meter-conditions.ts';
 import { meterRulesConfig, type MeterRulesConfig, type MeterRulesOverrides } from './meter-rules-config.ts';
@@ -61,64 +61,25 @@ export interface MeterRulesPass {
  * per-meter rule states and the feed cursor are committed together, as in
  * the leak engine.
  */
-export class MeterRulesEngine {
+export class MeterRulesEngine extends FeedConsumer<MeterRulesPass> {
   readonly config: MeterRulesConfig;
   readonly consumerName: string;
   private readonly store: Store;
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
-  private readonly loop: PollLoop;
-  private position: FeedPosition | undefined;
 
   constructor(opts: MeterRulesEngineOptions) {
+    super({ log: opts.log, idleMs: opts.pollMs ?? 5000, what: 'meter rules pass' });
     this.config = meterRulesConfig(opts.config);
     this.consumerName = opts.consumerName ?? 'meter-rules';
     this.store = opts.store;
     this.log = opts.log;
     this.batchSize = opts.batchSize ?? 5000;
     this.onEvents = opts.onEvents;
-    this.loop = new PollLoop({
-      pass: async () => (await this.runOnce()).more,
-      idleMs: opts.pollMs ?? 5000,
-      backoffMs: 1000,
-      maxBackoffMs: 30_000,
-      log: opts.log,
-      what: 'meter rules pass',
-    });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  nudge(): void {
-    this.loop.nudge();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  async drain(): Promise<MeterRulesPass[]> {
-    const passes: MeterRulesPass[] = [];
-    for (;;) {
-      const pass = await this.runOnce();
-      passes.push(pass);
-      if (!pass.more) return passes;
-    }
-  }
-
-  async runOnce(): Promise<MeterRulesPass> {
-    try {
-      return await this.pass();
-    } catch (err) {
-      this.position = undefined;
-      throw err;
-    }
-  }
-
-  private async pass(): Promise<MeterRulesPass> {
+  protected async pass(): Promise<MeterRulesPass> {
     const position = this.position ?? (await loadFeedPosition(this.store, this.consumerName));
     const page = await this.store.readsAfter(position.cursor, this.batchSize);
     if (page.reads.length === 0) return { reads: 0, meters: 0, events: [], more: false };

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LeakScore, Store } from '@suido/ingest';
-import { cursorState, loadFeedPosition, type FeedPosition } from '../feeds/consumer-cursor.ts';
-import { PollLoop } from '../feeds/poll-loop.ts';
+import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
+import { FeedConsumer } from '../feeds/feed-consumer.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { scoreWindows } from './window-scorer.ts';
 import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
@@ -41,29 +41,20 @@ export interface LeakScorerPass {
  * devices were acknowledged for, survives restarts of both sides, and serves
  * a detector that was down for a night without any broker session state.
  */
-export class LeakScorer {
+export class LeakScorer extends FeedConsumer<LeakScorerPass> {
   private readonly opts: LeakScorerOptions;
   private readonly consumerName: string;
   private readonly batchFrames: number;
   private readonly windowing: WindowingConfig;
   private readonly windowers = new Map<string, Windower>();
-  private readonly loop: PollLoop;
-  private position: FeedPosition | undefined;
   private readonly metrics: { frames: Counter<'outcome'>; windows: Counter; lag: Gauge } | undefined;
 
   constructor(opts: LeakScorerOptions) {
+    super({ log: opts.log, idleMs: opts.pollMs ?? 1000, what: 'leak scoring pass' });
     this.opts = opts;
     this.consumerName = opts.consumerName ?? 'leak-scorer';
     this.batchFrames = opts.batchFrames ?? 256;
     this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
-    this.loop = new PollLoop({
-      pass: async () => (await this.runOnce()).more,
-      idleMs: opts.pollMs ?? 1000,
-      backoffMs: 1000,
-      maxBackoffMs: 30_000,
-      log: opts.log,
-      what: 'leak scoring pass',
-    });
     if (opts.registry) {
       const registers = [opts.registry];
       this.metrics = {
@@ -74,38 +65,7 @@ export class LeakScorer {
     }
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  nudge(): void {
-    this.loop.nudge();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  /** Passes until the feed is drained (tests, batch jobs). */
-  async drain(): Promise<LeakScorerPass[]> {
-    const passes: LeakScorerPass[] = [];
-    for (;;) {
-      const pass = await this.runOnce();
-      passes.push(pass);
-      if (!pass.more) return passes;
-    }
-  }
-
-  async runOnce(): Promise<LeakScorerPass> {
-    try {
-      return await this.pass();
-    } catch (err) {
-      this.position = undefined;
-      throw err;
-    }
-  }
-
-  private async pass(): Promise<LeakScorerPass> {
+  protected async pass(): Promise<LeakScorerPass> {
     const { store, model } = this.opts;
     const position = this.position ?? (await loadFeedPosition(store, this.consumerName));
     const page = await store.framesAfter(position.cursor, this.batchFrames);
