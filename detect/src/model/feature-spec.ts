@@ -26,12 +26,37 @@ export const SPECTRUM_BINS = FRAME_SAMPLES / 2 + 1;
 export const BAND_COUNT = 24;
 export const BAND_LOW_HZ = 30;
 export const BAND_HIGH_HZ = 1950;
-/** Floor under band power before the log: far below a 16-bit noise floor. */
+/** Absolute floor under power before the log: keeps a silent window finite. */
 export const LOG_FLOOR = 1e-10;
+/**
+ * Relative floor under power before the log, as a share of the window's mean
+ * bin power (−60 dB). It keeps the features level-invariant (an absolute floor
+ * would treat a quiet uncalibrated recording differently from a loud one) and
+ * keeps bins the resampler's anti-alias filter emptied from turning float32
+ * rounding into large log differences between the graph and the reference.
+ */
+export const RELATIVE_FLOOR = 1e-6;
 /** Under the variance before its square root: keeps a perfectly steady band finite. */
 export const STD_FLOOR = 1e-6;
-/** Per band: mean, standard deviation and minimum over the window's frames. */
-export const FEATURE_COUNT = 3 * BAND_COUNT;
+/**
+ * Per band, over the window's 30 frames of level-normalised log band power:
+ * - mean, std: the band's level and how much it moves;
+ * - p10 (3rd smallest of 30), median (15th smallest): the floor under
+ *   transients, as a noise logger's minimum, but one click or dropout cannot
+ *   set it the way it sets the minimum;
+ * - sflat: spectral flatness within the band (log of arithmetic over geometric
+ *   mean of its bins' power), mean over frames: ~0.6 for steady broadband hiss
+ *   in a band, larger for a tone (hum, pump lines, squeal) standing in it;
+ * - tflat: log of the mean power over frames minus the mean log power: ~0.6
+ *   for steady Gaussian noise, large when a pass or a burst dominates.
+ * All are differences of log powers, so gain and sensitivity cancel.
+ */
+export const FEATURE_GROUPS = ['mean', 'std', 'p10', 'median', 'sflat', 'tflat'] as const;
+export type FeatureGroup = (typeof FEATURE_GROUPS)[number];
+export const FEATURE_COUNT = FEATURE_GROUPS.length * BAND_COUNT;
+/** Ranks (0-based, ascending) of the order statistics over frames. */
+export const P10_RANK = 2;
+export const MEDIAN_RANK = 14;
 
 /** Periodic Hann window: the standard analysis window for overlapping frames. */
 export function hannWindow(): Float32Array {

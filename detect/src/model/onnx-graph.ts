@@ -3,7 +3,12 @@ import type { onnx as OnnxTypes } from 'onnx-proto';
 import {
   BAND_COUNT,
   FEATURE_COUNT,
+  FEATURE_GROUPS,
   FRAME_SAMPLES,
+  MEDIAN_RANK,
+  P10_RANK,
+  RELATIVE_FLOOR,
+  type FeatureGroup,
   LOG_FLOOR,
   SPECTRUM_BINS,
   STD_FLOOR,
@@ -25,7 +30,7 @@ export interface DenseLayer {
 }
 
 export interface LeakModelWeights {
-  /** Standardisation of the 72 features, from the training split. */
+  /** Standardisation of the FEATURE_COUNT features, from the training split. */
   readonly featureMean: Float32Array;
   readonly featureStd: Float32Array;
   /** Hidden layers use ReLU; the last layer has one unit and a sigmoid. */
@@ -33,8 +38,8 @@ export interface LeakModelWeights {
 }
 
 /**
- * ONNX opset 17 (IR 8): every op used here (ReduceMean/ReduceMin with axes
- * as an attribute, Gather, MatMul, Gemm, Log, Sqrt, Concat) is in the core
+ * ONNX opset 17 (IR 8): every op used here (ReduceMean/ReduceMax with axes
+ * as an attribute, TopK, Gather, MatMul, Gemm, Log, Sqrt, Concat) is in the core
  * set that every ONNX Runtime build and most other runtimes implement. DFT
  * and STFT exist from opset 17 too, but a DFT as a constant MatMul is
  * supported everywhere and costs ~4 MFLOP per window.
@@ -78,17 +83,44 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   const re = node('MatMul', [windowed, constF('dft_cos', [FRAME_SAMPLES, SPECTRUM_BINS], cos)], 're');
   const im = node('MatMul', [windowed, constF('dft_sin', [FRAME_SAMPLES, SPECTRUM_BINS], sin)], 'im');
   const power = node('Add', [node('Mul', [re, re], 're2'), node('Mul', [im, im], 'im2')], 'power');
-  const bands = node('MatMul', [power, constF('filterbank', [SPECTRUM_BINS, BAND_COUNT], bandFilterbank().weights)], 'bands');
-  const logBands = node('Log', [node('Add', [bands, constF('log_floor', [], Float32Array.of(LOG_FLOOR))], 'bands_floored')], 'log_bands');
+  // Floor relative to the window's mean bin power (see RELATIVE_FLOOR).
+  const meanPower = node('ReduceMean', [power], 'mean_power', [ints('axes', [1, 2]), int('keepdims', 1)]);
+  const floor = node('Add', [node('Mul', [meanPower, constF('relative_floor', [], Float32Array.of(RELATIVE_FLOOR))], 'floor_rel'), constF('log_floor', [], Float32Array.of(LOG_FLOOR))], 'floor');
+  const filterbank = constF('filterbank', [SPECTRUM_BINS, BAND_COUNT], bandFilterbank().weights);
+  const bands = node('MatMul', [power, filterbank], 'bands');
+  const logBands = node('Log', [node('Add', [bands, floor], 'bands_floored')], 'log_bands');
   const level = node('ReduceMean', [logBands], 'level', [ints('axes', [1, 2]), int('keepdims', 1)]);
   const shape = node('Sub', [logBands, level], 'shape');
-  const bandMean = node('ReduceMean', [shape], 'band_mean', [ints('axes', [1]), int('keepdims', 0)]);
   const bandMeanK = node('ReduceMean', [shape], 'band_mean_k', [ints('axes', [1]), int('keepdims', 1)]);
   const dev = node('Sub', [shape, bandMeanK], 'dev');
   const variance = node('ReduceMean', [node('Mul', [dev, dev], 'dev2')], 'variance', [ints('axes', [1]), int('keepdims', 0)]);
-  const bandStd = node('Sqrt', [node('Add', [variance, constF('std_floor', [], Float32Array.of(STD_FLOOR))], 'variance_floored')], 'band_std');
-  const bandMin = node('ReduceMin', [shape], 'band_min', [ints('axes', [1]), int('keepdims', 0)]);
-  const features = node('Concat', [bandMean, bandStd, bandMin], 'features', [int('axis', 1)]);
+  // k-th smallest over frames: the largest of the k smallest (TopK, largest = 0).
+  const kthSmallest = (rank: number, name: string) =>
+    node('ReduceMax', [topK(shape, constI64(`${name}_k`, [1], [rank + 1]), name)], name, [ints('axes', [1]), int('keepdims', 0)]);
+  const topK = (x: string, k: string, name: string) => {
+    nodes.push({ opType: 'TopK', input: [x, k], output: [`${name}_values`, `${name}_indices`], name: `${name}_topk`, attribute: [int('axis', 1), int('largest', 0), int('sorted', 1)] });
+    return `${name}_values`;
+  };
+  const build: Record<FeatureGroup, () => string> = {
+    mean: () => node('ReduceMean', [shape], 'band_mean', [ints('axes', [1]), int('keepdims', 0)]),
+    std: () => node('Sqrt', [node('Add', [variance, constF('std_floor', [], Float32Array.of(STD_FLOOR))], 'variance_floored')], 'band_std'),
+    p10: () => kthSmallest(P10_RANK, 'band_p10'),
+    median: () => kthSmallest(MEDIAN_RANK, 'band_median'),
+    sflat: () => {
+      // Arithmetic minus geometric mean of the band's bins, in logs.
+      const logPower = node('Log', [node('Add', [power, floor], 'power_floored')], 'log_power');
+      const meanLog = node('MatMul', [logPower, filterbank], 'band_mean_log');
+      return node('ReduceMean', [node('Sub', [logBands, meanLog], 'sflat_frames')], 'band_sflat', [ints('axes', [1]), int('keepdims', 0)]);
+    },
+    tflat: () => {
+      const meanBandPower = node('ReduceMean', [bands], 'mean_band_power', [ints('axes', [1]), int('keepdims', 0)]);
+      const floor2 = node('ReduceMean', [floor], 'floor_2d', [ints('axes', [2]), int('keepdims', 0)]);
+      const logMean = node('Log', [node('Add', [meanBandPower, floor2], 'mean_band_power_floored')], 'log_mean_band_power');
+      const meanLog = node('ReduceMean', [logBands], 'mean_log_band', [ints('axes', [1]), int('keepdims', 0)]);
+      return node('Sub', [logMean, meanLog], 'band_tflat');
+    },
+  };
+  const features = node('Concat', FEATURE_GROUPS.map((g) => build[g]()), 'features', [int('axis', 1)]);
 
   // Standardise, then the dense layers.
   let x = node(

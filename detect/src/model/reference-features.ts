@@ -1,6 +1,11 @@
 import {
   BAND_COUNT,
   FEATURE_COUNT,
+  FEATURE_GROUPS,
+  MEDIAN_RANK,
+  P10_RANK,
+  RELATIVE_FLOOR,
+  type FeatureGroup,
   FRAME_SAMPLES,
   FRAMES_PER_WINDOW,
   HOP_SAMPLES,
@@ -55,8 +60,8 @@ function fft(re: Float64Array, im: Float64Array): void {
 /**
  * The model's features for one window of PCM at MODEL_SAMPLE_RATE_HZ scaled
  * to [-1, 1]: the same arithmetic as the ONNX graph, in plain TypeScript, for
- * training. Output layout: [mean(24) | std(24) | min(24)] of level-normalised
- * log band power over the window's frames.
+ * training. Output layout: FEATURE_GROUPS in order, BAND_COUNT values each
+ * (see feature-spec.ts for what each group is and why).
  */
 export function referenceFeatures(window: Float32Array, out = new Float32Array(FEATURE_COUNT)): Float32Array {
   if (window.length !== WINDOW_SAMPLES) throw new Error(`window must hold ${WINDOW_SAMPLES} samples, got ${window.length}`);
@@ -64,48 +69,81 @@ export function referenceFeatures(window: Float32Array, out = new Float32Array(F
   for (let i = 0; i < WINDOW_SAMPLES; i++) mean += window[i]!;
   mean /= WINDOW_SAMPLES;
 
-  const logBands = new Float64Array(FRAMES_PER_WINDOW * BAND_COUNT);
+  const F = FRAMES_PER_WINDOW;
+  const B = BAND_COUNT;
+  const powers = new Float64Array(F * SPECTRUM_BINS);
   const re = new Float64Array(FRAME_SAMPLES);
   const im = new Float64Array(FRAME_SAMPLES);
-  let total = 0;
-  for (let f = 0; f < FRAMES_PER_WINDOW; f++) {
+  let meanPower = 0;
+  for (let f = 0; f < F; f++) {
     const start = f * HOP_SAMPLES;
     for (let n = 0; n < FRAME_SAMPLES; n++) {
       re[n] = (window[start + n]! - mean) * HANN[n]!;
       im[n] = 0;
     }
     fft(re, im);
-    for (let b = 0; b < BAND_COUNT; b++) {
+    for (let k = 0; k < SPECTRUM_BINS; k++) {
+      const p = re[k]! * re[k]! + im[k]! * im[k]!;
+      powers[f * SPECTRUM_BINS + k] = p;
+      meanPower += p;
+    }
+  }
+  meanPower /= F * SPECTRUM_BINS;
+  const floor = RELATIVE_FLOOR * meanPower + LOG_FLOOR;
+
+  const logBands = new Float64Array(F * B);
+  const bandPower = new Float64Array(F * B);
+  const spectralFlatness = new Float64Array(F * B);
+  const logPower = new Float64Array(SPECTRUM_BINS);
+  let total = 0;
+  for (let f = 0; f < F; f++) {
+    for (let k = 0; k < SPECTRUM_BINS; k++) logPower[k] = Math.log(powers[f * SPECTRUM_BINS + k]! + floor);
+    for (let b = 0; b < B; b++) {
       let power = 0;
+      let meanLog = 0;
       for (let k = 0; k < SPECTRUM_BINS; k++) {
-        const w = FILTERBANK[k * BAND_COUNT + b]!;
-        if (w !== 0) power += w * (re[k]! * re[k]! + im[k]! * im[k]!);
+        const w = FILTERBANK[k * B + b]!;
+        if (w !== 0) {
+          power += w * powers[f * SPECTRUM_BINS + k]!;
+          meanLog += w * logPower[k]!;
+        }
       }
-      const l = Math.log(power + LOG_FLOOR);
-      logBands[f * BAND_COUNT + b] = l;
+      const l = Math.log(power + floor);
+      logBands[f * B + b] = l;
+      bandPower[f * B + b] = power;
+      spectralFlatness[f * B + b] = l - meanLog;
       total += l;
     }
   }
   // Level normalisation: gain and sensor sensitivity shift every band alike,
   // and real recordings come uncalibrated, so only the shape is kept.
-  const level = total / (FRAMES_PER_WINDOW * BAND_COUNT);
-  for (let b = 0; b < BAND_COUNT; b++) {
+  const level = total / (F * B);
+  const column = new Float64Array(F);
+  const at = (g: FeatureGroup, b: number) => FEATURE_GROUPS.indexOf(g) * B + b;
+  for (let b = 0; b < B; b++) {
     let sum = 0;
-    let min = Infinity;
-    for (let f = 0; f < FRAMES_PER_WINDOW; f++) {
-      const v = logBands[f * BAND_COUNT + b]! - level;
-      sum += v;
-      if (v < min) min = v;
+    let sf = 0;
+    let mp = 0;
+    for (let f = 0; f < F; f++) {
+      column[f] = logBands[f * B + b]! - level;
+      sum += column[f]!;
+      sf += spectralFlatness[f * B + b]!;
+      mp += bandPower[f * B + b]!;
     }
-    const m = sum / FRAMES_PER_WINDOW;
+    const m = sum / F;
     let sq = 0;
-    for (let f = 0; f < FRAMES_PER_WINDOW; f++) {
-      const d = logBands[f * BAND_COUNT + b]! - level - m;
-      sq += d * d;
-    }
-    out[b] = m;
-    out[BAND_COUNT + b] = Math.sqrt(sq / FRAMES_PER_WINDOW + STD_FLOOR);
-    out[2 * BAND_COUNT + b] = min;
+    for (let f = 0; f < F; f++) sq += (column[f]! - m) ** 2;
+    const sorted = Float64Array.from(column).sort();
+    const values: Record<FeatureGroup, number> = {
+      mean: m,
+      std: Math.sqrt(sq / F + STD_FLOOR),
+      p10: sorted[P10_RANK]!,
+      median: sorted[MEDIAN_RANK]!,
+      sflat: sf / F,
+      // log(mean power) − mean(log power); the level cancels.
+      tflat: Math.log(mp / F + floor) - (m + level),
+    };
+    for (const g of FEATURE_GROUPS) out[at(g, b)] = values[g];
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { BAND_COUNT, BAND_HIGH_HZ, BAND_LOW_HZ, FEATURE_COUNT, FRAME_SAMPLES, HOP_SAMPLES, MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
+import { BAND_COUNT, BAND_HIGH_HZ, BAND_LOW_HZ, FEATURE_COUNT, FEATURE_GROUPS, FRAME_SAMPLES, HOP_SAMPLES, MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import type { FitOptions } from './fit.ts';
 
@@ -80,11 +80,17 @@ until the model is measured on field recordings.
 DC removed; ${FRAME_SAMPLES}-sample Hann frames, hop ${HOP_SAMPLES} (30 per
 window); power spectrum by a DFT written as constant MatMuls; ${BAND_COUNT}
 triangular bands on the ERB scale, ${BAND_LOW_HZ}–${BAND_HIGH_HZ} Hz; natural
-log; the window's mean log level subtracted (so gain, sensitivity and an
-uncalibrated recorder do not matter); then per band the mean, standard
-deviation and minimum over the frames: ${FEATURE_COUNT} features. Leak hiss is
-steady, so it raises a band's minimum and keeps its deviation low; traffic
-raises the mean and the deviation; mains hum is narrow.
+log (power floored at −60 dB under the window's mean, so the floor scales
+with the recording too); the window's mean log level subtracted (so gain,
+sensitivity and an uncalibrated recorder do not matter); then per band, over
+the frames: ${FEATURE_GROUPS.join(', ')} — ${FEATURE_COUNT} features. Leak hiss
+is steady and broadband, so it lifts a band's low percentile and median
+(robust to one transient, unlike the minimum) with a small deviation and a
+temporal flatness (tflat: log of mean power minus mean log power) near that of
+steady noise; traffic raises the mean, the deviation and tflat; a tone (mains
+hum, pump lines, squeal) raises the band's spectral flatness measure (sflat:
+log of arithmetic over geometric mean of its bins' power), which hiss does
+not. Every feature is a difference of log powers: level cancels.
 
 Why in the graph: the model file alone defines the detector; the streaming
 detector, the WAV scoring CLI and any other runtime feed it PCM and cannot

@@ -19,7 +19,7 @@ import { buildExamples, type ExampleSet } from './examples.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '1.0.0';
+export const MODEL_VERSION = '1.1.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 
 const { values } = parseArgs({
@@ -120,7 +120,8 @@ await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.w
 const card = {
   version: MODEL_VERSION,
   generatedAt: new Date().toISOString(),
-  command: 'npm run train -w detect',
+  // The invocation as run, so the card names the data set it was really trained on.
+  command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
   datasetDir: values.data!,
   manifest,
   splitCounts,
