@@ -9,8 +9,9 @@ export interface DetectConfig {
   /** Undefined: the threshold chosen in training, from the model file. */
   readonly leakThreshold: number | undefined;
   readonly leakClearThreshold: number | undefined;
-  readonly leakK: number;
-  readonly leakN: number;
+  /** Undefined: the persistence the model's threshold was chosen for (its metadata), else the engine's default. */
+  readonly leakK: number | undefined;
+  readonly leakN: number | undefined;
   readonly leakM: number;
   readonly windowSeconds: number;
   readonly hopSeconds: number;
@@ -33,8 +34,8 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     modelPath: r.string('DETECT_MODEL_PATH', DEFAULT_MODEL_PATH),
     leakThreshold: r.fraction('LEAK_THRESHOLD'),
     leakClearThreshold: r.fraction('LEAK_CLEAR_THRESHOLD'),
-    leakK: r.int('LEAK_K', DEFAULT_LEAK_ALERT_CONFIG.k, 1, 1000),
-    leakN: r.int('LEAK_N', DEFAULT_LEAK_ALERT_CONFIG.n, 1, 1000),
+    leakK: r.optionalString('LEAK_K') === undefined ? undefined : r.int('LEAK_K', DEFAULT_LEAK_ALERT_CONFIG.k, 1, 1000),
+    leakN: r.optionalString('LEAK_N') === undefined ? undefined : r.int('LEAK_N', DEFAULT_LEAK_ALERT_CONFIG.n, 1, 1000),
     leakM: r.int('LEAK_M', DEFAULT_LEAK_ALERT_CONFIG.m, 1, 1000),
     windowSeconds: r.int('DETECT_WINDOW_S', 1, 1, 60),
     hopSeconds: r.int('DETECT_HOP_S', 1, 1, 60),

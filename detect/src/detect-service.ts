@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AlertRelay } from './alerts/alert-relay.ts';
 import { LeakAlertEngine } from './alerts/leak-alert-engine.ts';
+import { DEFAULT_LEAK_ALERT_CONFIG } from './alerts/leak-alert-config.ts';
 import { MqttAlertPublisher } from './alerts/mqtt-alert-publisher.ts';
 import type { DetectConfig } from './config.ts';
 import { LeakModel } from './model/leak-model.ts';
@@ -51,7 +52,10 @@ export class DetectService {
   static async start(opts: DetectServiceOptions): Promise<DetectService> {
     const { config, store, registry, log } = opts;
     const model = await LeakModel.load(config.modelPath);
+    // The model carries its operating point: the threshold and the K of N it was chosen for.
     const threshold = config.leakThreshold ?? model.info.threshold;
+    const k = config.leakK ?? model.info.persistence?.k ?? DEFAULT_LEAK_ALERT_CONFIG.k;
+    const n = config.leakN ?? model.info.persistence?.n ?? DEFAULT_LEAK_ALERT_CONFIG.n;
     // Hysteresis: a clear needs scores well under the raise threshold.
     const clearThreshold = config.leakClearThreshold ?? Math.min(threshold, 0.6 * threshold);
     const publisher = config.alertsMqttUrl ? new MqttAlertPublisher({ url: config.alertsMqttUrl, clientId: `suido-detect-${process.pid}`, log: log.child({ component: 'alert-publisher' }) }) : undefined;
@@ -59,7 +63,7 @@ export class DetectService {
     const leakAlerts = new LeakAlertEngine({
       store,
       log: log.child({ component: 'leak-alerts' }),
-      config: { threshold, clearThreshold, k: config.leakK, n: config.leakN, m: config.leakM, modelVersion: model.info.version },
+      config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version },
       pollMs: config.pollMs,
       onEvents: () => relay?.nudge(),
     });
@@ -79,7 +83,7 @@ export class DetectService {
       pollMs: Math.max(config.pollMs, 1000),
       onEvents: () => relay?.nudge(),
     });
-    log.info({ model: model.info.version, threshold, clearThreshold, k: config.leakK, n: config.leakN, m: config.leakM }, 'leak detector ready');
+    log.info({ model: model.info.version, threshold, clearThreshold, k, n, m: config.leakM }, 'leak detector ready');
     relay?.start();
     leakAlerts.start();
     meterRules.start();

@@ -98,7 +98,7 @@ describe('leak and meter alerts, end to end on real parts', () => {
 
     const path = join(dir, 'suido.db');
     const model = await LeakModel.load(DEFAULT_MODEL_PATH);
-    const config = { threshold: model.info.threshold, clearThreshold: 0.6 * model.info.threshold, modelVersion: model.info.version };
+    const config = { threshold: model.info.threshold, clearThreshold: 0.6 * model.info.threshold, modelVersion: model.info.version, ...model.info.persistence };
     const run = async (store: SqliteStore, stopAfter?: number) => {
       const scorer = new LeakScorer({ store, model, log, batchFrames: 20 });
       const engine = new LeakAlertEngine({ store, log, config, batchSize: 15 });

@@ -10,6 +10,8 @@ export interface LeakModelInfo {
   readonly threshold: number;
   readonly sampleRateHz: number;
   readonly windowSamples: number;
+  /** The persistence (K of N windows) the threshold was chosen for, if the file says. */
+  readonly persistence: { readonly k: number; readonly n: number } | undefined;
   readonly raw: Readonly<Record<string, string>>;
 }
 
@@ -50,7 +52,10 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata lacks threshold/sample_rate_hz/window_samples=${WINDOW_SAMPLES}`);
     }
-    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, sampleRateHz, windowSamples, raw });
+    const k = Number(raw.persistence_k);
+    const n = Number(raw.persistence_n);
+    const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
+    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, sampleRateHz, windowSamples, persistence, raw });
   }
 
   /** Leak probability for each window (each WINDOW_SAMPLES long, at the model's rate, full scale ±1). */
