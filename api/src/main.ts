@@ -1,5 +1,5 @@
 /** The API service alone: `npm start -w api`. Configured by environment variables (README). */
-import { openStore } from '@suido/ingest';
+import { openStore, stopOnSignal } from '@suido/ingest';
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApi } from './build-api.ts';
@@ -13,14 +13,7 @@ const store = openStore(config);
 const app = await buildApi({ store, registry, log });
 await app.listen({ host: config.host, port: config.port });
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping');
+stopOnSignal(log, 'closing the API', async () => {
   await app.close();
   await store.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+});

@@ -4,7 +4,7 @@
  * the server stores for several hosts), publishes alert events to
  * ALERTS_MQTT_URL. Configured by environment variables (README).
  */
-import { ConfigError, openStore, startOpsServer } from '@suido/ingest';
+import { ConfigError, openStore, startOpsServer, stopOnSignal } from '@suido/ingest';
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadDetectConfig } from './config.ts';
@@ -27,15 +27,8 @@ const store = openStore(config);
 const service = await DetectService.start({ config, store, registry, log });
 const ops = config.httpPort > 0 ? await startOpsServer({ host: '127.0.0.1', port: config.httpPort, registry, ready: () => store.ping().then(() => true) }) : undefined;
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping after the passes in flight');
+stopOnSignal(log, 'after the passes in flight', async () => {
   await ops?.close();
   await service.close();
   await store.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+});

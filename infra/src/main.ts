@@ -2,7 +2,7 @@
  * `npm start`: the whole system in one process on the embedded store, with a
  * simulated fleet. Each service can also run alone (README: Running services).
  */
-import { ConfigError } from '@suido/ingest';
+import { ConfigError, stopOnSignal } from '@suido/ingest';
 import { pino } from 'pino';
 import { startAllInOne } from './all-in-one/all-in-one.ts';
 import { loadAllInOneConfig } from './all-in-one/all-in-one-config.ts';
@@ -57,14 +57,7 @@ const progress = setInterval(() => {
   );
 }, 15_000).unref();
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+stopOnSignal(log, 'the fleet, then the API, the detector and ingest (pending messages are committed)', async () => {
   clearInterval(progress);
-  log.info({ signal }, 'stopping: the fleet, then the API, then ingest (pending messages are committed)');
   await system.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+});

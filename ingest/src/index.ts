@@ -39,3 +39,4 @@ export { summariseFrame } from './pipeline/frame-summary.ts';
 export { EmbeddedBroker, type EmbeddedBrokerOptions } from './broker/embedded-broker.ts';
 export { IngestService, type IngestServiceOptions } from './service.ts';
 export { startOpsServer } from './ops-server.ts';
+export { stopOnSignal } from './stop-on-signal.ts';

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadIngestConfig } from './config/ingest-config.ts';
 import { startOpsServer } from './ops-server.ts';
+import { stopOnSignal } from './stop-on-signal.ts';
 import { IngestService } from './service.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -21,15 +22,8 @@ const ops =
     : undefined;
 log.info({ store: store.name, mqtt: service.broker.url, opsPort: ops?.port }, 'ingest ready');
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: committing pending messages');
+stopOnSignal(log, 'committing pending messages', async () => {
   await ops?.close();
   await service.close();
   await store.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+});
