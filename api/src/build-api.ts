@@ -2,6 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Store } from '@suido/ingest';
+import { alertRoutes } from './alerts/alert-routes.ts';
+import type { AlertStreamOptions } from './alerts/alert-stream.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letter-routes.ts';
 import { installErrorHandling } from './errors.ts';
 import { meterRoutes } from './meters/meter-routes.ts';
@@ -13,6 +15,8 @@ export interface ApiOptions {
   readonly log: Logger;
   /** Readiness beyond the store's own ping (e.g. the embedded broker is listening). */
   readonly ready?: () => Promise<boolean>;
+  /** Timing of GET /v1/alerts/stream (poll 500 ms, heartbeat 15 s by default). */
+  readonly alertStream?: Partial<AlertStreamOptions> | undefined;
 }
 
 /** The HTTP API as a fastify instance, not yet listening (tests use inject()). */
@@ -33,5 +37,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await app.register(opsRoutes, { registry: opts.registry, ready });
   await app.register(meterRoutes, { store: opts.store });
   await app.register(deadLetterRoutes, { store: opts.store });
+  await app.register(alertRoutes, { store: opts.store, stream: opts.alertStream });
   return app;
 }

@@ -9,8 +9,16 @@ const STATUS = {
   REQUEST_INVALID: 400,
   TIME_INVALID: 400,
   RANGE_INVALID: 400,
+  ALERT_CHANGE_INVALID: 400,
   METER_NOT_FOUND: 404,
+  ALERT_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
+  // The alert is in a state the action cannot leave (ack of a resolved alert).
+  ALERT_TRANSITION_INVALID: 409,
+  // If-Match names a version the alert has left: another crew (or a detector) changed it.
+  ALERT_VERSION_CONFLICT: 412,
+  // A change without If-Match would be a blind overwrite; RFC 6585 428.
+  PRECONDITION_REQUIRED: 428,
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;
@@ -20,11 +28,14 @@ export type ApiErrorCode = keyof typeof STATUS;
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
-  constructor(code: ApiErrorCode, message: string) {
+  /** More fields for the body beside the code (e.g. `current`: the alert as it is now, on a conflict). */
+  readonly extra: Readonly<Record<string, unknown>> | undefined;
+  constructor(code: ApiErrorCode, message: string, extra?: Readonly<Record<string, unknown>>) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.statusCode = STATUS[code];
+    this.extra = extra;
   }
 }
 
@@ -40,9 +51,9 @@ export const ErrorBody = Type.Object(
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    let body: { statusCode: number; code: string; message: string };
+    let body: { statusCode: number; code: string; message: string; [extra: string]: unknown };
     if (err instanceof ApiError) {
-      body = { statusCode: err.statusCode, code: err.code, message: err.message };
+      body = { ...err.extra, statusCode: err.statusCode, code: err.code, message: err.message };
     } else if ((err as FastifyError).validation) {
       body = { statusCode: 400, code: 'REQUEST_INVALID', message: err.message };
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {

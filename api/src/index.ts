@@ -2,3 +2,4 @@
 export { buildApi, type ApiOptions } from './build-api.ts';
 export { loadApiConfig, type ApiConfig } from './config.ts';
 export { ApiError, type ApiErrorCode } from './errors.ts';
+export type { AlertStreamOptions } from './alerts/alert-stream.ts';
