@@ -1,5 +1,6 @@
-import { ALERT_ACTIONS, ALERT_RESOLUTIONS, ALERT_STATES, type Alert, type AlertEvent, type DeviceRecord, type LeakScore } from '@suido/ingest';
+import { ALERT_ACTIONS, ALERT_RESOLUTIONS, ALERT_STATES, type AlertEvent, type DeviceRecord, type LeakScore } from '@suido/ingest';
 import Type from 'typebox';
+export { alertJson, alertMessage } from '@suido/detect';
 import { iso } from '../time-params.ts';
 
 /**
@@ -61,28 +62,6 @@ export const ScoreJson = Type.Object({
   modelVersion: Type.String(),
 });
 
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-
-export function alertJson(a: Alert) {
-  return {
-    id: a.id,
-    kind: a.kind,
-    sourceKind: a.sourceKind,
-    sourceId: a.sourceId,
-    state: a.state,
-    raisedAt: iso(a.raisedAtMs),
-    lastSeenAt: iso(a.lastSeenAtMs),
-    clearedAt: isoOrNull(a.clearedAtMs),
-    acknowledgedAt: isoOrNull(a.acknowledgedAtMs),
-    acknowledgedBy: a.acknowledgedBy,
-    resolvedAt: isoOrNull(a.resolvedAtMs),
-    resolvedBy: a.resolvedBy,
-    resolution: a.resolution,
-    peakScore: a.peakScore,
-    details: a.details,
-    version: a.version,
-  };
-}
 
 export function sourceJson(d: DeviceRecord | undefined) {
   return d ? { district: d.district, lat: d.lat, lon: d.lon, pipeMaterial: d.pipeMaterial } : null;
@@ -98,11 +77,6 @@ export function alertEventJson(e: AlertEvent) {
     details: e.details,
     version: e.alert.version,
   };
-}
-
-/** The SSE `data:` of an event: the MQTT alert message (eventId, action, actor, at, recordedAt, details, alert). */
-export function alertMessageJson(e: AlertEvent) {
-  return { eventId: e.id, action: e.action, actor: e.actor, at: iso(e.atMs), recordedAt: iso(e.recordedAtMs), details: e.details, alert: alertJson(e.alert) };
 }
 
 export const scoreJson = (s: LeakScore) => ({ windowStart: iso(s.windowStartMs), windowEnd: iso(s.windowEndMs), score: s.score, modelVersion: s.modelVersion });

@@ -4,7 +4,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type AlertChange } from '@suido/ingest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../build-api.ts';
-import { latestAlertEventId } from './alert-stream.ts';
 
 const T0 = Date.parse('2026-11-20T02:00:00+09:00');
 const MIN = 60_000;
@@ -202,18 +201,6 @@ describe('alert routes on a real SQLite store', () => {
     });
     // None of these changed the alert.
     expect((await get('/v1/alerts/1')).body).toMatchObject({ state: 'open', version: 3 });
-  });
-
-  it('finds the newest event id by probing the feed', async () => {
-    expect(await latestAlertEventId(store)).toBe(6);
-    const empty = new SqliteStore({ path: ':memory:' });
-    try {
-      expect(await latestAlertEventId(empty)).toBe(0);
-    } finally {
-      await empty.close();
-    }
-    for (let i = 0; i < 40; i++) await detect(leak('raise', 'S-1', T0 + (30 + i) * MIN, 0.96 + i / 1000));
-    expect(await latestAlertEventId(store)).toBe(46);
   });
 
   it('streams events recorded after connecting, and replays after Last-Event-ID on reconnect (real server)', async () => {

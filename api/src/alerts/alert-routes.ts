@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { ApiError, ErrorBody } from '../errors.ts';
 import { IsoInstant, iso, parseInstant } from '../time-params.ts';
 import { AlertEventJson, AlertJson, AlertWithSourceJson, ScoreJson, alertEventJson, alertJson, scoreJson, sourceJson } from './alert-json.ts';
-import { ALERT_STREAM_DEFAULTS, AlertStream, latestAlertEventId, type AlertStreamOptions } from './alert-stream.ts';
+import { ALERT_STREAM_DEFAULTS, AlertStream, type AlertStreamOptions } from './alert-stream.ts';
 
 const DAY_MS = 86_400_000;
 /** Score history on an alert's page: the week before it was last seen, at most this many windows (the newest). */
@@ -137,7 +137,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     },
     async (request, reply) => {
       const lastEventId = (request.headers as { 'last-event-id'?: string })['last-event-id'];
-      const cursor = lastEventId === undefined ? await latestAlertEventId(store) : Number(lastEventId);
+      const cursor = lastEventId === undefined ? await store.latestAlertEventId() : Number(lastEventId);
       // The stream writes to the socket itself; fastify must not answer too.
       reply.hijack();
       const s = new AlertStream(store, reply.raw, request.log, cursor, streamOptions);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Store } from '@suido/ingest';
-import { alertMessageJson } from './alert-json.ts';
+import { alertMessage } from './alert-json.ts';
 
 export interface AlertStreamOptions {
   /** How often to look for new events (ms). */
@@ -13,38 +13,6 @@ export interface AlertStreamOptions {
 }
 
 export const ALERT_STREAM_DEFAULTS: AlertStreamOptions = { pollMs: 500, heartbeatMs: 15_000, batch: 100 };
-
-/**
- * The id of the newest alert event. The Store has no "latest id" query, but
- * ids ascend, so "is there an event after c" is monotone in c: a galloping
- * then binary search finds the newest id in O(log n) one-row index probes.
- * (A `latestAlertEventId()` on the Store would make this one query.)
- */
-export async function latestAlertEventId(store: Store): Promise<number> {
-  const nextAfter = async (cursor: number): Promise<number | undefined> => (await store.alertEventsAfter(cursor, 1)).events[0]?.id;
-  const first = await nextAfter(0);
-  if (first === undefined) return 0;
-  // Invariant: lo is an existing id; no event has an id above hi (once found).
-  let lo = first;
-  let step = 1;
-  let hi: number;
-  for (;;) {
-    const next = await nextAfter(lo + step);
-    if (next === undefined) {
-      hi = lo + step;
-      break;
-    }
-    lo = next;
-    step *= 2;
-  }
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    const next = await nextAfter(mid);
-    if (next === undefined) hi = mid;
-    else lo = next;
-  }
-  return (await nextAfter(lo)) ?? lo;
-}
 
 /**
  * One SSE connection: polls the store's event feed from `cursor` and writes
@@ -116,7 +84,7 @@ export class AlertStream {
       if (this.#closed) return;
       let writable = true;
       for (const event of page.events) {
-        writable = this.#res.write(`id: ${event.id}\nevent: ${event.action}\ndata: ${JSON.stringify(alertMessageJson(event))}\n\n`);
+        writable = this.#res.write(`id: ${event.id}\nevent: ${event.action}\ndata: ${JSON.stringify(alertMessage(event))}\n\n`);
       }
       this.#cursor = page.cursor;
       if (!writable) {

@@ -50,7 +50,6 @@ export interface AlertMessageAlert {
 }
 
 export function alertMessage(event: AlertEvent): AlertMessage {
-  const a = event.alert;
   return {
     eventId: event.id,
     action: event.action,
@@ -58,24 +57,29 @@ export function alertMessage(event: AlertEvent): AlertMessage {
     at: iso(event.atMs),
     recordedAt: iso(event.recordedAtMs),
     details: event.details,
-    alert: {
-      id: a.id,
-      kind: a.kind,
-      sourceKind: a.sourceKind,
-      sourceId: a.sourceId,
-      state: a.state,
-      raisedAt: iso(a.raisedAtMs),
-      lastSeenAt: iso(a.lastSeenAtMs),
-      clearedAt: isoOrNull(a.clearedAtMs),
-      acknowledgedAt: isoOrNull(a.acknowledgedAtMs),
-      acknowledgedBy: a.acknowledgedBy,
-      resolvedAt: isoOrNull(a.resolvedAtMs),
-      resolvedBy: a.resolvedBy,
-      resolution: a.resolution,
-      peakScore: a.peakScore,
-      details: a.details,
-      version: a.version,
-    },
+    alert: alertJson(event.alert),
+  };
+}
+
+/** An alert as JSON, times in ISO 8601 UTC: the one shape MQTT, the API and SSE all send. */
+export function alertJson(a: Alert): AlertMessageAlert {
+  return {
+    id: a.id,
+    kind: a.kind,
+    sourceKind: a.sourceKind,
+    sourceId: a.sourceId,
+    state: a.state,
+    raisedAt: iso(a.raisedAtMs),
+    lastSeenAt: iso(a.lastSeenAtMs),
+    clearedAt: isoOrNull(a.clearedAtMs),
+    acknowledgedAt: isoOrNull(a.acknowledgedAtMs),
+    acknowledgedBy: a.acknowledgedBy,
+    resolvedAt: isoOrNull(a.resolvedAtMs),
+    resolvedBy: a.resolvedBy,
+    resolution: a.resolution,
+    peakScore: a.peakScore,
+    details: a.details,
+    version: a.version,
   };
 }
 

@@ -6,7 +6,7 @@
 export { DEFAULT_LEAK_ALERT_CONFIG, leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 export { EMPTY_HISTORY, observeWindow, parseWindowHistory, type ScoredWindow, type WindowDecision, type WindowHistory } from './k-of-n.ts';
 export { LEAK_ALERT_KIND, LeakAlertEngine, type LeakAlertEngineOptions, type LeakAlertPass } from './leak-alert-engine.ts';
-export { alertMessage, alertTopic, type AlertMessage, type AlertMessageAlert, type AlertPublisher } from './alert-publisher.ts';
+export { alertJson, alertMessage, alertTopic, type AlertMessage, type AlertMessageAlert, type AlertPublisher } from './alert-publisher.ts';
 export {
   ALERT_PUBLISH_ERROR_CODES,
   AlertPublishError,

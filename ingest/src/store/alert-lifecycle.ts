@@ -136,10 +136,10 @@ export const ALERT_ERROR_CODES = ['ALERT_NOT_FOUND', 'ALERT_VERSION_CONFLICT', '
 export type AlertErrorCode = (typeof ALERT_ERROR_CODES)[number];
 
 /**
- * An alert change refused, by stable code: the API maps ALERT_NOT_FOUND to
- * 404, ALERT_VERSION_CONFLICT and ALERT_TRANSITION_INVALID to 409 (with the
- * current alert, so that the client can show what changed),
- * ALERT_CHANGE_INVALID to 400.
+ * An alert change refused, by stable code. The API (api/src/errors.ts) maps
+ * ALERT_NOT_FOUND to 404, ALERT_VERSION_CONFLICT to 412 (If-Match failed)
+ * and ALERT_TRANSITION_INVALID to 409, both with the current alert so that
+ * the client can show what changed, and ALERT_CHANGE_INVALID to 400.
  */
 export class AlertError extends Error {
   readonly code: AlertErrorCode;

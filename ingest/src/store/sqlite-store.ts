@@ -383,6 +383,10 @@ export class SqliteStore implements Store {
     return (this.stmt.alertEvents.all(alertId) as AlertEventRow[]).map(toAlertEvent);
   }
 
+  async latestAlertEventId(): Promise<number> {
+    return (this.stmt.latestAlertEventId.get() as { id: number | null }).id ?? 0;
+  }
+
   async alertEventsAfter(cursor: number, limit: number): Promise<AlertEventPage> {
     checkCursor(cursor, limit);
     const events = (this.stmt.alertEventsAfter.all(cursor, limit) as AlertEventRow[]).map(toAlertEvent);
@@ -625,6 +629,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO alert_events (alert_id, action, actor, at, recorded_at, details, alert) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     alertEvents: db.prepare('SELECT id, alert_id, action, actor, at, recorded_at, details, alert FROM alert_events WHERE alert_id = ? ORDER BY id'),
+    latestAlertEventId: db.prepare('SELECT max(id) AS id FROM alert_events'),
     alertEventsAfter: db.prepare('SELECT id, alert_id, action, actor, at, recorded_at, details, alert FROM alert_events WHERE id > ? ORDER BY id LIMIT ?'),
     readRegister: db.prepare('SELECT register_l FROM meter_reads WHERE meter_key = ? AND ts = ?'),
     insertFrame: db.prepare(

@@ -333,6 +333,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
     });
 
     it('feeds alert events in the order recorded, behind a cursor', async () => {
+      expect(await store.latestAlertEventId()).toBe(0);
       await store.commitAlertChanges({ actor: 'detector', changes: [raise('S-1', 100, 0.9), raise('S-2', 100, 0.8)], states: [] });
       const first = await store.alertEventsAfter(0, 1);
       expect(first.events.map((e) => [e.alert.sourceId, e.action])).toEqual([['S-1', 'raised']]);
@@ -343,6 +344,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         ['S-1', 'cleared'],
       ]);
       expect(await store.alertEventsAfter(rest.cursor, 10)).toEqual({ events: [], cursor: rest.cursor });
+      expect(await store.latestAlertEventId()).toBe(rest.events[1]!.id);
     });
 
     it('keeps feeds, cursors, state and alerts across close and reopen', async () => {

@@ -98,6 +98,8 @@ export interface Store {
   alertEvents(alertId: number): Promise<AlertEvent[]>;
   /** Every alert event in the order recorded (the publisher's feed). */
   alertEventsAfter(cursor: number, limit: number): Promise<AlertEventPage>;
+  /** The id of the newest alert event, 0 when there is none: where a live stream starts. */
+  latestAlertEventId(): Promise<number>;
   /** The one not-yet-resolved alert (open, acknowledged or cleared) of a source and kind. */
   openAlertFor(sourceId: string, kind: string): Promise<Alert | undefined>;
 
