@@ -63,6 +63,24 @@ describe('the leak model graph', () => {
     }
   });
 
+  it('averages the probabilities of an ensemble of heads as the TypeScript reference does', async () => {
+    const base = randomWeights(5);
+    const weights: LeakModelWeights = { ...base, moreHeads: [randomWeights(6).layers, randomWeights(7).layers] };
+    const model = await LeakModel.load(buildLeakModelGraph(weights, { version: 'test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    try {
+      const ws = windows();
+      const scores = await model.score(ws);
+      for (let i = 0; i < ws.length; i++) {
+        const f = referenceFeatures(ws[i]!);
+        const single = [base, { ...base, layers: weights.moreHeads![0]! }, { ...base, layers: weights.moreHeads![1]! }].map((w) => denseForward(w, f));
+        expect(denseForward(weights, f), `window ${i}`).toBeCloseTo((single[0]! + single[1]! + single[2]!) / 3, 6);
+        expect(scores[i], `window ${i}`).toBeCloseTo(denseForward(weights, f), 3);
+      }
+    } finally {
+      await model.close();
+    }
+  });
+
   it('refuses a window of the wrong length and a model without metadata', async () => {
     const weights = randomWeights(4);
     const model = await LeakModel.load(buildLeakModelGraph(weights, { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));

@@ -35,11 +35,17 @@ export interface LeakModelWeights {
   readonly featureStd: Float32Array;
   /** Hidden layers use ReLU; the last layer has one unit and a sigmoid. */
   readonly layers: readonly DenseLayer[];
+  /**
+   * Further heads of the same shape on the same features, trained with other
+   * seeds: the score is the mean of all heads' probabilities (an ensemble
+   * evens out where each head's early stopping happened to land).
+   */
+  readonly moreHeads?: readonly (readonly DenseLayer[])[];
 }
 
 /**
  * ONNX opset 17 (IR 8): every op used here (ReduceMean/ReduceMax with axes
- * as an attribute, TopK, Gather, MatMul, Gemm, Log, Sqrt, Concat) is in the core
+ * as an attribute, TopK, Gather, MatMul, Gemm, Log, Sqrt, Concat, Add, Mul, Sigmoid) is in the core
  * set that every ONNX Runtime build and most other runtimes implement. DFT
  * and STFT exist from opset 17 too, but a DFT as a constant MatMul is
  * supported everywhere and costs ~4 MFLOP per window.
@@ -122,17 +128,28 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   };
   const features = node('Concat', FEATURE_GROUPS.map((g) => build[g]()), 'features', [int('axis', 1)]);
 
-  // Standardise, then the dense layers.
-  let x = node(
+  // Standardise, then the dense layers of each head; the score is the mean of the heads' probabilities.
+  const x0 = node(
     'Div',
     [node('Sub', [features, constF('feature_mean', [FEATURE_COUNT], weights.featureMean)], 'features_centred'), constF('feature_std', [FEATURE_COUNT], weights.featureStd)],
     'features_std',
   );
-  weights.layers.forEach((layer, i) => {
-    const last = i === weights.layers.length - 1;
-    const gemm = node('Gemm', [x, constF(`dense${i}_kernel`, [layer.inputs, layer.units], layer.kernel), constF(`dense${i}_bias`, [layer.units], layer.bias)], `dense${i}`);
-    x = node(last ? 'Sigmoid' : 'Relu', [gemm], last ? 'score' : `dense${i}_relu`);
+  const heads = [weights.layers, ...(weights.moreHeads ?? [])];
+  const probabilities = heads.map((layers, h) => {
+    const p = h === 0 ? '' : `head${h}_`;
+    let x = x0;
+    layers.forEach((layer, i) => {
+      const last = i === layers.length - 1;
+      const gemm = node('Gemm', [x, constF(`${p}dense${i}_kernel`, [layer.inputs, layer.units], layer.kernel), constF(`${p}dense${i}_bias`, [layer.units], layer.bias)], `${p}dense${i}`);
+      x = node(last ? 'Sigmoid' : 'Relu', [gemm], last ? (heads.length === 1 ? 'score' : `${p}probability`) : `${p}dense${i}_relu`);
+    });
+    return x;
   });
+  if (heads.length > 1) {
+    // Sum, then times 1/heads: plain Add and Mul, as the TypeScript reference computes it.
+    const sum = probabilities.slice(1).reduce((acc, p, i) => node('Add', [acc, p], `head_sum${i + 1}`), probabilities[0]!);
+    node('Mul', [sum, constF('head_share', [], Float32Array.of(1 / heads.length))], 'score');
+  }
 
   const tensorType = (dims: (number | string)[]): OnnxTypes.ITypeProto => ({
     tensorType: {

@@ -10,7 +10,8 @@ export interface ModelCardInput {
   readonly manifest: Record<string, unknown>;
   readonly splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
   readonly fit: Omit<FitOptions, 'onEpoch'>;
-  readonly epochsRun: number;
+  /** Per head. */
+  readonly epochsRun: readonly number[];
   readonly layers: readonly { inputs: number; units: number }[];
   readonly threshold: number;
   readonly persistence: Persistence;
@@ -101,8 +102,14 @@ features with a TypeScript reference (FFT) and a test holds the two together.
 Standardised features → ${c.layers.map((l) => `dense ${l.units}`).join(' → ')}
 (ReLU, sigmoid out), L2 ${c.fit.l2}, dropout ${c.fit.dropout}; Adam
 ${c.fit.learningRate}, batch ${c.fit.batchSize}, early stopping on validation
-loss (patience ${c.fit.patience}; ${c.epochsRun} epochs run), seed
-${c.fit.seed}; leak windows weighted by the class ratio. Inaudible leaks are
+loss (patience ${c.fit.patience}; ${c.epochsRun.join(', ')} epochs run), ${
+  c.fit.heads > 1
+    ? `an ensemble of ${c.fit.heads} such heads on the same features, seeds
+${c.fit.seed}–${c.fit.seed + c.fit.heads - 1}, whose probabilities the graph averages (one head
+overfits the training sensors within a few epochs, so where early stopping
+lands varies with the seed; the mean varies less)`
+    : `seed ${c.fit.seed}`
+}; leak windows weighted by the class ratio. Inaudible leaks are
 left out of training (they are background physically) and reported apart.
 TensorFlow.js (CPU backend) trains; ONNX Runtime serves. Largest difference
 between TensorFlow.js and ONNX Runtime on the validation windows:

@@ -2,7 +2,7 @@
  * `npm run train -w detect`: dataset → features → TensorFlow.js → ONNX →
  * evaluation through ONNX Runtime → model card. Deterministic for a seed.
  *
- *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--seed 1] [--k 4] [--n 6]
+ *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--seed 1] [--heads 1] [--k 4] [--n 6]
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     n: { type: 'string', default: '6' },
     'max-false-per-100': { type: 'string', default: '0.5' },
     epochs: { type: 'string', default: String(DEFAULT_FIT.epochs) },
+    heads: { type: 'string', default: String(DEFAULT_FIT.heads) },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -43,7 +44,7 @@ const outDir = resolve(values.out!);
 const persistence: Persistence = { k: int('k', values.k, 1), n: int('n', values.n, 1) };
 if (persistence.k > persistence.n) throw new Error('--k must not exceed --n');
 const maxFalsePer100 = Number(values['max-false-per-100']);
-const fitOptions = { ...DEFAULT_FIT, seed: int('seed', values.seed, 0), epochs: int('epochs', values.epochs, 1) };
+const fitOptions = { ...DEFAULT_FIT, seed: int('seed', values.seed, 0), epochs: int('epochs', values.epochs, 1), heads: int('heads', values.heads, 1) };
 const log = (msg: string) => process.stderr.write(`[train] ${msg}\n`);
 
 const manifest = JSON.parse(await readFile(join(dataDir, 'manifest.json'), 'utf8').catch(() => {
@@ -71,16 +72,17 @@ for (const split of SPLITS) {
 const levels = (split: 'val' | 'test') => levelsBySplit.get(split)!;
 
 log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
-let epochsRun = 0;
+const epochsRun: number[] = [];
 const fitted = await fitLeakModel(sets.train, sets.val, {
   ...fitOptions,
-  onEpoch: (epoch, loss, valLoss) => {
-    epochsRun = epoch;
-    log(`  epoch ${epoch}: loss ${loss.toFixed(4)}, validation ${valLoss.toFixed(4)}`);
+  onEpoch: (epoch, loss, valLoss, head) => {
+    epochsRun[head] = epoch;
+    log(`  head ${head + 1}/${fitOptions.heads} epoch ${epoch}: loss ${loss.toFixed(4)}, validation ${valLoss.toFixed(4)}`);
   },
 });
 
 // Everything below is measured through the artifact we ship: ONNX Runtime on PCM windows.
+// The TensorFlow.js side of the parity check is the heads' mean, as the graph computes it.
 const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(0.5)));
 const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] }));
 const valScores = await scoreWindows(provisional, pcmOf(sets.val));
@@ -150,6 +152,7 @@ function metadata(t: number): Record<string, string> {
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
+    heads: String(fitOptions.heads),
     persistence_k: String(persistence.k),
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',
