@@ -54,4 +54,15 @@ describe('training', () => {
     for (let i = 0; i < ortScores.length; i++) expect(ortScores[i]).toBeCloseTo(tfScores[i]!, 4);
     expect(rocAuc(ortScores, val.labels)).toBeGreaterThan(0.9);
   }, 60_000);
+
+  it('gives the same model for the same seed', async () => {
+    const train = buildExamples(tinySplit(3, 30), DEFAULT_WINDOWING);
+    const val = buildExamples(tinySplit(4, 10), DEFAULT_WINDOWING);
+    const fit = async () => {
+      const f = await fitLeakModel(train, val, { ...DEFAULT_FIT, epochs: 4, patience: 4 });
+      f.dispose();
+      return f.weights.layers.map((l) => Array.from(l.kernel));
+    };
+    expect(await fit()).toEqual(await fit());
+  }, 60_000);
 });

@@ -132,7 +132,12 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
   let best = { loss: Infinity, weights: [] as tf.Tensor[] };
   let sinceBest = 0;
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const h = await model.fit(t.x, t.y, { epochs: 1, batchSize: opts.batchSize, shuffle: true, classWeight: { 0: 1, 1: positiveWeight }, verbose: 0 });
+    // tfjs shuffles with Math.random; shuffle here with the seed instead, so
+    // that a seed gives the same model every time.
+    const order = tf.tensor1d(seededPermutation(t.n, opts.seed * 1000 + epoch), 'int32');
+    const [xs, ys] = [tf.gather(t.x, order), tf.gather(t.y, order)];
+    const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, classWeight: { 0: 1, 1: positiveWeight }, verbose: 0 });
+    tf.dispose([order, xs, ys]);
     const valLoss = tf.tidy(() => {
       const p = (model.predict(v.x) as tf.Tensor).clipByValue(1e-7, 1 - 1e-7);
       const ll = v.y.mul(p.log()).add(tf.scalar(1).sub(v.y).mul(tf.scalar(1).sub(p).log()));
@@ -157,4 +162,22 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
       return { inputs, units, kernel: Float32Array.from(kernel!.dataSync()), bias: Float32Array.from(bias!.dataSync()) };
     });
   return { model, layers };
+}
+
+/** Fisher–Yates with a small seeded generator (mulberry32). */
+function seededPermutation(n: number, seed: number): Int32Array {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  };
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }
