@@ -19,7 +19,7 @@ import { buildExamples, type ExampleSet } from './examples.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '1.1.0';
+export const MODEL_VERSION = '1.2.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 
 const { values } = parseArgs({
