@@ -38,6 +38,7 @@ process.stdout.write(
     `    curl '${api}/v1/meters?limit=5'`,
     `    curl '${api}/v1/meters/M-000001'`,
     `    curl '${api}/v1/meters/M-000001/reads'`,
+    `    curl '${api}/v1/alerts?state=open'`,
     `    curl '${api}/v1/dead-letters?limit=5'`,
     `    curl '${api}/metrics'`,
     config.demo
