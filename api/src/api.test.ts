@@ -110,6 +110,30 @@ describe('API on a real SQLite store', () => {
     expect(await get('/v1/meters/bad%2Fid/reads')).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
   });
 
+  it('answers the register at an instant: actual, interpolated, extrapolated only when asked, or missing', async () => {
+    expect((await get('/v1/meters/M-1/register?at=2026-11-01T03:00:00Z')).body).toMatchObject({ quality: 'actual', registerL: 10_033, method: null });
+    const half = await get('/v1/meters/M-1/register?at=2026-11-01T03:30:00%2B00:00');
+    expect(half.body).toEqual({
+      meterId: 'M-1',
+      at: '2026-11-01T03:30:00.000Z',
+      quality: 'estimated',
+      registerL: 10_038,
+      method: 'interpolated',
+      basis: [
+        { ts: '2026-11-01T03:00:00.000Z', registerL: 10_033 },
+        { ts: '2026-11-01T04:00:00.000Z', registerL: 10_044 },
+      ],
+      reason: null,
+    });
+    const after = '2026-11-03T05:00:00Z'; // 6 h after the last read
+    expect((await get(`/v1/meters/M-1/register?at=${after}`)).body).toMatchObject({ quality: 'missing', registerL: null, reason: 'NO_READ_AFTER' });
+    expect((await get(`/v1/meters/M-1/register?at=${after}&extrapolate=true`)).body).toMatchObject({ quality: 'estimated', method: 'extrapolated', registerL: 10_000 + 47 * 11 + 66 });
+    expect((await get('/v1/meters/M-1/register?at=2026-10-01T00:00:00Z')).body).toMatchObject({ quality: 'missing', reason: 'NO_READ_BEFORE' });
+    expect(await get('/v1/meters/M-404/register?at=2026-11-01T03:00:00Z')).toMatchObject({ status: 404, body: { code: 'METER_NOT_FOUND' } });
+    expect(await get('/v1/meters/M-1/register?at=noon')).toMatchObject({ status: 400, body: { code: 'TIME_INVALID' } });
+    expect(await get('/v1/meters/M-1/register')).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
+  });
+
   it('shows dead letters with their payload', async () => {
     const res = await get('/v1/dead-letters?code=READS_JSON_INVALID');
     expect(res.body.items).toEqual([

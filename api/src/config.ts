@@ -1,10 +1,15 @@
+import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
 import { EnvReader, readLogLevel, readStoreConfig, type StoreConfig } from '@suido/ingest';
+
+const HOUR_MS = 3_600_000;
 
 export interface ApiConfig {
   readonly host: string;
   readonly port: number;
   readonly store: StoreConfig;
   readonly logLevel: string;
+  /** Billing estimates (api/src/billing/register-at.ts). */
+  readonly billing: { readonly maxGapMs: number; readonly maxExtrapolationMs: number };
 }
 
 /** Everything the API service reads from its environment (README: Configuration). */
@@ -15,6 +20,10 @@ export function loadApiConfig(env: Readonly<Record<string, string | undefined>> 
     port: r.int('API_PORT', 8080, 0, 65535),
     store: readStoreConfig(r),
     logLevel: readLogLevel(r),
+    billing: {
+      maxGapMs: r.int('BILLING_MAX_GAP_HOURS', DEFAULT_REGISTER_RULES.maxGapMs / HOUR_MS, 1, 24 * 62) * HOUR_MS,
+      maxExtrapolationMs: r.int('BILLING_MAX_EXTRAPOLATION_HOURS', DEFAULT_REGISTER_RULES.maxExtrapolationMs / HOUR_MS, 0, 24 * 62) * HOUR_MS,
+    },
   };
   r.finish();
   return config;

@@ -33,7 +33,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
   try {
     const ingest = await IngestService.start({ config: config.ingest, store, registry, log: log.child({ service: 'ingest' }) });
     started.push(ingest);
-    const api = await buildApi({ store, registry, log: log.child({ service: 'api' }), ready: async () => ingest.broker.aedes.closed === false });
+    const api = await buildApi({ store, registry, log: log.child({ service: 'api' }), billing: config.api.billing, ready: async () => ingest.broker.aedes.closed === false });
     await api.listen({ host: config.api.host, port: config.api.port });
     started.push(api);
     const address = api.server.address();

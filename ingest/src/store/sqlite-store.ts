@@ -265,6 +265,11 @@ export class SqliteStore implements Store {
     return row && toRead(meterId, row);
   }
 
+  async readAtOrAfter(meterId: string, atMs: number): Promise<StoredRead | undefined> {
+    const row = this.stmt.readAtOrAfter.get(meterId, atMs) as ReadRow | undefined;
+    return row && toRead(meterId, row);
+  }
+
   async appendScores(scores: readonly LeakScore[]): Promise<AppendScoresResult> {
     for (const sc of scores) checkScore(sc);
     return this.write((): AppendScoresResult => {
@@ -585,6 +590,10 @@ function prepare(db: Database.Database) {
     readAtOrBefore: db.prepare(
       `SELECT r.ts, r.register_l, r.flags, r.received_at FROM meter_reads r JOIN devices d ON d.key = r.meter_key
        WHERE d.id = ? AND r.ts <= ? ORDER BY r.ts DESC LIMIT 1`,
+    ),
+    readAtOrAfter: db.prepare(
+      `SELECT r.ts, r.register_l, r.flags, r.received_at FROM meter_reads r JOIN devices d ON d.key = r.meter_key
+       WHERE d.id = ? AND r.ts >= ? ORDER BY r.ts LIMIT 1`,
     ),
     framesAfter: db.prepare(
       `SELECT f.id, d.id AS sensor_id, f.start_ms, f.sample_rate_hz, f.gain_db, f.sample_count, f.rms_dbfs, f.clipped_ratio, f.received_at, p.pcm

@@ -233,6 +233,9 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await store.readAtOrBefore('M-1', T0 + HOUR + 1))?.ts).toBe(T0 + HOUR);
       expect((await store.readAtOrBefore('M-1', T0 + HOUR))?.ts).toBe(T0 + HOUR);
       expect(await store.readAtOrBefore('M-1', T0 - 1)).toBeUndefined();
+      expect((await store.readAtOrAfter('M-1', T0 + HOUR - 1))?.ts).toBe(T0 + HOUR);
+      expect((await store.readAtOrAfter('M-1', T0 + HOUR))?.ts).toBe(T0 + HOUR);
+      expect(await store.readAtOrAfter('M-1', T0 + 1000 * HOUR)).toBeUndefined();
     });
 
     it('keeps consumer state with a version that fences a second writer', async () => {

@@ -56,6 +56,8 @@ export interface Store {
   readsAfter(cursor: number, limit: number): Promise<ReadPage>;
   /** The newest read of a meter at or before an instant: the register at that instant. */
   readAtOrBefore(meterId: string, atMs: number): Promise<StoredRead | undefined>;
+  /** The oldest read of a meter at or after an instant (the other end of an interpolation). */
+  readAtOrAfter(meterId: string, atMs: number): Promise<StoredRead | undefined>;
 
   /**
    * Leak scores, a time series per sensor. Idempotent on (sensor, window
