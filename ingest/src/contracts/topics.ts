@@ -38,10 +38,21 @@ export const topics = {
   allSensors: `${TOPIC_ROOT}/sensors/+/+`,
 } as const;
 
-const COLLECTIONS: Record<string, DeviceKind> = { meters: 'meter', sensors: 'sensor' };
-const LEAVES: Record<DeviceKind, Record<string, TopicKind>> = {
-  meter: { reads: 'meter-reads', status: 'meter-status' },
-  sensor: { acoustic: 'sensor-acoustic', status: 'sensor-status' },
+// Maps, not object literals: a topic segment is device input, and a lookup
+// of "constructor" in a literal finds Object.prototype's (found by fuzzing).
+const COLLECTIONS: ReadonlyMap<string, DeviceKind> = new Map([
+  ['meters', 'meter'],
+  ['sensors', 'sensor'],
+]);
+const LEAVES: Readonly<Record<DeviceKind, ReadonlyMap<string, TopicKind>>> = {
+  meter: new Map([
+    ['reads', 'meter-reads'],
+    ['status', 'meter-status'],
+  ]),
+  sensor: new Map([
+    ['acoustic', 'sensor-acoustic'],
+    ['status', 'sensor-status'],
+  ]),
 };
 
 export function parseTopic(topic: string): Decoded<DeviceTopic> {
@@ -49,8 +60,8 @@ export function parseTopic(topic: string): Decoded<DeviceTopic> {
   if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT) {
     return reject('TOPIC_UNKNOWN', `topic is not under ${TOPIC_ROOT}/{meters|sensors}/{id}/{kind}`);
   }
-  const deviceKind = COLLECTIONS[parts[2]!];
-  const kind = deviceKind ? LEAVES[deviceKind][parts[4]!] : undefined;
+  const deviceKind = COLLECTIONS.get(parts[2]!);
+  const kind = deviceKind ? LEAVES[deviceKind].get(parts[4]!) : undefined;
   if (!deviceKind || !kind) {
     return reject('TOPIC_UNKNOWN', `no device topic ${TOPIC_ROOT}/${parts[2]}/{id}/${parts[4]}`);
   }
