@@ -22,6 +22,8 @@ export class WavError extends Error {
 
 const PCM = 1;
 const EXTENSIBLE = 0xfffe;
+/** Above any recorder's rate (768 kHz is the highest in audio interfaces). */
+const MAX_SAMPLE_RATE_HZ = 768_000;
 
 export function readWav(bytes: Uint8Array): WavAudio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -46,6 +48,10 @@ export function readWav(bytes: Uint8Array): WavAudio {
           'WAV_FORMAT_UNSUPPORTED',
           `need mono 16-bit integer PCM; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
         );
+      }
+      if (format.rate < 1 || format.rate > MAX_SAMPLE_RATE_HZ) {
+        // A zero rate (found by fuzzing) would reach the resampler as a division by zero.
+        throw new WavError('WAV_FORMAT_UNSUPPORTED', `sample rate ${format.rate} Hz outside 1..${MAX_SAMPLE_RATE_HZ}`);
       }
       // Some recorders write a data size larger than what they flushed; use what is there.
       const available = Math.min(size, bytes.byteLength - body);
