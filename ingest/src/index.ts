@@ -29,6 +29,7 @@ export {
   type UserActor,
   type UserAlertAction,
 } from './store/alert-lifecycle.ts';
+export { API_KEY_ACTIONS, type ApiKeyAction, type ApiKeyEvent, type ApiKeyRecord, type ApiKeyStore, type NewApiKey } from './store/api-key-store.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';

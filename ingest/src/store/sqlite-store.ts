@@ -44,6 +44,8 @@ import {
   type StoredFrame,
   type StoredRead,
 } from './store.ts';
+import type { ApiKeyEvent, ApiKeyRecord, ApiKeyStore, NewApiKey } from './api-key-store.ts';
+import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a throw-away store. */
@@ -65,11 +67,12 @@ export interface SqliteStoreOptions {
  * microseconds; (3) INSERT OR IGNORE on the primary key deduplicates and tells
  * us, per read, whether it was new (PARTS.md: ~430k reads/s with that key).
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, ApiKeyStore {
   readonly name: string;
   private readonly db: Database.Database;
   private readonly deviceKeys = new Map<string, number>();
   private readonly stmt: ReturnType<typeof prepare>;
+  private readonly apiKeys: SqliteApiKeys;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -81,6 +84,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.stmt = prepare(this.db);
+    this.apiKeys = new SqliteApiKeys(this.db);
   }
 
   async commit(batch: IngestBatch): Promise<CommitResult> {
@@ -402,6 +406,30 @@ export class SqliteStore implements Store {
     return this.alertRow(this.stmt.openAlertFor.get(sourceId, kind));
   }
 
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    return this.apiKeys.create(key);
+  }
+
+  async apiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    return this.apiKeys.byHash(secretHash);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.apiKeys.list();
+  }
+
+  async revokeApiKey(id: number, by: string, atMs: number): Promise<{ readonly key: ApiKeyRecord; readonly revokedNow: boolean } | undefined> {
+    return this.apiKeys.revoke(id, by, atMs);
+  }
+
+  async touchApiKey(id: number, atMs: number): Promise<void> {
+    this.apiKeys.touch(id, atMs);
+  }
+
+  async apiKeyEvents(afterId: number, limit: number): Promise<ApiKeyEvent[]> {
+    return this.apiKeys.events(afterId, limit);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -554,6 +582,7 @@ const MIGRATIONS: readonly string[] = [
      alert TEXT NOT NULL
    );
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);`,
+  API_KEYS_MIGRATION,
 ];
 
 /** Exported for the migration test only (a database at an older version). */
