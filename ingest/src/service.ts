@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { EmbeddedBroker } from './broker/embedded-broker.ts';
+import { EmbeddedBroker, packetLimitFor } from './broker/embedded-broker.ts';
 import type { IngestConfig } from './config/ingest-config.ts';
 import { IngestMetrics } from './pipeline/ingest-metrics.ts';
 import { Ingestor } from './pipeline/ingestor.ts';
@@ -42,7 +42,13 @@ export class IngestService {
       metrics,
       log: log.child({ component: 'ingestor' }),
     });
-    const broker = await EmbeddedBroker.start({ host: config.mqtt.host, port: config.mqtt.port, ingestor, log: log.child({ component: 'broker' }) });
+    const broker = await EmbeddedBroker.start({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      ingestor,
+      log: log.child({ component: 'broker' }),
+      maxPacketBytes: packetLimitFor(config.limits.maxPayloadBytes),
+    });
     const service = new IngestService(opts, broker, ingestor, metrics);
     await service.prunePcm();
     return service;

@@ -2,6 +2,11 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Aedes, type AedesOptions } from 'aedes';
 import type { Logger } from 'pino';
 import { Ingestor } from '../pipeline/ingestor.ts';
+import { DEFAULT_LIMITS } from '../contracts/index.ts';
+import { guardPacketSize } from './packet-size-guard.ts';
+
+/** Room for the topic, packet id and MQTT 5 properties around the largest payload. */
+const PACKET_OVERHEAD_BYTES = 64 * 1024;
 
 export interface EmbeddedBrokerOptions {
   readonly host: string;
@@ -9,6 +14,13 @@ export interface EmbeddedBrokerOptions {
   readonly port: number;
   readonly ingestor: Ingestor;
   readonly log: Logger;
+  /** Largest MQTT packet read; bigger ones close the connection before their body is read. */
+  readonly maxPacketBytes?: number | undefined;
+}
+
+/** The packet limit that lets the largest accepted payload through and nothing much bigger. */
+export function packetLimitFor(maxPayloadBytes: number): number {
+  return maxPayloadBytes + PACKET_OVERHEAD_BYTES;
 }
 
 /**
@@ -48,7 +60,13 @@ export class EmbeddedBroker {
     const aedes = await Aedes.createBroker({ authorizePublish });
     aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
-    const server = createServer(aedes.handle);
+    const maxPacketBytes = opts.maxPacketBytes ?? packetLimitFor(DEFAULT_LIMITS.maxPayloadBytes);
+    const server = createServer((socket) => {
+      const conn = guardPacketSize(socket, maxPacketBytes, (err) =>
+        log.warn({ remoteAddress: socket.remoteAddress, err: err.message }, 'mqtt connection closed: packet over the size limit'),
+      );
+      aedes.handle(conn);
+    });
     // aedes.close() ends the clients it knows; a socket that has not finished
     // CONNECT is not one of them and would hold server.close() open.
     const sockets = new Set<Socket>();
