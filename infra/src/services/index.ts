@@ -1,0 +1,6 @@
+/**
+ * @suido/infra/services: real servers that tests and benchmarks start for
+ * themselves. Imports no Suido package, so any package's tests may use it
+ * without a dependency cycle (infra imports the runtime packages, not this).
+ */
+export { startInfluxd, InfluxdMissingError, type InfluxdOptions, type RunningInfluxd } from './influxd.ts';

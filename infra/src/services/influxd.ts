@@ -1,0 +1,205 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface InfluxdOptions {
+  /** The influxd binary; default `influxd` on PATH (Debian's `influxdb` package, 1.x). */
+  readonly binary?: string;
+  /** How long to wait for /ping to answer. */
+  readonly startTimeoutMs?: number;
+  /**
+   * `tsi1` keeps the series index on disk (what 600,000 meters need, README:
+   * Storage); `inmem` starts faster and is enough for tests.
+   */
+  readonly indexVersion?: 'inmem' | 'tsi1';
+  /** 1.x refuses new series beyond this per database; 0 lifts the limit. */
+  readonly maxSeriesPerDatabase?: number;
+}
+
+/** A throw-away InfluxDB 1.x server on loopback, for tests and benchmarks. */
+export interface RunningInfluxd {
+  /** Base URL of its HTTP API, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  /** Its data, meta and WAL directories live here; removed by stop(). */
+  readonly dir: string;
+  readonly pid: number;
+  /** What influxd printed (its log level is warn), for a failing test's message. */
+  output(): string;
+  /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when there is no influxd to run: tests must fail, not skip, without it. */
+export class InfluxdMissingError extends Error {
+  readonly code = 'INFLUXD_MISSING';
+  constructor(binary: string) {
+    super(`'${binary}' was not found: the InfluxDB store's tests need InfluxDB 1.x (Debian/Ubuntu: apt-get install influxdb; .ci/run installs it)`);
+    this.name = 'InfluxdMissingError';
+  }
+}
+
+/**
+ * Starts influxd with a generated configuration: HTTP on a free loopback
+ * port, the RPC service (8088 by default, it cannot be turned off) moved to
+ * another free loopback port, usage reporting and the _internal monitor
+ * database off, everything under a new temporary directory. Resolves once
+ * /ping answers 204.
+ */
+export async function startInfluxd(opts: InfluxdOptions = {}): Promise<RunningInfluxd> {
+  const binary = opts.binary ?? 'influxd';
+  // Two tries: a free port found here can be taken by another process before influxd binds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, opts);
+    } catch (err) {
+      if (attempt >= 2 || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningInfluxd> {
+  const dir = await mkdtemp(join(tmpdir(), 'suido-influxd-'));
+  const [httpPort, rpcPort] = await freePorts(2);
+  const config = join(dir, 'influxdb.conf');
+  await writeFile(config, configText(dir, httpPort, rpcPort, opts));
+  const url = `http://127.0.0.1:${httpPort}`;
+
+  let output = '';
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const child = spawn(binary, ['-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      spawnError = err;
+      exited ??= { code: null, signal: null };
+      resolve();
+    });
+  });
+  // A test runner that dies must not leave a server behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const cleanup = async () => {
+    process.removeListener('exit', killOnExit);
+    await stopChild(child, exit, () => exited !== undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
+  try {
+    for (;;) {
+      if (spawnError?.code === 'ENOENT') throw new InfluxdMissingError(binary);
+      if (spawnError) throw spawnError;
+      if (exited) {
+        if (/address already in use/i.test(output)) throw new PortTakenError(output);
+        throw new Error(`influxd exited (code ${exited.code}, signal ${exited.signal}) before answering /ping:\n${output}`);
+      }
+      if (await pings(url)) break;
+      if (Date.now() > deadline) throw new Error(`influxd did not answer ${url}/ping within ${opts.startTimeoutMs ?? 20_000} ms:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    dir,
+    pid: child.pid!,
+    output: () => output,
+    stop: () => (stopping ??= cleanup()),
+  };
+}
+
+async function stopChild(child: ChildProcess, exit: Promise<void>, hasExited: () => boolean): Promise<void> {
+  if (hasExited()) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exit;
+  clearTimeout(timer);
+}
+
+async function pings(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 204;
+  } catch {
+    return false;
+  }
+}
+
+/** Ports the kernel hands out now; held together so that the two differ. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => {
+      const s = createServer();
+      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve(s));
+      });
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
+/**
+ * influxd 1.x configuration (TOML). Only what differs from the defaults: the
+ * listeners, the directories, and the quiet settings a test wants. Both
+ * spellings of the reporting switch are written: upstream 1.x reads
+ * `reporting-disabled`, Debian's build prints `reporting-enabled`; influxd
+ * ignores the one it does not know.
+ */
+function configText(dir: string, httpPort: number, rpcPort: number, opts: InfluxdOptions): string {
+  const q = (s: string) => JSON.stringify(s);
+  return `reporting-disabled = true
+reporting-enabled = false
+bind-address = ${q(`127.0.0.1:${rpcPort}`)}
+
+[meta]
+  dir = ${q(join(dir, 'meta'))}
+  logging-enabled = false
+
+[data]
+  dir = ${q(join(dir, 'data'))}
+  wal-dir = ${q(join(dir, 'wal'))}
+  index-version = ${q(opts.indexVersion ?? 'inmem')}
+  max-series-per-database = ${opts.maxSeriesPerDatabase ?? 1_000_000}
+  query-log-enabled = false
+
+[http]
+  bind-address = ${q(`127.0.0.1:${httpPort}`)}
+  log-enabled = false
+  pprof-enabled = false
+
+[monitor]
+  store-enabled = false
+
+[subscriber]
+  enabled = false
+
+[continuous_queries]
+  log-enabled = false
+
+[logging]
+  level = "warn"
+  suppress-logo = true
+`;
+}
