@@ -63,7 +63,7 @@ class PortTakenError extends Error {}
 
 async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningInfluxd> {
   const dir = await mkdtemp(join(tmpdir(), 'suido-influxd-'));
-  const [httpPort, rpcPort] = await freePorts(2);
+  const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
   const config = join(dir, 'influxdb.conf');
   await writeFile(config, configText(dir, httpPort, rpcPort, opts));
   const url = `http://127.0.0.1:${httpPort}`;
