@@ -8,6 +8,7 @@ import { deadLetterRoutes } from './dead-letters/dead-letter-routes.ts';
 import { installErrorHandling } from './errors.ts';
 import { meterRoutes } from './meters/meter-routes.ts';
 import { billingRoutes } from './billing/billing-routes.ts';
+import { crewRoutes } from './crew/crew-routes.ts';
 import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
 import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
 
@@ -43,5 +44,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await app.register(billingRoutes, { store: opts.store, rules: opts.billing ?? DEFAULT_REGISTER_RULES });
   await app.register(deadLetterRoutes, { store: opts.store });
   await app.register(alertRoutes, { store: opts.store, stream: opts.alertStream });
+  await app.register(crewRoutes);
   return app;
 }
