@@ -30,6 +30,15 @@ export {
   type UserAlertAction,
 } from './store/alert-lifecycle.ts';
 export { API_KEY_ACTIONS, type ApiKeyAction, type ApiKeyEvent, type ApiKeyRecord, type ApiKeyStore, type NewApiKey } from './store/api-key-store.ts';
+export {
+  MQTT_PRINCIPAL_ROLES,
+  type DeviceCredentialStore,
+  type DeviceRoute,
+  type MqttCredential,
+  type MqttCredentialQuery,
+  type MqttPrincipalRole,
+  type NewMqttCredential,
+} from './store/device-credentials.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';

@@ -46,6 +46,8 @@ import {
 } from './store.ts';
 import type { ApiKeyEvent, ApiKeyRecord, ApiKeyStore, NewApiKey } from './api-key-store.ts';
 import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
+import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
+import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-device-credentials.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a throw-away store. */
@@ -67,12 +69,13 @@ export interface SqliteStoreOptions {
  * microseconds; (3) INSERT OR IGNORE on the primary key deduplicates and tells
  * us, per read, whether it was new (PARTS.md: ~430k reads/s with that key).
  */
-export class SqliteStore implements Store, ApiKeyStore {
+export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
   readonly name: string;
   private readonly db: Database.Database;
   private readonly deviceKeys = new Map<string, number>();
   private readonly stmt: ReturnType<typeof prepare>;
   private readonly apiKeys: SqliteApiKeys;
+  private readonly credentials: SqliteDeviceCredentials;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -85,6 +88,7 @@ export class SqliteStore implements Store, ApiKeyStore {
     migrate(this.db);
     this.stmt = prepare(this.db);
     this.apiKeys = new SqliteApiKeys(this.db);
+    this.credentials = new SqliteDeviceCredentials(this.db);
   }
 
   async commit(batch: IngestBatch): Promise<CommitResult> {
@@ -224,6 +228,8 @@ export class SqliteStore implements Store, ApiKeyStore {
           lat: d.lat ?? null,
           lon: d.lon ?? null,
           pipe: d.pipeMaterial ?? null,
+          pipeId: d.pipeId ?? null,
+          gateway: d.gatewayId ?? null,
         });
       }
     })();
@@ -430,6 +436,23 @@ export class SqliteStore implements Store, ApiKeyStore {
     return this.apiKeys.events(afterId, limit);
   }
 
+  // MQTT credentials (DeviceCredentialStore): sqlite-device-credentials.ts.
+  issueMqttCredential(credential: NewMqttCredential): Promise<MqttCredential> {
+    return this.credentials.issueMqttCredential(credential);
+  }
+  liveMqttCredential(username: string): Promise<MqttCredential | undefined> {
+    return this.credentials.liveMqttCredential(username);
+  }
+  revokeMqttCredential(username: string, atMs: number): Promise<boolean> {
+    return this.credentials.revokeMqttCredential(username, atMs);
+  }
+  listMqttCredentials(query: MqttCredentialQuery): Promise<MqttCredential[]> {
+    return this.credentials.listMqttCredentials(query);
+  }
+  deviceRoute(deviceId: string): Promise<DeviceRoute | undefined> {
+    return this.credentials.deviceRoute(deviceId);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -583,6 +606,7 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);`,
   API_KEYS_MIGRATION,
+  DEVICE_CREDENTIALS_MIGRATION,
 ];
 
 /** Exported for the migration test only (a database at an older version). */
@@ -702,9 +726,10 @@ function prepare(db: Database.Database) {
     ),
     deviceById: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = ?`),
     upsertDevice: db.prepare(
-      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material) VALUES (:id, :kind, :district, :lat, :lon, :pipe)
+      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id)
+       VALUES (:id, :kind, :district, :lat, :lon, :pipe, :pipeId, :gateway)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, district = excluded.district, lat = excluded.lat,
-         lon = excluded.lon, pipe_material = excluded.pipe_material`,
+         lon = excluded.lon, pipe_material = excluded.pipe_material, pipe_id = excluded.pipe_id, gateway_id = excluded.gateway_id`,
     ),
     deadLetters: db.prepare(
       `SELECT id, received_at, client_id, topic, code, message, payload, payload_bytes FROM dead_letters
@@ -716,7 +741,7 @@ function prepare(db: Database.Database) {
 const ALERT_COLUMNS = `id, kind, source_kind, source_id, state, raised_at, last_seen_at, cleared_at, acknowledged_at, acknowledged_by,
   resolved_at, resolved_by, resolution, peak_score, details, version`;
 
-const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.first_seen, d.last_seen,
+const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.pipe_id, d.gateway_id, d.first_seen, d.last_seen,
   (SELECT json_object('ts', s.ts, 'batteryPct', s.battery_pct, 'firmware', s.firmware, 'rssiDbm', s.rssi_dbm, 'uptimeS', s.uptime_s)
      FROM device_status s WHERE s.device_key = d.key ORDER BY s.ts DESC LIMIT 1) AS last_status`;
 
@@ -743,6 +768,8 @@ interface DeviceRow {
   lat: number | null;
   lon: number | null;
   pipe_material: PipeMaterial | null;
+  pipe_id: string | null;
+  gateway_id: string | null;
   first_seen: number | null;
   last_seen: number | null;
   last_status: string | null;
@@ -913,6 +940,8 @@ function toDevice(r: DeviceRow): DeviceRecord {
     lat: r.lat,
     lon: r.lon,
     pipeMaterial: r.pipe_material,
+    pipeId: r.pipe_id,
+    gatewayId: r.gateway_id,
     firstSeenMs: r.first_seen,
     lastSeenMs: r.last_seen,
     lastStatus,

@@ -199,6 +199,12 @@ export interface DeviceRegistration {
   readonly lon?: number | null | undefined;
   /** Acoustic sensors: the material of the main they listen to. */
   readonly pipeMaterial?: PipeMaterial | null | undefined;
+  // Registry import (issue 4): the main a sensor sits on, and the head-end
+  // that may publish for the device (README: Devices and credentials).
+  /** Acoustic sensors: the bureau's id of the main they listen to (its GIS asset id). */
+  readonly pipeId?: string | null | undefined;
+  /** The gateway (head-end, concentrator) allowed to publish for this device; null: only the device itself. */
+  readonly gatewayId?: string | null | undefined;
 }
 
 export interface DeviceRecord {
@@ -208,6 +214,8 @@ export interface DeviceRecord {
   readonly lat: number | null;
   readonly lon: number | null;
   readonly pipeMaterial: PipeMaterial | null;
+  readonly pipeId: string | null;
+  readonly gatewayId: string | null;
   /** First and last message from the device; null for a device only imported. */
   readonly firstSeenMs: number | null;
   readonly lastSeenMs: number | null;
