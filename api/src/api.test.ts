@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type MeterRead } from '@suido/ingest';
 import type { FastifyInstance } from 'fastify';
+import { issueApiKey } from './access/api-keys.ts';
 import { buildApi } from './build-api.ts';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
@@ -13,6 +14,7 @@ const reads = (meterId: string, n: number): MeterRead[] =>
 describe('API on a real SQLite store', () => {
   let store: SqliteStore;
   let app: FastifyInstance;
+  let authorization: string;
 
   beforeEach(async () => {
     store = new SqliteStore({ path: ':memory:' });
@@ -33,6 +35,7 @@ describe('API on a real SQLite store', () => {
       ],
     });
     app = await buildApi({ store, registry: new Registry(), log: pino({ level: 'silent' }) });
+    authorization = `Bearer ${(await issueApiKey(store, { role: 'operator', name: 'ops', by: 'test' })).key}`;
   });
   afterEach(async () => {
     await app.close();
@@ -40,7 +43,7 @@ describe('API on a real SQLite store', () => {
   });
 
   const get = async (url: string) => {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await app.inject({ method: 'GET', url, headers: { authorization } });
     return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? res.json() : res.body };
   };
 

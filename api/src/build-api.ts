@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Store } from '@suido/ingest';
+import type { ApiKeyStore, Store } from '@suido/ingest';
+import { installAccessControl } from './access/access-control.ts';
+import { redactingLogger } from './access/log-redaction.ts';
 import { alertRoutes } from './alerts/alert-routes.ts';
 import type { AlertStreamOptions } from './alerts/alert-stream.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letter-routes.ts';
@@ -12,8 +14,12 @@ import { crewRoutes } from './crew/crew-routes.ts';
 import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
 import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
 
+/** Requests a minute per API key (per address without one) when ApiOptions does not say. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
 export interface ApiOptions {
-  readonly store: Store;
+  /** The data, and the API keys every route but health and readiness checks callers against. */
+  readonly store: Store & ApiKeyStore;
   readonly registry: Registry;
   readonly log: Logger;
   /** Readiness beyond the store's own ping (e.g. the embedded broker is listening). */
@@ -22,18 +28,22 @@ export interface ApiOptions {
   readonly billing?: { readonly maxGapMs: number; readonly maxExtrapolationMs: number } | undefined;
   /** Timing of GET /v1/alerts/stream (poll 500 ms, heartbeat 15 s by default). */
   readonly alertStream?: Partial<AlertStreamOptions> | undefined;
+  /** Requests a minute per key (DEFAULT_RATE_LIMIT_PER_MINUTE when absent); 0: no limit. */
+  readonly rateLimitPerMinute?: number | undefined;
 }
 
 /** The HTTP API as a fastify instance, not yet listening (tests use inject()). */
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger and fastify's logger type differ only in generics.
-    loggerInstance: opts.log as FastifyBaseLogger,
+    loggerInstance: redactingLogger(opts.log) as FastifyBaseLogger,
     // Query strings are the API's whole input; refuse junk instead of coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
   });
   installErrorHandling(app);
+  // Before any route: it refuses routes that declare no access.
+  await installAccessControl(app, { keys: opts.store, rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE });
   installHttpMetrics(app, opts.registry);
   const ready = async () => {
     await opts.store.ping();

@@ -10,6 +10,12 @@ const STATUS = {
   TIME_INVALID: 400,
   RANGE_INVALID: 400,
   ALERT_CHANGE_INVALID: 400,
+  // No API key (README: Access); answered with WWW-Authenticate.
+  AUTH_REQUIRED: 401,
+  // A key that is malformed, unknown or revoked.
+  AUTH_INVALID: 401,
+  // A valid key whose role the route does not admit: asking again will not help.
+  FORBIDDEN_ROLE: 403,
   METER_NOT_FOUND: 404,
   ALERT_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
@@ -19,6 +25,8 @@ const STATUS = {
   ALERT_VERSION_CONFLICT: 412,
   // A change without If-Match would be a blind overwrite; RFC 6585 428.
   PRECONDITION_REQUIRED: 428,
+  // Over API_RATE_LIMIT_PER_MINUTE for the key (or the address, without one); with Retry-After.
+  RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const;

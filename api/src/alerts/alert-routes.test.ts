@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type AlertChange } from '@suido/ingest';
 import type { FastifyInstance } from 'fastify';
+import { issueApiKey, type IssuedApiKey } from '../access/api-keys.ts';
 import { buildApi } from '../build-api.ts';
 
 const T0 = Date.parse('2026-11-20T02:00:00+09:00');
@@ -14,6 +15,11 @@ const leak = (op: 'raise' | 'refresh', sourceId: string, atMs: number, score: nu
 describe('alert routes on a real SQLite store', () => {
   let store: SqliteStore;
   let app: FastifyInstance;
+  /** One crew key per person, by key name; `viewer` reads. */
+  let keys: Map<string, IssuedApiKey>;
+  const as = (name: string) => ({ authorization: `Bearer ${keys.get(name)!.key}` });
+  /** How the audit names a key's holder. */
+  const who = (name: string) => `key:${keys.get(name)!.record.id}:${name}`;
 
   /** A detector's commit, as the leak engine makes it. */
   const detect = (...changes: AlertChange[]) => store.commitAlertChanges({ actor: 'detector', changes, states: [] });
@@ -42,6 +48,9 @@ describe('alert routes on a real SQLite store', () => {
     });
     await store.appendScores(scores);
     app = await buildApi({ store, registry: new Registry(), log: pino({ level: 'silent' }), alertStream: { pollMs: 20 } });
+    keys = new Map();
+    for (const name of ['viewer', 'tanaka@crew-3', 'sato', 'crew-a', 'crew-b']) keys.set(name, await issueApiKey(store, { role: 'crew', name, by: 'test' }));
+    keys.set('ops', await issueApiKey(store, { role: 'operator', name: 'ops', by: 'test' }));
   });
   afterEach(async () => {
     await app.close();
@@ -49,7 +58,7 @@ describe('alert routes on a real SQLite store', () => {
   });
 
   const get = async (url: string) => {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await app.inject({ method: 'GET', url, headers: as('viewer') });
     return { status: res.statusCode, headers: res.headers, body: res.json() };
   };
   const post = async (url: string, body: object | undefined, headers: Record<string, string>) => {
@@ -133,29 +142,29 @@ describe('alert routes on a real SQLite store', () => {
   });
 
   it('acknowledges then resolves with If-Match, recording who and when', async () => {
-    const ack = await post('/v1/alerts/1/ack', { note: 'on my way' }, { 'x-suido-user': 'tanaka@crew-3', 'if-match': '"2"' });
+    const ack = await post('/v1/alerts/1/ack', { note: 'on my way' }, { ...as('tanaka@crew-3'), 'if-match': '"2"' });
     expect(ack.status).toBe(200);
     expect(ack.headers.etag).toBe('"3"');
-    expect(ack.body).toMatchObject({ id: 1, state: 'acknowledged', acknowledgedBy: 'tanaka@crew-3', version: 3 });
+    expect(ack.body).toMatchObject({ id: 1, state: 'acknowledged', acknowledgedBy: who('tanaka@crew-3'), version: 3 });
 
-    const resolve = await post('/v1/alerts/1/resolve', { resolution: 'repaired', note: 'joint replaced' }, { 'x-suido-user': 'tanaka@crew-3', 'if-match': ack.headers.etag as string });
+    const resolve = await post('/v1/alerts/1/resolve', { resolution: 'repaired', note: 'joint replaced' }, { ...as('tanaka@crew-3'), 'if-match': ack.headers.etag as string });
     expect(resolve.status).toBe(200);
-    expect(resolve.body).toMatchObject({ state: 'resolved', resolvedBy: 'tanaka@crew-3', resolution: 'repaired', version: 4 });
+    expect(resolve.body).toMatchObject({ state: 'resolved', resolvedBy: who('tanaka@crew-3'), resolution: 'repaired', version: 4 });
 
     const detail = await get('/v1/alerts/1');
     expect(detail.headers.etag).toBe('"4"');
     expect(detail.body.history.slice(2)).toMatchObject([
-      { action: 'acknowledged', actor: 'user:tanaka@crew-3', details: { note: 'on my way' }, version: 3 },
-      { action: 'resolved', actor: 'user:tanaka@crew-3', details: { note: 'joint replaced', resolution: 'repaired' }, version: 4 },
+      { action: 'acknowledged', actor: `user:${who('tanaka@crew-3')}`, details: { note: 'on my way' }, version: 3 },
+      { action: 'resolved', actor: `user:${who('tanaka@crew-3')}`, details: { note: 'joint replaced', resolution: 'repaired' }, version: 4 },
     ]);
 
     // expectedVersion in the body does as well as If-Match; a cleared alert resolves directly.
-    const cleared = await post('/v1/alerts/2/resolve', { resolution: 'false_alarm', expectedVersion: 2 }, { 'x-suido-user': 'sato' });
+    const cleared = await post('/v1/alerts/2/resolve', { resolution: 'false_alarm', expectedVersion: 2 }, as('sato'));
     expect(cleared).toMatchObject({ status: 200, body: { state: 'resolved', resolution: 'false_alarm' } });
   });
 
   it('lets one of two racing acknowledges win; the other gets 412 with the alert as it is now', async () => {
-    const headers = (user: string) => ({ 'x-suido-user': user, 'if-match': '"2"' });
+    const headers = (user: string) => ({ ...as(user), 'if-match': '"2"' });
     const [a, b] = await Promise.all([post('/v1/alerts/1/ack', {}, headers('crew-a')), post('/v1/alerts/1/ack', {}, headers('crew-b'))]);
     const statuses = [a.status, b.status].sort();
     expect(statuses).toEqual([200, 412]);
@@ -167,35 +176,38 @@ describe('alert routes on a real SQLite store', () => {
     expect(history.filter((e: { action: string }) => e.action === 'acknowledged')).toHaveLength(1);
   });
 
-  it('refuses a change without a version (428), a stale one after a detector change (412), a bad transition (409), an unknown id (404), no user (400)', async () => {
-    expect(await post('/v1/alerts/1/ack', {}, { 'x-suido-user': 'sato' })).toMatchObject({ status: 428, body: { code: 'PRECONDITION_REQUIRED' } });
-    expect(await post('/v1/alerts/1/ack', undefined, { 'x-suido-user': 'sato' })).toMatchObject({ status: 428, body: { code: 'PRECONDITION_REQUIRED' } });
+  it('refuses a change without a version (428), a stale one after a detector change (412), a bad transition (409), an unknown id (404), no key (401), a watching role (403)', async () => {
+    expect(await post('/v1/alerts/1/ack', {}, as('sato'))).toMatchObject({ status: 428, body: { code: 'PRECONDITION_REQUIRED' } });
+    expect(await post('/v1/alerts/1/ack', undefined, as('sato'))).toMatchObject({ status: 428, body: { code: 'PRECONDITION_REQUIRED' } });
 
     await detect(leak('raise', 'S-1', T0 + 20 * MIN, 0.99)); // a new peak: version 3
-    expect(await post('/v1/alerts/1/ack', {}, { 'x-suido-user': 'sato', 'if-match': '"2"' })).toMatchObject({
+    expect(await post('/v1/alerts/1/ack', {}, { ...as('sato'), 'if-match': '"2"' })).toMatchObject({
       status: 412,
       body: { code: 'ALERT_VERSION_CONFLICT', current: { version: 3, peakScore: 0.99 } },
     });
 
-    await post('/v1/alerts/4/resolve', { resolution: 'not_found' }, { 'x-suido-user': 'sato', 'if-match': '"1"' });
-    expect(await post('/v1/alerts/4/ack', {}, { 'x-suido-user': 'sato', 'if-match': '"2"' })).toMatchObject({
+    await post('/v1/alerts/4/resolve', { resolution: 'not_found' }, { ...as('sato'), 'if-match': '"1"' });
+    expect(await post('/v1/alerts/4/ack', {}, { ...as('sato'), 'if-match': '"2"' })).toMatchObject({
       status: 409,
       body: { code: 'ALERT_TRANSITION_INVALID', current: { state: 'resolved' } },
     });
-    expect(await post('/v1/alerts/4/resolve', { resolution: 'repaired' }, { 'x-suido-user': 'sato', 'if-match': '"2"' })).toMatchObject({
+    expect(await post('/v1/alerts/4/resolve', { resolution: 'repaired' }, { ...as('sato'), 'if-match': '"2"' })).toMatchObject({
       status: 409,
       body: { code: 'ALERT_TRANSITION_INVALID' },
     });
 
-    expect(await post('/v1/alerts/99/ack', {}, { 'x-suido-user': 'sato', 'if-match': '"1"' })).toMatchObject({ status: 404, body: { code: 'ALERT_NOT_FOUND' } });
-    expect(await post('/v1/alerts/1/ack', {}, { 'if-match': '"3"' })).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
-    expect(await post('/v1/alerts/1/ack', {}, { 'x-suido-user': 'a b', 'if-match': '"3"' })).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
-    expect(await post('/v1/alerts/1/ack', {}, { 'x-suido-user': 'sato', 'if-match': '*' })).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
-    expect(await post('/v1/alerts/1/ack', { expectedVersion: 2 }, { 'x-suido-user': 'sato', 'if-match': '"3"' })).toMatchObject({
+    expect(await post('/v1/alerts/99/ack', {}, { ...as('sato'), 'if-match': '"1"' })).toMatchObject({ status: 404, body: { code: 'ALERT_NOT_FOUND' } });
+    // Nobody acts without a key, nor with a key whose role only watches.
+    expect(await post('/v1/alerts/1/ack', {}, { 'if-match': '"3"' })).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+    expect(await post('/v1/alerts/1/ack', {}, { ...as('ops'), 'if-match': '"3"' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN_ROLE' } });
+    // The old stop-gap header names nobody any more.
+    expect(await post('/v1/alerts/1/ack', {}, { 'x-suido-user': 'sato', 'if-match': '"3"' })).toMatchObject({ status: 401, body: { code: 'AUTH_REQUIRED' } });
+    expect(await post('/v1/alerts/1/ack', {}, { ...as('sato'), 'if-match': '*' })).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
+    expect(await post('/v1/alerts/1/ack', { expectedVersion: 2 }, { ...as('sato'), 'if-match': '"3"' })).toMatchObject({
       status: 400,
       body: { code: 'REQUEST_INVALID' },
     });
-    expect(await post('/v1/alerts/1/resolve', { resolution: 'fixed' }, { 'x-suido-user': 'sato', 'if-match': '"3"' })).toMatchObject({
+    expect(await post('/v1/alerts/1/resolve', { resolution: 'fixed' }, { ...as('sato'), 'if-match': '"3"' })).toMatchObject({
       status: 400,
       body: { code: 'REQUEST_INVALID' },
     });
@@ -203,11 +215,12 @@ describe('alert routes on a real SQLite store', () => {
     expect((await get('/v1/alerts/1')).body).toMatchObject({ state: 'open', version: 3 });
   });
 
-  it('streams events recorded after connecting, and replays after Last-Event-ID on reconnect (real server)', async () => {
+  it('streams events recorded after connecting, and replays after Last-Event-ID on reconnect (real server; key in the URL as a browser sends it, then in a header)', async () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `${address}/v1/alerts/stream`;
 
-    const first = await openStream(url, {});
+    expect((await fetch(url)).status).toBe(401);
+    const first = await openStream(`${url}?access_token=${keys.get('viewer')!.key}`, {});
     let lastId: string;
     try {
       expect(first.response.status).toBe(200);
@@ -223,17 +236,17 @@ describe('alert routes on a real SQLite store', () => {
     }
 
     // While the phone is away: two more events.
-    await post('/v1/alerts/2/ack', {}, { 'x-suido-user': 'sato', 'if-match': '"3"' });
+    await post('/v1/alerts/2/ack', {}, { ...as('sato'), 'if-match': '"3"' });
     await detect(leak('raise', 'S-3', T0 + 3 * DAY, 0.97));
 
-    const again = await openStream(url, { 'last-event-id': lastId });
+    const again = await openStream(url, { ...as('viewer'), 'last-event-id': lastId });
     try {
       const replayed = parseEvents(await again.until((text) => parseEvents(text).length >= 2));
       expect(replayed.map((e) => [e.id, e.event])).toEqual([
         ['8', 'acknowledged'],
         ['9', 'updated'],
       ]);
-      expect(replayed[0]!.data).toMatchObject({ actor: 'user:sato', alert: { id: 2, state: 'acknowledged' } });
+      expect(replayed[0]!.data).toMatchObject({ actor: `user:${who('sato')}`, alert: { id: 2, state: 'acknowledged' } });
     } finally {
       again.close();
       // fetch (undici) opens a spare connection when a streamed body is cut

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ALERT_RESOLUTIONS, ALERT_STATES, AlertError, type Alert, type AlertResolution, type AlertState, type DeviceRecord, type LeakScore, type Store } from '@suido/ingest';
 import Type from 'typebox';
 import { ApiError, ErrorBody } from '../errors.ts';
@@ -23,12 +23,12 @@ const StateParam = Type.String({ pattern: `^${STATE_LIST}$`, description: `one o
 const AlertIdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) });
 
 /**
- * Who acts. Until API keys exist (issue 4) the caller names the user in
- * `X-Suido-User`; API-key identity replaces this header then. Recorded as
- * actor `user:{id}`.
+ * Who acts is the API key the request was authenticated with (access/):
+ * `key:<id>:<name>`, recorded as actor `user:key:<id>:<name>` (the store's
+ * `user:` prefix marks a person, never a detector). A header naming the user
+ * could claim anyone; the key cannot.
  */
-const ActorHeaders = Type.Object({
-  'x-suido-user': Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$', description: 'the acting user (until API keys replace it)' }),
+const ActionHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ pattern: '^"[0-9]{1,15}"$', description: 'the version the user saw, as the ETag gave it: "3"' })),
 });
 
@@ -73,9 +73,17 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     };
   }
 
+  // Crews act on alerts; operators watch them; admin does both (roles.ts).
+  const WATCH = { roles: ['crew', 'operator'] } as const;
+  const ACT = { roles: ['crew'] } as const;
+
+  /** The acting key; access control has set it on every route that is not public. */
+  const actor = (request: FastifyRequest): string => request.apiKey!.identity;
+
   app.get(
     '/v1/alerts',
     {
+      config: WATCH,
       schema: {
         summary: 'List alerts in id order (oldest first), a page at a time',
         querystring: Type.Object({
@@ -126,12 +134,17 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
   app.get(
     '/v1/alerts/stream',
     {
+      // A browser's EventSource cannot set headers: it may send the key as ?access_token=.
+      config: { ...WATCH, queryToken: true },
       schema: {
         summary: 'Alert events as they are recorded, as Server-Sent Events (id: event id, event: action, data: JSON)',
         description:
           'Starts after the newest event at connection time, or after `Last-Event-ID` when the client reconnects. ' +
           '`data` is the MQTT alert message: { eventId, action, actor, at, recordedAt, details, alert }. A `: heartbeat` comment comes every 15 s.',
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+        querystring: Type.Object({
+          access_token: Type.Optional(Type.String({ description: 'the API key, for EventSource, which cannot send Authorization (README: Access); never logged' })),
+        }),
         response: { 200: Type.String({ description: 'text/event-stream' }) },
       },
     },
@@ -150,6 +163,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
   app.get(
     '/v1/alerts/:id',
     {
+      config: WATCH,
       schema: {
         summary: "One alert with its audit trail and, for a leak, the sensor's recent scores; ETag is its version",
         params: AlertIdParams,
@@ -229,10 +243,11 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
   app.post(
     '/v1/alerts/:id/ack',
     {
+      config: ACT,
       schema: {
         summary: "Acknowledge an open alert (I am on it), at the version the user saw",
         params: AlertIdParams,
-        headers: ActorHeaders,
+        headers: ActionHeaders,
         body: Type.Object({ note: Type.Optional(Note), expectedVersion: Type.Optional(ExpectedVersion) }, { additionalProperties: false }),
         response: { 200: AlertJson, ...ActionErrors },
       },
@@ -243,11 +258,11 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     },
     async (request, reply) => {
       const { id } = request.params as { id: number };
-      const headers = request.headers as { 'x-suido-user': string; 'if-match'?: string };
+      const headers = request.headers as { 'if-match'?: string };
       const body = request.body as { note?: string; expectedVersion?: number };
       const version = expectedVersion(headers, body);
       const alert = await store
-        .acknowledgeAlert({ id, expectedVersion: version, by: headers['x-suido-user'], atMs: Date.now(), note: body.note })
+        .acknowledgeAlert({ id, expectedVersion: version, by: actor(request), atMs: Date.now(), note: body.note })
         .catch((err: unknown) => Promise.reject(asApiError(err)));
       void reply.header('etag', `"${alert.version}"`);
       return alertJson(alert);
@@ -257,10 +272,11 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
   app.post(
     '/v1/alerts/:id/resolve',
     {
+      config: ACT,
       schema: {
         summary: 'Resolve an alert (repaired, false alarm, customer-side, not found), at the version the user saw',
         params: AlertIdParams,
-        headers: ActorHeaders,
+        headers: ActionHeaders,
         body: Type.Object(
           { resolution: Type.Enum(ALERT_RESOLUTIONS), note: Type.Optional(Note), expectedVersion: Type.Optional(ExpectedVersion) },
           { additionalProperties: false },
@@ -270,11 +286,11 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     },
     async (request, reply) => {
       const { id } = request.params as { id: number };
-      const headers = request.headers as { 'x-suido-user': string; 'if-match'?: string };
+      const headers = request.headers as { 'if-match'?: string };
       const body = request.body as { resolution: AlertResolution; note?: string; expectedVersion?: number };
       const version = expectedVersion(headers, body);
       const alert = await store
-        .resolveAlert({ id, expectedVersion: version, by: headers['x-suido-user'], atMs: Date.now(), note: body.note, resolution: body.resolution })
+        .resolveAlert({ id, expectedVersion: version, by: actor(request), atMs: Date.now(), note: body.note, resolution: body.resolution })
         .catch((err: unknown) => Promise.reject(asApiError(err)));
       void reply.header('etag', `"${alert.version}"`);
       return alertJson(alert);

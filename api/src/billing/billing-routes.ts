@@ -23,6 +23,7 @@ export const billingRoutes: FastifyPluginAsync<{ store: Store; rules: Omit<Regis
   app.get(
     '/v1/meters/:id/register',
     {
+      config: { roles: ['billing', 'operator'] },
       schema: {
         summary: 'The register at an instant: actual, estimated (interpolated; extrapolated only if asked) or missing',
         params: Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }) }),

@@ -20,6 +20,7 @@ export const deadLetterRoutes: FastifyPluginAsync<{ store: Store }> = async (app
   app.get(
     '/v1/dead-letters',
     {
+      config: { roles: ['operator'] },
       schema: {
         summary: 'Device messages that were rejected, oldest first, with their rejection code',
         querystring: Type.Object({

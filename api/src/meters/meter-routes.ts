@@ -57,6 +57,7 @@ export const meterRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { s
   app.get(
     '/v1/meters',
     {
+      config: { roles: ['billing', 'operator'] },
       schema: {
         summary: 'List meters in id order, a page at a time',
         querystring: Type.Object({
@@ -77,6 +78,8 @@ export const meterRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { s
   app.get(
     '/v1/meters/:id',
     {
+      // Crews too: a meter alert points at a meter, and this is where it is.
+      config: { roles: ['billing', 'operator', 'crew'] },
       schema: {
         summary: 'One meter: registry data, last status and latest read',
         params: MeterIdParams,
@@ -94,6 +97,8 @@ export const meterRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { s
   app.get(
     '/v1/meters/:id/reads',
     {
+      // Not crews: a household's hourly use is billing data.
+      config: { roles: ['billing', 'operator'] },
       schema: {
         summary: 'Interval reads of one meter with from <= ts < to, oldest first',
         params: MeterIdParams,

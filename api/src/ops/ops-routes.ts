@@ -7,14 +7,19 @@ export interface OpsOptions {
   readonly ready: () => Promise<boolean>;
 }
 
-/** /healthz (the process answers), /readyz (it can serve), /metrics (Prometheus). */
+/**
+ * /healthz (the process answers), /readyz (it can serve): public, for probes
+ * that carry no key. /metrics (Prometheus): operators, since route names and
+ * counts describe the installation; Prometheus sends the key as a bearer
+ * token (README: Access).
+ */
 export const opsRoutes: FastifyPluginAsync<OpsOptions> = async (app, { registry, ready }) => {
-  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/healthz', { logLevel: 'warn', config: { roles: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { logLevel: 'warn', config: { roles: 'public' } }, async (_request, reply) => {
     const ok = await ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/metrics', { logLevel: 'warn', config: { roles: ['operator'] } }, async (_request, reply) => {
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 };
