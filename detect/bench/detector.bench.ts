@@ -8,7 +8,7 @@
  *   npm run bench -w detect       (BENCH_WINDOWS, BENCH_RUNS, BENCH_THREADS to change)
  */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { median, printReport } from '@suido/infra/bench';
 import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
 import { DEFAULT_MODEL_PATH } from '../src/model/default-model.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
@@ -40,8 +40,6 @@ async function loadModel(): Promise<{ model: LeakModel; which: string }> {
   return { model: await LeakModel.load(bytes, { threads: THREADS }), which: 'an untrained model of the same shape (no trained model found)' };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const { model, which } = await loadModel();
 const input = frames(WINDOWS);
 const cut = (): Window[] =>
@@ -50,8 +48,6 @@ const cut = (): Window[] =>
     return typeof w === 'string' ? [] : w;
   });
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ONNX Runtime intra-op threads ${THREADS}`);
-console.log(`params: ${WINDOWS} windows of 1 s (8 kHz int16 frames), batches of ${DEFAULT_MAX_BATCH}, ${RUNS} runs (median); model: ${which}`);
 await scoreWindows(model, cut().slice(0, 64)); // warm-up
 const batched: number[] = [];
 const single: number[] = [];
@@ -75,10 +71,19 @@ for (let run = 0; run < RUNS; run++) {
 await model.close();
 const rate = (s: number[]) => WINDOWS / median(s);
 const fleetRate = FLEET_SENSORS / FRAME_INTERVAL_S;
-console.log(`${'detector path, batched (resample + window + ONNX)'.padEnd(52)} ${rate(batched).toFixed(0).padStart(7)} windows/s`);
-console.log(`${'ONNX Runtime alone, batched'.padEnd(52)} ${rate(onnxOnly).toFixed(0).padStart(7)} windows/s`);
-console.log(`${'ONNX Runtime, one window per run (baseline)'.padEnd(52)} ${rate(single).toFixed(0).padStart(7)} windows/s`);
-console.log(`batching speed-up (ONNX Runtime): ${(rate(onnxOnly) / rate(single)).toFixed(2)}x`);
-console.log(`fleet of ${FLEET_SENSORS} sensors, a 1 s frame every ${FRAME_INTERVAL_S} s: ${fleetRate.toFixed(2)} windows/s`);
-console.log(`ratio detector / fleet: ${(rate(batched) / fleetRate).toFixed(0)}x (goal >= ${GOAL}x: ${rate(batched) / fleetRate >= GOAL ? 'met' : 'NOT met'})`);
-console.log(JSON.stringify({ bench: 'detector', windows: WINDOWS, runs: RUNS, threads: THREADS, windowsPerSec: { batched: rate(batched), onnxOnly: rate(onnxOnly), single: rate(single) }, fleetWindowsPerSec: fleetRate }));
+printReport({
+  bench: 'detector',
+  title: 'Leak detector: windows scored per second',
+  params: { windows: WINDOWS, runs: RUNS, batch: DEFAULT_MAX_BATCH, onnxThreads: THREADS, model: which, fleetSensors: FLEET_SENSORS, frameEveryS: FRAME_INTERVAL_S },
+  figures: [
+    {
+      name: 'detector path, batched (resample + window + ONNX)',
+      value: rate(batched),
+      unit: 'windows/s',
+      baseline: { name: `fleet of ${FLEET_SENSORS} sensors' frame rate`, value: fleetRate },
+      goal: { on: 'ratio', op: '>=', target: GOAL, source: 'issue 3' },
+    },
+    { name: 'ONNX Runtime alone, batched', value: rate(onnxOnly), unit: 'windows/s', baseline: { name: 'one window per run', value: rate(single) } },
+  ],
+  notes: [`the fleet sends one 1 s frame per sensor every ${FRAME_INTERVAL_S} s during the night window: ${fleetRate.toFixed(2)} windows/s`],
+});
