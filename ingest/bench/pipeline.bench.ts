@@ -10,7 +10,8 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { median, printReport } from '@suido/infra/bench';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -94,13 +95,8 @@ async function endToEnd(messages: { topic: string; payload: Buffer }[]): Promise
   return seconds;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
   const messages = makeMessages();
-  const reads = MESSAGES * READS_PER_MESSAGE;
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`);
-  console.log(`params: ${MESSAGES} messages x ${READS_PER_MESSAGE} reads = ${reads} reads, QoS 1, ${CONNECTIONS} connections, ${RUNS} runs (median), SQLite synchronous=full`);
   const results = { puback: [] as number[], pubsub: [] as number[], e2e: [] as number[] };
   // Interleave the three so that drift in machine load hits each alike.
   for (let run = 0; run < RUNS; run++) {
@@ -109,28 +105,24 @@ async function main(): Promise<void> {
     results.e2e.push(await endToEnd(messages));
     process.stderr.write(`  run ${run + 1}/${RUNS} done\n`);
   }
-  const rate = (s: number[]) => messages.length / median(s);
-  const rows = [
-    ['aedes publish→PUBACK (baseline)', rate(results.puback)],
-    ['aedes publish→subscribe (baseline)', rate(results.pubsub)],
-    ['suido end to end (stored, then PUBACK)', rate(results.e2e)],
-  ] as const;
-  for (const [name, msgs] of rows) {
-    console.log(`${name.padEnd(42)} ${msgs.toFixed(0).padStart(8)} msg/s  ${(msgs * READS_PER_MESSAGE).toFixed(0).padStart(9)} reads/s`);
-  }
+  const rate = (s: number[]) => (messages.length * READS_PER_MESSAGE) / median(s);
   const e2e = rate(results.e2e);
-  console.log(`ratio end-to-end / aedes pub→sub:   ${(e2e / rate(results.pubsub)).toFixed(2)}`);
-  console.log(`ratio end-to-end / aedes pub→PUBACK: ${(e2e / rate(results.puback)).toFixed(2)}`);
-  console.log(
-    JSON.stringify({
-      bench: 'ingest-pipeline',
-      messages: MESSAGES,
-      readsPerMessage: READS_PER_MESSAGE,
-      connections: CONNECTIONS,
-      runs: RUNS,
-      msgPerSec: { aedesPuback: rate(results.puback), aedesPubSub: rate(results.pubsub), endToEnd: e2e },
-    }),
-  );
+  printReport({
+    bench: 'ingest-pipeline',
+    title: 'Ingest: meter reads per second end to end on the embedded store',
+    params: { messages: MESSAGES, readsPerMessage: READS_PER_MESSAGE, qos: 1, connections: CONNECTIONS, runs: RUNS, store: 'sqlite synchronous=full' },
+    figures: [
+      {
+        name: 'Suido end to end (stored, then PUBACK)',
+        value: e2e,
+        unit: 'reads/s',
+        baseline: { name: 'aedes publish→subscribe, same messages', value: rate(results.pubsub) },
+        goal: { on: 'ratio', op: '>=', target: 0.5, source: 'issue 7' },
+      },
+      { name: 'Suido end to end (stored, then PUBACK)', value: e2e, unit: 'reads/s', baseline: { name: 'aedes publish→PUBACK, nothing stored', value: rate(results.puback) } },
+    ],
+    notes: [`${READS_PER_MESSAGE} hourly reads per message (one meter's daily batch); rates are medians of ${RUNS} interleaved runs`],
+  });
 }
 
 await main();
