@@ -25,6 +25,12 @@ import {
   type AlertEventPage,
   type AlertQuery,
   type AppendScoresResult,
+  type ArrivalMark,
+  type BracketQuery,
+  type DeviceCount,
+  type MeterReplacement,
+  type ReadBracket,
+  type StoredReplacement,
   type CommitResult,
   type ConsumerState,
   type ConsumerStatePut,
@@ -48,6 +54,7 @@ import type { ApiKeyEvent, ApiKeyRecord, ApiKeyStore, NewApiKey } from './api-ke
 import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
 import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-device-credentials.ts';
+import { BILLING_MIGRATION, LAST_ARRIVAL_SQL, SqliteBilling } from './sqlite-billing.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a throw-away store. */
@@ -76,6 +83,7 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
   private readonly stmt: ReturnType<typeof prepare>;
   private readonly apiKeys: SqliteApiKeys;
   private readonly credentials: SqliteDeviceCredentials;
+  private readonly billing: SqliteBilling;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
@@ -89,6 +97,7 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
     this.stmt = prepare(this.db);
     this.apiKeys = new SqliteApiKeys(this.db);
     this.credentials = new SqliteDeviceCredentials(this.db);
+    this.billing = new SqliteBilling(this.db);
   }
 
   async commit(batch: IngestBatch): Promise<CommitResult> {
@@ -230,6 +239,7 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
           pipe: d.pipeMaterial ?? null,
           pipeId: d.pipeId ?? null,
           gateway: d.gatewayId ?? null,
+          registerMaxL: d.registerMaxL ?? null,
         });
       }
     })();
@@ -453,6 +463,23 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
     return this.credentials.deviceRoute(deviceId);
   }
 
+  // Billing (Store, issue 4): sqlite-billing.ts.
+  async readBrackets(queries: readonly BracketQuery[], asOf?: number): Promise<ReadBracket[]> {
+    return this.billing.readBrackets(queries, asOf);
+  }
+  async arrivalMark(atOrBelow?: number): Promise<ArrivalMark> {
+    return this.billing.arrivalMark(atOrBelow);
+  }
+  async recordReplacement(replacement: MeterReplacement): Promise<{ readonly replacement: StoredReplacement; readonly created: boolean }> {
+    return this.billing.recordReplacement(replacement);
+  }
+  async replacementsOf(meterIds: readonly string[], asOf?: number): Promise<StoredReplacement[]> {
+    return this.billing.replacementsOf(meterIds, asOf);
+  }
+  async countDevices(query: DeviceQuery): Promise<DeviceCount> {
+    return this.billing.countDevices(query);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -607,6 +634,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX alert_events_by_alert ON alert_events (alert_id, id);`,
   API_KEYS_MIGRATION,
   DEVICE_CREDENTIALS_MIGRATION,
+  BILLING_MIGRATION,
 ];
 
 /** Exported for the migration test only (a database at an older version). */
@@ -631,7 +659,8 @@ function prepare(db: Database.Database) {
     deviceKeyById: db.prepare('SELECT key FROM devices WHERE id = ?'),
     touchDevice: db.prepare('UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?), first_seen = coalesce(first_seen, ?) WHERE key = ?'),
     insertRead: db.prepare('INSERT OR IGNORE INTO meter_reads (meter_key, ts, register_l, flags, received_at, arrival) VALUES (?, ?, ?, ?, ?, ?)'),
-    lastArrival: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM read_arrivals'),
+    // Replacements share the arrival sequence (sqlite-billing.ts).
+    lastArrival: db.prepare(LAST_ARRIVAL_SQL),
     insertArrival: db.prepare('INSERT INTO read_arrivals (seq, meter_key, first_ts, last_ts, read_count) VALUES (?, ?, ?, ?, ?)'),
     arrivalsAfter: db.prepare('SELECT seq, read_count FROM read_arrivals WHERE seq > ? ORDER BY seq LIMIT ?'),
     readsOfArrivals: db.prepare(
@@ -726,10 +755,11 @@ function prepare(db: Database.Database) {
     ),
     deviceById: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = ?`),
     upsertDevice: db.prepare(
-      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id)
-       VALUES (:id, :kind, :district, :lat, :lon, :pipe, :pipeId, :gateway)
+      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id, register_max_l)
+       VALUES (:id, :kind, :district, :lat, :lon, :pipe, :pipeId, :gateway, :registerMaxL)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, district = excluded.district, lat = excluded.lat,
-         lon = excluded.lon, pipe_material = excluded.pipe_material, pipe_id = excluded.pipe_id, gateway_id = excluded.gateway_id`,
+         lon = excluded.lon, pipe_material = excluded.pipe_material, pipe_id = excluded.pipe_id, gateway_id = excluded.gateway_id,
+         register_max_l = excluded.register_max_l`,
     ),
     deadLetters: db.prepare(
       `SELECT id, received_at, client_id, topic, code, message, payload, payload_bytes FROM dead_letters
@@ -741,7 +771,7 @@ function prepare(db: Database.Database) {
 const ALERT_COLUMNS = `id, kind, source_kind, source_id, state, raised_at, last_seen_at, cleared_at, acknowledged_at, acknowledged_by,
   resolved_at, resolved_by, resolution, peak_score, details, version`;
 
-const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.pipe_id, d.gateway_id, d.first_seen, d.last_seen,
+const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.pipe_id, d.gateway_id, d.register_max_l, d.first_seen, d.last_seen,
   (SELECT json_object('ts', s.ts, 'batteryPct', s.battery_pct, 'firmware', s.firmware, 'rssiDbm', s.rssi_dbm, 'uptimeS', s.uptime_s)
      FROM device_status s WHERE s.device_key = d.key ORDER BY s.ts DESC LIMIT 1) AS last_status`;
 
@@ -770,6 +800,7 @@ interface DeviceRow {
   pipe_material: PipeMaterial | null;
   pipe_id: string | null;
   gateway_id: string | null;
+  register_max_l: number | null;
   first_seen: number | null;
   last_seen: number | null;
   last_status: string | null;
@@ -942,6 +973,7 @@ function toDevice(r: DeviceRow): DeviceRecord {
     pipeMaterial: r.pipe_material,
     pipeId: r.pipe_id,
     gatewayId: r.gateway_id,
+    registerMaxL: r.register_max_l,
     firstSeenMs: r.first_seen,
     lastSeenMs: r.last_seen,
     lastStatus,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MeterRead } from '../contracts/index.ts';
 import { AlertError, type AlertChange } from './alert-lifecycle.ts';
+import { billingContractCases } from './billing-store-contract.ts';
 import { ConsumerStateConflictError, type FrameToStore, type IngestBatch, type LeakScore, type Store } from './store.ts';
 
 /**
@@ -379,5 +380,7 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(await store.commit(batch({ reads: hourlyReads('M-1', 48) }))).toMatchObject({ readsInserted: 0, readsDuplicate: 48 });
       expect(await store.framesInRange('S-1', T0, T0 + 1, 10)).toHaveLength(1);
     });
+
+    billingContractCases(() => store);
   });
 }

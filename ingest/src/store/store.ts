@@ -105,6 +105,39 @@ export interface Store {
   /** The one not-yet-resolved alert (open, acknowledged or cleared) of a source and kind. */
   openAlertFor(sourceId: string, kind: string): Promise<Alert | undefined>;
 
+  // ---- Billing (issue 4): registers at a cut-off for many meters, meter replacements, the arrival watermark ----
+  // Reads and replacements share one arrival sequence (the reads feed's
+  // cursor), so "as of arrival N" names exactly what the store knew: a
+  // billing answer computed as of N is reproduced by ignoring what came later.
+
+  /**
+   * Time series (reads). For each (meter, instant), in the order asked: the
+   * newest read at or before the instant and the oldest at or after it, among
+   * reads that arrived at or before `asOf` (all reads when absent). One pass
+   * for the whole list: a billing export asks for thousands of meters at a
+   * time. An implementation may bound the search by the oldest timestamp
+   * ingest accepts (INGEST_MAX_AGE_DAYS), as no read is older.
+   */
+  readBrackets(queries: readonly BracketQuery[], asOf?: number): Promise<ReadBracket[]>;
+  /**
+   * The arrival sequence: the newest number at or below `atOrBelow` (the
+   * newest of all when absent) given to a group of reads or a replacement,
+   * and when that was stored; `{ seq: 0, atMs: null }` before anything.
+   */
+  arrivalMark(atOrBelow?: number): Promise<ArrivalMark>;
+  /**
+   * Registry (mutable state): records a meter replacement under the next
+   * arrival number. The first record of a (meter, instant) stands: a second
+   * one returns it with `created: false` (the caller compares). Throws
+   * StoreInputError for a device that is not a registered meter.
+   */
+  recordReplacement(replacement: MeterReplacement): Promise<{ readonly replacement: StoredReplacement; readonly created: boolean }>;
+  /** Registry: replacements of these meters recorded at or before arrival `asOf`, by meter id then instant. */
+  replacementsOf(meterIds: readonly string[], asOf?: number): Promise<StoredReplacement[]>;
+  /** Registry: what listDevices(query) would return, without the rows (a page's extent, known before it is streamed). */
+  countDevices(query: DeviceQuery): Promise<DeviceCount>;
+  // ---- end of billing ----
+
   /** Cheap liveness probe of the underlying database, for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -199,6 +232,8 @@ export interface DeviceRegistration {
   readonly lon?: number | null | undefined;
   /** Acoustic sensors: the material of the main they listen to. */
   readonly pipeMaterial?: PipeMaterial | null | undefined;
+  /** Meters: the largest value the register shows before it rolls over to 0, litres; null: the billing default (BILLING_REGISTER_MAX_L). */
+  readonly registerMaxL?: number | null | undefined;
   // Registry import (issue 4): the main a sensor sits on, and the head-end
   // that may publish for the device (README: Devices and credentials).
   /** Acoustic sensors: the bureau's id of the main they listen to (its GIS asset id). */
@@ -214,6 +249,8 @@ export interface DeviceRecord {
   readonly lat: number | null;
   readonly lon: number | null;
   readonly pipeMaterial: PipeMaterial | null;
+  /** Meters: the register's rollover point override (DeviceRegistration.registerMaxL). */
+  readonly registerMaxL: number | null;
   readonly pipeId: string | null;
   readonly gatewayId: string | null;
   /** First and last message from the device; null for a device only imported. */
@@ -333,4 +370,57 @@ export class StoreInputError extends Error {
     super(message);
     this.name = 'StoreInputError';
   }
+}
+
+// ---- Billing (issue 4) ----
+
+export interface BracketQuery {
+  readonly meterId: string;
+  readonly atMs: number;
+}
+
+/** The reads either side of an instant; `before` is the read itself when one is at the instant. */
+export interface ReadBracket {
+  readonly before: StoredRead | undefined;
+  readonly after: StoredRead | undefined;
+}
+
+export interface ArrivalMark {
+  readonly seq: number;
+  /** When that arrival was stored (server clock); null for seq 0. */
+  readonly atMs: number | null;
+}
+
+/**
+ * A meter swapped in the field under the same meter id (the metering point
+ * billing knows): the old register's last value and the new register's first,
+ * both read by the fitter at one instant. Reads before the instant belong to
+ * the old register, reads at or after it to the new one.
+ */
+export interface MeterReplacement {
+  readonly meterId: string;
+  readonly atMs: number;
+  /** Integer litres. */
+  readonly oldFinalL: number;
+  readonly newInitialL: number;
+  readonly note?: string | null | undefined;
+  readonly recordedAtMs: number;
+  /** Who recorded it (the API key's identity), for the audit. */
+  readonly recordedBy?: string | null | undefined;
+}
+
+export interface StoredReplacement extends MeterReplacement {
+  /** Its place in the arrival sequence it shares with reads. */
+  readonly seq: number;
+  readonly note: string | null;
+  readonly recordedBy: string | null;
+}
+
+export interface DeviceCount {
+  /** Devices the query's page holds (at most its limit). */
+  readonly count: number;
+  /** The page's last id: the cursor of the next page. */
+  readonly lastId: string | undefined;
+  /** Whether devices follow the page. */
+  readonly more: boolean;
 }
