@@ -1,12 +1,15 @@
 import { userInfo } from 'node:os';
-import { ConfigError, EnvReader, openStore, readStoreConfig, type Store } from '@suido/ingest';
+import { ConfigError, EnvReader, openStore, readStoreConfig, type ApiKeyStore, type Store } from '@suido/ingest';
 import { AdminCommandError, UsageError, type AdminCommand, type AdminCommandGroup, type AdminContext } from './admin-command.ts';
+import { keyCommands } from './key-commands.ts';
 
 /**
  * Every command group of `npm run admin -- <group> <command> ...`, one line
  * each. A group is its own module (admin-command.ts has the shape).
  */
-export const COMMAND_GROUPS: readonly AdminCommandGroup[] = [];
+export const COMMAND_GROUPS: readonly AdminCommandGroup[] = [
+  keyCommands,
+];
 
 export interface AdminIo {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -42,7 +45,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, groups: rea
     return 0;
   }
 
-  let store: Store | undefined;
+  let store: (Store & ApiKeyStore) | undefined;
   const ctx: AdminContext = {
     env: io.env,
     actor: io.actor ?? `cli:${userInfo().username}`,
