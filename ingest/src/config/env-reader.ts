@@ -76,6 +76,11 @@ export class EnvReader {
     return fallback;
   }
 
+  /** A problem that spans variables (one needs another, two exclude each other). */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws one ConfigError listing every problem found so far. */
   finish(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

@@ -1,23 +1,68 @@
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type DecodeLimits } from '../contracts/index.ts';
+import { INFLUX_DEFAULTS, type InfluxConnection } from '../store/influx/influx-http.ts';
 import { EnvReader } from './env-reader.ts';
 
 const DAY_MS = 86_400_000;
 
-/** Everything the ingest service reads from its environment (README: Configuration). */
-export interface StoreConfig {
-  readonly kind: 'sqlite';
-  readonly path: string;
-  readonly synchronous: 'full' | 'normal';
+/**
+ * Which store, and how to reach it. `path` and `synchronous` name the SQLite
+ * file: the whole store, or with InfluxDB the transactional state beside it.
+ */
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal' }
+  | { readonly kind: 'influxdb'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly influx: InfluxStoreConfig };
+
+export interface InfluxStoreConfig extends InfluxConnection {
+  /** Create the database, retention policies and continuous queries when missing. */
+  readonly manageSchema: boolean;
+  /** Duration of the raw retention policy when Suido creates it. */
+  readonly rawRetention: string;
 }
+
+/** InfluxQL names Suido accepts for a database or retention policy (quoted in every statement anyway). */
+const INFLUX_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** The store every service opens; ingest, API and detector read the same variables. */
 export function readStoreConfig(r: EnvReader): StoreConfig {
   const dataDir = r.string('SUIDO_DATA_DIR', './data');
+  const kind = r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite', 'influxdb'] as const);
+  const path = r.string('SUIDO_SQLITE_PATH', join(dataDir, 'suido.db'));
+  const synchronous = r.oneOf('SUIDO_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal'] as const);
+  if (kind === 'sqlite') return { kind, path, synchronous };
+  return { kind, path, synchronous, influx: readInfluxConfig(r) };
+}
+
+function readInfluxConfig(r: EnvReader): InfluxStoreConfig {
+  const url = r.string('INFLUX_URL', 'http://127.0.0.1:8086', /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/);
+  const writeApi = r.oneOf('INFLUX_WRITE_API', 'v1', ['v1', 'v2'] as const);
+  const token = r.optionalString('INFLUX_TOKEN');
+  const username = r.optionalString('INFLUX_USERNAME');
+  const password = r.optionalString('INFLUX_PASSWORD');
+  if (username !== undefined && password === undefined) r.problem('INFLUX_USERNAME is set: set INFLUX_PASSWORD too');
+  if (writeApi === 'v1' && token !== undefined) r.problem('INFLUX_TOKEN is for INFLUX_WRITE_API=v2; InfluxDB 1.x takes INFLUX_USERNAME and INFLUX_PASSWORD');
+  if (writeApi === 'v2' && username !== undefined) r.problem('INFLUX_USERNAME is for INFLUX_WRITE_API=v1; the v2 API takes INFLUX_TOKEN');
+  if (/^https?:\/\/[^/]*@/.test(url)) r.problem('INFLUX_URL must not hold credentials: use INFLUX_TOKEN or INFLUX_USERNAME/INFLUX_PASSWORD');
+  const retention = r.string('INFLUX_RAW_RETENTION', 'INF', /^(INF|[1-9][0-9]*(h|d|w))$/);
   return {
-    kind: r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite'] as const),
-    path: r.string('SUIDO_SQLITE_PATH', join(dataDir, 'suido.db')),
-    synchronous: r.oneOf('SUIDO_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal'] as const),
+    url,
+    database: r.string('INFLUX_DATABASE', 'suido', INFLUX_NAME),
+    retentionPolicy: r.string('INFLUX_RETENTION_POLICY', 'raw', INFLUX_NAME),
+    writeApi,
+    token,
+    org: r.optionalString('INFLUX_ORG'),
+    bucket: r.optionalString('INFLUX_BUCKET'),
+    username,
+    password,
+    timeoutMs: r.int('INFLUX_TIMEOUT_MS', INFLUX_DEFAULTS.timeoutMs, 100, 600_000),
+    batchLines: r.int('INFLUX_BATCH_LINES', INFLUX_DEFAULTS.batchLines, 1, 100_000),
+    maxRetries: r.int('INFLUX_MAX_RETRIES', INFLUX_DEFAULTS.maxRetries, 0, 100),
+    maxRetryTimeMs: r.int('INFLUX_MAX_RETRY_TIME_MS', INFLUX_DEFAULTS.maxRetryTimeMs, 0, 3_600_000),
+    minRetryDelayMs: INFLUX_DEFAULTS.minRetryDelayMs,
+    maxRetryDelayMs: INFLUX_DEFAULTS.maxRetryDelayMs,
+    // 2.x and 3.x make buckets and their mappings through their own APIs, not InfluxQL.
+    manageSchema: r.bool('INFLUX_MANAGE_SCHEMA', writeApi === 'v1'),
+    rawRetention: retention,
   };
 }
 
