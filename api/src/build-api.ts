@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApiKeyStore, Store } from '@suido/ingest';
-import { installAccessControl } from './access/access-control.ts';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, installAccessControl } from './access/access-control.ts';
 import { redactingLogger } from './access/log-redaction.ts';
 import { alertRoutes } from './alerts/alert-routes.ts';
 import type { AlertStreamOptions } from './alerts/alert-stream.ts';
@@ -13,9 +13,6 @@ import { billingRoutes } from './billing/billing-routes.ts';
 import { crewRoutes } from './crew/crew-routes.ts';
 import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
 import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
-
-/** Requests a minute per API key (per address without one) when ApiOptions does not say. */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
 export interface ApiOptions {
   /** The data, and the API keys every route but health and readiness checks callers against. */

@@ -10,7 +10,7 @@ const log = pino({ level: config.logLevel, base: { service: 'api' } });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const store = openStore(config);
-const app = await buildApi({ store, registry, log, billing: config.billing });
+const app = await buildApi({ store, registry, log, billing: config.billing, rateLimitPerMinute: config.rateLimitPerMinute });
 await app.listen({ host: config.host, port: config.port });
 
 stopOnSignal(log, 'closing the API', async () => {

@@ -28,19 +28,34 @@ const system = await startAllInOne(config, log).catch((err: NodeJS.ErrnoExceptio
 });
 
 const api = system.apiUrl;
+// The demo's keys exist in clear only here, once: the store keeps their hashes.
+const keys = system.demoKeys.length > 0
+  ? [
+      '  API keys     one per role, shown this once (README: Access); every call but /healthz and /readyz needs one:',
+      ...system.demoKeys.map(({ record, key }) => `    ${record.role.padEnd(9)} ${key}`),
+      `  Try (as the admin key; billing, crew and operator keys see their part):`,
+      `    export SUIDO_KEY=${system.demoKeys.find((k) => k.record.role === 'admin')!.key}`,
+    ]
+  : [
+      '  API keys     every call but /healthz and /readyz needs one (README: Access); make one with',
+      '    npm run admin -- keys create --role admin --name me',
+      '  Try:',
+      '    export SUIDO_KEY=<the key it printed>',
+    ];
+const curl = (path: string) => `    curl -H "Authorization: Bearer $SUIDO_KEY" '${api}${path}'`;
 process.stdout.write(
   [
     '',
     `Suido is running on the embedded store (${system.store.name})`,
     `  MQTT broker  ${system.mqttUrl}   devices publish under water/v1/ (README: Device contracts)`,
     `  HTTP API     ${api}`,
-    '  Try:',
-    `    curl '${api}/v1/meters?limit=5'`,
-    `    curl '${api}/v1/meters/M-000001'`,
-    `    curl '${api}/v1/meters/M-000001/reads'`,
-    `    curl '${api}/v1/alerts?state=open'`,
-    `    curl '${api}/v1/dead-letters?limit=5'`,
-    `    curl '${api}/metrics'`,
+    ...keys,
+    curl('/v1/meters?limit=5'),
+    curl('/v1/meters/M-000001'),
+    curl('/v1/meters/M-000001/reads'),
+    curl('/v1/alerts?state=open'),
+    curl('/v1/dead-letters?limit=5'),
+    curl('/metrics'),
     config.demo
       ? `  Demo fleet   ${config.demoScenarioPath} (SUIDO_DEMO=false to run without it)`
       : '  Demo fleet   off (SUIDO_DEMO=false)',

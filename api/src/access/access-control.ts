@@ -5,6 +5,8 @@ import { ApiError, type ApiErrorCode } from '../errors.ts';
 import { hashApiKey, isWellFormedKey, keyIdentity } from './api-keys.ts';
 import { ROLES, admits, type RouteAccess } from './roles.ts';
 
+/** Requests a minute per API key (per address without one) unless configured (API_RATE_LIMIT_PER_MINUTE). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 /** Last use is written at most this often per key: a hint for spotting unused keys, not a write per request. */
 const LAST_USED_RESOLUTION_MS = 15 * 60_000;
 const RATE_WINDOW_MS = 60_000;

@@ -1,6 +1,6 @@
-import { buildApi } from '@suido/api';
+import { ROLES, buildApi, issueApiKey, type IssuedApiKey } from '@suido/api';
 import { DetectService } from '@suido/detect';
-import { IngestService, openStore, type Store } from '@suido/ingest';
+import { IngestService, openStore, type ApiKeyStore, type Store } from '@suido/ingest';
 import { FleetSimulator, fleetRegistry, loadScenario, type FleetReport } from '@suido/simulators';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllInOneConfig } from './all-in-one-config.ts';
 
 export interface AllInOne {
-  readonly store: Store;
+  readonly store: Store & ApiKeyStore;
   readonly ingest: IngestService;
   readonly api: FastifyInstance;
   readonly detect: DetectService | undefined;
@@ -17,6 +17,11 @@ export interface AllInOne {
   /** The demo fleet, when SUIDO_DEMO is on; its run ends when it is stopped. */
   readonly simulator: FleetSimulator | undefined;
   readonly simulatorDone: Promise<FleetReport | undefined>;
+  /**
+   * Demo mode, first start only: one API key per role, for the banner to show
+   * once (stored hashed, like any key). Empty on later starts and without the demo.
+   */
+  readonly demoKeys: readonly IssuedApiKey[];
   close(): Promise<void>;
 }
 
@@ -33,7 +38,14 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
   try {
     const ingest = await IngestService.start({ config: config.ingest, store, registry, log: log.child({ service: 'ingest' }) });
     started.push(ingest);
-    const api = await buildApi({ store, registry, log: log.child({ service: 'api' }), billing: config.api.billing, ready: async () => ingest.broker.aedes.closed === false });
+    const api = await buildApi({
+      store,
+      registry,
+      log: log.child({ service: 'api' }),
+      billing: config.api.billing,
+      rateLimitPerMinute: config.api.rateLimitPerMinute,
+      ready: async () => ingest.broker.aedes.closed === false,
+    });
     await api.listen({ host: config.api.host, port: config.api.port });
     started.push(api);
     const address = api.server.address();
@@ -50,6 +62,13 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
         })
       : undefined;
     if (detect) started.push(detect);
+
+    // A newcomer should be able to try every route at once; a store that ever
+    // had a key (revoked ones stay on record) is past its first start.
+    const demoKeys: IssuedApiKey[] = [];
+    if (config.demo && (await store.listApiKeys()).length === 0) {
+      for (const role of ROLES) demoKeys.push(await issueApiKey(store, { role, name: `demo-${role}`, by: 'system:demo' }));
+    }
 
     let simulator: FleetSimulator | undefined;
     let simulatorDone: Promise<FleetReport | undefined> = Promise.resolve(undefined);
@@ -73,6 +92,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
       mqttUrl: ingest.broker.url,
       simulator,
       simulatorDone,
+      demoKeys,
       async close() {
         await simulator?.stop();
         await simulatorDone;
