@@ -9,9 +9,8 @@ import type { AlertStreamOptions } from './alerts/alert-stream.ts';
 import { deadLetterRoutes } from './dead-letters/dead-letter-routes.ts';
 import { installErrorHandling } from './errors.ts';
 import { meterRoutes } from './meters/meter-routes.ts';
-import { billingRoutes } from './billing/billing-routes.ts';
+import { DEFAULT_BILLING_SETTINGS, billingRoutes, type BillingSettings } from './billing/billing-routes.ts';
 import { crewRoutes } from './crew/crew-routes.ts';
-import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
 import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
 
 export interface ApiOptions {
@@ -22,7 +21,7 @@ export interface ApiOptions {
   /** Readiness beyond the store's own ping (e.g. the embedded broker is listening). */
   readonly ready?: () => Promise<boolean>;
   /** Billing estimate limits (DEFAULT_REGISTER_RULES when absent). */
-  readonly billing?: { readonly maxGapMs: number; readonly maxExtrapolationMs: number } | undefined;
+  readonly billing?: Partial<BillingSettings> | undefined;
   /** Timing of GET /v1/alerts/stream (poll 500 ms, heartbeat 15 s by default). */
   readonly alertStream?: Partial<AlertStreamOptions> | undefined;
   /** Requests a minute per key (DEFAULT_RATE_LIMIT_PER_MINUTE when absent); 0: no limit. */
@@ -48,7 +47,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   };
   await app.register(opsRoutes, { registry: opts.registry, ready });
   await app.register(meterRoutes, { store: opts.store });
-  await app.register(billingRoutes, { store: opts.store, rules: opts.billing ?? DEFAULT_REGISTER_RULES });
+  await app.register(billingRoutes, { store: opts.store, settings: { ...DEFAULT_BILLING_SETTINGS, ...opts.billing } });
   await app.register(deadLetterRoutes, { store: opts.store });
   await app.register(alertRoutes, { store: opts.store, stream: opts.alertStream });
   await app.register(crewRoutes);

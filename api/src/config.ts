@@ -1,6 +1,7 @@
-import { DEFAULT_REGISTER_RULES } from './billing/register-at.ts';
+import { DEFAULT_BILLING_SETTINGS, type BillingSettings } from './billing/billing-routes.ts';
+import { isTimeZone } from './billing/billing-time.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './access/access-control.ts';
-import { EnvReader, readLogLevel, readStoreConfig, type StoreConfig } from '@suido/ingest';
+import { ConfigError, EnvReader, readLogLevel, readStoreConfig, type StoreConfig } from '@suido/ingest';
 
 const HOUR_MS = 3_600_000;
 
@@ -11,8 +12,8 @@ export interface ApiConfig {
   readonly logLevel: string;
   /** Requests a minute per API key, or per client address without a valid key; 0: no limit (README: Access). */
   readonly rateLimitPerMinute: number;
-  /** Billing estimates (api/src/billing/register-at.ts). */
-  readonly billing: { readonly maxGapMs: number; readonly maxExtrapolationMs: number };
+  /** Billing estimates, cut-offs and registers (api/src/billing/). */
+  readonly billing: BillingSettings;
 }
 
 /** Everything the API service reads from its environment (README: Configuration). */
@@ -25,10 +26,16 @@ export function loadApiConfig(env: Readonly<Record<string, string | undefined>> 
     logLevel: readLogLevel(r),
     rateLimitPerMinute: r.int('API_RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 1_000_000),
     billing: {
-      maxGapMs: r.int('BILLING_MAX_GAP_HOURS', DEFAULT_REGISTER_RULES.maxGapMs / HOUR_MS, 1, 24 * 62) * HOUR_MS,
-      maxExtrapolationMs: r.int('BILLING_MAX_EXTRAPOLATION_HOURS', DEFAULT_REGISTER_RULES.maxExtrapolationMs / HOUR_MS, 0, 24 * 62) * HOUR_MS,
+      maxGapMs: r.int('BILLING_MAX_GAP_HOURS', DEFAULT_BILLING_SETTINGS.maxGapMs / HOUR_MS, 1, 24 * 62) * HOUR_MS,
+      maxExtrapolationMs: r.int('BILLING_MAX_EXTRAPOLATION_HOURS', DEFAULT_BILLING_SETTINGS.maxExtrapolationMs / HOUR_MS, 0, 24 * 62) * HOUR_MS,
+      timeZone: r.string('BILLING_TIME_ZONE', DEFAULT_BILLING_SETTINGS.timeZone),
+      registerMaxL: r.int('BILLING_REGISTER_MAX_L', DEFAULT_BILLING_SETTINGS.registerMaxL, 1, Number.MAX_SAFE_INTEGER - 1),
     },
   };
   r.finish();
+  // A zone Intl does not know would fail the first request instead of start-up.
+  if (!isTimeZone(config.billing.timeZone)) {
+    throw new ConfigError([`BILLING_TIME_ZONE='${config.billing.timeZone}' is not an IANA time zone this Node.js knows (e.g. Asia/Tokyo)`]);
+  }
   return config;
 }

@@ -4,6 +4,9 @@
  * messages in the same run:
  *   - aedes publish→PUBACK: the broker alone, nothing stored (the ceiling);
  *   - aedes publish→subscribe: the broker delivering to one QoS 1 subscriber.
+ * And the same pipeline on the InfluxDB store (reads written to a real
+ * influxd 1.x started here, PUBACK once InfluxDB acknowledged them), beside
+ * the embedded store in the same run.
  * Absolute figures vary with the machine; the ratios are the result.
  *
  *   npm run bench -w ingest            (BENCH_MESSAGES, BENCH_RUNS, BENCH_CONNECTIONS to change)
@@ -12,12 +15,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { median, printReport } from '@suido/infra/bench';
+import { startInfluxd } from '@suido/infra/services';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, topics } from '../src/index.ts';
+import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, openStore, topics } from '../src/index.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
 const READS_PER_MESSAGE = 24;
@@ -77,10 +81,13 @@ async function rawAedes(messages: { topic: string; payload: Buffer }[], withSubs
   return seconds;
 }
 
-async function endToEnd(messages: { topic: string; payload: Buffer }[]): Promise<number> {
+/** With `influx`, on the InfluxDB store (a new database each run); else on the embedded store. */
+async function endToEnd(messages: { topic: string; payload: Buffer }[], influx?: { url: string; database: string }): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'suido-bench-'));
   const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0' });
-  const store = new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+  const store = influx
+    ? openStore(loadIngestConfig({ SUIDO_DATA_DIR: dir, SUIDO_STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }))
+    : new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
   const service = await IngestService.start({ config, store, registry: new Registry(), log: pino({ level: 'silent' }) });
   const publishers = await connectAll(service.broker.url, CONNECTIONS, 'e2e-pub');
   const t0 = performance.now();
@@ -97,20 +104,24 @@ async function endToEnd(messages: { topic: string; payload: Buffer }[]): Promise
 
 async function main(): Promise<void> {
   const messages = makeMessages();
-  const results = { puback: [] as number[], pubsub: [] as number[], e2e: [] as number[] };
+  const results = { puback: [] as number[], pubsub: [] as number[], e2e: [] as number[], influx: [] as number[] };
+  const influxd = await startInfluxd();
   // Interleave the three so that drift in machine load hits each alike.
   for (let run = 0; run < RUNS; run++) {
     results.puback.push(await rawAedes(messages, false));
     results.pubsub.push(await rawAedes(messages, true));
     results.e2e.push(await endToEnd(messages));
+    results.influx.push(await endToEnd(messages, { url: influxd.url, database: `bench_${run}` }));
     process.stderr.write(`  run ${run + 1}/${RUNS} done\n`);
   }
   const rate = (s: number[]) => (messages.length * READS_PER_MESSAGE) / median(s);
+  const INFLUXD_VERSION = (await fetch(`${influxd.url}/ping`)).headers.get('x-influxdb-version') ?? '?';
+  await influxd.stop();
   const e2e = rate(results.e2e);
   printReport({
     bench: 'ingest-pipeline',
-    title: 'Ingest: meter reads per second end to end on the embedded store',
-    params: { messages: MESSAGES, readsPerMessage: READS_PER_MESSAGE, qos: 1, connections: CONNECTIONS, runs: RUNS, store: 'sqlite synchronous=full' },
+    title: 'Ingest: meter reads per second end to end, on the embedded store and on InfluxDB',
+    params: { messages: MESSAGES, readsPerMessage: READS_PER_MESSAGE, qos: 1, connections: CONNECTIONS, runs: RUNS, store: 'sqlite synchronous=full', influx: `influxd ${INFLUXD_VERSION} on this machine, v1 writes` },
     figures: [
       {
         name: 'Suido end to end (stored, then PUBACK)',
@@ -120,6 +131,12 @@ async function main(): Promise<void> {
         goal: { on: 'ratio', op: '>=', target: 0.5, source: 'issue 7' },
       },
       { name: 'Suido end to end (stored, then PUBACK)', value: e2e, unit: 'reads/s', baseline: { name: 'aedes publish→PUBACK, nothing stored', value: rate(results.puback) } },
+      {
+        name: 'Suido end to end on InfluxDB 1.x (v1 writes; SQLite ledger and state)',
+        value: rate(results.influx),
+        unit: 'reads/s',
+        baseline: { name: 'the same on the embedded store (SQLite)', value: e2e },
+      },
     ],
     notes: [`${READS_PER_MESSAGE} hourly reads per message (one meter's daily batch); rates are medians of ${RUNS} interleaved runs`],
   });
