@@ -122,11 +122,15 @@ describe('API on a real SQLite store', () => {
       quality: 'estimated',
       registerL: 10_038,
       method: 'interpolated',
+      rollover: false,
       basis: [
-        { ts: '2026-11-01T03:00:00.000Z', registerL: 10_033 },
-        { ts: '2026-11-01T04:00:00.000Z', registerL: 10_044 },
+        { ts: '2026-11-01T03:00:00.000Z', registerL: 10_033, source: 'read' },
+        { ts: '2026-11-01T04:00:00.000Z', registerL: 10_044, source: 'read' },
       ],
       reason: null,
+      laterReads: false,
+      asOf: 1,
+      asOfTime: new Date(T0 + 48 * HOUR).toISOString(),
     });
     const after = '2026-11-03T05:00:00Z'; // 6 h after the last read
     expect((await get(`/v1/meters/M-1/register?at=${after}`)).body).toMatchObject({ quality: 'missing', registerL: null, reason: 'NO_READ_AFTER' });

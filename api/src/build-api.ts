@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors.ts';
 import { meterRoutes } from './meters/meter-routes.ts';
 import { DEFAULT_BILLING_SETTINGS, billingRoutes, type BillingSettings } from './billing/billing-routes.ts';
 import { crewRoutes } from './crew/crew-routes.ts';
+import { refuseNonFiniteQueryNumbers } from './finite-query.ts';
 import { installHttpMetrics, opsRoutes } from './ops/ops-routes.ts';
 
 export interface ApiOptions {
@@ -38,6 +39,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   installErrorHandling(app);
+  refuseNonFiniteQueryNumbers(app);
   // Before any route: it refuses routes that declare no access.
   await installAccessControl(app, { keys: opts.store, rateLimitPerMinute: opts.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE });
   installHttpMetrics(app, opts.registry);

@@ -10,6 +10,10 @@ const STATUS = {
   TIME_INVALID: 400,
   RANGE_INVALID: 400,
   ALERT_CHANGE_INVALID: 400,
+  // Billing: a cursor not given out by the API, an asOf beyond the newest arrival, a replacement that cannot be.
+  CURSOR_INVALID: 400,
+  AS_OF_INVALID: 400,
+  REPLACEMENT_INVALID: 400,
   // No API key (README: Access); answered with WWW-Authenticate.
   AUTH_REQUIRED: 401,
   // A key that is malformed, unknown or revoked.
@@ -19,8 +23,12 @@ const STATUS = {
   METER_NOT_FOUND: 404,
   ALERT_NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
+  // Billing exports speak NDJSON and CSV only (Accept).
+  NOT_ACCEPTABLE: 406,
   // The alert is in a state the action cannot leave (ack of a resolved alert).
   ALERT_TRANSITION_INVALID: 409,
+  // Another replacement of the meter is recorded at that instant with other registers (with `current`).
+  REPLACEMENT_CONFLICT: 409,
   // If-Match names a version the alert has left: another crew (or a detector) changed it.
   ALERT_VERSION_CONFLICT: 412,
   // A change without If-Match would be a blind overwrite; RFC 6585 428.
