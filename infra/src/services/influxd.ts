@@ -16,6 +16,8 @@ export interface InfluxdOptions {
   readonly indexVersion?: 'inmem' | 'tsi1';
   /** 1.x refuses new series beyond this per database; 0 lifts the limit. */
   readonly maxSeriesPerDatabase?: number;
+  /** 1.x refuses a tag's new values beyond this (default 100,000: fewer than a city's meters); 0 lifts it. */
+  readonly maxValuesPerTag?: number;
 }
 
 /** A throw-away InfluxDB 1.x server on loopback, for tests and benchmarks. */
@@ -182,6 +184,7 @@ bind-address = ${q(`127.0.0.1:${rpcPort}`)}
   wal-dir = ${q(join(dir, 'wal'))}
   index-version = ${q(opts.indexVersion ?? 'inmem')}
   max-series-per-database = ${opts.maxSeriesPerDatabase ?? 1_000_000}
+  max-values-per-tag = ${opts.maxValuesPerTag ?? 100_000}
   query-log-enabled = false
 
 [http]
