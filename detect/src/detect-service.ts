@@ -1,4 +1,4 @@
-import type { Store } from '@suido/ingest';
+import { MQTT_SERVICE_USERNAME, type Store } from '@suido/ingest';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AlertRelay } from './alerts/alert-relay.ts';
@@ -58,7 +58,14 @@ export class DetectService {
     const n = config.leakN ?? model.info.persistence?.n ?? DEFAULT_LEAK_ALERT_CONFIG.n;
     // Hysteresis: a clear needs scores well under the raise threshold.
     const clearThreshold = config.leakClearThreshold ?? Math.min(threshold, 0.6 * threshold);
-    const publisher = config.alertsMqttUrl ? new MqttAlertPublisher({ url: config.alertsMqttUrl, clientId: `suido-detect-${process.pid}`, log: log.child({ component: 'alert-publisher' }) }) : undefined;
+    const publisher = config.alertsMqttUrl
+      ? new MqttAlertPublisher({
+          url: config.alertsMqttUrl,
+          clientId: `suido-detect-${process.pid}`,
+          ...(config.alertsMqttPassword !== undefined && { username: MQTT_SERVICE_USERNAME, password: config.alertsMqttPassword }),
+          log: log.child({ component: 'alert-publisher' }),
+        })
+      : undefined;
     const relay = publisher ? new AlertRelay({ store, publisher, log: log.child({ component: 'alert-relay' }), pollMs: config.pollMs }) : undefined;
     const leakAlerts = new LeakAlertEngine({
       store,

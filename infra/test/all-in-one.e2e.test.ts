@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FleetSimulator, parseScenario, type FleetReport } from '@suido/simulators';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadAllInOneConfig, startAllInOne, type AllInOne } from '../src/index.ts';
+import { loadAllInOneConfig, prepareFleetAccess, startAllInOne, type AllInOne } from '../src/index.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -55,7 +55,9 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
   it('serves exactly the registers the fleet published, stores duplicates once, dead-letters the malformed, and keeps it all across a restart', async () => {
     system = await startAllInOne(env(), log);
     const scenario = parseScenario(SCENARIO);
-    const report: FleetReport = await new FleetSimulator({ url: system.mqttUrl, scenario, recordLedger: true }).run();
+    // The fleet's registry imported and its gateway's credential issued, as an operator would.
+    const credentials = await prepareFleetAccess(system.store, scenario);
+    const report: FleetReport = await new FleetSimulator({ url: system.mqttUrl, scenario, recordLedger: true, credentials }).run();
     expect(report).toMatchObject({ caughtUp: true, unacked: 0, errors: 0 });
     expect(report.duplicatesSent).toBeGreaterThan(0);
     expect(report.malformedSent).toBeGreaterThan(0);

@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_PATH, LeakAlertEngine, LeakModel, LeakScorer, MeterRulesEngine } from '@suido/detect';
-import { SqliteStore, type Alert } from '@suido/ingest';
+import { MQTT_SERVICE_USERNAME, SqliteStore, type Alert } from '@suido/ingest';
 import { FleetSimulator, loadScenario } from '@suido/simulators';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadAllInOneConfig, startAllInOne, type AllInOne } from '../src/index.ts';
+import { loadAllInOneConfig, prepareFleetAccess, startAllInOne, type AllInOne } from '../src/index.ts';
 
 const log = pino({ level: 'silent' });
 const LEAK_SCENARIO = fileURLToPath(new URL('../../simulators/scenarios/leak.json', import.meta.url));
+/** The crews' alert subscriber logs in as the service principal (README: Devices and credentials). */
+const SERVICE_PASSWORD = 'leak-e2e-service-password-0123456789';
 
 /**
  * simulators/scenarios/leak.json: S-0001 (ductile iron, quiet street) leaks
@@ -48,15 +50,24 @@ describe('leak and meter alerts, end to end on real parts', () => {
 
   it('a leak raises exactly one alert for its sensor and the repair clears it; a premises leak raises continuous flow for its meter only; events go out on MQTT', async () => {
     system = await startAllInOne(
-      loadAllInOneConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', API_PORT: '0', SUIDO_DEMO: 'false', DETECT_POLL_MS: '50', INGEST_BATCH_MAX_DELAY_MS: '5' }),
+      loadAllInOneConfig({
+        SUIDO_DATA_DIR: dir,
+        MQTT_PORT: '0',
+        API_PORT: '0',
+        SUIDO_DEMO: 'false',
+        DETECT_POLL_MS: '50',
+        INGEST_BATCH_MAX_DELAY_MS: '5',
+        MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD,
+      }),
       log,
     );
     const events: { topic: string; body: { eventId: number; action: string; alert: { kind: string; sourceId: string } } }[] = [];
-    const subscriber = await mqtt.connectAsync(system.mqttUrl, { clientId: 'crew-test', reconnectPeriod: 0 });
+    const subscriber = await mqtt.connectAsync(system.mqttUrl, { clientId: 'crew-test', reconnectPeriod: 0, username: MQTT_SERVICE_USERNAME, password: SERVICE_PASSWORD });
     await subscriber.subscribeAsync('water/v1/alerts/#', { qos: 1 });
     subscriber.on('message', (topic, payload) => events.push({ topic, body: JSON.parse(payload.toString()) }));
 
-    const report = await new FleetSimulator({ url: system.mqttUrl, scenario: await loadScenario(LEAK_SCENARIO) }).run();
+    const scenario = await loadScenario(LEAK_SCENARIO);
+    const report = await new FleetSimulator({ url: system.mqttUrl, scenario, credentials: await prepareFleetAccess(system.store, scenario) }).run();
     expect(report).toMatchObject({ caughtUp: true, unacked: 0 });
     const store = system.store;
 
@@ -92,7 +103,8 @@ describe('leak and meter alerts, end to end on real parts', () => {
       loadAllInOneConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', API_PORT: '0', SUIDO_DEMO: 'false', SUIDO_DETECT: 'false', INGEST_BATCH_MAX_DELAY_MS: '5' }),
       log,
     );
-    await new FleetSimulator({ url: system.mqttUrl, scenario: await loadScenario(LEAK_SCENARIO) }).run();
+    const scenario = await loadScenario(LEAK_SCENARIO);
+    await new FleetSimulator({ url: system.mqttUrl, scenario, credentials: await prepareFleetAccess(system.store, scenario) }).run();
     await system.close();
     system = undefined;
 

@@ -84,7 +84,7 @@ async function rawAedes(messages: { topic: string; payload: Buffer }[], withSubs
 /** With `influx`, on the InfluxDB store (a new database each run); else on the embedded store. */
 async function endToEnd(messages: { topic: string; payload: Buffer }[], influx?: { url: string; database: string }): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'suido-bench-'));
-  const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0' });
+  const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', MQTT_ALLOW_ANONYMOUS: 'true' });
   const store = influx
     ? openStore(loadIngestConfig({ SUIDO_DATA_DIR: dir, SUIDO_STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }))
     : new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });

@@ -42,11 +42,23 @@ export {
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';
-export { loadIngestConfig, readStoreConfig, readLogLevel, LOG_LEVELS, type IngestConfig, type StoreConfig } from './config/ingest-config.ts';
+export { loadIngestConfig, readStoreConfig, readLogLevel, readMqttServicePassword, LOG_LEVELS, type IngestConfig, type MqttAuthConfig, type StoreConfig } from './config/ingest-config.ts';
 export { Ingestor, StoreUnavailableError, type IngestMessage, type IngestOutcome, type IngestorOptions } from './pipeline/ingestor.ts';
 export { IngestMetrics } from './pipeline/ingest-metrics.ts';
 export { summariseFrame } from './pipeline/frame-summary.ts';
-export { EmbeddedBroker, type EmbeddedBrokerOptions } from './broker/embedded-broker.ts';
+export { EmbeddedBroker, MqttAccessRefusedError, type EmbeddedBrokerOptions } from './broker/embedded-broker.ts';
+export { MqttAccess, MQTT_REFUSAL_CODES, CONNACK, type MqttAccessOptions, type MqttPrincipal, type MqttRefusalCode, type AuthenticationResult } from './broker/mqtt-access.ts';
+export {
+  MQTT_SERVICE_USERNAME,
+  CREDENTIAL_ERROR_CODES,
+  CredentialError,
+  hashMqttSecret,
+  issueMqttCredential,
+  mqttSecretMatches,
+  newMqttSecret,
+  type CredentialErrorCode,
+  type IssuedMqttCredential,
+} from './broker/mqtt-credentials.ts';
 export { IngestService, type IngestServiceOptions } from './service.ts';
 export { startOpsServer } from './ops-server.ts';
 export { stopOnSignal } from './stop-on-signal.ts';

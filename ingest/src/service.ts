@@ -1,16 +1,19 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EmbeddedBroker, packetLimitFor } from './broker/embedded-broker.ts';
+import { MqttAccess } from './broker/mqtt-access.ts';
 import type { IngestConfig } from './config/ingest-config.ts';
 import { IngestMetrics } from './pipeline/ingest-metrics.ts';
 import { Ingestor } from './pipeline/ingestor.ts';
+import type { DeviceCredentialStore } from './store/device-credentials.ts';
 import type { Store } from './store/store.ts';
 
 const PRUNE_EVERY_MS = 3_600_000;
 
 export interface IngestServiceOptions {
   readonly config: IngestConfig;
-  readonly store: Store;
+  /** The broker checks credentials in the same transactional store. */
+  readonly store: Store & DeviceCredentialStore;
   readonly registry: Registry;
   readonly log: Logger;
 }
@@ -48,7 +51,11 @@ export class IngestService {
       ingestor,
       log: log.child({ component: 'broker' }),
       maxPacketBytes: packetLimitFor(config.limits.maxPayloadBytes),
+      access: new MqttAccess({ credentials: store, allowAnonymous: config.mqttAuth.allowAnonymous, servicePassword: config.mqttAuth.servicePassword }),
+      credentialRecheckMs: config.mqttAuth.credentialRecheckMs,
+      registry,
     });
+    if (config.mqttAuth.allowAnonymous) log.warn('MQTT_ALLOW_ANONYMOUS is on: a client without credentials may publish for any device');
     const service = new IngestService(opts, broker, ingestor, metrics);
     await service.prunePcm();
     return service;

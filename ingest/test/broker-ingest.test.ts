@@ -24,8 +24,9 @@ describe('embedded broker → ingest → SQLite, over real MQTT/TCP', () => {
   let service: IngestService;
   let clients: MqttClient[];
 
-  async function startService(s: Store = store): Promise<IngestService> {
-    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5' });
+  async function startService(s: SqliteStore = store): Promise<IngestService> {
+    // Ingest's behaviour, not access (test/device-acl.test.ts): clients connect anonymously.
+    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5', MQTT_ALLOW_ANONYMOUS: 'true' });
     return IngestService.start({ config, store: s, registry: new Registry(), log });
   }
 

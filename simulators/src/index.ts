@@ -1,8 +1,9 @@
 /** @suido/simulators: simulated device fleets that reach the system over MQTT only. */
-export { FleetSimulator, type FleetSimulatorOptions } from './fleet/fleet-simulator.ts';
+export { FleetSimulator, type FleetCredentials, type FleetSimulatorOptions } from './fleet/fleet-simulator.ts';
+export type { MqttLogin } from './mqtt/connection.ts';
 export type { FleetProgress, FleetReport, KindCounts } from './fleet/fleet-report.ts';
 export { FleetSchedule, type DueSession } from './fleet/fleet-schedule.ts';
-export { fleetRegistry } from './fleet/fleet-registry.ts';
+export { fleetRegistry, type FleetRegistryOptions } from './fleet/fleet-registry.ts';
 export { HIROSHIMA, districtCentre } from './fleet/geography.ts';
 export { MESSAGE_KINDS, type LedgerRead, type MessageKind, type OutMessage, type Session } from './fleet/messages.ts';
 export {

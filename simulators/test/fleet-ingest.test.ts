@@ -29,7 +29,7 @@ describe('a simulated fleet → embedded broker → ingest → SQLite, over real
   let simulator: FleetSimulator | undefined;
 
   const startService = async (port = 0) => {
-    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: String(port), INGEST_BATCH_MAX_DELAY_MS: '5' });
+    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: String(port), INGEST_BATCH_MAX_DELAY_MS: '5', MQTT_ALLOW_ANONYMOUS: 'true' });
     service = await IngestService.start({ config, store, registry: new Registry(), log });
     return service;
   };

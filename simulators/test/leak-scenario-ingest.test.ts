@@ -39,7 +39,7 @@ describe('the shipped leak scenario → embedded broker → ingest → SQLite, o
 
   it('stores every frame of the leak sensor, louder in its band on the leak nights than before and after', async () => {
     const scenario = await loadScenario(join(import.meta.dirname, '..', 'scenarios', 'leak.json'));
-    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5' });
+    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5', MQTT_ALLOW_ANONYMOUS: 'true' });
     service = await IngestService.start({ config, store, registry: new Registry(), log });
     await store.upsertDevices(fleetRegistry(scenario));
     simulator = new FleetSimulator({ url: service.broker.url, scenario, recordLedger: true });

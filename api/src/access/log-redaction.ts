@@ -31,14 +31,14 @@ export function redactingLogger(log: Logger): Logger {
     {
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       serializers: {
-        req: (req: FastifyRequest) => ({
-          method: req.method,
-          url: redactUrl(req.url),
-          host: req.host,
-          remoteAddress: req.ip,
-          remotePort: req.socket?.remotePort,
-        }),
+        // Anything else logged under `req` is left to the redaction paths.
+        req: (req: FastifyRequest | Record<string, unknown>) =>
+          isRequest(req) ? { method: req.method, url: redactUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort } : req,
       },
     },
   );
+}
+
+function isRequest(value: FastifyRequest | Record<string, unknown>): value is FastifyRequest {
+  return typeof value.method === 'string' && typeof value.url === 'string' && 'raw' in value;
 }

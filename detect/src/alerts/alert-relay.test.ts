@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IngestService, SqliteStore, loadIngestConfig, type AlertChange, type Store } from '@suido/ingest';
+import { IngestService, MQTT_SERVICE_USERNAME, SqliteStore, loadIngestConfig, type AlertChange } from '@suido/ingest';
 import { alertTopic, type AlertMessage, type AlertPublisher } from './alert-publisher.ts';
 import { AlertRelay } from './alert-relay.ts';
 import { MqttAlertPublisher } from './mqtt-alert-publisher.ts';
@@ -26,7 +26,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 
 describe('alert relay', () => {
   let dir: string;
-  let store: Store;
+  let store: SqliteStore;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'suido-alert-relay-'));
@@ -70,14 +70,16 @@ describe('alert relay', () => {
     let clients: MqttClient[];
     let publisher: MqttAlertPublisher | undefined;
 
+    // The relay and the crews' subscriber log in as the service principal, as in production.
+    const serviceLogin = { username: MQTT_SERVICE_USERNAME, password: 'relay-test-service-password-0123456789' };
     async function startBroker(port = 0): Promise<IngestService> {
-      const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: String(port) });
+      const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: String(port), MQTT_SERVICE_PASSWORD: serviceLogin.password });
       service = await IngestService.start({ config, store, registry: new Registry(), log });
       return service;
     }
 
     async function subscriber(url: string): Promise<{ client: MqttClient; messages: { topic: string; body: AlertMessage }[] }> {
-      const client = await mqtt.connectAsync(url, { clientId: `crew-phone-${clients.length}`, reconnectPeriod: 50 });
+      const client = await mqtt.connectAsync(url, { clientId: `crew-phone-${clients.length}`, reconnectPeriod: 50, ...serviceLogin });
       clients.push(client);
       const messages: { topic: string; body: AlertMessage }[] = [];
       client.on('message', (topic, payload) => messages.push({ topic, body: JSON.parse(payload.toString()) as AlertMessage }));
@@ -99,7 +101,7 @@ describe('alert relay', () => {
     it('publishes raised, updated and cleared as JSON on water/v1/alerts/{kind}/{sourceId} at QoS 1', async () => {
       const broker = await startBroker();
       const phone = await subscriber(broker.broker.url);
-      publisher = new MqttAlertPublisher({ url: broker.broker.url, log, clientId: 'suido-alerts-test' });
+      publisher = new MqttAlertPublisher({ url: broker.broker.url, log, clientId: 'suido-alerts-test', ...serviceLogin });
       await until('publisher connected', () => publisher!.connected);
 
       await store.commitAlertChanges({ actor: 'detector', changes: [leak('raise', 'S-1', T0, 0.8), leak('raise', 'S-1', T0 + 60_000, 0.95)], states: [] });
@@ -129,7 +131,7 @@ describe('alert relay', () => {
     it('keeps events committed while the broker is down and publishes them once it is back', async () => {
       let broker = await startBroker();
       const port = broker.broker.port;
-      publisher = new MqttAlertPublisher({ url: broker.broker.url, log, reconnectPeriodMs: 50, publishTimeoutMs: 2000 });
+      publisher = new MqttAlertPublisher({ url: broker.broker.url, log, reconnectPeriodMs: 50, publishTimeoutMs: 2000, ...serviceLogin });
       await until('publisher connected', () => publisher!.connected);
       const relay = new AlertRelay({ store, publisher, log });
 

@@ -1,14 +1,15 @@
 import { ROLES, buildApi, issueApiKey, type IssuedApiKey } from '@suido/api';
 import { DetectService } from '@suido/detect';
-import { IngestService, openStore, type ApiKeyStore, type Store } from '@suido/ingest';
-import { FleetSimulator, fleetRegistry, loadScenario, type FleetReport } from '@suido/simulators';
+import { IngestService, newMqttSecret, openStore, type ApiKeyStore, type DeviceCredentialStore, type Store } from '@suido/ingest';
+import { FleetSimulator, loadScenario, type FleetReport } from '@suido/simulators';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { AllInOneConfig } from './all-in-one-config.ts';
+import { prepareFleetAccess } from './fleet-access.ts';
 
 export interface AllInOne {
-  readonly store: Store & ApiKeyStore;
+  readonly store: Store & ApiKeyStore & DeviceCredentialStore;
   readonly ingest: IngestService;
   readonly api: FastifyInstance;
   readonly detect: DetectService | undefined;
@@ -36,7 +37,11 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
   const store = openStore(config.ingest);
   const started: { close(): Promise<void> }[] = [];
   try {
-    const ingest = await IngestService.start({ config: config.ingest, store, registry, log: log.child({ service: 'ingest' }) });
+    // The detector's alert relay logs in as the service principal; without a
+    // configured password, one made for this process only serves the two.
+    const servicePassword = config.ingest.mqttAuth.servicePassword ?? newMqttSecret();
+    const ingestConfig = { ...config.ingest, mqttAuth: { ...config.ingest.mqttAuth, servicePassword } };
+    const ingest = await IngestService.start({ config: ingestConfig, store, registry, log: log.child({ service: 'ingest' }) });
     started.push(ingest);
     const api = await buildApi({
       store,
@@ -55,7 +60,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
 
     const detect = config.detect
       ? await DetectService.start({
-          config: { ...config.detect, alertsMqttUrl: config.detect.alertsMqttUrl ?? ingest.broker.url },
+          config: { ...config.detect, alertsMqttUrl: config.detect.alertsMqttUrl ?? ingest.broker.url, alertsMqttPassword: config.detect.alertsMqttPassword ?? servicePassword },
           store,
           registry,
           log: log.child({ service: 'detect' }),
@@ -74,9 +79,9 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
     let simulatorDone: Promise<FleetReport | undefined> = Promise.resolve(undefined);
     if (config.demo) {
       const scenario = await loadScenario(config.demoScenarioPath);
-      // The registry a bureau would import: districts and locations for the demo fleet.
-      await store.upsertDevices(fleetRegistry(scenario));
-      simulator = new FleetSimulator({ url: ingest.broker.url, scenario });
+      // The registry a bureau would import, and the fleet's MQTT credentials.
+      const credentials = await prepareFleetAccess(store, scenario);
+      simulator = new FleetSimulator({ url: ingest.broker.url, scenario, credentials });
       simulatorDone = simulator.run().catch((err: Error) => {
         log.error({ err }, 'demo fleet stopped with an error');
         return undefined;

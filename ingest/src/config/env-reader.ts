@@ -35,6 +35,13 @@ export class EnvReader {
     return this.raw(name);
   }
 
+  /** A secret, or undefined when unset. A problem names the variable and never echoes its value. */
+  secret(name: string, minLength: number): string | undefined {
+    const v = this.raw(name);
+    if (v !== undefined && v.length < minLength) this.problems.push(`${name} must be at least ${minLength} characters (its value is not shown)`);
+    return v !== undefined && v.length >= minLength ? v : undefined;
+  }
+
   int(name: string, fallback: number, min: number, max: number): number {
     const text = this.raw(name);
     if (text === undefined) return fallback;

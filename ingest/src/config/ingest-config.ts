@@ -69,6 +69,7 @@ function readInfluxConfig(r: EnvReader): InfluxStoreConfig {
 export interface IngestConfig {
   readonly store: StoreConfig;
   readonly mqtt: { readonly host: string; readonly port: number };
+  readonly mqttAuth: MqttAuthConfig;
   /** Port of the ingest service's own /metrics, /healthz, /readyz; 0 disables. */
   readonly httpPort: number;
   readonly batch: { readonly maxItems: number; readonly maxDelayMs: number };
@@ -85,6 +86,11 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
     mqtt: {
       host: r.string('MQTT_HOST', '127.0.0.1'),
       port: r.int('MQTT_PORT', 1883, 0, 65535),
+    },
+    mqttAuth: {
+      allowAnonymous: r.bool('MQTT_ALLOW_ANONYMOUS', false),
+      servicePassword: readMqttServicePassword(r),
+      credentialRecheckMs: r.int('MQTT_CREDENTIAL_RECHECK_S', 60, 0, 86_400) * 1000,
     },
     httpPort: r.int('INGEST_HTTP_PORT', 9464, 0, 65535),
     batch: {
@@ -106,6 +112,25 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
   };
   r.finish();
   return config;
+}
+
+/** Who may use the broker (README: Devices and credentials). */
+export interface MqttAuthConfig {
+  /** Clients without a username may connect and do anything: development only. */
+  readonly allowAnonymous: boolean;
+  /** The service principal's password; undefined: no service principal. */
+  readonly servicePassword: string | undefined;
+  /** How often connected devices and gateways are checked for a revoked credential; 0: never. */
+  readonly credentialRecheckMs: number;
+}
+
+/**
+ * MQTT_SERVICE_PASSWORD: read by the broker (to check it) and by the services
+ * that log in with it (the detector's alert relay). It is hashed with a fast
+ * hash (broker/mqtt-credentials.ts), so it must be long, not memorable.
+ */
+export function readMqttServicePassword(r: EnvReader): string | undefined {
+  return r.secret('MQTT_SERVICE_PASSWORD', 24);
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -5,6 +5,7 @@ import { InFlightLimit } from '../mqtt/in-flight-limit.ts';
 import { PerDevicePublisher } from '../mqtt/per-device-publisher.ts';
 import { PooledPublisher } from '../mqtt/pooled-publisher.ts';
 import type { DeliveryEvents, Publisher } from '../mqtt/publisher.ts';
+import type { MqttLogin } from '../mqtt/connection.ts';
 import { scenarioStartMs, type Scenario } from '../scenario/scenario.ts';
 import { FleetSchedule } from './fleet-schedule.ts';
 import { FleetTally, type FleetProgress, type FleetReport } from './fleet-report.ts';
@@ -28,6 +29,20 @@ export interface FleetSimulatorOptions {
   readonly backoff?: BackoffPolicy;
   /** The real clock (tests). */
   readonly wallClock?: () => number;
+  /** How the fleet logs in to the broker; unset: anonymously (MQTT_ALLOW_ANONYMOUS). */
+  readonly credentials?: FleetCredentials;
+}
+
+/**
+ * Per-device connections log in as each device (username = device id);
+ * pooled connections as one gateway, which the registry must name as the
+ * gateway of every device in the fleet (README: Devices and credentials).
+ */
+export interface FleetCredentials {
+  /** Device id → its secret, for per-device connections. */
+  readonly devices?: ReadonlyMap<string, string> | undefined;
+  /** The gateway login of pooled connections. */
+  readonly gateway?: MqttLogin | undefined;
 }
 
 const DEFAULT_PROGRESS_INTERVAL_MS = 5_000;
@@ -91,8 +106,9 @@ export class FleetSimulator {
             abandon: this.abandon.signal,
             connectTimeoutMs,
             backoff,
+            login: this.opts.credentials?.gateway,
           })
-        : new PerDevicePublisher({ url, maxInFlight: conn.maxInFlight, events, abandon: this.abandon.signal, connectTimeoutMs, backoff });
+        : new PerDevicePublisher({ url, maxInFlight: conn.maxInFlight, events, abandon: this.abandon.signal, connectTimeoutMs, backoff, loginOf: deviceLogins(this.opts.credentials) });
     // Per-device: one connection per session in flight. Pooled: enough
     // sessions to keep every connection's in-flight window full.
     const sessions = new InFlightLimit(conn.mode === 'pooled' ? conn.connections * conn.maxInFlight : conn.maxConcurrent);
@@ -184,6 +200,15 @@ export class FleetSimulator {
       await all;
     }
   }
+}
+
+function deviceLogins(credentials: FleetCredentials | undefined): ((deviceId: string) => MqttLogin | undefined) | undefined {
+  const devices = credentials?.devices;
+  if (!devices) return undefined;
+  return (deviceId) => {
+    const password = devices.get(deviceId);
+    return password === undefined ? undefined : { username: deviceId, password };
+  };
 }
 
 class StopRequested extends Error {

@@ -1,8 +1,15 @@
 import mqtt, { type MqttClient } from 'mqtt';
 
+export interface MqttLogin {
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface ConnectOptions {
   readonly clientId: string;
   readonly connectTimeoutMs?: number | undefined;
+  /** Who to log in as: a device (its id and secret) or a gateway; none: anonymous. */
+  readonly login?: MqttLogin | undefined;
   /** Aborting it drops the connection, open or opening. */
   readonly signal?: AbortSignal;
 }
@@ -23,6 +30,7 @@ export function openConnection(url: string, opts: ConnectOptions): Promise<MqttC
     reconnectPeriod: 0,
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     keepalive: 30,
+    ...(opts.login && { username: opts.login.username, password: opts.login.password }),
   });
   // Failures reach callers as rejected connects and publishes; an 'error'
   // event with no listener would crash the process instead.

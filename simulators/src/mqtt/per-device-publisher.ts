@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import type { OutMessage, Session } from '../fleet/messages.ts';
 import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff.ts';
-import { openConnection } from './connection.ts';
+import { openConnection, type MqttLogin } from './connection.ts';
 import { InFlightLimit } from './in-flight-limit.ts';
 import { publishAll, type DeliveryEvents, type Publisher } from './publisher.ts';
 
@@ -14,6 +14,8 @@ export interface PerDevicePublisherOptions {
   readonly abandon: AbortSignal;
   readonly backoff?: BackoffPolicy | undefined;
   readonly connectTimeoutMs?: number | undefined;
+  /** Each device logs in as itself: username = device id (undefined: anonymous). */
+  readonly loginOf?: ((deviceId: string) => MqttLogin | undefined) | undefined;
 }
 
 /**
@@ -43,14 +45,15 @@ export class PerDevicePublisher implements Publisher {
   }
 
   private async deliverNow(session: Session): Promise<void> {
-    const { url, maxInFlight, events, abandon, backoff, connectTimeoutMs } = this.opts;
+    const { url, maxInFlight, events, abandon, backoff, connectTimeoutMs, loginOf } = this.opts;
+    const login = loginOf?.(session.deviceId);
     const acked = new Set<OutMessage>();
     let pending: readonly OutMessage[] = session.messages;
     for (let attempt = 0; ; attempt++) {
       abandon.throwIfAborted();
       let client: MqttClient | undefined;
       try {
-        client = await openConnection(url, { clientId: session.deviceId, signal: abandon, connectTimeoutMs });
+        client = await openConnection(url, { clientId: session.deviceId, signal: abandon, connectTimeoutMs, login });
         this.clients.add(client);
         await publishAll(client, pending, new InFlightLimit(maxInFlight), (m) => {
           acked.add(m);

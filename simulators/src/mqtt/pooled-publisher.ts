@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import type { OutMessage, Session } from '../fleet/messages.ts';
 import { backoffDelayMs, sleep, type BackoffPolicy } from './backoff.ts';
-import { openConnection } from './connection.ts';
+import { openConnection, type MqttLogin } from './connection.ts';
 import { InFlightLimit } from './in-flight-limit.ts';
 import type { DeliveryEvents, Publisher } from './publisher.ts';
 
@@ -16,12 +16,15 @@ export interface PooledPublisherOptions {
   readonly abandon: AbortSignal;
   readonly backoff?: BackoffPolicy | undefined;
   readonly connectTimeoutMs?: number | undefined;
+  /** The gateway every pooled connection logs in as (undefined: anonymous). */
+  readonly login?: MqttLogin | undefined;
 }
 
 /**
  * A few persistent connections shared by the whole fleet, as a gateway or a
  * head-end system forwards for many meters: the way to drive hundreds of
- * thousands of devices from one process. A device always uses the same
+ * thousands of devices from one process. With authentication on, they log in
+ * as a gateway, and the registry must route the fleet's devices through it. A device always uses the same
  * connection, so its messages keep their order.
  */
 export class PooledPublisher implements Publisher {
@@ -98,11 +101,11 @@ class PooledConnection {
   }
 
   private async connect(): Promise<MqttClient> {
-    const { url, abandon, events, backoff, connectTimeoutMs } = this.opts;
+    const { url, abandon, events, backoff, connectTimeoutMs, login } = this.opts;
     for (let attempt = 0; ; attempt++) {
       abandon.throwIfAborted();
       try {
-        const client = await openConnection(url, { clientId: this.clientId, signal: abandon, connectTimeoutMs });
+        const client = await openConnection(url, { clientId: this.clientId, signal: abandon, connectTimeoutMs, login });
         this.client = client;
         client.on('close', () => {
           if (this.client === client) this.client = undefined;
