@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { issueApiKey } from '@suido/api';
 import { FleetSimulator, parseScenario, type FleetReport } from '@suido/simulators';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,8 +18,11 @@ const SCENARIO = {
   connection: { mode: 'pooled', connections: 2, maxInFlight: 8 },
 };
 
+/** The API key the calls carry, made as a user would (README: Access). */
+let authorization = '';
+
 async function getJson(url: string): Promise<any> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(5000) });
   expect(res.status, url).toBe(200);
   return res.json();
 }
@@ -54,6 +58,10 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
 
   it('serves exactly the registers the fleet published, stores duplicates once, dead-letters the malformed, and keeps it all across a restart', async () => {
     system = await startAllInOne(env(), log);
+    // Without the demo no key exists: the operator makes one.
+    expect(system.demoKeys).toEqual([]);
+    authorization = `Bearer ${(await issueApiKey(system.store, { role: 'operator', name: 'e2e', by: 'cli:e2e' })).key}`;
+    expect((await fetch(`${system.apiUrl}/v1/meters`)).status).toBe(401);
     const scenario = parseScenario(SCENARIO);
     // The fleet's registry imported and its gateway's credential issued, as an operator would.
     const credentials = await prepareFleetAccess(system.store, scenario);
@@ -79,7 +87,7 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
     for (const l of letters.items) expect(l.code).toMatch(/^[A-Z_]+$/);
 
     // Duplicates were counted and not stored twice.
-    const metrics = await (await fetch(`${system.apiUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${system.apiUrl}/metrics`, { headers: { authorization } })).text();
     const dupes = Number(/suido_ingest_reads_total\{outcome="duplicate"\} (\d+)/.exec(metrics)?.[1]);
     expect(dupes).toBeGreaterThan(0);
     expect(metrics).toContain('suido_ingest_reads_total{outcome="conflict"} 0');
@@ -96,6 +104,14 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
     const path = join(dir, 'demo.json');
     await writeFile(path, JSON.stringify({ ...SCENARIO, faults: {}, clock: { daysBack: 2, speed: 2_000_000, stopWhenCaughtUp: true } }));
     system = await startAllInOne(env({ SUIDO_DEMO: 'true', SUIDO_DEMO_SCENARIO: path }), log);
+    // A key per role on the first start, for the banner; the billing one reads meters.
+    expect(system.demoKeys.map((k) => [k.record.role, k.record.name])).toEqual([
+      ['billing', 'demo-billing'],
+      ['crew', 'demo-crew'],
+      ['operator', 'demo-operator'],
+      ['admin', 'demo-admin'],
+    ]);
+    authorization = `Bearer ${system.demoKeys[0]!.key}`;
     const report = await system.simulatorDone;
     expect(report?.readsAcked).toBeGreaterThan(0);
     const meters = await getJson(`${system.apiUrl}/v1/meters?limit=100`);
@@ -104,6 +120,13 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
     const detail = await getJson(`${system.apiUrl}/v1/meters/${meters.items[0].id}`);
     expect(detail.latestRead.registerL).toEqual(expect.any(Number));
     expect((await fetch(`${system.apiUrl}/readyz`)).status).toBe(200);
+
+    // Later starts make no more keys; the first ones still work.
+    await system.close();
+    system = await startAllInOne(env({ SUIDO_DEMO: 'true', SUIDO_DEMO_SCENARIO: path }), log);
+    expect(system.demoKeys).toEqual([]);
+    expect(await system.store.listApiKeys()).toHaveLength(4);
+    expect((await getJson(`${system.apiUrl}/v1/meters?limit=100`)).items).toHaveLength(10);
   });
 
   it('refuses a bad configuration naming the variable', () => {
