@@ -4,3 +4,4 @@
  * without a dependency cycle (infra imports the runtime packages, not this).
  */
 export { startInfluxd, InfluxdMissingError, type InfluxdOptions, type RunningInfluxd } from './influxd.ts';
+export { startMosquitto, MosquittoMissingError, SUIDO_MOSQUITTO_CONF_D, type MosquittoOptions, type RunningMosquitto } from './mosquitto.ts';
