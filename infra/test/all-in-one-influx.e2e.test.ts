@@ -30,7 +30,7 @@ afterAll(async () => {
 async function influxql(q: string): Promise<any> {
   const res = await fetch(`${influxd.url}/query?${new URLSearchParams({ db: 'suido_e2e', q, epoch: 'ms' })}`);
   expect(res.status).toBe(200);
-  return (await res.json()).results[0];
+  return ((await res.json()) as any).results[0];
 }
 
 describe('all in one on InfluxDB: simulated fleet → MQTT/TCP → aedes → ingest → InfluxDB (+ SQLite state) → HTTP API', () => {
