@@ -12,6 +12,10 @@ collectDefaultMetrics({ register: registry });
 const store = openStore(config);
 const app = await buildApi({ store, registry, log, billing: config.billing, rateLimitPerMinute: config.rateLimitPerMinute });
 await app.listen({ host: config.host, port: config.port });
+if ((await store.listApiKeys()).every((k) => k.revokedAtMs !== null)) {
+  // Every route but health and readiness would answer 401: say why, and what to do.
+  log.warn('no API key is active: every call will be refused; make one with npm run admin -- keys create --role admin --name <you> (README: Access)');
+}
 
 stopOnSignal(log, 'closing the API', async () => {
   await app.close();
