@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startInfluxd, type RunningInfluxd } from '@suido/infra/services';
@@ -101,6 +102,41 @@ describe('influxdb store: what only a real InfluxDB can show', () => {
     // The device resends (it got no PUBACK): now it is stored, once.
     expect(await store.commit(batch({ reads: hourlyReads('M-1', 3) }))).toMatchObject({ readsInserted: 2, readsDuplicate: 1 });
     expect(await store.readsInRange('M-1', T0, T0 + 3 * HOUR, 10)).toHaveLength(3);
+  });
+
+  it('retries with back-off while InfluxDB is unreachable, and acknowledges once the write got through', async () => {
+    await store.commit(batch({ reads: hourlyReads('M-1', 1) }));
+    await store.close();
+    // A port that refuses connections until a relay to influxd opens on it: a real network fault, no fake server.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    store = open({ url: `http://127.0.0.1:${port}`, maxRetries: 8, maxRetryTimeMs: 10_000, minRetryDelayMs: 100, maxRetryDelayMs: 400 }, false);
+    const committing = store.commit(batch({ reads: hourlyReads('M-1', 3) }));
+    let settled = false;
+    void committing.finally(() => (settled = true)).catch(() => {});
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false);
+    const target = new URL(influxd.url);
+    const sockets = new Set<{ destroy(): void }>();
+    const relay: Server = createServer((socket) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.add(socket).add(upstream);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+    try {
+      await expect(committing).resolves.toMatchObject({ readsInserted: 2, readsDuplicate: 1 });
+      expect((await store.readsInRange('M-1', T0, T0 + 3 * HOUR, 10)).map((r) => r.ts)).toEqual([T0, T0 + HOUR, T0 + 2 * HOUR]);
+    } finally {
+      await store.close();
+      store = open();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => relay.close(() => r()));
+    }
   });
 
   it('gives up at once on a write InfluxDB refuses (4xx), and records nothing', async () => {
