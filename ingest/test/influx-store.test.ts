@@ -17,9 +17,10 @@ const T0 = Date.parse('2026-11-01T00:00:00Z');
 const log = pino({ level: 'silent' });
 
 // One server for the whole file (starting influxd costs a second of a shared CPU); one database per test.
+// The series index production needs (README: Sizing InfluxDB), so the suite runs on it.
 let influxd: RunningInfluxd;
 beforeAll(async () => {
-  influxd = await startInfluxd();
+  influxd = await startInfluxd({ indexVersion: 'tsi1', maxValuesPerTag: 0, maxSeriesPerDatabase: 3_000_000 });
 });
 afterAll(async () => {
   await influxd?.stop();
