@@ -1,6 +1,5 @@
-import type { DeviceRecord, Store } from '@suido/ingest';
+import type { BillingMeterRecord, Store } from '@suido/ingest';
 import { ApiError } from '../errors.ts';
-import { iso } from '../time-params.ts';
 import { registersAsOf, type BillingMeter, type MeterRegisters } from './billing-engine.ts';
 import { consumptionBetween } from './consumption.ts';
 import type { RegisterEstimate, RegisterPoint, RegisterRules } from './register-at.ts';
@@ -87,7 +86,7 @@ export async function planPage(store: Store, selection: Selection, after: string
 async function* meterBatches(store: Store, selection: Selection, after: string | undefined, plan: PagePlan, defaultMaxL: number): AsyncGenerator<BillingMeter[]> {
   if (plan.lastId === undefined) return;
   const lastId = plan.lastId;
-  const toMeter = (d: DeviceRecord): BillingMeter => ({ id: d.id, known: true, registerMaxL: d.registerMaxL ?? defaultMaxL });
+  const toMeter = (d: BillingMeterRecord): BillingMeter => ({ id: d.id, known: true, registerMaxL: d.registerMaxL ?? defaultMaxL });
   if (selection.kind === 'list') {
     const ids = selection.ids.filter((id) => (after === undefined || id > after) && id <= lastId);
     for (let i = 0; i < ids.length; i += BATCH) {
@@ -99,7 +98,7 @@ async function* meterBatches(store: Store, selection: Selection, after: string |
   const district = selection.kind === 'district' ? selection.district : undefined;
   let cursor = after;
   for (;;) {
-    const devices = await store.listDevices({ kind: 'meter', district, afterId: cursor, limit: BATCH });
+    const devices = await store.listBillingMeters({ district, afterId: cursor, limit: BATCH });
     const inPage = devices.filter((d) => d.id <= lastId);
     if (inPage.length > 0) yield inPage.map(toMeter);
     if (inPage.length < devices.length || devices.length < BATCH) return;
@@ -152,6 +151,21 @@ export async function* answerRows<Row>(
 }
 
 // ---- the two answers: register at a cut-off, consumption between two ----
+
+/**
+ * ISO 8601 of an instant, remembered: an export names the same few read
+ * times (hourly reads around one cut-off) hundreds of thousands of times.
+ */
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    if (isoCache.size >= 10_000) isoCache.clear();
+    s = new Date(ms).toISOString();
+    isoCache.set(ms, s);
+  }
+  return s;
+}
 
 const csvField = (v: string | number | boolean | null): string => {
   if (v === null) return '';

@@ -98,10 +98,10 @@ export function billingContractCases(current: () => Store): void {
     await expect(store.recordReplacement({ ...r, atMs: T0 + 9 * HOUR, oldFinalL: -1 })).rejects.toBeInstanceOf(StoreInputError);
   });
 
-  it('billing: counts a registry page without fetching it', async () => {
+  it('billing: counts a registry page without fetching it, and lists meters with what billing needs', async () => {
     const store = current();
     await store.upsertDevices([
-      { id: 'M-3', kind: 'meter', district: 'naka' },
+      { id: 'M-3', kind: 'meter', district: 'naka', registerMaxL: 999_999 },
       { id: 'M-1', kind: 'meter', district: 'minami' },
       { id: 'M-2', kind: 'meter', district: 'naka' },
       { id: 'S-1', kind: 'sensor', district: 'naka' },
@@ -111,5 +111,10 @@ export function billingContractCases(current: () => Store): void {
     expect(await store.countDevices({ kind: 'meter', afterId: 'M-1', limit: 10 })).toEqual({ count: 2, lastId: 'M-3', more: false });
     expect(await store.countDevices({ kind: 'meter', district: 'naka', limit: 1 })).toEqual({ count: 1, lastId: 'M-2', more: true });
     expect(await store.countDevices({ kind: 'meter', afterId: 'M-3', limit: 10 })).toEqual({ count: 0, lastId: undefined, more: false });
+    expect(await store.listBillingMeters({ afterId: 'M-1', limit: 10 })).toEqual([
+      { id: 'M-2', registerMaxL: null },
+      { id: 'M-3', registerMaxL: 999_999 },
+    ]);
+    expect(await store.listBillingMeters({ district: 'naka', limit: 1 })).toEqual([{ id: 'M-2', registerMaxL: null }]);
   });
 }

@@ -3,12 +3,12 @@ import { METER_FLAGS, type MeterFlag } from '../contracts/index.ts';
 import {
   StoreInputError,
   type ArrivalMark,
+  type BillingMeterRecord,
   type BracketQuery,
   type DeviceCount,
   type DeviceQuery,
   type MeterReplacement,
   type ReadBracket,
-  type StoredRead,
   type StoredReplacement,
 } from './store.ts';
 
@@ -59,8 +59,12 @@ export class SqliteBilling {
     const rows = this.#stmt.brackets.all({ queries: JSON.stringify(queries.map((q) => [q.meterId, q.atMs])), asOf: asOf ?? ALL_ARRIVALS }) as BracketRow[];
     const out: ReadBracket[] = queries.map(() => ({ before: undefined, after: undefined }));
     for (const r of rows) {
-      const q = queries[r.i]!;
-      out[r.i] = { before: r.before === null ? undefined : toRead(q.meterId, r.before), after: r.after === null ? undefined : toRead(q.meterId, r.after) };
+      const id = queries[r.i]!.meterId;
+      const before = r.b_ts === null ? undefined : { meterId: id, ts: r.b_ts, registerL: r.b_reg!, flags: bitsToFlags(r.b_flags!), receivedAtMs: r.b_recv! };
+      // Most answers are a read at the instant: one object for both sides.
+      const after =
+        r.a_ts === null ? undefined : r.a_ts === r.b_ts ? before : { meterId: id, ts: r.a_ts, registerL: r.a_reg!, flags: bitsToFlags(r.a_flags!), receivedAtMs: r.a_recv! };
+      out[r.i] = { before, after };
     }
     return out;
   }
@@ -98,6 +102,11 @@ export class SqliteBilling {
     return rows.map((row) => toReplacement(row.meter_id, row));
   }
 
+  listBillingMeters(q: Omit<DeviceQuery, 'kind'>): BillingMeterRecord[] {
+    const rows = this.#stmt.billingMeters.all({ district: q.district ?? null, after: q.afterId ?? null, limit: q.limit }) as { id: string; register_max_l: number | null }[];
+    return rows.map((r) => ({ id: r.id, registerMaxL: r.register_max_l }));
+  }
+
   countDevices(q: DeviceQuery): DeviceCount {
     const params = { kind: q.kind ?? null, district: q.district ?? null, after: q.afterId ?? null };
     const page = this.#stmt.countDevices.get({ ...params, limit: q.limit }) as { n: number; last: string | null };
@@ -112,14 +121,23 @@ function checkAsOf(asOf: number | undefined): void {
 }
 
 function prepare(db: Database.Database) {
-  const readJson = 'json_array(r.ts, r.register_l, r.flags, r.received_at)';
   return {
+    // Each side: a descent to the read's ts, then its row by primary key
+    // (plain columns: packing them as JSON cost more in building and parsing).
     brackets: db.prepare(
-      `SELECT q.i,
-         (SELECT ${readJson} FROM meter_reads r WHERE r.meter_key = d.key AND r.ts <= q.at AND r.arrival <= :asOf ORDER BY r.ts DESC LIMIT 1) AS before,
-         (SELECT ${readJson} FROM meter_reads r WHERE r.meter_key = d.key AND r.ts >= q.at AND r.arrival <= :asOf ORDER BY r.ts LIMIT 1) AS after
+      `SELECT q.i, b.ts AS b_ts, b.register_l AS b_reg, b.flags AS b_flags, b.received_at AS b_recv,
+         a.ts AS a_ts, a.register_l AS a_reg, a.flags AS a_flags, a.received_at AS a_recv
        FROM (SELECT j.key AS i, json_extract(j.value, '$[0]') AS id, json_extract(j.value, '$[1]') AS at FROM json_each(:queries) j) q
-       JOIN devices d ON d.id = q.id`,
+       JOIN devices d ON d.id = q.id
+       LEFT JOIN meter_reads b ON b.meter_key = d.key AND b.ts =
+         (SELECT r.ts FROM meter_reads r WHERE r.meter_key = d.key AND r.ts <= q.at AND r.arrival <= :asOf ORDER BY r.ts DESC LIMIT 1)
+       LEFT JOIN meter_reads a ON a.meter_key = d.key AND a.ts =
+         (SELECT r.ts FROM meter_reads r WHERE r.meter_key = d.key AND r.ts >= q.at AND r.arrival <= :asOf ORDER BY r.ts LIMIT 1)`,
+    ),
+    billingMeters: db.prepare(
+      `SELECT d.id, d.register_max_l FROM devices d
+       WHERE d.kind = 'meter' AND (:district IS NULL OR d.district = :district) AND (:after IS NULL OR d.id > :after)
+       ORDER BY d.id LIMIT :limit`,
     ),
     readMark: db.prepare(
       `SELECT a.seq, (SELECT r.received_at FROM meter_reads r WHERE r.meter_key = a.meter_key AND r.ts = a.first_ts) AS at
@@ -148,8 +166,14 @@ function prepare(db: Database.Database) {
 
 interface BracketRow {
   i: number;
-  before: string | null;
-  after: string | null;
+  b_ts: number | null;
+  b_reg: number | null;
+  b_flags: number | null;
+  b_recv: number | null;
+  a_ts: number | null;
+  a_reg: number | null;
+  a_flags: number | null;
+  a_recv: number | null;
 }
 
 interface ReplacementRow {
@@ -160,11 +184,6 @@ interface ReplacementRow {
   note: string | null;
   recorded_at: number;
   recorded_by: string | null;
-}
-
-function toRead(meterId: string, json: string): StoredRead {
-  const [ts, registerL, bits, receivedAtMs] = JSON.parse(json) as [number, number, number, number];
-  return { meterId, ts, registerL, flags: bitsToFlags(bits), receivedAtMs };
 }
 
 function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {

@@ -27,6 +27,7 @@ import {
   type AppendScoresResult,
   type ArrivalMark,
   type BracketQuery,
+  type BillingMeterRecord,
   type DeviceCount,
   type MeterReplacement,
   type ReadBracket,
@@ -478,6 +479,9 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
   }
   async countDevices(query: DeviceQuery): Promise<DeviceCount> {
     return this.billing.countDevices(query);
+  }
+  async listBillingMeters(query: Omit<DeviceQuery, 'kind'>): Promise<BillingMeterRecord[]> {
+    return this.billing.listBillingMeters(query);
   }
 
   async ping(): Promise<void> {

@@ -136,6 +136,8 @@ export interface Store {
   replacementsOf(meterIds: readonly string[], asOf?: number): Promise<StoredReplacement[]>;
   /** Registry: what listDevices(query) would return, without the rows (a page's extent, known before it is streamed). */
   countDevices(query: DeviceQuery): Promise<DeviceCount>;
+  /** Registry: meters as listDevices({ ...query, kind: 'meter' }) lists them, with only what billing needs of each. */
+  listBillingMeters(query: Omit<DeviceQuery, 'kind'>): Promise<BillingMeterRecord[]>;
   // ---- end of billing ----
 
   /** Cheap liveness probe of the underlying database, for /readyz. */
@@ -414,6 +416,12 @@ export interface StoredReplacement extends MeterReplacement {
   readonly seq: number;
   readonly note: string | null;
   readonly recordedBy: string | null;
+}
+
+export interface BillingMeterRecord {
+  readonly id: string;
+  /** DeviceRecord.registerMaxL. */
+  readonly registerMaxL: number | null;
 }
 
 export interface DeviceCount {

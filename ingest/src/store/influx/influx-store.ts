@@ -5,6 +5,7 @@ import type { ApiKeyEvent, ApiKeyRecord, ApiKeyStore, NewApiKey } from '../api-k
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from '../device-credentials.ts';
 import type {
   ArrivalMark,
+  BillingMeterRecord,
   BracketQuery,
   DeviceCount,
   MeterReplacement,
@@ -308,6 +309,9 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   }
   countDevices(query: DeviceQuery): Promise<DeviceCount> {
     return this.state.countDevices(query);
+  }
+  listBillingMeters(query: Omit<DeviceQuery, 'kind'>): Promise<BillingMeterRecord[]> {
+    return this.state.listBillingMeters(query);
   }
 
   // API keys and device credentials: mutable state.
