@@ -40,6 +40,18 @@ export {
   type NewMqttCredential,
 } from './store/device-credentials.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
+export {
+  REGISTRY_COLUMNS,
+  REGISTRY_PROBLEM_CODES,
+  importRegistry,
+  parseRegistryCsv,
+  type RegistryColumn,
+  type RegistryImportResult,
+  type RegistryParse,
+  type RegistryProblem,
+  type RegistryProblemCode,
+} from './registry/registry-import.ts';
+export { formatRegistryCsv } from './registry/registry-export.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';
 export { loadIngestConfig, readStoreConfig, readLogLevel, readMqttServicePassword, LOG_LEVELS, type IngestConfig, type MqttAuthConfig, type StoreConfig } from './config/ingest-config.ts';

@@ -1,5 +1,8 @@
-import { PIPE_MATERIALS } from '@suido/ingest';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { PIPE_MATERIALS, formatRegistryCsv, parseRegistryCsv } from '@suido/ingest';
 import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../scenario/load-scenario.ts';
 import { parseScenario } from '../scenario/scenario.ts';
 import { fleetRegistry } from './fleet-registry.ts';
 import { HIROSHIMA } from './geography.ts';
@@ -29,5 +32,22 @@ describe('fleet registry', () => {
     expect(fleetRegistry(scenario)).toEqual(entries);
     const grown = fleetRegistry({ ...scenario, fleet: { ...scenario.fleet, meters: 60, sensors: 9 } });
     expect(grown.filter((e) => entries.some((x) => x.id === e.id))).toEqual(entries);
+  });
+
+  it('routes the fleet through a gateway when asked, and gives each sensor its main', () => {
+    const routed = fleetRegistry(scenario, { gatewayId: 'hes-1' });
+    expect(new Set(routed.map((e) => e.gatewayId))).toEqual(new Set(['hes-1']));
+    expect(entries.every((e) => e.gatewayId === null)).toBe(true);
+    expect(routed.filter((e) => e.kind === 'sensor').map((e) => e.pipeId)).toEqual(['P-0001', 'P-0002', 'P-0003', 'P-0004', 'P-0005']);
+  });
+
+  it('is what the example registry file (scenarios/demo-registry.csv) holds for the demo fleet', async () => {
+    const dir = new URL('../../scenarios/', import.meta.url);
+    const demo = fleetRegistry(await loadScenario(fileURLToPath(new URL('demo.json', dir))));
+    const file = await readFile(new URL('demo-registry.csv', dir), 'utf8');
+    // Regenerate with formatRegistryCsv(fleetRegistry(demo)) when the demo fleet changes.
+    expect(file).toBe(formatRegistryCsv(demo));
+    const parsed = parseRegistryCsv(file);
+    expect(parsed.ok && parsed.devices.length).toBe(demo.length);
   });
 });

@@ -1,0 +1,206 @@
+import { isValidDeviceId, type DeviceKind } from '../contracts/index.ts';
+import type { DeviceCredentialStore } from '../store/device-credentials.ts';
+import { PIPE_MATERIALS, type DeviceRegistration, type PipeMaterial, type Store } from '../store/store.ts';
+import { parseCsv } from './csv.ts';
+
+/**
+ * The registry file: one CSV for meters and sensors, a header line naming
+ * the columns (any order). Required: kind, id, district, lat, lon. Optional:
+ * pipe_id and pipe_material (required for sensors, refused for meters),
+ * register_max_l (meters), gateway (the head-end allowed to publish for the
+ * device).
+ */
+export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'register_max_l', 'gateway'] as const;
+export type RegistryColumn = (typeof REGISTRY_COLUMNS)[number];
+const REQUIRED_COLUMNS: readonly RegistryColumn[] = ['kind', 'id', 'district', 'lat', 'lon'];
+
+/** Why a registry file (or one of its rows) was refused. Stable: scripts key on them. */
+export const REGISTRY_PROBLEM_CODES = [
+  'REGISTRY_FILE_EMPTY',
+  'REGISTRY_CSV_MALFORMED',
+  'REGISTRY_HEADER_MISSING',
+  'REGISTRY_HEADER_UNKNOWN',
+  'REGISTRY_HEADER_DUPLICATE',
+  'REGISTRY_FIELD_COUNT',
+  'REGISTRY_FIELD_REQUIRED',
+  'REGISTRY_FIELD_NOT_FOR_KIND',
+  'REGISTRY_KIND_INVALID',
+  'REGISTRY_ID_INVALID',
+  'REGISTRY_ID_DUPLICATE',
+  'REGISTRY_TEXT_INVALID',
+  'REGISTRY_COORDINATE_INVALID',
+  'REGISTRY_PIPE_MATERIAL_UNKNOWN',
+  'REGISTRY_REGISTER_MAX_INVALID',
+  'REGISTRY_GATEWAY_INVALID',
+  // The store has the id as the other kind: its reads or frames would change meaning.
+  'REGISTRY_KIND_CHANGED',
+] as const;
+export type RegistryProblemCode = (typeof REGISTRY_PROBLEM_CODES)[number];
+
+export interface RegistryProblem {
+  /** Line of the file where the record starts (1 is the header). */
+  readonly line: number;
+  readonly code: RegistryProblemCode;
+  readonly column?: RegistryColumn | undefined;
+  readonly message: string;
+}
+
+export type RegistryParse =
+  | { readonly ok: true; readonly devices: readonly DeviceRegistration[]; /** The line of each device's row. */ readonly lines: readonly number[] }
+  | { readonly ok: false; readonly problems: readonly RegistryProblem[] };
+
+/** Districts, pipe ids: 1-64 printable characters, no surrounding spaces (a trailing space makes a second district). */
+const TEXT = /^[^\s\p{Cc}](?:[^\p{Cc}]{0,62}[^\s\p{Cc}])?$/u;
+const DECIMAL = /^-?\d{1,3}(?:\.\d{1,12})?$/;
+const POSITIVE_INTEGER = /^[1-9]\d{0,15}$/;
+
+/**
+ * Parses and validates a whole registry file. Every problem is reported (with
+ * its line) in one pass, so an operator fixes the file once; any problem
+ * refuses the whole file (see importRegistry).
+ */
+export function parseRegistryCsv(text: string): RegistryParse {
+  const csv = parseCsv(text);
+  if (!csv.ok) return fail({ line: csv.line, code: 'REGISTRY_CSV_MALFORMED', message: csv.message });
+  const [header, ...rows] = csv.records;
+  if (!header) return fail({ line: 1, code: 'REGISTRY_FILE_EMPTY', message: 'the file has no header line' });
+
+  const problems: RegistryProblem[] = [];
+  const index = new Map<RegistryColumn, number>();
+  header.fields.forEach((name, i) => {
+    if (!(REGISTRY_COLUMNS as readonly string[]).includes(name)) {
+      problems.push({ line: header.line, code: 'REGISTRY_HEADER_UNKNOWN', message: `unknown column '${name}' (columns: ${REGISTRY_COLUMNS.join(', ')})` });
+    } else if (index.has(name as RegistryColumn)) {
+      problems.push({ line: header.line, code: 'REGISTRY_HEADER_DUPLICATE', column: name as RegistryColumn, message: `column '${name}' appears twice` });
+    } else {
+      index.set(name as RegistryColumn, i);
+    }
+  });
+  for (const name of REQUIRED_COLUMNS) {
+    if (!index.has(name)) problems.push({ line: header.line, code: 'REGISTRY_HEADER_MISSING', column: name, message: `required column '${name}' is missing` });
+  }
+  // Rows cannot be read against a header that is wrong.
+  if (problems.length > 0) return fail(...problems);
+
+  const devices: DeviceRegistration[] = [];
+  const lines: number[] = [];
+  const firstLineOf = new Map<string, number>();
+  for (const row of rows) {
+    if (row.fields.length !== header.fields.length) {
+      problems.push({ line: row.line, code: 'REGISTRY_FIELD_COUNT', message: `${row.fields.length} fields where the header has ${header.fields.length}` });
+      continue;
+    }
+    const rowProblems: RegistryProblem[] = [];
+    const problem = (code: RegistryProblemCode, column: RegistryColumn | undefined, message: string) => rowProblems.push({ line: row.line, code, column, message });
+    const cell = (column: RegistryColumn): string => {
+      const i = index.get(column);
+      return i === undefined ? '' : row.fields[i]!;
+    };
+    const required = (column: RegistryColumn): string | undefined => {
+      const v = cell(column);
+      if (v === '') problem('REGISTRY_FIELD_REQUIRED', column, `'${column}' is empty`);
+      return v === '' ? undefined : v;
+    };
+
+    const kindText = required('kind');
+    const kind: DeviceKind | undefined = kindText === 'meter' || kindText === 'sensor' ? kindText : undefined;
+    if (kindText !== undefined && !kind) problem('REGISTRY_KIND_INVALID', 'kind', `kind '${kindText}' is not meter or sensor`);
+
+    const id = required('id');
+    if (id !== undefined && !isValidDeviceId(id)) problem('REGISTRY_ID_INVALID', 'id', `id '${id}' is not 1-64 of [A-Za-z0-9._-] starting with a letter or digit`);
+    else if (id !== undefined && firstLineOf.has(id)) problem('REGISTRY_ID_DUPLICATE', 'id', `id '${id}' is already on line ${firstLineOf.get(id)}`);
+
+    const district = required('district');
+    if (district !== undefined && !TEXT.test(district)) problem('REGISTRY_TEXT_INVALID', 'district', 'district must be 1-64 printable characters without surrounding spaces');
+    const lat = coordinate(required('lat'), 90, 'lat', problem);
+    const lon = coordinate(required('lon'), 180, 'lon', problem);
+
+    let pipeId: string | null = null;
+    let pipeMaterial: PipeMaterial | null = null;
+    let registerMaxL: number | null = null;
+    if (kind === 'sensor') {
+      pipeId = required('pipe_id') ?? null;
+      if (pipeId !== null && !TEXT.test(pipeId)) problem('REGISTRY_TEXT_INVALID', 'pipe_id', 'pipe_id must be 1-64 printable characters without surrounding spaces');
+      const material = required('pipe_material');
+      if (material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(material)) {
+        problem('REGISTRY_PIPE_MATERIAL_UNKNOWN', 'pipe_material', `pipe_material '${material}' is not one of ${PIPE_MATERIALS.join(', ')}`);
+      } else if (material !== undefined) pipeMaterial = material as PipeMaterial;
+      if (cell('register_max_l') !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', 'register_max_l', 'register_max_l is for meters');
+    } else if (kind === 'meter') {
+      for (const column of ['pipe_id', 'pipe_material'] as const) {
+        if (cell(column) !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', column, `${column} is for sensors`);
+      }
+      const max = cell('register_max_l');
+      if (max !== '' && !(POSITIVE_INTEGER.test(max) && Number.isSafeInteger(Number(max)))) {
+        problem('REGISTRY_REGISTER_MAX_INVALID', 'register_max_l', `register_max_l '${max}' is not a positive whole number of litres`);
+      } else if (max !== '') registerMaxL = Number(max);
+    }
+
+    const gateway = cell('gateway');
+    if (gateway !== '' && !isValidDeviceId(gateway)) problem('REGISTRY_GATEWAY_INVALID', 'gateway', `gateway '${gateway}' is not 1-64 of [A-Za-z0-9._-] starting with a letter or digit`);
+
+    if (id !== undefined && !firstLineOf.has(id)) firstLineOf.set(id, row.line);
+    if (rowProblems.length > 0) {
+      problems.push(...rowProblems);
+      continue;
+    }
+    lines.push(row.line);
+    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, registerMaxL, gatewayId: gateway === '' ? null : gateway });
+  }
+  return problems.length > 0 ? fail(...problems) : { ok: true, devices, lines };
+}
+
+function coordinate(
+  text: string | undefined,
+  limit: number,
+  column: 'lat' | 'lon',
+  problem: (code: RegistryProblemCode, column: RegistryColumn, message: string) => void,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!DECIMAL.test(text) || !(Math.abs(v) <= limit)) {
+    problem('REGISTRY_COORDINATE_INVALID', column, `${column} '${text}' is not a decimal degree from -${limit} to ${limit}`);
+    return undefined;
+  }
+  return v;
+}
+
+function fail(...problems: RegistryProblem[]): { ok: false; problems: RegistryProblem[] } {
+  return { ok: false, problems };
+}
+
+export interface RegistryImportResult {
+  /** Devices written: nothing when there is any problem. */
+  readonly imported: number;
+  /** Of those, devices the registry did not know (the rest were updated). */
+  readonly created: number;
+  readonly problems: readonly RegistryProblem[];
+}
+
+/**
+ * All or nothing: a file with any bad row imports nothing. The file is the
+ * bureau's asset register exported whole; a partial import would leave a
+ * registry that matches neither the old export nor the new one (some meters
+ * moved to a new district, their neighbours not), and a bad row is often a
+ * sign of a shifted column or the wrong file, where the "good" rows are
+ * wrong too. Fixing the rows and importing the whole file again is cheap,
+ * because the import is an idempotent upsert by id. It runs in one store
+ * transaction. A row is the truth for its device: empty optional cells clear
+ * what the registry had (a device moved off a gateway loses it).
+ */
+export async function importRegistry(store: Pick<Store, 'upsertDevices'> & Pick<DeviceCredentialStore, 'deviceRoute'>, text: string): Promise<RegistryImportResult> {
+  const parsed = parseRegistryCsv(text);
+  if (!parsed.ok) return { imported: 0, created: 0, problems: parsed.problems };
+  const problems: RegistryProblem[] = [];
+  let created = 0;
+  for (const [i, d] of parsed.devices.entries()) {
+    const route = await store.deviceRoute(d.id);
+    if (!route) created++;
+    else if (route.kind !== d.kind) {
+      problems.push({ line: parsed.lines[i]!, code: 'REGISTRY_KIND_CHANGED', column: 'kind', message: `'${d.id}' is registered as a ${route.kind}, not a ${d.kind}` });
+    }
+  }
+  if (problems.length > 0) return { imported: 0, created: 0, problems };
+  await store.upsertDevices(parsed.devices);
+  return { imported: parsed.devices.length, created, problems: [] };
+}
