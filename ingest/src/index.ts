@@ -54,6 +54,7 @@ export {
 export { formatRegistryCsv } from './registry/registry-export.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';
+export { readExternalMqttConfig, type ExternalMqttConfig } from './config/ingest-config.ts';
 export { loadIngestConfig, readStoreConfig, readLogLevel, readMqttServicePassword, LOG_LEVELS, type IngestConfig, type MqttAuthConfig, type StoreConfig } from './config/ingest-config.ts';
 export { Ingestor, StoreUnavailableError, type IngestMessage, type IngestOutcome, type IngestorOptions } from './pipeline/ingestor.ts';
 export { IngestMetrics } from './pipeline/ingest-metrics.ts';
@@ -71,6 +72,15 @@ export {
   type CredentialErrorCode,
   type IssuedMqttCredential,
 } from './broker/mqtt-credentials.ts';
+export {
+  ExternalSubscriber,
+  ExternalBrokerError,
+  DEVICE_TOPIC_FILTERS,
+  EXTERNAL_BROKER_ERROR_CODES,
+  type ExternalBrokerErrorCode,
+  type ExternalSubscriberOptions,
+} from './broker/external-subscriber.ts';
+export { ExternalBrokerMetrics } from './broker/external-metrics.ts';
 export { IngestService, type IngestServiceOptions } from './service.ts';
 export { startOpsServer } from './ops-server.ts';
 export { stopOnSignal } from './stop-on-signal.ts';

@@ -18,9 +18,9 @@ const store = openStore(config);
 const service = await IngestService.start({ config, store, registry, log });
 const ops =
   config.httpPort > 0
-    ? await startOpsServer({ host: config.mqtt.host, port: config.httpPort, registry, ready: () => store.ping().then(() => true) })
+    ? await startOpsServer({ host: config.mqtt.host, port: config.httpPort, registry, ready: () => store.ping().then(() => service.mqttReady()) })
     : undefined;
-log.info({ store: store.name, mqtt: service.broker.url, opsPort: ops?.port }, 'ingest ready');
+log.info({ store: store.name, mqtt: service.mqttUrl, mqttMode: config.external ? 'external' : 'embedded', opsPort: ops?.port }, 'ingest ready');
 
 stopOnSignal(log, 'committing pending messages', async () => {
   await ops?.close();

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { EmbeddedBroker, packetLimitFor } from './broker/embedded-broker.ts';
+import { ExternalSubscriber } from './broker/external-subscriber.ts';
 import { MqttAccess } from './broker/mqtt-access.ts';
 import type { IngestConfig } from './config/ingest-config.ts';
 import { IngestMetrics } from './pipeline/ingest-metrics.ts';
@@ -18,17 +19,24 @@ export interface IngestServiceOptions {
   readonly log: Logger;
 }
 
-/** The ingest service: embedded broker → ingestor → store, plus PCM retention. */
+/**
+ * The ingest service: broker → ingestor → store, plus PCM retention. The
+ * broker is embedded (aedes), or with INGEST_MQTT_MODE=external this service
+ * is a client of another broker (README: External broker).
+ */
 export class IngestService {
-  readonly broker: EmbeddedBroker;
+  /** INGEST_MQTT_MODE=external: the client of the external broker; undefined when embedded. */
+  readonly subscriber: ExternalSubscriber | undefined;
   readonly ingestor: Ingestor;
   readonly metrics: IngestMetrics;
+  private readonly embedded: EmbeddedBroker | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly opts: IngestServiceOptions;
 
-  private constructor(opts: IngestServiceOptions, broker: EmbeddedBroker, ingestor: Ingestor, metrics: IngestMetrics) {
+  private constructor(opts: IngestServiceOptions, broker: EmbeddedBroker | ExternalSubscriber, ingestor: Ingestor, metrics: IngestMetrics) {
     this.opts = opts;
-    this.broker = broker;
+    if (broker instanceof ExternalSubscriber) this.subscriber = broker;
+    else this.embedded = broker;
     this.ingestor = ingestor;
     this.metrics = metrics;
     this.pruneTimer = setInterval(() => void this.prunePcm(), PRUNE_EVERY_MS).unref();
@@ -45,6 +53,12 @@ export class IngestService {
       metrics,
       log: log.child({ component: 'ingestor' }),
     });
+    if (config.external) {
+      const subscriber = await ExternalSubscriber.start({ ...config.external, ingestor, registry, log: log.child({ component: 'mqtt-client' }) });
+      const service = new IngestService(opts, subscriber, ingestor, metrics);
+      await service.prunePcm();
+      return service;
+    }
     const broker = await EmbeddedBroker.start({
       host: config.mqtt.host,
       port: config.mqtt.port,
@@ -61,6 +75,22 @@ export class IngestService {
     return service;
   }
 
+  /** The embedded broker. In external mode there is none, and asking for it is a programming error. */
+  get broker(): EmbeddedBroker {
+    if (!this.embedded) throw new Error('INGEST_MQTT_MODE=external: ingest runs no broker of its own (see IngestService.subscriber)');
+    return this.embedded;
+  }
+
+  /** Where devices publish: the embedded broker, or the external one (without credentials). */
+  get mqttUrl(): string {
+    return this.subscriber ? this.opts.config.external!.url : this.broker.url;
+  }
+
+  /** Taking messages: the embedded broker is open, or the client is connected and subscribed. */
+  mqttReady(): boolean {
+    return this.subscriber ? this.subscriber.ready : this.broker.aedes.closed === false;
+  }
+
   /** Frames keep their summary for good; their PCM only for the retention period. */
   async prunePcm(): Promise<void> {
     const { store, config, log } = this.opts;
@@ -72,10 +102,14 @@ export class IngestService {
     }
   }
 
-  /** Stops taking messages, commits what is pending, closes the broker. The store stays open (its owner closes it). */
+  /**
+   * Stops taking messages, commits what is pending (acknowledging it, in
+   * external mode), closes the broker or disconnects from it. The store
+   * stays open (its owner closes it).
+   */
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
-    await this.broker.close();
+    await (this.subscriber ?? this.broker).close();
     await this.ingestor.close();
   }
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type DecodeLimits } from '../contracts/index.ts';
 import { INFLUX_DEFAULTS, type InfluxConnection } from '../store/influx/influx-http.ts';
@@ -77,6 +78,8 @@ export interface IngestConfig {
   readonly deadLetterMaxBytes: number;
   readonly pcmRetentionMs: number;
   readonly logLevel: string;
+  /** INGEST_MQTT_MODE=external: a client of this broker; undefined: the embedded broker. */
+  readonly external: ExternalMqttConfig | undefined;
 }
 
 export function loadIngestConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
@@ -109,6 +112,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
     deadLetterMaxBytes: r.int('INGEST_DEAD_LETTER_MAX_BYTES', 64 * 1024, 0, 64 * 1024 * 1024),
     pcmRetentionMs: r.int('FRAME_PCM_RETENTION_DAYS', 14, 0, 3650) * DAY_MS,
     logLevel: readLogLevel(r),
+    external: readExternalMqttConfig(r),
   };
   r.finish();
   return config;
@@ -136,4 +140,71 @@ export function readMqttServicePassword(r: EnvReader): string | undefined {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export function readLogLevel(r: EnvReader): (typeof LOG_LEVELS)[number] {
   return r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS);
+}
+
+/** How ingest reaches an external broker (README: External broker). */
+export interface ExternalMqttConfig {
+  /** mqtt:// or mqtts://, without credentials. */
+  readonly url: string;
+  /** Stable per worker: the broker keeps the session (and its queue) under this id. */
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** PEM file of the CA that signed the broker's certificate (mqtts://); undefined: the system's CAs. */
+  readonly caFile: string | undefined;
+  /** How long the broker keeps the session, and queues for it, while this worker is away. */
+  readonly sessionExpirySeconds: number;
+  /** Workers with the same group split the device topics ($share/<group>/...); undefined: one worker takes all. */
+  readonly shareGroup: string | undefined;
+  /** Messages received and not yet acknowledged, at most (MQTT 5 Receive Maximum, enforced here too). */
+  readonly receiveMaximum: number;
+  readonly keepaliveSeconds: number;
+  /** Reconnection back-off: doubles from min to max, with jitter. */
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+}
+
+/** An MQTT 5 share name may not hold '/', '+' or '#'; kept to what reads well in ACLs and logs. */
+const SHARE_GROUP = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function readExternalMqttConfig(r: EnvReader): ExternalMqttConfig | undefined {
+  const mode = r.oneOf('INGEST_MQTT_MODE', 'embedded', ['embedded', 'external'] as const);
+  if (mode === 'embedded') return undefined;
+  const url = r.optionalString('MQTT_URL');
+  if (url === undefined) r.problem('INGEST_MQTT_MODE=external needs MQTT_URL (e.g. mqtts://broker.example:8883)');
+  else checkBrokerUrl(r, url);
+  const username = r.optionalString('MQTT_USERNAME');
+  const password = r.optionalString('MQTT_PASSWORD');
+  if (password !== undefined && username === undefined) r.problem('MQTT_PASSWORD is set: set MQTT_USERNAME too');
+  const reconnectMinMs = r.int('MQTT_RECONNECT_MIN_MS', 500, 10, 600_000);
+  const reconnectMaxMs = r.int('MQTT_RECONNECT_MAX_MS', 30_000, 10, 3_600_000);
+  if (reconnectMaxMs < reconnectMinMs) r.problem('MQTT_RECONNECT_MAX_MS must not be below MQTT_RECONNECT_MIN_MS');
+  return {
+    url: url ?? '',
+    // The default is stable across restarts (the session is found again); two workers on one host need their own ids.
+    clientId: r.string('MQTT_CLIENT_ID', `suido-ingest-${hostname()}`, /^[A-Za-z0-9_.:-]{1,128}$/),
+    username,
+    password,
+    caFile: r.optionalString('MQTT_CA_FILE'),
+    sessionExpirySeconds: r.int('MQTT_SESSION_EXPIRY_S', 86_400, 0, 0xffff_fffe),
+    shareGroup: r.optionalString('MQTT_SHARE_GROUP') === undefined ? undefined : r.string('MQTT_SHARE_GROUP', '', SHARE_GROUP),
+    receiveMaximum: r.int('MQTT_RECEIVE_MAXIMUM', 1000, 1, 65_535),
+    keepaliveSeconds: r.int('MQTT_KEEPALIVE_S', 30, 5, 65_535),
+    reconnectMinMs,
+    reconnectMaxMs,
+  };
+}
+
+/** The URL is logged, so a problem with it must not echo a password that was put in it by mistake. */
+function checkBrokerUrl(r: EnvReader, url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    r.problem('MQTT_URL is not a URL (expected mqtt://host:port or mqtts://host:port)');
+    return;
+  }
+  if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') r.problem(`MQTT_URL must start with mqtt:// or mqtts://, not ${parsed.protocol}//`);
+  if (parsed.username !== '' || parsed.password !== '') r.problem('MQTT_URL must not hold credentials (its value is not shown): use MQTT_USERNAME and MQTT_PASSWORD');
+  if (parsed.hostname === '') r.problem('MQTT_URL names no host');
 }
