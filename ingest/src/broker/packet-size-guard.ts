@@ -83,8 +83,10 @@ export class PacketSizeGuard extends Transform {
  */
 export function guardPacketSize(socket: Socket, limitBytes: number, onTooLarge: (err: Error) => void): Duplex {
   const guard = new PacketSizeGuard(limitBytes);
-  guard.once('error', (err) => {
-    onTooLarge(err);
+  guard.on('error', (err) => {
+    // The guard also errors when the connection is torn down under it (an
+    // AbortError once aedes destroys the duplex): only its own refusals are news.
+    if (err instanceof PacketTooLargeError || err instanceof PacketLengthInvalidError) onTooLarge(err);
     socket.destroy();
   });
   socket.pipe(guard);
