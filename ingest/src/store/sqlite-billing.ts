@@ -103,15 +103,17 @@ export class SqliteBilling {
   }
 
   listBillingMeters(q: Omit<DeviceQuery, 'kind'>): BillingMeterRecord[] {
-    const rows = this.#stmt.billingMeters.all({ district: q.district ?? null, after: q.afterId ?? null, limit: q.limit }) as { id: string; register_max_l: number | null }[];
-    return rows.map((r) => ({ id: r.id, registerMaxL: r.register_max_l }));
+    const params = { district: q.district ?? null, after: q.afterId ?? '', limit: q.limit };
+    const stmt = q.district === undefined ? this.#stmt.billingMeters : this.#stmt.billingMetersOfDistrict;
+    return (stmt.all(params) as { id: string; register_max_l: number | null }[]).map((r) => ({ id: r.id, registerMaxL: r.register_max_l }));
   }
 
   countDevices(q: DeviceQuery): DeviceCount {
-    const params = { kind: q.kind ?? null, district: q.district ?? null, after: q.afterId ?? null };
-    const page = this.#stmt.countDevices.get({ ...params, limit: q.limit }) as { n: number; last: string | null };
+    const stmt = q.district === undefined ? this.#stmt.countDevices : this.#stmt.countDevicesOfDistrict;
+    const params = { kind: q.kind ?? null, district: q.district ?? null };
+    const page = stmt.get({ ...params, after: q.afterId ?? '', limit: q.limit }) as { n: number; last: string | null };
     const lastId = page.last ?? undefined;
-    const more = page.n === q.limit && lastId !== undefined && (this.#stmt.countDevices.get({ ...params, after: lastId, limit: 1 }) as { n: number }).n > 0;
+    const more = page.n === q.limit && lastId !== undefined && (stmt.get({ ...params, after: lastId, limit: 1 }) as { n: number }).n > 0;
     return { count: page.n, lastId, more };
   }
 }
@@ -134,10 +136,13 @@ function prepare(db: Database.Database) {
        LEFT JOIN meter_reads a ON a.meter_key = d.key AND a.ts =
          (SELECT r.ts FROM meter_reads r WHERE r.meter_key = d.key AND r.ts >= q.at AND r.arrival <= :asOf ORDER BY r.ts LIMIT 1)`,
     ),
+    // Registry pages: a range of the id index (or of (district, id)) from the cursor on. Ids are never
+    // empty, so '' stands for "from the start"; an `:after IS NULL OR` would make SQLite scan from the start each page.
     billingMeters: db.prepare(
-      `SELECT d.id, d.register_max_l FROM devices d
-       WHERE d.kind = 'meter' AND (:district IS NULL OR d.district = :district) AND (:after IS NULL OR d.id > :after)
-       ORDER BY d.id LIMIT :limit`,
+      `SELECT d.id, d.register_max_l FROM devices d WHERE d.id > :after AND d.kind = 'meter' ORDER BY d.id LIMIT :limit`,
+    ),
+    billingMetersOfDistrict: db.prepare(
+      `SELECT d.id, d.register_max_l FROM devices d WHERE d.district = :district AND d.id > :after AND d.kind = 'meter' ORDER BY d.id LIMIT :limit`,
     ),
     readMark: db.prepare(
       `SELECT a.seq, (SELECT r.received_at FROM meter_reads r WHERE r.meter_key = a.meter_key AND r.ts = a.first_ts) AS at
@@ -157,9 +162,11 @@ function prepare(db: Database.Database) {
     ),
     countDevices: db.prepare(
       `SELECT count(*) AS n, max(id) AS last FROM (
-         SELECT d.id FROM devices d
-         WHERE (:kind IS NULL OR d.kind = :kind) AND (:district IS NULL OR d.district = :district) AND (:after IS NULL OR d.id > :after)
-         ORDER BY d.id LIMIT :limit)`,
+         SELECT d.id FROM devices d WHERE d.id > :after AND (:kind IS NULL OR d.kind = :kind) ORDER BY d.id LIMIT :limit)`,
+    ),
+    countDevicesOfDistrict: db.prepare(
+      `SELECT count(*) AS n, max(id) AS last FROM (
+         SELECT d.id FROM devices d WHERE d.district = :district AND d.id > :after AND (:kind IS NULL OR d.kind = :kind) ORDER BY d.id LIMIT :limit)`,
     ),
   };
 }
