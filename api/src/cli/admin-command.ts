@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { ApiKeyStore, Store } from '@suido/ingest';
+import type { ApiKeyStore, DeviceCredentialStore, Store } from '@suido/ingest';
 
 /**
  * The admin CLI's plug-in shape: each command group (keys, devices, ...) is
@@ -34,7 +34,7 @@ export interface AdminContext {
   /** One line for the operator, on stdout. */
   out(line: string): void;
   /** The store the services use (readStoreConfig), opened on first use; the dispatcher closes it. */
-  store(): Store & ApiKeyStore;
+  store(): Store & ApiKeyStore & DeviceCredentialStore;
 }
 
 /** Wrong arguments: the dispatcher prints the message and the command's usage, and exits 2. */

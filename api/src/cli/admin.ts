@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
-import { ConfigError, EnvReader, openStore, readStoreConfig, type ApiKeyStore, type Store } from '@suido/ingest';
+import { ConfigError, EnvReader, openStore, readStoreConfig, type ApiKeyStore, type DeviceCredentialStore, type Store } from '@suido/ingest';
 import { AdminCommandError, UsageError, type AdminCommand, type AdminCommandGroup, type AdminContext } from './admin-command.ts';
+import { deviceCommands } from './device-commands.ts';
 import { keyCommands } from './key-commands.ts';
 
 /**
@@ -9,6 +10,7 @@ import { keyCommands } from './key-commands.ts';
  */
 export const COMMAND_GROUPS: readonly AdminCommandGroup[] = [
   keyCommands,
+  deviceCommands,
 ];
 
 export interface AdminIo {
@@ -45,7 +47,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, groups: rea
     return 0;
   }
 
-  let store: (Store & ApiKeyStore) | undefined;
+  let store: (Store & ApiKeyStore & DeviceCredentialStore) | undefined;
   const ctx: AdminContext = {
     env: io.env,
     actor: io.actor ?? `cli:${userInfo().username}`,
