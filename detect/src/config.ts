@@ -1,4 +1,4 @@
-import { EnvReader, readLogLevel, readMqttServicePassword, readStoreConfig, type StoreConfig } from '@suido/ingest';
+import { EnvReader, MQTT_SERVICE_USERNAME, readLogLevel, readMqttServicePassword, readStoreConfig, type StoreConfig } from '@suido/ingest';
 import { DEFAULT_LEAK_ALERT_CONFIG } from './alerts/leak-alert-config.ts';
 import { DEFAULT_MODEL_PATH } from './model/default-model.ts';
 import { DEFAULT_METER_RULES_CONFIG, type MeterRulesOverrides } from './meter-rules/meter-rules-config.ts';
@@ -22,6 +22,12 @@ export interface DetectConfig {
   readonly meterRules: MeterRulesOverrides;
   /** Where alert events are published; undefined: not published. */
   readonly alertsMqttUrl: string | undefined;
+  /**
+   * The relay's MQTT username: the embedded broker's service principal by
+   * default; at an external broker its own login there (Mosquitto's password
+   * file cannot hold the default's ':').
+   */
+  readonly alertsMqttUsername: string;
   /** The alert relay logs in as the service principal with this password (MQTT_SERVICE_PASSWORD); undefined: anonymously. */
   readonly alertsMqttPassword: string | undefined;
   readonly logLevel: string;
@@ -49,6 +55,7 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
       stuck: { days: r.int('STUCK_METER_DAYS', DEFAULT_METER_RULES_CONFIG.stuck.days, 1, 365) },
     },
     alertsMqttUrl: r.optionalString('ALERTS_MQTT_URL'),
+    alertsMqttUsername: r.string('ALERTS_MQTT_USERNAME', MQTT_SERVICE_USERNAME),
     alertsMqttPassword: readMqttServicePassword(r),
     logLevel: readLogLevel(r),
   };

@@ -1,4 +1,4 @@
-import { MQTT_SERVICE_USERNAME, type Store } from '@suido/ingest';
+import type { Store } from '@suido/ingest';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AlertRelay } from './alerts/alert-relay.ts';
@@ -62,7 +62,7 @@ export class DetectService {
       ? new MqttAlertPublisher({
           url: config.alertsMqttUrl,
           clientId: `suido-detect-${process.pid}`,
-          ...(config.alertsMqttPassword !== undefined && { username: MQTT_SERVICE_USERNAME, password: config.alertsMqttPassword }),
+          ...(config.alertsMqttPassword !== undefined && { username: config.alertsMqttUsername, password: config.alertsMqttPassword }),
           log: log.child({ component: 'alert-publisher' }),
         })
       : undefined;
