@@ -1,5 +1,7 @@
 #!/usr/bin/env -S npx tsx
-import { FleetSimulator } from './fleet/fleet-simulator.ts';
+import { readFile } from 'node:fs/promises';
+import { FleetSimulator, type FleetCredentials } from './fleet/fleet-simulator.ts';
+import { fleetCredentialsFrom } from './cli/credentials-file.ts';
 import { loadScenario } from './scenario/load-scenario.ts';
 import { ScenarioError, type Scenario } from './scenario/scenario.ts';
 import { parseCliArgs, USAGE, type CliOptions } from './cli/cli-args.ts';
@@ -29,6 +31,17 @@ async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
 
+  let credentials: FleetCredentials | undefined;
+  if (opts.credentialsPath !== undefined) {
+    const text = await readFile(opts.credentialsPath, 'utf8').catch((err: Error) => err);
+    const read = text instanceof Error ? `cannot read ${opts.credentialsPath}: ${text.message}` : fleetCredentialsFrom(text, scenario.connection.mode, opts.gateway);
+    if (typeof read === 'string') {
+      process.stderr.write(`suido-sim: ${read}\n`);
+      return 2;
+    }
+    credentials = read;
+  }
+
   const { fleet, clock } = scenario;
   process.stderr.write(
     `suido-sim: ${fleet.meters} meters, ${fleet.sensors} sensors, seed ${scenario.seed}, ${clock.start ?? `${clock.daysBack} days back`} at ${clock.speed}x, ` +
@@ -37,6 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const simulator = new FleetSimulator({
     url: opts.url,
     scenario,
+    credentials,
     progressIntervalMs: PROGRESS_EVERY_MS,
     onProgress: opts.quiet ? undefined : (p) => process.stderr.write(`${progressLine(p)}\n`),
   });

@@ -18,6 +18,8 @@ describe('command line', () => {
         seed: 7,
         speed: 60,
         days: 1.5,
+        credentialsPath: undefined,
+        gateway: undefined,
         untilCaughtUp: true,
         json: false,
         quiet: false,

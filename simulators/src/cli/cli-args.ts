@@ -12,6 +12,11 @@ Options:
   --seed N             override the scenario's seed (integer 0-4294967295)
   --speed X            override the clock speed (simulated seconds per real second, >= 1)
   --days N             override how many days back the clock starts (0-365)
+  --credentials FILE   MQTT logins, 'username,password' lines as 'npm run admin --
+                       devices issue --csv' prints them: per-device connections log
+                       in as each device; pooled ones as the gateway (--gateway ID,
+                       or the file's only line). Without it: anonymous
+  --gateway ID         the gateway pooled connections log in as
   --until-caught-up    stop once the simulation reaches the present
   --json               print the final report as JSON instead of a summary
   --quiet              no progress lines on stderr
@@ -25,6 +30,9 @@ export interface CliOptions {
   readonly seed: number | undefined;
   readonly speed: number | undefined;
   readonly days: number | undefined;
+  /** username,password CSV (admin CLI `devices issue --csv`). */
+  readonly credentialsPath: string | undefined;
+  readonly gateway: string | undefined;
   readonly untilCaughtUp: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
@@ -52,6 +60,8 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliArgs {
         seed: { type: 'string' },
         speed: { type: 'string' },
         days: { type: 'string' },
+        credentials: { type: 'string' },
+        gateway: { type: 'string' },
         'until-caught-up': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -90,6 +100,8 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliArgs {
       seed,
       speed,
       days,
+      credentialsPath: typeof values.credentials === 'string' ? (isAbsolute(values.credentials) ? values.credentials : resolve(cwd, values.credentials)) : undefined,
+      gateway: values.gateway as string | undefined,
       untilCaughtUp: values['until-caught-up'] === true,
       json: values.json === true,
       quiet: values.quiet === true,
