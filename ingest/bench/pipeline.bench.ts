@@ -3,7 +3,12 @@
  * dedup → durable SQLite commit → PUBACK), beside raw aedes moving the same
  * messages in the same run:
  *   - aedes publish→PUBACK: the broker alone, nothing stored (the ceiling);
- *   - aedes publish→subscribe: the broker delivering to one QoS 1 subscriber.
+ *   - aedes publish→subscribe: the broker delivering to one QoS 1 subscriber;
+ *   - Mosquitto publish→subscribe (Debian's mosquitto 2, started here with
+ *     Suido's production conf.d): the same, through the broker that
+ *     external-broker mode runs behind; its subscriber is MQTT 5 with the
+ *     Receive Maximum an ingest worker states (1000), as Mosquitto would
+ *     otherwise hold it to 20 messages in flight.
  * And the same pipeline on the InfluxDB store (reads written to a real
  * influxd 1.x started here, PUBACK once InfluxDB acknowledged them), beside
  * the embedded store in the same run.
@@ -11,14 +16,15 @@
  *
  *   npm run bench -w ingest            (BENCH_MESSAGES, BENCH_RUNS, BENCH_CONNECTIONS to change)
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { median, printReport } from '@suido/infra/bench';
-import { startInfluxd } from '@suido/infra/services';
+import { startInfluxd, startMosquitto } from '@suido/infra/services';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, openStore, topics } from '../src/index.ts';
@@ -57,13 +63,36 @@ async function rawAedes(messages: { topic: string; payload: Buffer }[], withSubs
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const seconds = await rawBroker(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, messages, withSubscriber);
+  await new Promise<void>((r) => broker.close(() => r()));
+  await new Promise<void>((r) => server.close(() => r()));
+  return seconds;
+}
+
+/** What `mosquitto -h` says of itself (the launcher runs the same binary: PATH, then Debian's /usr/sbin). */
+function mosquittoVersion(): string {
+  const out = spawnSync('sh', ['-c', '"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -h'], { encoding: 'utf8' }).stdout ?? '';
+  return /mosquitto version (\S+)/.exec(out)?.[1] ?? '?';
+}
+
+/** A fresh Mosquitto per run, so that no run inherits another's sessions. */
+async function rawMosquitto(messages: { topic: string; payload: Buffer }[]): Promise<number> {
+  const mosquitto = await startMosquitto();
+  try {
+    return await rawBroker(mosquitto.url, messages, true, { protocolVersion: 5, properties: { receiveMaximum: 1000 } });
+  } finally {
+    await mosquitto.stop();
+  }
+}
+
+/** Publishes every message at QoS 1; with a subscriber, until it has received them all, else until all are PUBACKed. */
+async function rawBroker(url: string, messages: { topic: string; payload: Buffer }[], withSubscriber: boolean, subscriberOptions: IClientOptions = {}): Promise<number> {
   const publishers = await connectAll(url, CONNECTIONS, 'raw-pub');
   let subscriber: MqttClient | undefined;
   let received = 0;
   let allReceived: Promise<void> = Promise.resolve();
   if (withSubscriber) {
-    subscriber = await mqtt.connectAsync(url, { clientId: 'raw-sub', reconnectPeriod: 0 });
+    subscriber = await mqtt.connectAsync(url, { clientId: 'raw-sub', reconnectPeriod: 0, ...subscriberOptions });
     await subscriber.subscribeAsync(topics.allMeters, { qos: 1 });
     allReceived = new Promise((resolve) =>
       subscriber!.on('message', () => {
@@ -76,8 +105,6 @@ async function rawAedes(messages: { topic: string; payload: Buffer }[], withSubs
   await allReceived;
   const seconds = (performance.now() - t0) / 1000;
   await Promise.all([...publishers, ...(subscriber ? [subscriber] : [])].map((c) => c.endAsync(true)));
-  await new Promise<void>((r) => broker.close(() => r()));
-  await new Promise<void>((r) => server.close(() => r()));
   return seconds;
 }
 
@@ -104,12 +131,13 @@ async function endToEnd(messages: { topic: string; payload: Buffer }[], influx?:
 
 async function main(): Promise<void> {
   const messages = makeMessages();
-  const results = { puback: [] as number[], pubsub: [] as number[], e2e: [] as number[], influx: [] as number[] };
+  const results = { puback: [] as number[], pubsub: [] as number[], mosquitto: [] as number[], e2e: [] as number[], influx: [] as number[] };
   const influxd = await startInfluxd();
-  // Interleave the three so that drift in machine load hits each alike.
+  // Interleave them so that drift in machine load hits each alike.
   for (let run = 0; run < RUNS; run++) {
     results.puback.push(await rawAedes(messages, false));
     results.pubsub.push(await rawAedes(messages, true));
+    results.mosquitto.push(await rawMosquitto(messages));
     results.e2e.push(await endToEnd(messages));
     results.influx.push(await endToEnd(messages, { url: influxd.url, database: `bench_${run}` }));
     process.stderr.write(`  run ${run + 1}/${RUNS} done\n`);
@@ -120,8 +148,17 @@ async function main(): Promise<void> {
   const e2e = rate(results.e2e);
   printReport({
     bench: 'ingest-pipeline',
-    title: 'Ingest: meter reads per second end to end, on the embedded store and on InfluxDB',
-    params: { messages: MESSAGES, readsPerMessage: READS_PER_MESSAGE, qos: 1, connections: CONNECTIONS, runs: RUNS, store: 'sqlite synchronous=full', influx: `influxd ${INFLUXD_VERSION} on this machine, v1 writes` },
+    title: 'Ingest: meter reads per second end to end, on the embedded store and on InfluxDB, beside aedes and Mosquitto',
+    params: {
+      messages: MESSAGES,
+      readsPerMessage: READS_PER_MESSAGE,
+      qos: 1,
+      connections: CONNECTIONS,
+      runs: RUNS,
+      store: 'sqlite synchronous=full',
+      influx: `influxd ${INFLUXD_VERSION} on this machine, v1 writes`,
+      mosquitto: `mosquitto ${mosquittoVersion()} on this machine, Suido's conf.d`,
+    },
     figures: [
       {
         name: 'Suido end to end (stored, then PUBACK)',
@@ -131,6 +168,8 @@ async function main(): Promise<void> {
         goal: { on: 'ratio', op: '>=', target: 0.5, source: 'issue 7' },
       },
       { name: 'Suido end to end (stored, then PUBACK)', value: e2e, unit: 'reads/s', baseline: { name: 'aedes publish→PUBACK, nothing stored', value: rate(results.puback) } },
+      { name: 'Suido end to end (stored, then PUBACK)', value: e2e, unit: 'reads/s', baseline: { name: 'Mosquitto publish→subscribe, same messages', value: rate(results.mosquitto) } },
+      { name: 'aedes publish→subscribe', value: rate(results.pubsub), unit: 'reads/s', baseline: { name: 'Mosquitto publish→subscribe, same messages', value: rate(results.mosquitto) } },
       {
         name: 'Suido end to end on InfluxDB 1.x (v1 writes; SQLite ledger and state)',
         value: rate(results.influx),
@@ -138,7 +177,10 @@ async function main(): Promise<void> {
         baseline: { name: 'the same on the embedded store (SQLite)', value: e2e },
       },
     ],
-    notes: [`${READS_PER_MESSAGE} hourly reads per message (one meter's daily batch); rates are medians of ${RUNS} interleaved runs`],
+    notes: [
+      `${READS_PER_MESSAGE} hourly reads per message (one meter's daily batch); rates are medians of ${RUNS} interleaved runs`,
+      "Mosquitto: a fresh broker per run; publishers MQTT 3.1.1 as devices, the subscriber MQTT 5 with Receive Maximum 1000 as an ingest worker (external-broker mode); nothing stored but Mosquitto's own snapshot every 30 s",
+    ],
   });
 }
 
