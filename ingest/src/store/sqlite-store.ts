@@ -217,7 +217,9 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
     const rows = this.stmt.listDevices.all({
       kind: q.kind ?? null,
       district: q.district ?? null,
-      after: q.afterId ?? null,
+      // Ids are never empty, so '' is "from the start"; `:after IS NULL OR d.id > :after`
+      // would keep SQLite from seeking the primary key, and every page would scan from the first id.
+      after: q.afterId ?? '',
       limit: q.limit,
     }) as DeviceRow[];
     return rows.map(toDevice);
@@ -754,7 +756,7 @@ function prepare(db: Database.Database) {
     prunePcm: db.prepare('DELETE FROM frame_pcm WHERE frame_id IN (SELECT id FROM acoustic_frames WHERE start_ms < ?)'),
     listDevices: db.prepare(
       `SELECT ${DEVICE_COLUMNS} FROM devices d
-       WHERE (:kind IS NULL OR d.kind = :kind) AND (:district IS NULL OR d.district = :district) AND (:after IS NULL OR d.id > :after)
+       WHERE d.id > :after AND (:kind IS NULL OR d.kind = :kind) AND (:district IS NULL OR d.district = :district)
        ORDER BY d.id LIMIT :limit`,
     ),
     deviceById: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = ?`),
