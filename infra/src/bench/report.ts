@@ -88,7 +88,8 @@ export function printReport(report: BenchReport): void {
   console.log(`params: ${Object.entries(report.params).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   for (const f of report.figures) {
     const ratio = ratioOf(f);
-    const vs = f.baseline ? `  (${fmt(ratio!)}x ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.unit})` : '';
+    // A baseline of 0 (e.g. a latency under the tool's resolution) has no ratio.
+    const vs = f.baseline ? `  (${ratio === undefined ? '' : `${fmt(ratio)}x `}${f.baseline.name}: ${fmt(f.baseline.value)} ${f.unit})` : '';
     const goal = f.goal ? `  ${describeGoal(f)}` : '';
     console.log(`  ${f.name.padEnd(52)} ${fmt(f.value).padStart(10)} ${f.unit}${vs}${goal}`);
   }
