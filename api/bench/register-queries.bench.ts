@@ -1,6 +1,6 @@
 /**
  * Single-meter register queries under load: autocannon keeps
- * BENCH_CONNECTIONS connections busy with `GET /v1/meters/{id}/register?at=`
+ * BENCH_HTTP_CONNECTIONS connections busy with `GET /v1/meters/{id}/register?at=`
  * for meters drawn at random from the whole city (every request another
  * meter: billing systems and call-centre screens ask about any meter, not a
  * hot few), against the API running as its own process on the prepared
@@ -14,7 +14,7 @@
  *
  *   npm run bench -w api
  *   BENCH_METERS       meters in the store (default 600000)
- *   BENCH_CONNECTIONS  concurrent connections (default 10)
+ *   BENCH_HTTP_CONNECTIONS  concurrent HTTP connections (default 10)
  *   BENCH_DURATION_S   seconds per measurement (default 10)
  *   BENCH_RUNS         measurements of each route, interleaved (default 3; median reported)
  *   e.g. a quick trial: BENCH_METERS=20000 BENCH_DURATION_S=3 BENCH_RUNS=1 npx tsx bench/register-queries.bench.ts
@@ -27,7 +27,7 @@ import { median, printReport } from '@suido/infra/bench';
 import { meterId, prepareCityStore, startApiProcess, type CityStore } from './city-store.ts';
 
 const METERS = Number(process.env.BENCH_METERS ?? 600_000);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 

@@ -8,7 +8,7 @@
  *
  * Ingest runs as its own OS process (`ingest/src/main.ts`, embedded aedes
  * broker, SQLite store with synchronous=full, as `npm start -w ingest` runs
- * it); the load comes from this process over BENCH_CONNECTIONS pooled
+ * it); the load comes from this process over BENCH_CITY_CONNECTIONS pooled
  * mqtt.js connections (MQTT_ALLOW_ANONYMOUS: the demo's pooled publishers
  * need no per-device credentials; what authentication costs per CONNECT is
  * not in this figure). Measured:
@@ -24,11 +24,12 @@
  * must equal what was sent: nothing acknowledged is missing.
  *
  *   npm run bench -w ingest
- *   BENCH_METERS        meters, each one daily batch (default 600000)
- *   BENCH_ACCELERATION  how much faster than the real night (default 30: a 480 s window, 30,000 reads/s offered for 600,000 meters)
- *   BENCH_CONNECTIONS   publisher connections the meters share (default 100)
- *   BENCH_SEED          seed of the send times (default 7)
- *   e.g. a quick trial: BENCH_METERS=20000 BENCH_ACCELERATION=1440 npx tsx bench/city-day.bench.ts  (10 s window)
+ *   BENCH_METERS            meters, each one daily batch (default 600000)
+ *   BENCH_ACCELERATION      how much faster than the real night (default 30: a 480 s window;
+ *                           offered reads/s = BENCH_METERS × BENCH_ACCELERATION / 600, 30,000 for the city)
+ *   BENCH_CITY_CONNECTIONS  publisher connections the meters share (default 100)
+ *   BENCH_SEED              seed of the send times (default 7)
+ *   e.g. a quick trial: BENCH_METERS=20000 BENCH_ACCELERATION=720 npx tsx bench/city-day.bench.ts  (20 s window, 24,000 reads/s)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ import { encodeMeterReads, topics } from '../src/index.ts';
 
 const METERS = Number(process.env.BENCH_METERS ?? 600_000);
 const ACCELERATION = Number(process.env.BENCH_ACCELERATION ?? 30);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const CONNECTIONS = Number(process.env.BENCH_CITY_CONNECTIONS ?? 100);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const NIGHT_HOURS = 4;
 const READS_PER_MESSAGE = 24;
