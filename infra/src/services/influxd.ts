@@ -26,11 +26,16 @@ export interface RunningInfluxd {
   readonly url: string;
   /** Its data, meta and WAL directories live here; removed by stop(). */
   readonly dir: string;
+  /** The current server process (it changes when bringUp() starts a new one). */
   readonly pid: number;
   /** What influxd printed (its log level is warn), for a failing test's message. */
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its directory. */
   stop(): Promise<void>;
+  /** A fault: stops the server but keeps its directory and port for bringUp(). */
+  takeDown(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the server again on the same directory and port; resolves once /ping answers. */
+  bringUp(): Promise<void>;
 }
 
 /** Thrown when there is no influxd to run: tests must fail, not skip, without it. */
@@ -63,20 +68,17 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<RunningIn
 
 class PortTakenError extends Error {}
 
-async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningInfluxd> {
-  const dir = await mkdtemp(join(tmpdir(), 'suido-influxd-'));
-  const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
-  const config = join(dir, 'influxdb.conf');
-  await writeFile(config, configText(dir, httpPort, rpcPort, opts));
-  const url = `http://127.0.0.1:${httpPort}`;
+interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly exit: Promise<void>;
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  spawnError(): NodeJS.ErrnoException | undefined;
+}
 
-  let output = '';
+function spawnServer(binary: string, config: string, keep: (chunk: Buffer) => void): ServerProcess {
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: NodeJS.ErrnoException | undefined;
   const child = spawn(binary, ['-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exit = new Promise<void>((resolve) => {
@@ -90,29 +92,51 @@ async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningI
       resolve();
     });
   });
+  return { child, exit, exited: () => exited, spawnError: () => spawnError };
+}
+
+async function waitForPing(binary: string, server: ServerProcess, url: string, timeoutMs: number, output: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spawnError = server.spawnError();
+    if (spawnError?.code === 'ENOENT') throw new InfluxdMissingError(binary);
+    if (spawnError) throw spawnError;
+    const exited = server.exited();
+    if (exited) {
+      if (/address already in use/i.test(output())) throw new PortTakenError(output());
+      throw new Error(`influxd exited (code ${exited.code}, signal ${exited.signal}) before answering /ping:\n${output()}`);
+    }
+    if (await pings(url)) return;
+    if (Date.now() > deadline) throw new Error(`influxd did not answer ${url}/ping within ${timeoutMs} ms:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningInfluxd> {
+  const dir = await mkdtemp(join(tmpdir(), 'suido-influxd-'));
+  const [httpPort, rpcPort] = (await freePorts(2)) as [number, number];
+  const config = join(dir, 'influxdb.conf');
+  await writeFile(config, configText(dir, httpPort, rpcPort, opts));
+  const url = `http://127.0.0.1:${httpPort}`;
+  const timeoutMs = opts.startTimeoutMs ?? 20_000;
+
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  let server = spawnServer(binary, config, keep);
   // A test runner that dies must not leave a server behind.
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => server.child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   const cleanup = async () => {
     process.removeListener('exit', killOnExit);
-    await stopChild(child, exit, () => exited !== undefined);
+    await stopChild(server.child, server.exit, () => server.exited() !== undefined);
     await rm(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   try {
-    for (;;) {
-      if (spawnError?.code === 'ENOENT') throw new InfluxdMissingError(binary);
-      if (spawnError) throw spawnError;
-      if (exited) {
-        if (/address already in use/i.test(output)) throw new PortTakenError(output);
-        throw new Error(`influxd exited (code ${exited.code}, signal ${exited.signal}) before answering /ping:\n${output}`);
-      }
-      if (await pings(url)) break;
-      if (Date.now() > deadline) throw new Error(`influxd did not answer ${url}/ping within ${opts.startTimeoutMs ?? 20_000} ms:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForPing(binary, server, url, timeoutMs, () => output);
   } catch (err) {
     await cleanup();
     throw err;
@@ -122,9 +146,21 @@ async function startOnce(binary: string, opts: InfluxdOptions): Promise<RunningI
   return {
     url,
     dir,
-    pid: child.pid!,
+    get pid() {
+      return server.child.pid!;
+    },
     output: () => output,
     stop: () => (stopping ??= cleanup()),
+    takeDown: async (signal = 'SIGTERM') => {
+      if (server.exited()) return;
+      if (signal === 'SIGKILL') server.child.kill('SIGKILL');
+      await stopChild(server.child, server.exit, () => server.exited() !== undefined);
+    },
+    bringUp: async () => {
+      if (!server.exited()) return;
+      server = spawnServer(binary, config, keep);
+      await waitForPing(binary, server, url, timeoutMs, () => output);
+    },
   };
 }
 
