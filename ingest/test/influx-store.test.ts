@@ -186,6 +186,51 @@ describe('influxdb store: what only a real InfluxDB can show', () => {
     ]);
   });
 
+  it("tags reads with the meter's district from the registry, one series per meter, and selects by meter across a district change", async () => {
+    await store.upsertDevices([
+      { id: 'M-1', kind: 'meter', district: 'Naka' },
+      { id: 'M-2', kind: 'meter' },
+    ]);
+    await store.commit(batch({ reads: [...hourlyReads('M-1', 2), ...hourlyReads('M-2', 1)] }));
+    const series = await raw('SHOW SERIES FROM "raw"."meter_reads"', database);
+    expect(series.results[0].series[0].values.map((v: string[]) => v[0]).sort()).toEqual(['meter_reads,district=Naka,meter=M-1', 'meter_reads,meter=M-2']);
+    const naka = await raw(`SELECT count("register") FROM "raw"."meter_reads" WHERE "district" = 'Naka'`, database);
+    expect(naka.results[0].series[0].values[0][1]).toBe(2);
+
+    // Moved to another district: later reads form a second series; the meter's reads are still one answer.
+    await store.upsertDevices([{ id: 'M-1', kind: 'meter', district: 'Minami' }]);
+    await store.commit(batch({ reads: hourlyReads('M-1', 3) }));
+    expect((await store.readsInRange('M-1', T0, T0 + 3 * HOUR, 10)).map((r) => r.ts)).toEqual([T0, T0 + HOUR, T0 + 2 * HOUR]);
+    const minami = await raw(`SELECT count("register") FROM "raw"."meter_reads" WHERE "district" = 'Minami'`, database);
+    expect(minami.results[0].series[0].values[0][1]).toBe(1);
+  });
+
+  it('writes one ingest_batches point per commit and ingest_rejections by code, with lag as fields; a shared receive time never overwrites', async () => {
+    const letter = (code: 'READS_JSON_INVALID' | 'READ_CONFLICT') => ({ receivedAtMs: T0, clientId: 'c', topic: 't', code, message: 'm', payload: new Uint8Array(1), payloadBytes: 1 });
+    const receivedAtMs = T0 + 30 * HOUR;
+    await store.commit(batch({ receivedAtMs, reads: hourlyReads('M-1', 3), deadLetters: [letter('READS_JSON_INVALID'), letter('READS_JSON_INVALID')] }));
+    // A resend with one new read, in the same millisecond (as the ingestor commits a batch's conflicts).
+    await store.commit(batch({ receivedAtMs, reads: hourlyReads('M-1', 4), deadLetters: [letter('READ_CONFLICT')] }));
+    await store.close();
+    store = open();
+    const batches = await raw(
+      'SELECT "reads", "reads_stored", "reads_duplicate", "dead_letters", "read_lag_sum_ms", "read_lag_max_ms", "commit_ms" FROM "raw"."ingest_batches"',
+      database,
+      'ms',
+    );
+    const rows = batches.results[0].series[0].values;
+    expect(rows.map((v: number[]) => v.slice(0, 7))).toEqual([
+      [receivedAtMs, 3, 3, 0, 2, (30 + 29 + 28) * HOUR, 30 * HOUR],
+      [receivedAtMs + 1, 4, 1, 3, 1, 27 * HOUR, 27 * HOUR],
+    ]);
+    expect(rows.every((v: number[]) => v[7]! >= 0)).toBe(true);
+    const rejections = await raw('SELECT sum("count") FROM "raw"."ingest_rejections" GROUP BY "code"', database);
+    expect(rejections.results[0].series.map((s: { tags: { code: string }; values: number[][] }) => [s.tags.code, s.values[0]![1]])).toEqual([
+      ['READS_JSON_INVALID', 2],
+      ['READ_CONFLICT', 1],
+    ]);
+  });
+
   it('reports not ready while InfluxDB is unreachable, and recovers when it answers', async () => {
     await store.close();
     store = open({ url: 'http://127.0.0.1:9', maxRetries: 0 });

@@ -4,7 +4,7 @@ import { EnvReader } from '../../config/env-reader.ts';
 import { readStoreConfig } from '../../config/ingest-config.ts';
 import { v1WritePath, writeTarget } from './influx-http.ts';
 import { ident, str } from './influxql.ts';
-import { frameLine, readLine, scoreLine } from './line-protocol.ts';
+import { batchLine, frameLine, readLine, rejectionLines, scoreLine } from './line-protocol.ts';
 
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 
@@ -14,6 +14,23 @@ describe('line protocol', () => {
       `meter_reads,meter=M-1 register=1234567i,received_ms=${T0 + 5}i,flags="reverse,tamper" ${T0}`,
     );
     expect(readLine({ meterId: 'M-1', ts: T0, registerL: 0, flags: [] }, T0)).toBe(`meter_reads,meter=M-1 register=0i,received_ms=${T0}i ${T0}`);
+  });
+
+  it("tags a read with its meter's district when the registry has one", () => {
+    expect(readLine({ meterId: 'M-1', ts: T0, registerL: 5, flags: [] }, T0, 'Naka Ku')).toBe(`meter_reads,district=Naka\\ Ku,meter=M-1 register=5i,received_ms=${T0}i ${T0}`);
+    expect(readLine({ meterId: 'M-1', ts: T0, registerL: 5, flags: [] }, T0, null)).toBe(`meter_reads,meter=M-1 register=5i,received_ms=${T0}i ${T0}`);
+  });
+
+  it('writes self-monitoring points as integers, rejections by code in code order', () => {
+    const figures = { reads: 3, readsStored: 2, readsDuplicate: 1, readsConflict: 0, frames: 0, framesStored: 0, framesDuplicate: 0, statuses: 1, deadLetters: 2, readLagSumMs: 10, readLagMaxMs: 6, frameLagSumMs: 0, frameLagMaxMs: 0, commitMs: 4 };
+    expect(batchLine(figures, T0)).toBe(
+      `ingest_batches reads=3i,reads_stored=2i,reads_duplicate=1i,reads_conflict=0i,frames=0i,frames_stored=0i,frames_duplicate=0i,statuses=1i,dead_letters=2i,` +
+        `read_lag_sum_ms=10i,read_lag_max_ms=6i,frame_lag_sum_ms=0i,frame_lag_max_ms=0i,commit_ms=4i ${T0}`,
+    );
+    expect(rejectionLines(new Map([['TOPIC_UNKNOWN', 1], ['READS_JSON_INVALID', 2]]), T0)).toEqual([
+      `ingest_rejections,code=READS_JSON_INVALID count=2i ${T0}`,
+      `ingest_rejections,code=TOPIC_UNKNOWN count=1i ${T0}`,
+    ]);
   });
 
   it('keeps float fields floats and escapes tag values', () => {

@@ -36,7 +36,8 @@ import type {
 import { InfluxHttp, type InfluxConnection } from './influx-http.ts';
 import { ensureSchema } from './influx-schema.ts';
 import { ident, ms, rowsOf, str } from './influxql.ts';
-import { MEASUREMENTS, frameLine, readLine, scoreLine } from './line-protocol.ts';
+import { MEASUREMENTS, batchLine, frameLine, readLine, rejectionLines, scoreLine } from './line-protocol.ts';
+import { SelfMonitor } from './self-monitor.ts';
 
 export interface InfluxStoreOptions {
   readonly influx: InfluxConnection;
@@ -80,6 +81,7 @@ const NO_LIMIT = 1_000_000_000;
 export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   readonly name: string;
   private readonly http: InfluxHttp;
+  private readonly monitor: SelfMonitor;
   private readonly state: StateStore;
   private readonly opts: InfluxStoreOptions;
   private schemaReady: Promise<void> | undefined;
@@ -88,6 +90,8 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   constructor(opts: InfluxStoreOptions) {
     this.opts = opts;
     this.http = new InfluxHttp(opts.influx, opts.log);
+    // Self-monitoring gives up sooner than a commit: nobody waits for it.
+    this.monitor = new SelfMonitor(new InfluxHttp({ ...opts.influx, maxRetries: 1, maxRetryTimeMs: Math.min(opts.influx.maxRetryTimeMs, 5000) }, opts.log), opts.log);
     this.state = opts.state;
     const url = new URL(opts.influx.url);
     url.username = '';
@@ -123,12 +127,77 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   async commit(batch: IngestBatch): Promise<CommitResult> {
     await this.ready();
     return this.serial(async () => {
+      const started = Date.now();
       const lines: string[] = [];
-      for (const r of await this.newReads(batch.reads)) lines.push(readLine(r, batch.receivedAtMs));
-      for (const f of await this.newFrames(batch.frames)) lines.push(frameLine(f, batch.receivedAtMs));
+      const reads = await this.newReads(batch.reads);
+      const districts = await this.districtsOf(reads);
+      for (const r of reads) lines.push(readLine(r, batch.receivedAtMs, districts.get(r.meterId)));
+      const frames = await this.newFrames(batch.frames);
+      for (const f of frames) lines.push(frameLine(f, batch.receivedAtMs));
       await this.http.write(lines);
-      return this.state.commit(batch);
+      const result = await this.state.commit(batch);
+      this.recordBatch(batch, result, reads, frames, Date.now() - started);
+      return result;
     });
+  }
+
+  /**
+   * Each meter's district from the registry, for the reads' `district` tag:
+   * one indexed lookup per meter with new reads in the commit. Not cached: a
+   * meter sends once a day, so a cache would hardly ever hit, and it would
+   * miss registry imports made by the admin CLI in another process.
+   */
+  private async districtsOf(reads: readonly MeterRead[]): Promise<Map<string, string | null>> {
+    const districts = new Map<string, string | null>();
+    for (const r of reads) {
+      if (districts.has(r.meterId)) continue;
+      districts.set(r.meterId, (await this.state.getDevice(r.meterId))?.district ?? null);
+    }
+    return districts;
+  }
+
+  /** Queues the commit's self-monitoring points (ingest_batches, ingest_rejections); written off the commit path. */
+  private recordBatch(batch: IngestBatch, result: CommitResult, reads: readonly MeterRead[], frames: readonly FrameToStore[], commitMs: number): void {
+    let readLagSumMs = 0;
+    let readLagMaxMs = 0;
+    for (const r of reads) {
+      // A device clock ahead of ours gives a negative lag: counted as none.
+      const lag = Math.max(0, batch.receivedAtMs - r.ts);
+      readLagSumMs += lag;
+      readLagMaxMs = Math.max(readLagMaxMs, lag);
+    }
+    let frameLagSumMs = 0;
+    let frameLagMaxMs = 0;
+    for (const f of frames) {
+      const lag = Math.max(0, batch.receivedAtMs - f.startMs);
+      frameLagSumMs += lag;
+      frameLagMaxMs = Math.max(frameLagMaxMs, lag);
+    }
+    const byCode = new Map<string, number>();
+    for (const l of batch.deadLetters) byCode.set(l.code, (byCode.get(l.code) ?? 0) + 1);
+    const at = this.monitor.nextTime(batch.receivedAtMs);
+    this.monitor.record([
+      batchLine(
+        {
+          reads: batch.reads.length,
+          readsStored: result.readsInserted,
+          readsDuplicate: result.readsDuplicate,
+          readsConflict: result.conflicts.length,
+          frames: batch.frames.length,
+          framesStored: result.framesInserted,
+          framesDuplicate: result.framesDuplicate,
+          statuses: batch.statuses.length,
+          deadLetters: batch.deadLetters.length,
+          readLagSumMs,
+          readLagMaxMs,
+          frameLagSumMs,
+          frameLagMaxMs,
+          commitMs,
+        },
+        at,
+      ),
+      ...rejectionLines(byCode, at),
+    ]);
   }
 
   /** Reads not in the ledger yet, the first of each (meter, ts) in batch order. */
@@ -357,6 +426,7 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   async close(): Promise<void> {
     // Let a commit in flight finish (its devices are waiting for PUBACKs) before the state store closes.
     await this.writing;
+    await this.monitor.flush();
     await this.state.close();
   }
 }

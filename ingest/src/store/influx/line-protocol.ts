@@ -6,7 +6,15 @@ import { StoreInputError, type FrameToStore, type LeakScore } from '../store.ts'
  * Timestamps are integer milliseconds and every write says precision=ms:
  * a ms value read as ns lands in January 1970, the classic MQTT→Influx bug.
  */
-export const MEASUREMENTS = { reads: 'meter_reads', frames: 'frame_levels', scores: 'leak_scores' } as const;
+export const MEASUREMENTS = {
+  reads: 'meter_reads',
+  frames: 'frame_levels',
+  scores: 'leak_scores',
+  /** Self-monitoring: one point per committed ingest batch (README: Storage, InfluxDB schema). */
+  batches: 'ingest_batches',
+  /** Self-monitoring: rejected messages per batch and reason code. */
+  rejections: 'ingest_rejections',
+} as const;
 
 const escapeKey = (s: string) => s.replace(/[,= \\]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
 const escapeString = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
@@ -28,11 +36,20 @@ function float(n: number, what: string): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
-/** meter_reads,meter=<id> register=<L>i,received_ms=<ms>i[,flags="a,b"] <ts ms> */
-export function readLine(r: MeterRead, receivedAtMs: number): string {
+/**
+ * meter_reads[,district=<d>],meter=<id> register=<L>i,received_ms=<ms>i[,flags="a,b"] <ts ms>
+ *
+ * The district is the registry's at the time the read is stored (absent for a
+ * meter without one). A meter has one district, so it stays one series; a
+ * meter moved to another district starts a second series from then on, and
+ * queries by meter merge the two.
+ */
+export function readLine(r: MeterRead, receivedAtMs: number, district?: string | null): string {
   const what = `read of ${r.meterId}`;
   const flags = r.flags.length > 0 ? `,flags=${escapeString(r.flags.join(','))}` : '';
-  return `${MEASUREMENTS.reads},meter=${escapeKey(r.meterId)} register=${int(r.registerL, what)},received_ms=${int(receivedAtMs, what)}${flags} ${time(r.ts, what)}`;
+  // Tags in key order (district < meter): InfluxDB sorts them anyway, and sorted lines are cheaper to parse.
+  const districtTag = district ? `,district=${escapeKey(district)}` : '';
+  return `${MEASUREMENTS.reads}${districtTag},meter=${escapeKey(r.meterId)} register=${int(r.registerL, what)},received_ms=${int(receivedAtMs, what)}${flags} ${time(r.ts, what)}`;
 }
 
 /** frame_levels,sensor=<id> rms_dbfs=…,clipped_ratio=…,gain_db=…,sample_rate_hz=…i,sample_count=…i,received_ms=…i <start ms> */
@@ -50,4 +67,58 @@ export function scoreLine(s: LeakScore): string {
   if (s.modelVersion.length === 0) throw new StoreInputError(`${what} names no model version`);
   if (!Number.isSafeInteger(s.windowEndMs) || s.windowEndMs < s.windowStartMs) throw new StoreInputError(`${what}: window must be integer milliseconds with start <= end`);
   return `${MEASUREMENTS.scores},model=${escapeKey(s.modelVersion)},sensor=${escapeKey(s.sensorId)} score=${float(s.score, what)},window_end_ms=${int(s.windowEndMs, what)} ${time(s.windowStartMs, what)}`;
+}
+
+/** What one committed ingest batch did, for the self-monitoring series. */
+export interface BatchFigures {
+  readonly reads: number;
+  readonly readsStored: number;
+  readonly readsDuplicate: number;
+  readonly readsConflict: number;
+  readonly frames: number;
+  readonly framesStored: number;
+  readonly framesDuplicate: number;
+  readonly statuses: number;
+  readonly deadLetters: number;
+  /** Over the stored reads: arrival minus the read's own instant, summed and the largest. */
+  readonly readLagSumMs: number;
+  readonly readLagMaxMs: number;
+  /** Over the stored frames: arrival minus the frame's start. */
+  readonly frameLagSumMs: number;
+  readonly frameLagMaxMs: number;
+  /** From the start of the store's commit to the ledger's commit (InfluxDB write included). */
+  readonly commitMs: number;
+}
+
+/**
+ * ingest_batches reads=…i,reads_stored=…i,… <t ms>: one point per commit, no
+ * tags (one series). Lag is a field because InfluxQL cannot subtract a
+ * field from `time`; a panel divides the sums by reads_stored for the mean.
+ */
+export function batchLine(f: BatchFigures, atMs: number): string {
+  const what = 'ingest batch';
+  const fields: [string, number][] = [
+    ['reads', f.reads],
+    ['reads_stored', f.readsStored],
+    ['reads_duplicate', f.readsDuplicate],
+    ['reads_conflict', f.readsConflict],
+    ['frames', f.frames],
+    ['frames_stored', f.framesStored],
+    ['frames_duplicate', f.framesDuplicate],
+    ['statuses', f.statuses],
+    ['dead_letters', f.deadLetters],
+    ['read_lag_sum_ms', f.readLagSumMs],
+    ['read_lag_max_ms', f.readLagMaxMs],
+    ['frame_lag_sum_ms', f.frameLagSumMs],
+    ['frame_lag_max_ms', f.frameLagMaxMs],
+    ['commit_ms', f.commitMs],
+  ];
+  return `${MEASUREMENTS.batches} ${fields.map(([k, v]) => `${k}=${int(v, what)}`).join(',')} ${time(atMs, what)}`;
+}
+
+/** ingest_rejections,code=<CODE> count=…i <t ms>: one point per reason code present in the batch (a bounded tag: the rejection codes). */
+export function rejectionLines(countByCode: ReadonlyMap<string, number>, atMs: number): string[] {
+  return [...countByCode]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([code, n]) => `${MEASUREMENTS.rejections},code=${escapeKey(code)} count=${int(n, 'rejections')} ${time(atMs, 'rejections')}`);
 }
