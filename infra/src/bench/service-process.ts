@@ -30,12 +30,14 @@ export interface ServiceProcessOptions {
   /** Resolves true once the service is ready (e.g. its /readyz answers 200). */
   readonly ready: () => Promise<boolean>;
   readonly timeoutMs?: number;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to see where a service's time goes. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
   let output = '';
   let exited = false;
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', opts.entry], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
