@@ -27,7 +27,7 @@ import { Aedes } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, openStore, topics } from '../src/index.ts';
+import { IngestService, encodeMeterReads, loadIngestConfig, openStore, topics } from '../src/index.ts';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
 const READS_PER_MESSAGE = 24;
@@ -114,7 +114,7 @@ async function endToEnd(messages: { topic: string; payload: Buffer }[], influx?:
   const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', MQTT_ALLOW_ANONYMOUS: 'true' });
   const store = influx
     ? openStore(loadIngestConfig({ SUIDO_DATA_DIR: dir, SUIDO_STORE: 'influxdb', INFLUX_URL: influx.url, INFLUX_DATABASE: influx.database }))
-    : new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+    : openStore(config);
   const service = await IngestService.start({ config, store, registry: new Registry(), log: pino({ level: 'silent' }) });
   const publishers = await connectAll(service.broker.url, CONNECTIONS, 'e2e-pub');
   const t0 = performance.now();

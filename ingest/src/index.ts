@@ -40,6 +40,7 @@ export {
   type NewMqttCredential,
 } from './store/device-credentials.ts';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.ts';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres-store.ts';
 export {
   REGISTRY_COLUMNS,
   REGISTRY_PROBLEM_CODES,

@@ -5,3 +5,4 @@
  */
 export { startInfluxd, InfluxdMissingError, type InfluxdOptions, type RunningInfluxd } from './influxd.ts';
 export { startMosquitto, MosquittoMissingError, SUIDO_MOSQUITTO_CONF_D, type MosquittoOptions, type RunningMosquitto } from './mosquitto.ts';
+export { startPostgres, PostgresMissingError, type PostgresOptions, type RunningPostgres } from './postgres.ts';

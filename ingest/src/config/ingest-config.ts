@@ -2,17 +2,26 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type DecodeLimits } from '../contracts/index.ts';
 import { INFLUX_DEFAULTS, type InfluxConnection } from '../store/influx/influx-http.ts';
+import { POSTGRES_DEFAULTS, SCHEMA_NAME, type PostgresConnection } from '../store/postgres/pg-pool.ts';
 import { EnvReader } from './env-reader.ts';
 
 const DAY_MS = 86_400_000;
 
 /**
  * Which store, and how to reach it. `path` and `synchronous` name the SQLite
- * file: the whole store, or with InfluxDB the transactional state beside it.
+ * file: the whole store, or with InfluxDB the transactional state beside it
+ * unless `postgres` is set (DATABASE_URL: the state in PostgreSQL).
  */
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal' }
-  | { readonly kind: 'influxdb'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly influx: InfluxStoreConfig };
+  | {
+      readonly kind: 'influxdb';
+      readonly path: string;
+      readonly synchronous: 'full' | 'normal';
+      readonly influx: InfluxStoreConfig;
+      readonly postgres: PostgresConnection | undefined;
+    }
+  | { readonly kind: 'postgres'; readonly postgres: PostgresConnection };
 
 export interface InfluxStoreConfig extends InfluxConnection {
   /** Create the database, retention policies and continuous queries when missing. */
@@ -27,11 +36,45 @@ const INFLUX_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** The store every service opens; ingest, API and detector read the same variables. */
 export function readStoreConfig(r: EnvReader): StoreConfig {
   const dataDir = r.string('SUIDO_DATA_DIR', './data');
-  const kind = r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite', 'influxdb'] as const);
+  const kind = r.oneOf('SUIDO_STORE', 'sqlite', ['sqlite', 'influxdb', 'postgres'] as const);
   const path = r.string('SUIDO_SQLITE_PATH', join(dataDir, 'suido.db'));
   const synchronous = r.oneOf('SUIDO_SQLITE_SYNCHRONOUS', 'full', ['full', 'normal'] as const);
+  const postgres = readPostgresConfig(r, kind);
+  // Without DATABASE_URL a problem is recorded, and the reader's finish() throws before this is used.
+  if (kind === 'postgres') return { kind, postgres: postgres! };
   if (kind === 'sqlite') return { kind, path, synchronous };
-  return { kind, path, synchronous, influx: readInfluxConfig(r) };
+  return { kind, path, synchronous, influx: readInfluxConfig(r), postgres };
+}
+
+/**
+ * DATABASE_URL (README: Storage, PostgreSQL): required by SUIDO_STORE=postgres,
+ * optional with influxdb (then the state goes to PostgreSQL instead of the
+ * SQLite file), refused with sqlite, where it would be silently ignored. The
+ * URL holds a password: no problem message repeats it.
+ */
+function readPostgresConfig(r: EnvReader, kind: 'sqlite' | 'influxdb' | 'postgres'): PostgresConnection | undefined {
+  const url = r.optionalString('DATABASE_URL');
+  if (url === undefined) {
+    if (kind === 'postgres') r.problem('SUIDO_STORE=postgres needs DATABASE_URL (postgresql://user:password@host:5432/database)');
+    return undefined;
+  }
+  if (kind === 'sqlite') {
+    r.problem('DATABASE_URL is set but SUIDO_STORE is sqlite, which would ignore it: set SUIDO_STORE=postgres (or influxdb), or unset DATABASE_URL');
+    return undefined;
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    r.problem('DATABASE_URL is not a URL (expected postgresql://user:password@host:5432/database; its value is not shown)');
+  }
+  if (parsed && parsed.protocol !== 'postgresql:' && parsed.protocol !== 'postgres:') r.problem(`DATABASE_URL must start with postgresql:// or postgres://, not ${parsed.protocol}//`);
+  if (parsed && parsed.hostname === '' && !parsed.searchParams.has('host')) r.problem('DATABASE_URL names no host (its value is not shown)');
+  return {
+    url,
+    schema: r.string('DATABASE_SCHEMA', POSTGRES_DEFAULTS.schema, SCHEMA_NAME),
+    poolMax: r.int('DATABASE_POOL_MAX', POSTGRES_DEFAULTS.poolMax, 1, 1000),
+  };
 }
 
 function readInfluxConfig(r: EnvReader): InfluxStoreConfig {
