@@ -3,6 +3,7 @@ import { PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeApiKeyStoreContract } from '../src/store/api-key-store-contract.ts';
+import { describeDeviceCredentialStoreContract } from '../src/store/device-credential-store-contract.ts';
 import { AlertError, type AlertChange } from '../src/store/alert-lifecycle.ts';
 import { MIGRATIONS_TABLE } from '../src/store/postgres/pg-migrate.ts';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
@@ -18,6 +19,8 @@ let admin: pg.Pool;
 beforeAll(async () => {
   server = await startPostgres();
   admin = new pg.Pool({ connectionString: server.url, max: 4 });
+  // The server's shutdown ends idle connections (57P01): not a test failure.
+  admin.on('error', () => {});
 }, 60_000);
 afterAll(async () => {
   await admin?.end();
@@ -37,6 +40,11 @@ describeStoreContract('postgresql', async () => {
 });
 
 describeApiKeyStoreContract('PostgresStore', () => {
+  const schema = newSchema();
+  return { open: async () => open(schema), dispose: () => dropSchema(schema) };
+});
+
+describeDeviceCredentialStoreContract('PostgresStore', () => {
   const schema = newSchema();
   return { open: async () => open(schema), dispose: () => dropSchema(schema) };
 });

@@ -1,55 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeDeviceCredentialStoreContract } from './device-credential-store-contract.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
-const T0 = Date.UTC(2026, 10, 20);
-const hash = (byte: number) => new Uint8Array(32).fill(byte);
+describeDeviceCredentialStoreContract('SqliteStore', () => ({
+  open: async () => new SqliteStore({ path: ':memory:' }),
+  dispose: async () => {},
+}));
 
-describe('SQLite MQTT credentials', () => {
-  let store: SqliteStore;
-  beforeEach(() => {
-    store = new SqliteStore({ path: ':memory:' });
-  });
-  afterEach(async () => {
+it('SQLite refuses a hash that is not SHA-256 sized in the schema (CHECK)', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  try {
+    await expect(store.issueMqttCredential({ username: 'M-1', role: 'device', secretSha256: new Uint8Array(16), issuedAtMs: 0 })).rejects.toThrow(/CHECK/);
+  } finally {
     await store.close();
-  });
-
-  it('keeps one live credential per username: issuing again rotates, revoking ends it, history stays', async () => {
-    const first = await store.issueMqttCredential({ username: 'M-1', role: 'device', secretSha256: hash(1), issuedAtMs: T0 });
-    expect(await store.liveMqttCredential('M-1')).toEqual(first);
-    const second = await store.issueMqttCredential({ username: 'M-1', role: 'device', secretSha256: hash(2), issuedAtMs: T0 + 1 });
-    expect((await store.liveMqttCredential('M-1'))?.secretSha256).toEqual(hash(2));
-    expect(await store.revokeMqttCredential('M-1', T0 + 2)).toBe(true);
-    expect(await store.revokeMqttCredential('M-1', T0 + 3)).toBe(false);
-    expect(await store.liveMqttCredential('M-1')).toBeUndefined();
-    const history = await store.listMqttCredentials({ includeRevoked: true, limit: 10 });
-    expect(history.map((c) => [c.id, c.revokedAtMs])).toEqual([
-      [first.id, T0 + 1],
-      [second.id, T0 + 2],
-    ]);
-    expect(await store.listMqttCredentials({ limit: 10 })).toEqual([]);
-  });
-
-  it('lists live credentials by username after a cursor', async () => {
-    for (const u of ['hes-1', 'M-2', 'M-1']) await store.issueMqttCredential({ username: u, role: u.startsWith('M') ? 'device' : 'gateway', secretSha256: hash(3), issuedAtMs: T0 });
-    expect((await store.listMqttCredentials({ limit: 2 })).map((c) => c.username)).toEqual(['M-1', 'M-2']);
-    expect((await store.listMqttCredentials({ afterUsername: 'M-2', limit: 2 })).map((c) => [c.username, c.role])).toEqual([['hes-1', 'gateway']]);
-  });
-
-  it('refuses a hash that is not SHA-256 sized', async () => {
-    await expect(store.issueMqttCredential({ username: 'M-1', role: 'device', secretSha256: new Uint8Array(16), issuedAtMs: T0 })).rejects.toThrow(/CHECK/);
-  });
-
-  it('tells the ACL a device kind and gateway from the registry, with its pipe', async () => {
-    await store.upsertDevices([
-      { id: 'M-1', kind: 'meter', district: 'Naka', gatewayId: 'hes-1' },
-      { id: 'S-1', kind: 'sensor', district: 'Naka', pipeId: 'P-77', pipeMaterial: 'pvc' },
-    ]);
-    expect(await store.deviceRoute('M-1')).toEqual({ kind: 'meter', gatewayId: 'hes-1' });
-    expect(await store.deviceRoute('S-1')).toEqual({ kind: 'sensor', gatewayId: null });
-    expect(await store.deviceRoute('M-9')).toBeUndefined();
-    expect(await store.getDevice('S-1')).toMatchObject({ pipeId: 'P-77', pipeMaterial: 'pvc', gatewayId: null });
-    // The import is the truth: upserting again without a gateway takes it away.
-    await store.upsertDevices([{ id: 'M-1', kind: 'meter', district: 'Naka' }]);
-    expect(await store.deviceRoute('M-1')).toEqual({ kind: 'meter', gatewayId: null });
-  });
+  }
 });
