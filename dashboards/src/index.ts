@@ -1,5 +1,9 @@
 /**
- * @suido/dashboards: Grafana dashboards built from TypeScript (issue 5).
- * Not built yet; nothing is exported until it exists.
+ * @suido/dashboards: Grafana dashboards built from TypeScript with the
+ * foundation SDK's typed builders (issue 5); the JSON in dashboards/build/
+ * is a build output (README: Dashboards).
  */
-export {};
+export { buildOutputs, dashboards, yaml } from './build.ts';
+export { API_KEY_HEADER, DASHBOARDS_PATH, INFLUXDB, PROVISIONING_ENV, SUIDO_API, dashboardProvisioning, datasourceProvisioning, type ProvisionedDatasource } from './datasources.ts';
+export { InfinityQueryBuilder, apiQuery, isInfinityQuery, type InfinityColumn, type InfinityQuery } from './queries/infinity.ts';
+export { InfluxQLQueryBuilder, influxql, isInfluxQLQuery, type InfluxQLQuery } from './queries/influxql.ts';
