@@ -23,6 +23,7 @@ export const FRAME_MAGIC = 0x46415553; // "SUAF" read as uint32 LE
 export const FRAME_FORMAT_VERSION = 1;
 export const FRAME_HEADER_BYTES = 28;
 const MAX_HEADER_BYTES = 255;
+const MAX_DATE_MS = 8.64e15;
 const MIN_GAIN_DB = -40;
 const MAX_GAIN_DB = 80;
 
@@ -57,7 +58,9 @@ export function decodeAcousticFrame(payload: Uint8Array, sensorId: string, nowMs
     return reject('FRAME_SAMPLE_RATE_INVALID', `sample rate ${sampleRateHz} Hz outside ${limits.minSampleRateHz}-${limits.maxSampleRateHz}`);
   }
   const startBig = view.getBigUint64(12, true);
-  if (startBig > BigInt(Number.MAX_SAFE_INTEGER)) return reject('FRAME_TS_INVALID', 'start time is not a valid epoch in ms');
+  // Beyond ±8.64e15 ms a JavaScript Date is invalid (found by fuzzing: the
+  // rejection message's toISOString() threw on such a start time).
+  if (startBig > BigInt(MAX_DATE_MS)) return reject('FRAME_TS_INVALID', 'start time is not a valid epoch in ms');
   const startMs = Number(startBig);
   const problem = timestampProblem(startMs, nowMs, limits);
   if (problem === 'future') return reject('FRAME_TS_FUTURE', `start time ${new Date(startMs).toISOString()} is ahead of the server clock`);

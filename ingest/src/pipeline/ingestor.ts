@@ -97,7 +97,16 @@ export class Ingestor {
     if (this.closed) return Promise.reject(new Error('ingestor is closed'));
     const p = this.pending;
     const waiterIndex = p.waiters.length;
-    const { topicKind, rejection } = this.decodeInto(p, message, waiterIndex);
+    let decoded: { topicKind: string; rejection?: Rejection };
+    try {
+      decoded = this.decodeInto(p, message, waiterIndex);
+    } catch (err) {
+      // A decoder must return a rejection, never throw (the fuzz tests hold
+      // them to it); if one still does, fail this message — no PUBACK, the
+      // connection drops — instead of throwing into the broker's publish hook.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const { topicKind, rejection } = decoded;
     const outcome: IngestOutcome = rejection ? { status: 'rejected', code: rejection.code } : { status: 'stored' };
     if (rejection) {
       p.deadLetters.push(this.deadLetter(message, rejection));
