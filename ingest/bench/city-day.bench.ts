@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       nightHours: NIGHT_HOURS,
       acceleration: ACCELERATION,
       windowS: Math.round(windowMs / 1000),
-      cityReadsPerS: Math.round(sentReads / (NIGHT_HOURS * 3600)),
+      realNightReadsPerS: Math.round(sentReads / (NIGHT_HOURS * 3600)),
       connections: CONNECTIONS,
       qos: 1,
       ingest: 'separate process, embedded aedes, sqlite synchronous=full',
