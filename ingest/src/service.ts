@@ -49,6 +49,7 @@ export class IngestService {
       store,
       limits: config.limits,
       batch: config.batch,
+      maxBacklogItems: config.maxBacklogItems,
       deadLetterMaxBytes: config.deadLetterMaxBytes,
       metrics,
       log: log.child({ component: 'ingestor' }),

@@ -117,6 +117,8 @@ export interface IngestConfig {
   /** Port of the ingest service's own /metrics, /healthz, /readyz; 0 disables. */
   readonly httpPort: number;
   readonly batch: { readonly maxItems: number; readonly maxDelayMs: number };
+  /** Items received and not yet committed beyond which messages wait unacknowledged (back-pressure). */
+  readonly maxBacklogItems: number;
   readonly limits: DecodeLimits;
   readonly deadLetterMaxBytes: number;
   readonly pcmRetentionMs: number;
@@ -143,6 +145,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
       maxItems: r.int('INGEST_BATCH_MAX_ITEMS', 5000, 1, 1_000_000),
       maxDelayMs: r.int('INGEST_BATCH_MAX_DELAY_MS', 20, 0, 10_000),
     },
+    maxBacklogItems: r.int('INGEST_MAX_BACKLOG_ITEMS', 200_000, 1, 100_000_000),
     limits: {
       maxPayloadBytes: r.int('INGEST_MAX_PAYLOAD_BYTES', DEFAULT_LIMITS.maxPayloadBytes, 1024, 64 * 1024 * 1024),
       maxReadsPerBatch: r.int('INGEST_MAX_READS_PER_BATCH', DEFAULT_LIMITS.maxReadsPerBatch, 1, 100_000),

@@ -10,6 +10,8 @@ export class IngestMetrics {
   readonly storeErrors: Counter;
   readonly commitSeconds: Histogram;
   readonly pendingItems: Gauge;
+  readonly backlogItems: Gauge;
+  readonly waitingMessages: Gauge;
 
   /** The same figures as plain numbers, for logs, tests and the launcher's summary. */
   readonly totals = {
@@ -62,7 +64,17 @@ export class IngestMetrics {
     });
     this.pendingItems = new Gauge({
       name: 'suido_ingest_pending_items',
-      help: 'Decoded items waiting for the next commit (backlog)',
+      help: 'Decoded items waiting for the next commit',
+      registers,
+    });
+    this.backlogItems = new Gauge({
+      name: 'suido_ingest_backlog_items',
+      help: 'Items received and not yet committed: pending plus batches waiting for the store (back-pressure starts at INGEST_MAX_BACKLOG_ITEMS)',
+      registers,
+    });
+    this.waitingMessages = new Gauge({
+      name: 'suido_ingest_held_messages',
+      help: 'Messages held undecoded and unacknowledged because the backlog is full (their connections are not read meanwhile)',
       registers,
     });
     for (const outcome of ['stored', 'duplicate', 'conflict']) this.reads.inc({ outcome }, 0);

@@ -43,6 +43,13 @@ export interface IngestorOptions {
   readonly metrics: IngestMetrics;
   readonly log: Logger;
   readonly clock?: () => number;
+  /**
+   * Back-pressure: once this many items are received and not yet committed
+   * (a slow or failing store), new messages wait undecoded and unacknowledged.
+   * The broker reads nothing more from a connection whose message waits, so
+   * memory stays bounded by this plus one read per connection.
+   */
+  readonly maxBacklogItems?: number | undefined;
 }
 
 interface Waiter {
@@ -80,6 +87,10 @@ export class Ingestor {
   private timer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Items submitted and not yet committed (or failed): pending plus queued batches. */
+  private backlog = 0;
+  /** Messages waiting for the backlog to drain, first come first served. */
+  private readonly held: (() => void)[] = [];
   private readonly clock: () => number;
   private readonly opts: IngestorOptions;
 
@@ -95,7 +106,18 @@ export class Ingestor {
 
   submit(message: IngestMessage): Promise<IngestOutcome> {
     if (this.closed) return Promise.reject(new Error('ingestor is closed'));
+    const max = this.opts.maxBacklogItems;
+    if (max !== undefined && (this.backlog >= max || this.held.length > 0)) {
+      this.opts.metrics.waitingMessages.set(this.held.length + 1);
+      return new Promise<void>((resolve) => this.held.push(resolve)).then(() => this.submitNow(message));
+    }
+    return this.submitNow(message);
+  }
+
+  private submitNow(message: IngestMessage): Promise<IngestOutcome> {
+    if (this.closed) return Promise.reject(new Error('ingestor is closed'));
     const p = this.pending;
+    const itemsBefore = p.items;
     const waiterIndex = p.waiters.length;
     let decoded: { topicKind: string; rejection?: Rejection };
     try {
@@ -114,6 +136,8 @@ export class Ingestor {
     }
     const done = new Promise<IngestOutcome>((resolve, reject) => p.waiters.push({ topicKind, outcome, message, resolve, reject }));
     this.opts.metrics.pendingItems.set(p.items);
+    this.backlog += p.items - itemsBefore;
+    this.opts.metrics.backlogItems.set(this.backlog);
     if (p.items >= this.opts.batch.maxItems) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.batch.maxDelayMs);
     return done;
@@ -219,12 +243,27 @@ export class Ingestor {
       for (const w of p.waiters) w.reject(failure);
     } finally {
       stopTimer();
+      this.backlog -= p.items;
+      metrics.backlogItems.set(this.backlog);
+      this.releaseHeld();
     }
+  }
+
+  /** Lets held messages in, oldest first, while the backlog is under its limit. */
+  private releaseHeld(): void {
+    const max = this.opts.maxBacklogItems ?? Infinity;
+    while (this.held.length > 0 && this.backlog < max) {
+      this.held.shift()!();
+      // A released message adds its items synchronously in submitNow, before the next check.
+    }
+    this.opts.metrics.waitingMessages.set(this.held.length);
   }
 
   /** Commits what is pending and refuses further messages. */
   async close(): Promise<void> {
     this.closed = true;
+    // Held messages were never acknowledged: fail them so their devices resend.
+    for (const release of this.held.splice(0)) release();
     await this.flush();
   }
 }
