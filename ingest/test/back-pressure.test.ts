@@ -17,7 +17,7 @@ import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, topics,
 const HOUR = 3_600_000;
 const log = pino({ level: 'silent' });
 
-function gated(store: SqliteStore): { store: Store; close(): void; open(): void; commitsStarted(): number } {
+function gated(store: SqliteStore): { store: SqliteStore; close(): void; open(): void; commitsStarted(): number } {
   let release: (() => void) | undefined;
   let gate: Promise<void> | undefined;
   let started = 0;
