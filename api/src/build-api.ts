@@ -27,6 +27,8 @@ export interface ApiOptions {
   readonly alertStream?: Partial<AlertStreamOptions> | undefined;
   /** Requests a minute per key (DEFAULT_RATE_LIMIT_PER_MINUTE when absent); 0: no limit. */
   readonly rateLimitPerMinute?: number | undefined;
+  /** PEM certificate and key: serve HTTPS (API_TLS_CERT_FILE, API_TLS_KEY_FILE). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
 
 /** The HTTP API as a fastify instance, not yet listening (tests use inject()). */
@@ -37,7 +39,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     // Query strings are the API's whole input; refuse junk instead of coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
-  });
+    // Routes, hooks and inject() are the same over HTTPS; only the server type differs, hence the cast.
+    ...(opts.https && { https: { cert: opts.https.cert, key: opts.https.key } }),
+  }) as FastifyInstance;
   installErrorHandling(app);
   refuseNonFiniteQueryNumbers(app);
   // Before any route: it refuses routes that declare no access.

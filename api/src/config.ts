@@ -1,13 +1,15 @@
 import { DEFAULT_BILLING_SETTINGS, type BillingSettings } from './billing/billing-routes.ts';
 import { isTimeZone } from './billing/billing-time.ts';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './access/access-control.ts';
-import { ConfigError, EnvReader, readLogLevel, readStoreConfig, type StoreConfig } from '@suido/ingest';
+import { ConfigError, EnvReader, readLogLevel, readStoreConfig, readTlsServerFiles, type StoreConfig, type TlsServerFiles } from '@suido/ingest';
 
 const HOUR_MS = 3_600_000;
 
 export interface ApiConfig {
   readonly host: string;
   readonly port: number;
+  /** API_TLS_CERT_FILE and API_TLS_KEY_FILE: serve HTTPS instead of HTTP (README: Security). */
+  readonly https: TlsServerFiles | undefined;
   readonly store: StoreConfig;
   readonly logLevel: string;
   /** Requests a minute per API key, or per client address without a valid key; 0: no limit (README: Access). */
@@ -22,6 +24,7 @@ export function loadApiConfig(env: Readonly<Record<string, string | undefined>> 
   const config: ApiConfig = {
     host: r.string('API_HOST', '127.0.0.1'),
     port: r.int('API_PORT', 8080, 0, 65535),
+    https: readTlsServerFiles(r, 'API_TLS_CERT_FILE', 'API_TLS_KEY_FILE'),
     store: readStoreConfig(r),
     logLevel: readLogLevel(r),
     rateLimitPerMinute: r.int('API_RATE_LIMIT_PER_MINUTE', DEFAULT_RATE_LIMIT_PER_MINUTE, 0, 1_000_000),

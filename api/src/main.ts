@@ -10,7 +10,7 @@ const log = pino({ level: config.logLevel, base: { service: 'api' } });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const store = openStore(config);
-const app = await buildApi({ store, registry, log, billing: config.billing, rateLimitPerMinute: config.rateLimitPerMinute });
+const app = await buildApi({ store, registry, log, billing: config.billing, rateLimitPerMinute: config.rateLimitPerMinute, https: config.https });
 await app.listen({ host: config.host, port: config.port });
 if ((await store.listApiKeys()).every((k) => k.revokedAtMs !== null)) {
   // Every route but health and readiness would answer 401: say why, and what to do.

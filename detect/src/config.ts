@@ -1,4 +1,4 @@
-import { EnvReader, MQTT_SERVICE_USERNAME, readLogLevel, readMqttServicePassword, readStoreConfig, type StoreConfig } from '@suido/ingest';
+import { EnvReader, MQTT_SERVICE_USERNAME, readCaFile, readLogLevel, readMqttServicePassword, readStoreConfig, type StoreConfig } from '@suido/ingest';
 import { DEFAULT_LEAK_ALERT_CONFIG } from './alerts/leak-alert-config.ts';
 import { DEFAULT_MODEL_PATH } from './model/default-model.ts';
 import { DEFAULT_METER_RULES_CONFIG, type MeterRulesOverrides } from './meter-rules/meter-rules-config.ts';
@@ -30,6 +30,8 @@ export interface DetectConfig {
   readonly alertsMqttUsername: string;
   /** The alert relay logs in as the service principal with this password (MQTT_SERVICE_PASSWORD); undefined: anonymously. */
   readonly alertsMqttPassword: string | undefined;
+  /** PEM of the CA that signed the broker's certificate (mqtts://, ALERTS_MQTT_CA_FILE); undefined: the system's CAs. */
+  readonly alertsMqttCa: Buffer | undefined;
   readonly logLevel: string;
 }
 
@@ -57,6 +59,7 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     alertsMqttUrl: r.optionalString('ALERTS_MQTT_URL'),
     alertsMqttUsername: r.string('ALERTS_MQTT_USERNAME', MQTT_SERVICE_USERNAME),
     alertsMqttPassword: readMqttServicePassword(r),
+    alertsMqttCa: readCaFile(r, 'ALERTS_MQTT_CA_FILE'),
     logLevel: readLogLevel(r),
   };
   r.finish();

@@ -63,6 +63,7 @@ export class DetectService {
           url: config.alertsMqttUrl,
           clientId: `suido-detect-${process.pid}`,
           ...(config.alertsMqttPassword !== undefined && { username: config.alertsMqttUsername, password: config.alertsMqttPassword }),
+          ca: config.alertsMqttCa,
           log: log.child({ component: 'alert-publisher' }),
         })
       : undefined;

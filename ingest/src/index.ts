@@ -55,6 +55,7 @@ export {
 export { formatRegistryCsv } from './registry/registry-export.ts';
 export { openStore } from './store/open-store.ts';
 export { EnvReader, ConfigError } from './config/env-reader.ts';
+export { readTlsServerFiles, readCaFile, type TlsServerFiles } from './config/tls-files.ts';
 export { readExternalMqttConfig, type ExternalMqttConfig } from './config/ingest-config.ts';
 export { loadIngestConfig, readStoreConfig, readLogLevel, readMqttServicePassword, LOG_LEVELS, type IngestConfig, type MqttAuthConfig, type StoreConfig } from './config/ingest-config.ts';
 export { Ingestor, StoreUnavailableError, type IngestMessage, type IngestOutcome, type IngestorOptions } from './pipeline/ingestor.ts';

@@ -18,9 +18,10 @@ const store = openStore(config);
 const service = await IngestService.start({ config, store, registry, log });
 const ops =
   config.httpPort > 0
-    ? await startOpsServer({ host: config.mqtt.host, port: config.httpPort, registry, ready: () => store.ping().then(() => service.mqttReady()) })
+    ? // It binds MQTT_HOST, the name devices reach: with MQTT TLS on it serves HTTPS with the broker's certificate.
+      await startOpsServer({ host: config.mqtt.host, port: config.httpPort, registry, ready: () => store.ping().then(() => service.mqttReady()), tls: config.mqtt.tls })
     : undefined;
-log.info({ store: store.name, mqtt: service.mqttUrl, mqttMode: config.external ? 'external' : 'embedded', opsPort: ops?.port }, 'ingest ready');
+log.info({ store: store.name, mqtt: service.mqttUrl, mqttMode: config.external ? 'external' : 'embedded', opsPort: ops?.port, opsTls: config.mqtt.tls !== undefined }, 'ingest ready');
 
 stopOnSignal(log, 'committing pending messages', async () => {
   await ops?.close();

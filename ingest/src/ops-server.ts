@@ -1,13 +1,21 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /**
  * /healthz, /readyz and /metrics for a service that has no HTTP API of its
  * own (ingest run alone). The API service serves the same paths with fastify.
+ * With `tls` (PEM certificate and key) it serves HTTPS.
  */
-export async function startOpsServer(opts: { host: string; port: number; registry: Registry; ready: () => Promise<boolean> }): Promise<{ port: number; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
+export async function startOpsServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  ready: () => Promise<boolean>;
+  tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+}): Promise<{ port: number; close(): Promise<void> }> {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type });
@@ -30,7 +38,8 @@ export async function startOpsServer(opts: { host: string; port: number; registr
       return;
     }
     send(404, 'application/json', JSON.stringify({ code: 'NOT_FOUND', message: `no route ${path}` }));
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

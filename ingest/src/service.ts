@@ -69,6 +69,7 @@ export class IngestService {
       access: new MqttAccess({ credentials: store, allowAnonymous: config.mqttAuth.allowAnonymous, servicePassword: config.mqttAuth.servicePassword }),
       credentialRecheckMs: config.mqttAuth.credentialRecheckMs,
       registry,
+      tls: config.mqtt.tls,
     });
     if (config.mqttAuth.allowAnonymous) log.warn('MQTT_ALLOW_ANONYMOUS is on: a client without credentials may publish for any device');
     const service = new IngestService(opts, broker, ingestor, metrics);

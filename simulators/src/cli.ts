@@ -42,6 +42,16 @@ async function main(argv: readonly string[]): Promise<number> {
     credentials = read;
   }
 
+  let ca: Buffer | undefined;
+  if (opts.caPath !== undefined) {
+    const read = await readFile(opts.caPath).catch((err: Error) => err);
+    if (read instanceof Error) {
+      process.stderr.write(`suido-sim: cannot read ${opts.caPath}: ${read.message}\n`);
+      return 2;
+    }
+    ca = read;
+  }
+
   const { fleet, clock } = scenario;
   process.stderr.write(
     `suido-sim: ${fleet.meters} meters, ${fleet.sensors} sensors, seed ${scenario.seed}, ${clock.start ?? `${clock.daysBack} days back`} at ${clock.speed}x, ` +
@@ -51,6 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
     url: opts.url,
     scenario,
     credentials,
+    ca,
     progressIntervalMs: PROGRESS_EVERY_MS,
     onProgress: opts.quiet ? undefined : (p) => process.stderr.write(`${progressLine(p)}\n`),
   });

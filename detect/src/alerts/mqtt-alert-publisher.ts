@@ -10,6 +10,8 @@ export interface MqttAlertPublisherOptions {
   readonly clientId?: string | undefined;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** PEM of the CA that signed an mqtts:// broker's certificate; unset: the system's CAs. */
+  readonly ca?: Buffer | undefined;
   /** Pause between reconnection attempts. Default 1,000 ms. */
   readonly reconnectPeriodMs?: number | undefined;
   /** A publish not acknowledged within this fails (the relay retries it). Default 10,000 ms. */
@@ -49,6 +51,7 @@ export class MqttAlertPublisher implements AlertPublisher {
       connectTimeout: 10_000,
       ...(opts.username !== undefined && { username: opts.username }),
       ...(opts.password !== undefined && { password: opts.password }),
+      ...(opts.ca !== undefined && { ca: opts.ca }),
     });
     const log = opts.log;
     this.client.on('connect', () => log.info({ url: opts.url }, 'alert publisher connected'));

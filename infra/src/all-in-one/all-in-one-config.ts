@@ -1,4 +1,4 @@
-import { EnvReader, loadIngestConfig, type IngestConfig } from '@suido/ingest';
+import { EnvReader, loadIngestConfig, readCaFile, type IngestConfig } from '@suido/ingest';
 import { loadApiConfig, type ApiConfig } from '@suido/api';
 import { loadDetectConfig, type DetectConfig } from '@suido/detect';
 
@@ -10,6 +10,11 @@ export interface AllInOneConfig {
   /** Run a simulated fleet against the embedded broker (the newcomer's demo). */
   readonly demo: boolean;
   readonly demoScenarioPath: string;
+  /**
+   * ALERTS_MQTT_CA_FILE: the CA the process's own MQTT clients (the alert
+   * relay, the demo fleet) trust when the embedded broker serves TLS.
+   */
+  readonly mqttCa: Buffer | undefined;
 }
 
 /**
@@ -21,6 +26,7 @@ export function loadAllInOneConfig(env: Readonly<Record<string, string | undefin
   const demo = r.bool('SUIDO_DEMO', true);
   const demoScenarioPath = r.string('SUIDO_DEMO_SCENARIO', 'simulators/scenarios/demo.json');
   const detect = r.bool('SUIDO_DETECT', true);
+  const mqttCa = readCaFile(r, 'ALERTS_MQTT_CA_FILE');
   r.finish();
   // The service loaders throw their own ConfigError naming their variables.
   const ingest = loadIngestConfig(env);
@@ -32,5 +38,6 @@ export function loadAllInOneConfig(env: Readonly<Record<string, string | undefin
     detect: detect ? loadDetectConfig(env) : undefined,
     demo,
     demoScenarioPath,
+    mqttCa,
   };
 }

@@ -50,13 +50,14 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
       billing: config.api.billing,
       rateLimitPerMinute: config.api.rateLimitPerMinute,
       ready: async () => ingest.broker.aedes.closed === false,
+      https: config.api.https,
     });
     await api.listen({ host: config.api.host, port: config.api.port });
     started.push(api);
     const address = api.server.address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     const apiHost = config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host;
-    const apiUrl = `http://${apiHost}:${port}`;
+    const apiUrl = `${config.api.https ? 'https' : 'http'}://${apiHost}:${port}`;
 
     const detect = config.detect
       ? await DetectService.start({
@@ -81,7 +82,7 @@ export async function startAllInOne(config: AllInOneConfig, log: Logger): Promis
       const scenario = await loadScenario(config.demoScenarioPath);
       // The registry a bureau would import, and the fleet's MQTT credentials.
       const credentials = await prepareFleetAccess(store, scenario);
-      simulator = new FleetSimulator({ url: ingest.broker.url, scenario, credentials });
+      simulator = new FleetSimulator({ url: ingest.broker.url, scenario, credentials, ca: config.mqttCa });
       simulatorDone = simulator.run().catch((err: Error) => {
         log.error({ err }, 'demo fleet stopped with an error');
         return undefined;

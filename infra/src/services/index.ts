@@ -6,3 +6,4 @@
 export { startInfluxd, InfluxdMissingError, type InfluxdOptions, type RunningInfluxd } from './influxd.ts';
 export { startMosquitto, MosquittoMissingError, SUIDO_MOSQUITTO_CONF_D, type MosquittoOptions, type RunningMosquitto } from './mosquitto.ts';
 export { startPostgres, PostgresMissingError, type PostgresOptions, type RunningPostgres } from './postgres.ts';
+export { makeTestCertificates, OpensslMissingError, type TestCertificates } from './test-certificates.ts';

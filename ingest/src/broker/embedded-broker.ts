@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -24,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   readonly credentialRecheckMs?: number | undefined;
   /** Where `suido_mqtt_refusals_total` is registered. */
   readonly registry?: Registry | undefined;
+  /** PEM certificate and key: listen with TLS (mqtts://) instead of plain TCP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
 
 /** A publish the ACL refused: aedes closes the connection without PUBACK (MQTT 3.1.1 has no negative PUBACK). */
@@ -42,7 +45,7 @@ export function packetLimitFor(maxPayloadBytes: number): number {
 }
 
 /**
- * aedes in the process, on TCP. Ingest runs inside `authorizePublish`: aedes
+ * aedes in the process, on TCP or TLS. Ingest runs inside `authorizePublish`: aedes
  * writes the QoS 1 PUBACK only after that callback (PARTS.md, aedes
  * lib/handlers/publish.js), so calling back after the durable commit makes
  * "acknowledged" mean "stored". A store failure calls back with an error:
@@ -62,14 +65,17 @@ export class EmbeddedBroker {
   readonly aedes: Aedes;
   readonly host: string;
   readonly port: number;
+  /** Listening with TLS: the URL is mqtts://. */
+  readonly tls: boolean;
   private readonly server: Server;
   private readonly sockets: Set<Socket>;
   /** Refusals by code since start (tests, the launcher's summary). */
   readonly refusals: Partial<Record<MqttRefusalCode, number>>;
   private readonly recheckTimer: NodeJS.Timeout | undefined;
 
-  private constructor(aedes: Aedes, server: Server, sockets: Set<Socket>, host: string, port: number, refusals: Partial<Record<MqttRefusalCode, number>>, recheckTimer: NodeJS.Timeout | undefined) {
+  private constructor(aedes: Aedes, server: Server, sockets: Set<Socket>, host: string, port: number, refusals: Partial<Record<MqttRefusalCode, number>>, recheckTimer: NodeJS.Timeout | undefined, tls: boolean) {
     this.aedes = aedes;
+    this.tls = tls;
     this.server = server;
     this.sockets = sockets;
     this.host = host;
@@ -137,14 +143,20 @@ export class EmbeddedBroker {
     aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
     const maxPacketBytes = opts.maxPacketBytes ?? packetLimitFor(DEFAULT_LIMITS.maxPayloadBytes);
-    const server = createServer((socket) => {
+    // With TLS the guard reads the decrypted stream (a TLSSocket is a Socket),
+    // so the size limit and the ACL hold exactly as on plain TCP.
+    const onConnection = (socket: Socket) => {
       const conn = guardPacketSize(socket, maxPacketBytes, (err) =>
         log.warn({ remoteAddress: socket.remoteAddress, err: err.message }, 'mqtt connection closed: packet over the size limit'),
       );
       aedes.handle(conn);
-    });
+    };
+    const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onConnection) : createServer(onConnection);
+    // A plain-MQTT client, a scanner or a client that does not trust the
+    // certificate: at debug, since anyone on the network can cause it.
+    if (opts.tls) server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => log.debug({ remoteAddress: socket.remoteAddress, code: err.code, err: err.message }, 'mqtt TLS handshake failed'));
     // aedes.close() ends the clients it knows; a socket that has not finished
-    // CONNECT is not one of them and would hold server.close() open.
+    // CONNECT (or its TLS handshake) is not one of them and would hold server.close() open.
     const sockets = new Set<Socket>();
     server.on('connection', (socket) => {
       sockets.add(socket);
@@ -158,7 +170,7 @@ export class EmbeddedBroker {
       });
     });
     const address = server.address() as AddressInfo;
-    log.info({ host: address.address, port: address.port }, 'embedded MQTT broker listening');
+    log.info({ host: address.address, port: address.port, tls: opts.tls !== undefined }, 'embedded MQTT broker listening');
     // Revocation is written by another process (the admin CLI); a long-lived
     // connection (a gateway) would never notice it at CONNECT, so look again.
     const recheck = async () => {
@@ -171,12 +183,12 @@ export class EmbeddedBroker {
     };
     const recheckMs = opts.credentialRecheckMs ?? 0;
     const recheckTimer = recheckMs > 0 ? setInterval(() => void recheck(), recheckMs).unref() : undefined;
-    return new EmbeddedBroker(aedes, server, sockets, address.address, address.port, refusals, recheckTimer);
+    return new EmbeddedBroker(aedes, server, sockets, address.address, address.port, refusals, recheckTimer, opts.tls !== undefined);
   }
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `mqtt://${host}:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://${host}:${this.port}`;
   }
 
   async close(): Promise<void> {

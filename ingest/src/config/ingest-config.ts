@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, type DecodeLimits } from '../contracts/index.ts';
 import { INFLUX_DEFAULTS, type InfluxConnection } from '../store/influx/influx-http.ts';
 import { POSTGRES_DEFAULTS, SCHEMA_NAME, type PostgresConnection } from '../store/postgres/pg-pool.ts';
 import { EnvReader } from './env-reader.ts';
+import { readTlsServerFiles, type TlsServerFiles } from './tls-files.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -112,7 +113,8 @@ function readInfluxConfig(r: EnvReader): InfluxStoreConfig {
 
 export interface IngestConfig {
   readonly store: StoreConfig;
-  readonly mqtt: { readonly host: string; readonly port: number };
+  /** `tls`: the embedded broker listens with TLS (mqtts://) instead of plain TCP (README: Security). */
+  readonly mqtt: { readonly host: string; readonly port: number; readonly tls: TlsServerFiles | undefined };
   readonly mqttAuth: MqttAuthConfig;
   /** Port of the ingest service's own /metrics, /healthz, /readyz; 0 disables. */
   readonly httpPort: number;
@@ -134,6 +136,7 @@ export function loadIngestConfig(env: Readonly<Record<string, string | undefined
     mqtt: {
       host: r.string('MQTT_HOST', '127.0.0.1'),
       port: r.int('MQTT_PORT', 1883, 0, 65535),
+      tls: readTlsServerFiles(r, 'MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE'),
     },
     mqttAuth: {
       allowAnonymous: r.bool('MQTT_ALLOW_ANONYMOUS', false),
@@ -216,6 +219,10 @@ const SHARE_GROUP = /^[A-Za-z0-9_.-]{1,64}$/;
 export function readExternalMqttConfig(r: EnvReader): ExternalMqttConfig | undefined {
   const mode = r.oneOf('INGEST_MQTT_MODE', 'embedded', ['embedded', 'external'] as const);
   if (mode === 'embedded') return undefined;
+  // The external broker's TLS is its own listener's (README: Security); ingest would silently ignore these.
+  if (r.optionalString('MQTT_TLS_CERT_FILE') !== undefined || r.optionalString('MQTT_TLS_KEY_FILE') !== undefined) {
+    r.problem('MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE are for the embedded broker; with INGEST_MQTT_MODE=external the broker serves TLS itself (ingest trusts it with MQTT_CA_FILE)');
+  }
   const url = r.optionalString('MQTT_URL');
   if (url === undefined) r.problem('INGEST_MQTT_MODE=external needs MQTT_URL (e.g. mqtts://broker.example:8883)');
   else checkBrokerUrl(r, url);

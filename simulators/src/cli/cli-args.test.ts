@@ -20,13 +20,14 @@ describe('command line', () => {
         days: 1.5,
         credentialsPath: undefined,
         gateway: undefined,
+        caPath: undefined,
         untilCaughtUp: true,
         json: false,
         quiet: false,
       },
     });
-    expect(parse('--scenario', '/abs/s.json', '--url', 'mqtts://broker.example:8883')).toMatchObject({
-      options: { scenarioPath: '/abs/s.json', url: 'mqtts://broker.example:8883', seed: undefined },
+    expect(parse('--scenario', '/abs/s.json', '--url', 'mqtts://broker.example:8883', '--ca', 'certs/ca.pem')).toMatchObject({
+      options: { scenarioPath: '/abs/s.json', url: 'mqtts://broker.example:8883', seed: undefined, caPath: '/work/repo/certs/ca.pem' },
     });
     expect(parse('-h')).toEqual({ kind: 'help' });
   });

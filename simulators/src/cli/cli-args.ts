@@ -17,6 +17,8 @@ Options:
                        in as each device; pooled ones as the gateway (--gateway ID,
                        or the file's only line). Without it: anonymous
   --gateway ID         the gateway pooled connections log in as
+  --ca FILE            PEM of the CA that signed an mqtts:// broker's certificate
+                       (default: the system's CAs)
   --until-caught-up    stop once the simulation reaches the present
   --json               print the final report as JSON instead of a summary
   --quiet              no progress lines on stderr
@@ -33,6 +35,8 @@ export interface CliOptions {
   /** username,password CSV (admin CLI `devices issue --csv`). */
   readonly credentialsPath: string | undefined;
   readonly gateway: string | undefined;
+  /** PEM file of the CA to trust for mqtts://. */
+  readonly caPath: string | undefined;
   readonly untilCaughtUp: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
@@ -62,6 +66,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliArgs {
         days: { type: 'string' },
         credentials: { type: 'string' },
         gateway: { type: 'string' },
+        ca: { type: 'string' },
         'until-caught-up': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -102,6 +107,7 @@ export function parseCliArgs(argv: readonly string[], cwd: string): CliArgs {
       days,
       credentialsPath: typeof values.credentials === 'string' ? (isAbsolute(values.credentials) ? values.credentials : resolve(cwd, values.credentials)) : undefined,
       gateway: values.gateway as string | undefined,
+      caPath: typeof values.ca === 'string' ? (isAbsolute(values.ca) ? values.ca : resolve(cwd, values.ca)) : undefined,
       untilCaughtUp: values['until-caught-up'] === true,
       json: values.json === true,
       quiet: values.quiet === true,

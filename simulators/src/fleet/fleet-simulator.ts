@@ -31,6 +31,8 @@ export interface FleetSimulatorOptions {
   readonly wallClock?: () => number;
   /** How the fleet logs in to the broker; unset: anonymously (MQTT_ALLOW_ANONYMOUS). */
   readonly credentials?: FleetCredentials;
+  /** PEM of the CA that signed an mqtts:// broker's certificate; unset: the system's CAs. */
+  readonly ca?: Buffer | undefined;
 }
 
 /**
@@ -94,7 +96,7 @@ export class FleetSimulator {
       retrying: (n) => (tally.retries += n),
     };
     const conn = scenario.connection;
-    const { connectTimeoutMs, backoff } = this.opts;
+    const { connectTimeoutMs, backoff, ca } = this.opts;
     const publisher: Publisher =
       conn.mode === 'pooled'
         ? new PooledPublisher({
@@ -107,8 +109,9 @@ export class FleetSimulator {
             connectTimeoutMs,
             backoff,
             login: this.opts.credentials?.gateway,
+            ca,
           })
-        : new PerDevicePublisher({ url, maxInFlight: conn.maxInFlight, events, abandon: this.abandon.signal, connectTimeoutMs, backoff, loginOf: deviceLogins(this.opts.credentials) });
+        : new PerDevicePublisher({ url, maxInFlight: conn.maxInFlight, events, abandon: this.abandon.signal, connectTimeoutMs, backoff, loginOf: deviceLogins(this.opts.credentials), ca });
     // Per-device: one connection per session in flight. Pooled: enough
     // sessions to keep every connection's in-flight window full.
     const sessions = new InFlightLimit(conn.mode === 'pooled' ? conn.connections * conn.maxInFlight : conn.maxConcurrent);

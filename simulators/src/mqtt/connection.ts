@@ -10,6 +10,8 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Who to log in as: a device (its id and secret) or a gateway; none: anonymous. */
   readonly login?: MqttLogin | undefined;
+  /** PEM of the CA that signed an mqtts:// broker's certificate; unset: the system's CAs. */
+  readonly ca?: Buffer | undefined;
   /** Aborting it drops the connection, open or opening. */
   readonly signal?: AbortSignal;
 }
@@ -31,6 +33,7 @@ export function openConnection(url: string, opts: ConnectOptions): Promise<MqttC
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     keepalive: 30,
     ...(opts.login && { username: opts.login.username, password: opts.login.password }),
+    ...(opts.ca && { ca: opts.ca }),
   });
   // Failures reach callers as rejected connects and publishes; an 'error'
   // event with no listener would crash the process instead.

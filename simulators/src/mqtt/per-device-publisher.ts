@@ -16,6 +16,8 @@ export interface PerDevicePublisherOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Each device logs in as itself: username = device id (undefined: anonymous). */
   readonly loginOf?: ((deviceId: string) => MqttLogin | undefined) | undefined;
+  /** PEM of the CA that signed an mqtts:// broker's certificate. */
+  readonly ca?: Buffer | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ export class PerDevicePublisher implements Publisher {
   }
 
   private async deliverNow(session: Session): Promise<void> {
-    const { url, maxInFlight, events, abandon, backoff, connectTimeoutMs, loginOf } = this.opts;
+    const { url, maxInFlight, events, abandon, backoff, connectTimeoutMs, loginOf, ca } = this.opts;
     const login = loginOf?.(session.deviceId);
     const acked = new Set<OutMessage>();
     let pending: readonly OutMessage[] = session.messages;
@@ -53,7 +55,7 @@ export class PerDevicePublisher implements Publisher {
       abandon.throwIfAborted();
       let client: MqttClient | undefined;
       try {
-        client = await openConnection(url, { clientId: session.deviceId, signal: abandon, connectTimeoutMs, login });
+        client = await openConnection(url, { clientId: session.deviceId, signal: abandon, connectTimeoutMs, login, ca });
         this.clients.add(client);
         await publishAll(client, pending, new InFlightLimit(maxInFlight), (m) => {
           acked.add(m);

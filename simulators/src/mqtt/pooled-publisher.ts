@@ -18,6 +18,8 @@ export interface PooledPublisherOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** The gateway every pooled connection logs in as (undefined: anonymous). */
   readonly login?: MqttLogin | undefined;
+  /** PEM of the CA that signed an mqtts:// broker's certificate. */
+  readonly ca?: Buffer | undefined;
 }
 
 /**
@@ -101,11 +103,11 @@ class PooledConnection {
   }
 
   private async connect(): Promise<MqttClient> {
-    const { url, abandon, events, backoff, connectTimeoutMs, login } = this.opts;
+    const { url, abandon, events, backoff, connectTimeoutMs, login, ca } = this.opts;
     for (let attempt = 0; ; attempt++) {
       abandon.throwIfAborted();
       try {
-        const client = await openConnection(url, { clientId: this.clientId, signal: abandon, connectTimeoutMs, login });
+        const client = await openConnection(url, { clientId: this.clientId, signal: abandon, connectTimeoutMs, login, ca });
         this.client = client;
         client.on('close', () => {
           if (this.client === client) this.client = undefined;
