@@ -4,10 +4,11 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A Suido service run as its own OS process for a benchmark (node + tsx, as
- * `npm start -w …` runs it), so that its memory can be measured apart from
- * the load generator's: the child is the node process itself, and Linux
- * keeps its peak resident set (VmHWM) for us.
+ * A Suido service run as its own OS process (node + tsx, as `npm start -w …`
+ * runs it): for a benchmark, so that its memory can be measured apart from
+ * the load generator's (the child is the node process itself, and Linux
+ * keeps its peak resident set, VmHWM, for us); for a fault test, so that it
+ * can be SIGKILLed mid-write like a power cut, sharing no memory with the test.
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -21,6 +22,8 @@ export interface ServiceProcess {
   peakRssMiB(): number | undefined;
   /** SIGTERM (the service commits what it holds and exits), SIGKILL after 10 s. */
   stop(): Promise<void>;
+  /** SIGKILL: no handler runs, nothing is flushed. */
+  kill9(): Promise<void>;
 }
 
 export interface ServiceProcessOptions {
@@ -71,6 +74,11 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exit;
       clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
+    },
+    async kill9() {
+      if (!exited) child.kill('SIGKILL');
+      await exit;
       process.removeListener('exit', killOnExit);
     },
   };
