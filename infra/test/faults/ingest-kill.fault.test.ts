@@ -23,10 +23,15 @@ const HOUR = 3_600_000;
 describe('fault: ingest killed with SIGKILL mid-stream (separate OS process)', () => {
   let dir: string | undefined;
   let proc: SuidoProcess | undefined;
+  /** The kill/restart loop: a failing test must wait for it, or a process it starts is left behind. */
+  let killer: Promise<void> | undefined;
+  let aborted = false;
   const clients: MqttClient[] = [];
 
   afterAll(async () => {
     for (const c of clients) c.end(true);
+    aborted = true;
+    await killer?.catch(() => {});
     await proc?.kill9();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -93,10 +98,11 @@ describe('fault: ingest killed with SIGKILL mid-stream (separate OS process)', (
     const total = METERS * MESSAGES_PER_METER * READS_PER_MESSAGE;
     // Kill at even steps of progress, so every kill lands mid-stream
     // whatever the machine's speed.
-    const killer = (async () => {
+    killer = (async () => {
       while (kills < KILLS && acked < total) {
         const at = ((kills + 1) / (KILLS + 1)) * total;
-        while (acked < at) await new Promise((r) => setTimeout(r, 10));
+        while (acked < at && !aborted) await new Promise((r) => setTimeout(r, 10));
+        if (aborted) return;
         await proc!.kill9();
         kills++;
         proc = await start();
