@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { issueApiKey } from '@suido/api';
 import { FleetSimulator, parseScenario, type FleetReport } from '@suido/simulators';
 import { pino } from 'pino';
@@ -132,5 +133,8 @@ describe('all in one: simulated fleet → MQTT/TCP → aedes → ingest → SQLi
   it('refuses a bad configuration naming the variable', () => {
     expect(() => loadAllInOneConfig({ MQTT_PORT: 'eighteen' })).toThrow(/MQTT_PORT='eighteen' must be an integer/);
     expect(() => loadAllInOneConfig({ SUIDO_DEMO: 'maybe' })).toThrow(/SUIDO_DEMO='maybe' must be true or false/);
+    // The CA the in-process MQTT clients trust is read at start, not at the first connection.
+    expect(() => loadAllInOneConfig({ ALERTS_MQTT_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/ALERTS_MQTT_CA_FILE='\/nonexistent\/ca.pem' cannot be read \(ENOENT\)/);
+    expect(() => loadAllInOneConfig({ ALERTS_MQTT_CA_FILE: fileURLToPath(import.meta.url) })).toThrow(/ALERTS_MQTT_CA_FILE='.*' holds no PEM certificate/);
   });
 });
