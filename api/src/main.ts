@@ -1,11 +1,21 @@
 /** The API service alone: `npm start -w api`. Configured by environment variables (README). */
-import { openStore, stopOnSignal } from '@suido/ingest';
+import { ConfigError, openStore, stopOnSignal } from '@suido/ingest';
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildApi } from './build-api.ts';
 import { loadApiConfig } from './config.ts';
 
-const config = loadApiConfig();
+let config;
+try {
+  config = loadApiConfig();
+} catch (err) {
+  // A bad variable (a TLS file that cannot be read, a port out of range): its message, not a stack.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`suido api: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
 const log = pino({ level: config.logLevel, base: { service: 'api' } });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });

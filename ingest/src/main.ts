@@ -4,13 +4,24 @@
  */
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ConfigError } from './config/env-reader.ts';
 import { loadIngestConfig } from './config/ingest-config.ts';
 import { startOpsServer } from './ops-server.ts';
 import { stopOnSignal } from './stop-on-signal.ts';
 import { IngestService } from './service.ts';
 import { openStore } from './store/open-store.ts';
 
-const config = loadIngestConfig();
+let config;
+try {
+  config = loadIngestConfig();
+} catch (err) {
+  // A bad variable (a TLS file that cannot be read, a port out of range): its message, not a stack.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`suido ingest: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
 const log = pino({ level: config.logLevel, base: { service: 'ingest' } });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
