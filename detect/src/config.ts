@@ -33,6 +33,17 @@ export interface DetectConfig {
   /** PEM of the CA that signed the broker's certificate (mqtts://, ALERTS_MQTT_CA_FILE); undefined: the system's CAs. */
   readonly alertsMqttCa: Buffer | undefined;
   readonly logLevel: string;
+  /** Scaling out (README: Scaling out): this worker's home partition, the number of workers, their lease TTL. */
+  readonly workers: DetectWorkersConfig;
+}
+
+export interface DetectWorkersConfig {
+  /** DETECT_WORKER_INDEX: this worker's home partition, 0 … count-1. */
+  readonly index: number;
+  /** DETECT_WORKER_COUNT: workers (and partitions) on one store; 1: one worker does everything, no leases. */
+  readonly count: number;
+  /** DETECT_LEASE_TTL_MS: a dead worker's partition is taken over after twice this. */
+  readonly leaseTtlMs: number;
 }
 
 
@@ -61,7 +72,15 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     alertsMqttPassword: readMqttServicePassword(r),
     alertsMqttCa: readCaFile(r, 'ALERTS_MQTT_CA_FILE'),
     logLevel: readLogLevel(r),
+    workers: readWorkers(r),
   };
   r.finish();
   return config;
+}
+
+function readWorkers(r: EnvReader): DetectWorkersConfig {
+  const count = r.int('DETECT_WORKER_COUNT', 1, 1, 1024);
+  const index = r.int('DETECT_WORKER_INDEX', 0, 0, 1023);
+  if (index >= count) r.problem(`DETECT_WORKER_INDEX=${index} must be below DETECT_WORKER_COUNT=${count} (workers are numbered from 0)`);
+  return { index, count, leaseTtlMs: r.int('DETECT_LEASE_TTL_MS', 15_000, 1000, 600_000) };
 }

@@ -1,4 +1,4 @@
-import type { Store } from '@suido/ingest';
+import { ConsumerStateConflictError, type Store } from '@suido/ingest';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AlertRelay } from './alerts/alert-relay.ts';
@@ -9,12 +9,21 @@ import type { DetectConfig } from './config.ts';
 import { LeakModel } from './model/leak-model.ts';
 import { LeakScorer } from './stream/leak-scorer.ts';
 import { MeterRulesEngine } from './meter-rules/meter-rules-engine.ts';
+import { PartitionLeases, partitionOf, partitionTag } from './scale/partition-leases.ts';
 
 export interface DetectServiceOptions {
   readonly config: DetectConfig;
   readonly store: Store;
   readonly registry: Registry;
   readonly log: Logger;
+}
+
+/** One set of stages: the whole detector, or one partition's share of it (README: Scaling out). */
+export interface DetectStages {
+  readonly scorer: LeakScorer;
+  readonly leakAlerts: LeakAlertEngine;
+  readonly meterRules: MeterRulesEngine;
+  readonly relay: AlertRelay | undefined;
 }
 
 /**
@@ -24,29 +33,39 @@ export interface DetectServiceOptions {
  * consumer of a store feed with its own durable cursor, so each can stop,
  * crash and resume without losing or repeating work, and a stage that falls
  * behind (the broker is down) never holds up the others.
+ *
+ * With DETECT_WORKER_COUNT > 1, sensors and meters are partitioned by a
+ * stable hash of their id and each partition's stages run on whichever
+ * worker holds its lease (scale/partition-leases.ts), with cursors of their
+ * own (`leak-scorer/p0of2`, …) and the per-sensor and per-meter states
+ * shared by name, so a partition moves between workers with its state.
  */
 export class DetectService {
   readonly model: LeakModel;
-  readonly scorer: LeakScorer;
-  readonly leakAlerts: LeakAlertEngine;
-  readonly meterRules: MeterRulesEngine;
-  readonly relay: AlertRelay | undefined;
+  /** Partition → its running stages (partition 0 of 1 when not scaled out). */
+  readonly running: ReadonlyMap<number, DetectStages>;
+  /** The lease loop when scaled out. */
+  readonly leases: PartitionLeases | undefined;
+  private readonly stopStages: (partition: number) => Promise<void>;
   private readonly publisher: MqttAlertPublisher | undefined;
 
   private constructor(parts: {
     model: LeakModel;
-    scorer: LeakScorer;
-    leakAlerts: LeakAlertEngine;
-    meterRules: MeterRulesEngine;
-    relay?: AlertRelay;
+    running: Map<number, DetectStages>;
+    leases: PartitionLeases | undefined;
+    stopStages: (partition: number) => Promise<void>;
     publisher?: MqttAlertPublisher;
   }) {
     this.model = parts.model;
-    this.scorer = parts.scorer;
-    this.leakAlerts = parts.leakAlerts;
-    this.meterRules = parts.meterRules;
-    this.relay = parts.relay;
+    this.running = parts.running;
+    this.leases = parts.leases;
+    this.stopStages = parts.stopStages;
     this.publisher = parts.publisher;
+  }
+
+  /** The stages of the whole detector when not scaled out (tests). */
+  get stages(): DetectStages | undefined {
+    return this.running.get(0);
   }
 
   static async start(opts: DetectServiceOptions): Promise<DetectService> {
@@ -67,45 +86,99 @@ export class DetectService {
           log: log.child({ component: 'alert-publisher' }),
         })
       : undefined;
-    const relay = publisher ? new AlertRelay({ store, publisher, log: log.child({ component: 'alert-relay' }), pollMs: config.pollMs }) : undefined;
-    const leakAlerts = new LeakAlertEngine({
-      store,
-      log: log.child({ component: 'leak-alerts' }),
-      config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version },
-      pollMs: config.pollMs,
-      onEvents: () => relay?.nudge(),
-    });
-    const scorer = new LeakScorer({
-      store,
-      model,
-      log: log.child({ component: 'leak-scorer' }),
-      registry,
-      windowing: { windowSeconds: config.windowSeconds, hopSeconds: config.hopSeconds },
-      pollMs: config.pollMs,
-      onScores: () => leakAlerts.nudge(),
-    });
-    const meterRules = new MeterRulesEngine({
-      store,
-      log: log.child({ component: 'meter-rules' }),
-      config: config.meterRules,
-      pollMs: Math.max(config.pollMs, 1000),
-      onEvents: () => relay?.nudge(),
-    });
-    log.info({ model: model.info.version, threshold, clearThreshold, k, n, m: config.leakM }, 'leak detector ready');
-    relay?.start();
-    leakAlerts.start();
-    meterRules.start();
-    scorer.start();
-    return new DetectService({ model, scorer, leakAlerts, meterRules, ...(relay && { relay }), ...(publisher && { publisher }) });
+    const { count } = config.workers;
+    const scaled = count > 1;
+    const running = new Map<number, DetectStages>();
+    const base = { scorer: 'leak-scorer', leakAlerts: 'leak-alerts', meterRules: 'meter-rules', relay: 'alert-publisher' } as const;
+    const names = (partition: number): Record<keyof typeof base, string> => {
+      const tag = scaled ? `/${partitionTag(partition, count)}` : '';
+      return { scorer: base.scorer + tag, leakAlerts: base.leakAlerts + tag, meterRules: base.meterRules + tag, relay: base.relay + tag };
+    };
+    const startStages = async (partition: number): Promise<void> => {
+      const owns = scaled ? (id: string) => partitionOf(id, count) === partition : undefined;
+      const cursors = names(partition);
+      // A partition's first cursors start where the unscaled detector's stopped (moving from one worker to several).
+      if (scaled) for (const stage of Object.keys(base) as (keyof typeof base)[]) await seedCursor(store, cursors[stage], base[stage]);
+      const plog = scaled ? log.child({ partition }) : log;
+      const relay = publisher
+        ? new AlertRelay({ store, publisher, log: plog.child({ component: 'alert-relay' }), pollMs: config.pollMs, consumerName: cursors.relay, owns })
+        : undefined;
+      const leakAlerts = new LeakAlertEngine({
+        store,
+        log: plog.child({ component: 'leak-alerts' }),
+        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version },
+        pollMs: config.pollMs,
+        cursorName: cursors.leakAlerts,
+        owns,
+        onEvents: () => relay?.nudge(),
+      });
+      const scorer = new LeakScorer({
+        store,
+        model,
+        log: plog.child({ component: 'leak-scorer' }),
+        registry,
+        windowing: { windowSeconds: config.windowSeconds, hopSeconds: config.hopSeconds },
+        pollMs: config.pollMs,
+        consumerName: cursors.scorer,
+        owns,
+        onScores: () => leakAlerts.nudge(),
+      });
+      const meterRules = new MeterRulesEngine({
+        store,
+        log: plog.child({ component: 'meter-rules' }),
+        config: config.meterRules,
+        pollMs: Math.max(config.pollMs, 1000),
+        cursorName: cursors.meterRules,
+        owns,
+        onEvents: () => relay?.nudge(),
+      });
+      relay?.start();
+      leakAlerts.start();
+      meterRules.start();
+      scorer.start();
+      running.set(partition, { scorer, leakAlerts, meterRules, relay });
+    };
+    const stopStages = async (partition: number): Promise<void> => {
+      const stages = running.get(partition);
+      if (!stages) return;
+      running.delete(partition);
+      await stages.scorer.stop();
+      await stages.leakAlerts.stop();
+      await stages.meterRules.stop();
+      await stages.relay?.stop();
+    };
+    log.info({ model: model.info.version, threshold, clearThreshold, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');
+    let leases: PartitionLeases | undefined;
+    if (scaled) {
+      leases = new PartitionLeases({
+        store,
+        log: log.child({ component: 'partition-leases' }),
+        index: config.workers.index,
+        count,
+        ttlMs: config.workers.leaseTtlMs,
+        start: startStages,
+        stop: stopStages,
+      });
+      await leases.start();
+    } else await startStages(0);
+    return new DetectService({ model, running, leases, stopStages, ...(publisher && { publisher }) });
   }
 
-  /** Stops each stage after its pass in flight; what was not committed, the next start does. */
+  /** Stops each stage after its pass in flight (and releases the leases held); what was not committed, the next start does. */
   async close(): Promise<void> {
-    await this.scorer.stop();
-    await this.leakAlerts.stop();
-    await this.meterRules.stop();
-    await this.relay?.stop();
+    if (this.leases) await this.leases.close();
+    else await this.stopStages(0);
     await this.publisher?.close();
     await this.model.close();
   }
+}
+
+/** Writes `name`'s cursor as `from`'s when `name` has none yet and `from` has one. */
+async function seedCursor(store: Store, name: string, from: string): Promise<void> {
+  if (await store.getConsumerState(name)) return;
+  const base = await store.getConsumerState(from);
+  if (!base) return;
+  await store.putConsumerState(name, base.value, 0).catch((err: unknown) => {
+    if (!(err instanceof ConsumerStateConflictError)) throw err;
+  });
 }

@@ -21,6 +21,12 @@ export interface AlertRelayOptions {
   readonly pollMs?: number | undefined;
   /** First pause after a failed publish, doubling up to 30 s. Default 1,000 ms. */
   readonly retryMs?: number | undefined;
+  /**
+   * The alert sources (sensor or meter ids) whose events this relay publishes
+   * (a detect worker's partition: one relay per partition, so no event is
+   * published by two workers beyond at-least-once). Default: all.
+   */
+  readonly owns?: ((sourceId: string) => boolean) | undefined;
 }
 
 /**
@@ -57,13 +63,23 @@ export class AlertRelay extends FeedConsumer<RelayPass> {
     const batchSize = this.opts.batchSize ?? 100;
     let position = this.position ?? (await loadFeedPosition(store, this.consumerName));
     const page = await store.alertEventsAfter(position.cursor, batchSize);
+    const owns = this.opts.owns;
+    let published = 0;
     for (const event of page.events) {
+      if (owns && !owns(event.alert.sourceId)) continue;
       await publisher.publish(event);
       const version = await store.putConsumerState(this.consumerName, cursorState(event.id), position.version);
       position = { cursor: event.id, version };
       this.position = position;
       this.published++;
+      published++;
     }
-    return { published: page.events.length, more: page.events.length === batchSize };
+    // Events of other partitions are passed over: the cursor moves to the page's end.
+    const last = page.events.at(-1);
+    if (last && position.cursor < last.id) {
+      const version = await store.putConsumerState(this.consumerName, cursorState(last.id), position.version);
+      this.position = { cursor: last.id, version };
+    }
+    return { published, more: page.events.length === batchSize };
   }
 }

@@ -15,6 +15,14 @@ export interface LeakAlertEngineOptions {
   readonly config?: Partial<LeakAlertConfig> | undefined;
   /** Its consumer state's name (cursor; `{name}/sensor/{id}` for histories). Default `leak-alerts`. */
   readonly consumerName?: string | undefined;
+  /**
+   * The cursor's own name when it differs from `consumerName` (a detect
+   * worker's partition keeps its own cursor; histories stay per sensor under
+   * `consumerName`, so a sensor keeps its history whichever partition holds it).
+   */
+  readonly cursorName?: string | undefined;
+  /** The sensors this engine decides for (a worker's partition); scores of others are passed over. Default: all. */
+  readonly owns?: ((sensorId: string) => boolean) | undefined;
   /** Scores taken per pass (one transaction). Default 1,000. */
   readonly batchSize?: number | undefined;
   /** Pause between passes when caught up. Default 1,000 ms. */
@@ -48,15 +56,19 @@ export interface LeakAlertPass {
 export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
   readonly consumerName: string;
+  readonly cursorName: string;
   private readonly store: Store;
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
+  private readonly owns: ((sensorId: string) => boolean) | undefined;
 
   constructor(opts: LeakAlertEngineOptions) {
     super({ log: opts.log, idleMs: opts.pollMs ?? 1000, what: 'leak alert pass' });
     this.config = leakAlertConfig(opts.config);
     this.consumerName = opts.consumerName ?? 'leak-alerts';
+    this.cursorName = opts.cursorName ?? this.consumerName;
+    this.owns = opts.owns;
     this.store = opts.store;
     this.log = opts.log;
     this.batchSize = opts.batchSize ?? 1000;
@@ -64,20 +76,21 @@ export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
   }
 
   protected async pass(): Promise<LeakAlertPass> {
-    const position = this.position ?? (await loadFeedPosition(this.store, this.consumerName));
+    const position = this.position ?? (await loadFeedPosition(this.store, this.cursorName));
     const page = await this.store.scoresAfter(position.cursor, this.batchSize);
     if (page.scores.length === 0) return { scores: 0, lateWindows: 0, events: [], more: false };
 
     const bySensor = new Map<string, LeakScore[]>();
     for (const s of page.scores) {
       if (this.config.modelVersion !== undefined && s.modelVersion !== this.config.modelVersion) continue;
+      if (this.owns && !this.owns(s.sensorId)) continue;
       const list = bySensor.get(s.sensorId);
       if (list) list.push(s);
       else bySensor.set(s.sensorId, [s]);
     }
 
     const changes: AlertChange[] = [];
-    const states: ConsumerStatePut[] = [{ name: this.consumerName, value: cursorState(page.cursor), expectedVersion: position.version }];
+    const states: ConsumerStatePut[] = [{ name: this.cursorName, value: cursorState(page.cursor), expectedVersion: position.version }];
     let lateWindows = 0;
     for (const [sensorId, scores] of bySensor) {
       // Window by window in time order, whatever order they were stored in.
@@ -113,7 +126,7 @@ export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
     if (lateWindows > 0) this.log.debug({ lateWindows }, 'skipped leak scores of windows not after the newest taken for their sensor');
 
     const result = await this.store.commitAlertChanges({ actor: 'detector', changes, states });
-    this.position = { cursor: page.cursor, version: result.stateVersions[this.consumerName]! };
+    this.position = { cursor: page.cursor, version: result.stateVersions[this.cursorName]! };
     if (result.events.length > 0) {
       for (const e of result.events) this.log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert');
       this.onEvents?.(result.events);

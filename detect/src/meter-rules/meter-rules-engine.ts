@@ -37,6 +37,10 @@ export interface MeterRulesEngineOptions {
   readonly config?: MeterRulesOverrides | undefined;
   /** Its consumer state's name (cursor; `{name}/meter/{id}` per meter). Default `meter-rules`. */
   readonly consumerName?: string | undefined;
+  /** The cursor's own name when it differs from `consumerName` (a detect worker's partition); meter states stay under `consumerName`. */
+  readonly cursorName?: string | undefined;
+  /** The meters this engine judges (a worker's partition); reads of others are passed over. Default: all. */
+  readonly owns?: ((meterId: string) => boolean) | undefined;
   /** Reads taken per pass (whole arrival groups, so a page may hold more). Default 5,000. */
   readonly batchSize?: number | undefined;
   /** Pause between passes when caught up. Default 5,000 ms: meters send once a day. */
@@ -64,15 +68,19 @@ export interface MeterRulesPass {
 export class MeterRulesEngine extends FeedConsumer<MeterRulesPass> {
   readonly config: MeterRulesConfig;
   readonly consumerName: string;
+  readonly cursorName: string;
   private readonly store: Store;
   private readonly log: Logger;
   private readonly batchSize: number;
   private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
+  private readonly owns: ((meterId: string) => boolean) | undefined;
 
   constructor(opts: MeterRulesEngineOptions) {
     super({ log: opts.log, idleMs: opts.pollMs ?? 5000, what: 'meter rules pass' });
     this.config = meterRulesConfig(opts.config);
     this.consumerName = opts.consumerName ?? 'meter-rules';
+    this.cursorName = opts.cursorName ?? this.consumerName;
+    this.owns = opts.owns;
     this.store = opts.store;
     this.log = opts.log;
     this.batchSize = opts.batchSize ?? 5000;
@@ -80,25 +88,26 @@ export class MeterRulesEngine extends FeedConsumer<MeterRulesPass> {
   }
 
   protected async pass(): Promise<MeterRulesPass> {
-    const position = this.position ?? (await loadFeedPosition(this.store, this.consumerName));
+    const position = this.position ?? (await loadFeedPosition(this.store, this.cursorName));
     const page = await this.store.readsAfter(position.cursor, this.batchSize);
     if (page.reads.length === 0) return { reads: 0, meters: 0, events: [], more: false };
 
     const newTimes = new Map<string, number[]>();
     for (const r of page.reads) {
+      if (this.owns && !this.owns(r.meterId)) continue;
       const list = newTimes.get(r.meterId);
       if (list) list.push(r.ts);
       else newTimes.set(r.meterId, [r.ts]);
     }
     const changes: AlertChange[] = [];
-    const states: ConsumerStatePut[] = [{ name: this.consumerName, value: cursorState(page.cursor), expectedVersion: position.version }];
+    const states: ConsumerStatePut[] = [{ name: this.cursorName, value: cursorState(page.cursor), expectedVersion: position.version }];
     for (const [meterId, times] of newTimes) {
       const state = await this.judgeMeter(meterId, times, changes);
       states.push({ name: this.stateName(meterId), value: state });
     }
 
     const result = await this.store.commitAlertChanges({ actor: 'meter-rules', changes, states });
-    this.position = { cursor: page.cursor, version: result.stateVersions[this.consumerName]! };
+    this.position = { cursor: page.cursor, version: result.stateVersions[this.cursorName]! };
     if (result.events.length > 0) {
       for (const e of result.events) this.log.info({ alertId: e.alertId, action: e.action, kind: e.alert.kind, meterId: e.alert.sourceId }, 'meter alert');
       this.onEvents?.(result.events);

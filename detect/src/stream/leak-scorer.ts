@@ -20,6 +20,11 @@ export interface LeakScorerOptions {
   readonly pollMs?: number | undefined;
   /** Told after each pass that stored scores (e.g. to nudge the alert engine). */
   readonly onScores?: ((count: number) => void) | undefined;
+  /**
+   * The sensors this scorer scores (a detect worker's partition, README:
+   * Scaling out); frames of others are passed over. Default: every sensor.
+   */
+  readonly owns?: ((sensorId: string) => boolean) | undefined;
 }
 
 export interface LeakScorerPass {
@@ -57,10 +62,16 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
     if (opts.registry) {
       const registers = [opts.registry];
+      // A partitioned worker runs one scorer per partition it holds: they share the metrics.
+      const existing = <T,>(name: string) => opts.registry!.getSingleMetric(name) as T | undefined;
       this.metrics = {
-        frames: new Counter({ name: 'suido_detect_frames_total', help: 'Acoustic frames taken by the detector, by outcome', labelNames: ['outcome'], registers }),
-        windows: new Counter({ name: 'suido_detect_windows_scored_total', help: 'Windows scored by the leak model', registers }),
-        lag: new Gauge({ name: 'suido_detect_lag_seconds', help: 'Age of the newest frame scored, at the time it was scored', registers }),
+        frames:
+          existing<Counter<'outcome'>>('suido_detect_frames_total') ??
+          new Counter({ name: 'suido_detect_frames_total', help: 'Acoustic frames taken by the detector, by outcome', labelNames: ['outcome'], registers }),
+        windows: existing<Counter>('suido_detect_windows_scored_total') ?? new Counter({ name: 'suido_detect_windows_scored_total', help: 'Windows scored by the leak model', registers }),
+        lag:
+          existing<Gauge>('suido_detect_lag_seconds') ??
+          new Gauge({ name: 'suido_detect_lag_seconds', help: 'Age of the newest frame scored, at the time it was scored', registers }),
       };
     }
   }
@@ -74,7 +85,9 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     const skipped: Record<string, number> = {};
     const windows: { sensorId: string; window: Window }[] = [];
     // Frames of one sensor in time order, whatever order they arrived in.
-    const frames = [...page.frames].sort((a, b) => (a.sensorId === b.sensorId ? a.startMs - b.startMs : a.sensorId < b.sensorId ? -1 : 1));
+    const owns = this.opts.owns;
+    const mine = owns ? page.frames.filter((f) => owns(f.sensorId)) : page.frames;
+    const frames = [...mine].sort((a, b) => (a.sensorId === b.sensorId ? a.startMs - b.startMs : a.sensorId < b.sensorId ? -1 : 1));
     for (const f of frames) {
       if (!f.samples) {
         skipped.PCM_PRUNED = (skipped.PCM_PRUNED ?? 0) + 1;
@@ -101,14 +114,13 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
 
     const skippedCount = Object.values(skipped).reduce((a, b) => a + b, 0);
     if (this.metrics) {
-      this.metrics.frames.inc({ outcome: 'scored' }, page.frames.length - skippedCount);
+      this.metrics.frames.inc({ outcome: 'scored' }, frames.length - skippedCount);
       for (const [reason, n] of Object.entries(skipped)) this.metrics.frames.inc({ outcome: reason }, n);
       this.metrics.windows.inc(rows.length);
-      const newest = Math.max(...page.frames.map((f) => f.receivedAtMs));
-      this.metrics.lag.set((Date.now() - newest) / 1000);
+      if (frames.length > 0) this.metrics.lag.set((Date.now() - Math.max(...frames.map((f) => f.receivedAtMs))) / 1000);
     }
     if (skippedCount > 0) this.opts.log.debug({ skipped }, 'frames not scored');
     if (rows.length > 0) this.opts.onScores?.(rows.length);
-    return { frames: page.frames.length, windows: rows.length, skipped, more: page.frames.length === this.batchFrames };
+    return { frames: frames.length, windows: rows.length, skipped, more: page.frames.length === this.batchFrames };
   }
 }
