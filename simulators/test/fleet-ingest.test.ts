@@ -117,7 +117,7 @@ describe('a simulated fleet → embedded broker → ingest → SQLite, over real
   it.each<ConnectionSpec>([
     { mode: 'per-device', maxConcurrent: 8, maxInFlight: 4 },
     { mode: 'pooled', connections: 2, maxInFlight: 8 },
-  ])('$mode: resends what was in flight when the broker restarted mid-run', async (connection) => {
+  ])('$mode: loses nothing across a broker restart mid-run, resending what was in flight', async (connection) => {
     const first = await startService();
     const port = first.broker.port;
     const s = parseScenario({
@@ -135,10 +135,15 @@ describe('a simulated fleet → embedded broker → ingest → SQLite, over real
     while (first.metrics.totals.messagesAccepted < 100) await new Promise((r) => setTimeout(r, 2));
     await first.close();
     service = undefined;
-    await startService(port);
+    const second = await startService(port);
     const report = await running;
 
-    expect(report.errors).toBeGreaterThan(0);
+    // The restart fell mid-run: the second broker took part of the fleet's messages.
+    expect(second.metrics.totals.messagesAccepted).toBeGreaterThan(0);
+    // Pooled connections are open throughout, so the restart must break them. A
+    // per-device session lasts a few milliseconds and the restart may land between
+    // sessions (seen under CI load), so there a broken connection is not promised.
+    if (connection.mode === 'pooled') expect(report.errors).toBeGreaterThan(0);
     expect(report).toMatchObject({ caughtUp: true, unacked: 0 });
     await expectStoreMatchesLedger(s, report);
   });
