@@ -88,6 +88,16 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(stored[2]!.registerL).toBe(reads[2]!.registerL);
     });
 
+    it('counts a read repeated within one commit once, and a different register for it as a conflict', async () => {
+      // Two deliveries of one meter's batch in the same commit, side by side: the
+      // second copy is a duplicate of the first, not a second insert.
+      const day = hourlyReads('M-1', 40);
+      const result = await store.commit(batch({ reads: [...day, ...day.slice(0, 3), { ...day[5]!, registerL: day[5]!.registerL + 7 }] }));
+      expect(result).toMatchObject({ readsInserted: 40, readsDuplicate: 3, conflicts: [{ index: 43, storedRegisterL: day[5]!.registerL }] });
+      const stored = await store.readsInRange('M-1', T0, T0 + 48 * HOUR, 100);
+      expect(stored.map((r) => r.registerL)).toEqual(day.map((r) => r.registerL));
+    });
+
     it('registers devices on first contact and keeps their last status', async () => {
       await store.commit(
         batch({
