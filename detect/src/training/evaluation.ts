@@ -108,13 +108,50 @@ export function nightReport(outcomes: readonly NightOutcome[], threshold: number
  */
 export function chooseThreshold(outcomes: readonly NightOutcome[], maxFalsePer100: number): number {
   const candidates = [...new Set(outcomes.map((o) => o.score).filter(Number.isFinite))].sort((a, b) => b - a);
-  let best = { threshold: candidates[0] ?? 0.5, recall: -1 };
+  // Start above every score (no alerts, recall 0): if even the highest score
+  // is a false alert too many, the answer is a threshold nothing reaches.
+  const top = candidates[0] ?? 0.5;
+  let best = { threshold: top + Math.max(Math.abs(top), 1) * 1e-6, recall: 0 };
   for (const t of candidates) {
     const r = nightReport(outcomes, t);
     if (r.falseAlertsPer100Nights > maxFalsePer100) break; // lower thresholds only add alerts
     if (r.recall > best.recall) best = { threshold: t, recall: r.recall };
   }
   return best.threshold;
+}
+
+export interface OperatingPoint {
+  readonly persistence: Persistence;
+  readonly threshold: number;
+  /** Validation figures at this threshold. */
+  readonly recall: number;
+  readonly falsePer100: number;
+  /** Night ROC-AUC of this rule's night score. */
+  readonly auc: number;
+  readonly nights: readonly NightOutcome[];
+}
+
+/**
+ * The rule a detector is run with, chosen on validation: for each K of N
+ * candidate its threshold (`chooseThreshold`), then the candidate with the
+ * highest recall; among equals the higher night ROC-AUC (a recall that a
+ * lucky threshold did not make), then the first listed.
+ */
+export function chooseOperatingPoint(
+  examples: readonly Example[],
+  scores: ArrayLike<number>,
+  candidates: readonly Persistence[],
+  maxFalsePer100: number,
+): { chosen: OperatingPoint; tried: OperatingPoint[] } {
+  if (candidates.length === 0) throw new Error('no persistence candidates');
+  const tried = candidates.map((persistence): OperatingPoint => {
+    const outcomes = nights(examples, scores, (s) => persistenceScore(s, persistence));
+    const threshold = chooseThreshold(outcomes, maxFalsePer100);
+    const r = nightReport(outcomes, threshold);
+    return { persistence, threshold, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, nights: outcomes };
+  });
+  const chosen = tried.reduce((best, o) => (o.recall > best.recall || (o.recall === best.recall && o.auc > best.auc) ? o : best));
+  return { chosen, tried };
 }
 
 export interface WindowReport {

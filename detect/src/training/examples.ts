@@ -62,3 +62,25 @@ export function buildExamples(
   const weights = Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.audible ? 0 : 1));
   return { examples, features, labels, weights, skipped };
 }
+
+/** Several example sets as one (e.g. a training split and extra training data), in order. */
+export function concatExamples(sets: readonly ExampleSet[]): ExampleSet {
+  const cat = (pick: (s: ExampleSet) => Float32Array) => {
+    const out = new Float32Array(sets.reduce((n, s) => n + pick(s).length, 0));
+    let at = 0;
+    for (const s of sets) {
+      out.set(pick(s), at);
+      at += pick(s).length;
+    }
+    return out;
+  };
+  const skipped: Record<string, number> = {};
+  for (const s of sets) for (const [k, v] of Object.entries(s.skipped)) skipped[k] = (skipped[k] ?? 0) + v;
+  return {
+    examples: sets.flatMap((s) => s.examples),
+    features: cat((s) => s.features),
+    labels: cat((s) => s.labels),
+    weights: cat((s) => s.weights),
+    skipped,
+  };
+}

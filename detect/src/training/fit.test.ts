@@ -1,3 +1,4 @@
+import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { LeakModel } from '../model/leak-model.ts';
 import { buildLeakModelGraph } from '../model/onnx-graph.ts';
@@ -55,11 +56,11 @@ describe('training', () => {
     expect(rocAuc(ortScores, val.labels)).toBeGreaterThan(0.9);
   }, 60_000);
 
-  it('gives the same model for the same seed', async () => {
+  it.each(['cpu', 'wasm'] as const)('gives the same model for the same seed (%s backend)', async (backend) => {
     const train = buildExamples(tinySplit(3, 30), DEFAULT_WINDOWING);
     const val = buildExamples(tinySplit(4, 10), DEFAULT_WINDOWING);
     const fit = async () => {
-      const f = await fitLeakModel(train, val, { ...DEFAULT_FIT, epochs: 4, patience: 4 });
+      const f = await fitLeakModel(train, val, { ...DEFAULT_FIT, epochs: 4, patience: 4, backend });
       f.dispose();
       return f.weights.layers.map((l) => Array.from(l.kernel));
     };

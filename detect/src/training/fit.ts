@@ -21,6 +21,11 @@ export interface FitOptions {
   readonly heads: number;
   /** Stop after this many epochs without a better validation loss; keep the best. */
   readonly patience: number;
+  /**
+   * TensorFlow.js backend: 'cpu' (pure JS) or 'wasm' (@tensorflow/tfjs-backend-wasm,
+   * imported by the caller that asks for it; train.ts does). Default 'cpu'.
+   */
+  readonly backend?: 'cpu' | 'wasm';
   readonly onEpoch?: (epoch: number, trainLoss: number, valLoss: number, head: number) => void;
 }
 
@@ -71,8 +76,8 @@ function tensors(set: ExampleSet, mean: Float32Array, std: Float32Array) {
 
 /**
  * Trains the dense head on the reference features with TensorFlow.js (pure
- * JS CPU backend: deterministic for a seed, no native install) and returns
- * the weights for the ONNX graph.
+ * JS 'cpu' or 'wasm' backend: each deterministic for a seed, no native
+ * install; a test holds each to it) and returns the weights for the ONNX graph.
  */
 export interface FittedModel {
   readonly weights: LeakModelWeights;
@@ -82,7 +87,7 @@ export interface FittedModel {
 }
 
 export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: FitOptions): Promise<FittedModel> {
-  await tf.setBackend('cpu');
+  await tf.setBackend(opts.backend ?? 'cpu');
   const { mean, std } = standardisation(train);
   const t = tensors(train, mean, std);
   const v = tensors(val, mean, std);

@@ -8,6 +8,10 @@ export interface ModelCardInput {
   readonly command: string;
   readonly datasetDir: string;
   readonly manifest: Record<string, unknown>;
+  /** Extra datasets (other seeds: other simulated sensors), every split of each added to training only. */
+  readonly moreData: readonly { dir: string; manifest: Record<string, unknown> }[];
+  /** The K of N rules tried on validation, each with its threshold and validation figures. */
+  readonly operatingPoints: readonly { persistence: Persistence; threshold: number; recall: number; falsePer100: number; auc: number }[];
   readonly splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
   readonly fit: Omit<FitOptions, 'onEpoch'>;
   /** Per head. */
@@ -76,7 +80,16 @@ dataset \`${c.datasetDir}\`, generator manifest:
 ${JSON.stringify(c.manifest, null, 2).slice(0, 4000)}
 \`\`\`
 
-Split **by sensor** (no sensor in two splits):
+${
+  c.moreData.length === 0
+    ? ''
+    : `Training also takes every split (train, validation and test sensors alike) of ${c.moreData
+        .map((e) => `\`${e.dir}\` (seed ${String(e.manifest.seed)}, options ${JSON.stringify(e.manifest.options)})`)
+        .join('; ')}: other simulated sensors from the same generator, their ids prefixed (\`d2/S-0001\`) as every run numbers its sensors from S-0001.
+The validation and test splits are those of \`${c.datasetDir}\` alone, unchanged; training refuses to run if a sensor id is in two splits.
+
+`
+}Split **by sensor** (no sensor in two splits):
 
 | split | sensors | frames | windows | frames skipped |
 |---|---|---|---|---|
@@ -124,13 +137,26 @@ lands varies with the seed; the mean varies less)`
     : `seed ${c.fit.seed}`
 }; leak windows weighted by the class ratio. Inaudible leaks are
 left out of training (they are background physically) and reported apart.
-TensorFlow.js (CPU backend) trains; ONNX Runtime serves. Largest difference
+TensorFlow.js (${(c.fit.backend ?? 'cpu') === 'cpu' ? 'CPU' : c.fit.backend} backend) trains; ONNX Runtime serves. Largest difference
 between TensorFlow.js and ONNX Runtime on the validation windows:
 **${c.parityMaxAbsDiff.toExponential(2)}**.
 
-The threshold and the baseline's parameters were chosen on the validation
+${
+  c.operatingPoints.length <= 1
+    ? `The threshold and the baseline's parameters were chosen on the validation
 split (highest recall at ≤ ${c.maxFalsePer100} false alerts per 100 no-leak
-sensor-nights); the test split was used once, for the figures below.
+sensor-nights); the test split was used once, for the figures below.`
+    : `The operating point (the K of N rule and the threshold) and the baseline's
+parameters were chosen on the validation split (highest recall at
+≤ ${c.maxFalsePer100} false alerts per 100 no-leak sensor-nights); the test
+split was used once, for the figures below.
+
+| K of N (validation) | threshold | recall | false / 100 nights | night ROC-AUC |
+|---|---|---|---|---|
+${c.operatingPoints
+  .map((o) => `| ${o.persistence.k} of ${o.persistence.n}${o.persistence.k === c.persistence.k && o.persistence.n === c.persistence.n ? ' (chosen)' : ''} | ${f3(o.threshold)} | ${f3(o.recall)} | ${f2(o.falsePer100)} | ${f3(o.auc)} |`)
+  .join('\n')}`
+}
 
 ## Results on the test split
 

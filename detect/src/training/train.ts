@@ -2,8 +2,19 @@
  * `npm run train -w detect`: dataset → features → TensorFlow.js → ONNX →
  * evaluation through ONNX Runtime → model card. Deterministic for a seed.
  *
- *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--seed 1] [--heads 1] [--k 4] [--n 6]
+ *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]]
+ *     [--seed 1] [--heads 1] [--k 4 --n 6 | --search-persistence] [--max-false-per-100 0.5] [--backend cpu|wasm]
+ *
+ * --data gives the train, validation and test splits. --extra-train datasets
+ * (other seeds of the generator: other simulated sensors) add every one of
+ * their splits to TRAINING only, so validation and test stay exactly those of
+ * --data and models trained with and without extra data compare on the same
+ * sensors. The persistence rule is --k of --n (default 4 of 6); with
+ * --search-persistence it is chosen on validation among
+ * PERSISTENCE_CANDIDATES, with the threshold. The defaults reproduce model
+ * 1.2.0 from its card's command.
  */
+import '@tensorflow/tfjs-backend-wasm';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,23 +24,40 @@ import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/fe
 import { scoreWindows } from '../stream/window-scorer.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
-import { SPLITS, loadSplit, type Split } from './dataset.ts';
-import { chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
-import { buildExamples, type ExampleSet } from './examples.ts';
+import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
+import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
+import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
 export const MODEL_VERSION = '1.2.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
+/**
+ * K of N window rules tried on validation nights (12 frames a night, one per
+ * 10 minutes, DOMAIN.md): a leak is steady all night, a truck, a tram or a
+ * spell of water use lifts one or a few windows, so rules that need most of
+ * an hour or of the night are in the set beside the engine's short ones.
+ */
+export const PERSISTENCE_CANDIDATES: readonly Persistence[] = [
+  { k: 3, n: 5 },
+  { k: 4, n: 6 },
+  { k: 5, n: 6 },
+  { k: 6, n: 8 },
+  { k: 8, n: 12 },
+  { k: 10, n: 12 },
+];
 
 const { values } = parseArgs({
   options: {
     data: { type: 'string', default: '../data/acoustic-dataset' },
+    'extra-train': { type: 'string', default: '' },
     out: { type: 'string', default: 'model' },
     seed: { type: 'string', default: String(DEFAULT_FIT.seed) },
     k: { type: 'string', default: '4' },
     n: { type: 'string', default: '6' },
+    'search-persistence': { type: 'boolean', default: false },
     'max-false-per-100': { type: 'string', default: '0.5' },
+    backend: { type: 'string', default: 'cpu' },
     epochs: { type: 'string', default: String(DEFAULT_FIT.epochs) },
     heads: { type: 'string', default: String(DEFAULT_FIT.heads) },
   },
@@ -39,37 +67,84 @@ const int = (name: string, text: string | undefined, min: number) => {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
   return v;
 };
-const dataDir = resolve(values.data!);
+const dataArgs = [values.data!, ...values['extra-train']!.split(',').filter((d) => d !== '')];
+const dataDirs = dataArgs.map((d) => resolve(d));
 const outDir = resolve(values.out!);
-const persistence: Persistence = { k: int('k', values.k, 1), n: int('n', values.n, 1) };
-if (persistence.k > persistence.n) throw new Error('--k must not exceed --n');
+const fixedPersistence: Persistence | undefined = values['search-persistence'] ? undefined : { k: int('k', values.k, 1), n: int('n', values.n, 1) };
+if (fixedPersistence && fixedPersistence.k > fixedPersistence.n) throw new Error('--k must not exceed --n');
 const maxFalsePer100 = Number(values['max-false-per-100']);
-const fitOptions = { ...DEFAULT_FIT, seed: int('seed', values.seed, 0), epochs: int('epochs', values.epochs, 1), heads: int('heads', values.heads, 1) };
+if (!(maxFalsePer100 >= 0)) throw new Error(`--max-false-per-100 must be a number >= 0, got '${values['max-false-per-100']}'`);
+const backend = ((text: string | undefined): 'wasm' | 'cpu' => {
+  if (text === 'wasm' || text === 'cpu') return text;
+  throw new Error(`--backend must be wasm or cpu, got '${text}'`);
+})(values.backend);
+const fitOptions = {
+  ...DEFAULT_FIT,
+  seed: int('seed', values.seed, 0),
+  epochs: int('epochs', values.epochs, 1),
+  heads: int('heads', values.heads, 1),
+  backend,
+};
 const log = (msg: string) => process.stderr.write(`[train] ${msg}\n`);
 
-const manifest = JSON.parse(await readFile(join(dataDir, 'manifest.json'), 'utf8').catch(() => {
-  throw new Error(`no dataset in ${dataDir}: run \`npm run dataset -w simulators -- --out ${dataDir}\` first`);
-})) as Record<string, unknown>;
+const manifests: Record<string, unknown>[] = [];
+for (const dir of dataDirs) {
+  manifests.push(
+    JSON.parse(
+      await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+        throw new Error(`no dataset in ${dir}: run \`npm run dataset -w simulators -- --out ${dir}\` first`);
+      }),
+    ) as Record<string, unknown>,
+  );
+}
+const manifest = manifests[0]!;
+
+/**
+ * Extra training datasets: every split of each goes to training. Their sensor
+ * and frame ids get a prefix ("d2/S-0001"), as every generator run numbers its
+ * sensors from S-0001; a check below still refuses a sensor in two splits.
+ */
+const loadTagged = async (dir: number, split: Split): Promise<SplitData> => {
+  const data = await loadSplit(dataDirs[dir]!, split);
+  if (dir === 0) return data;
+  const tag = `d${dir + 1}/`;
+  return { ...data, frames: data.frames.map((f) => ({ ...f, id: tag + f.id, sensorId: tag + f.sensorId })) };
+};
 
 const sets = {} as Record<Split, ExampleSet>;
 const levelsBySplit = new Map<Split, Map<string, number>>();
 const splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }> = {};
+const sensorsBySplit = new Map<Split, Set<string>>();
 for (const split of SPLITS) {
-  const data = await loadSplit(dataDir, split);
-  log(`${split}: ${data.frames.length} frames; computing features`);
-  sets[split] = buildExamples(data, DEFAULT_WINDOWING, {
-    keepPcm: split !== 'train',
-    onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
-  });
-  splitCounts[split] = {
-    frames: data.frames.length,
-    windows: sets[split].examples.length,
-    sensors: new Set(data.frames.map((f) => f.sensorId)).size,
-    skipped: sets[split].skipped,
-  };
-  if (split !== 'train') levelsBySplit.set(split, frameLevels(data));
+  const parts: ExampleSet[] = [];
+  const splitLevels = new Map<string, number>();
+  let frames = 0;
+  const sensors = new Set<string>();
+  // Validation and test come from --data alone; training also takes every split of the extra datasets.
+  const sources = split === 'train' ? dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => dd > 0 || s === 'train')) : [[0, split] as const];
+  for (const [k, from] of sources) {
+    const data = await loadTagged(k, from);
+    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features`);
+    parts.push(
+      buildExamples(data, DEFAULT_WINDOWING, {
+        keepPcm: split !== 'train',
+        onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
+      }),
+    );
+    frames += data.frames.length;
+    for (const f of data.frames) sensors.add(f.sensorId);
+    if (split !== 'train') for (const [id, level] of frameLevels(data)) splitLevels.set(id, level);
+  }
+  sets[split] = parts.length === 1 ? parts[0]! : concatExamples(parts);
+  sensorsBySplit.set(split, sensors);
+  splitCounts[split] = { frames, windows: sets[split].examples.length, sensors: sensors.size, skipped: sets[split].skipped };
+  if (split !== 'train') levelsBySplit.set(split, splitLevels);
 }
 const levels = (split: 'val' | 'test') => levelsBySplit.get(split)!;
+for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as const) {
+  const shared = [...sensorsBySplit.get(a)!].filter((id) => sensorsBySplit.get(b)!.has(id));
+  if (shared.length > 0) throw new Error(`sensors in both ${a} and ${b}: ${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}`);
+}
 
 log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
 const epochsRun: number[] = [];
@@ -83,7 +158,8 @@ const fitted = await fitLeakModel(sets.train, sets.val, {
 
 // Everything below is measured through the artifact we ship: ONNX Runtime on PCM windows.
 // The TensorFlow.js side of the parity check is the heads' mean, as the graph computes it.
-const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(0.5)));
+// Threshold and persistence are not chosen yet; scores do not depend on them.
+const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(0.5, PERSISTENCE_CANDIDATES[0]!)));
 const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] }));
 const valScores = await scoreWindows(provisional, pcmOf(sets.val));
 const testScores = await scoreWindows(provisional, pcmOf(sets.test));
@@ -95,10 +171,14 @@ fitted.dispose();
 log(`ONNX Runtime vs TensorFlow.js on ${valScores.length} validation windows: max |diff| ${parityMaxAbsDiff.toExponential(2)}`);
 if (parityMaxAbsDiff > 1e-3) throw new Error(`ONNX export disagrees with TensorFlow.js by ${parityMaxAbsDiff}`);
 
+// The operating point (K of N and threshold) is chosen on validation nights only.
+const { chosen, tried: operatingPoints } = chooseOperatingPoint(sets.val.examples, valScores, fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES, maxFalsePer100);
+for (const o of operatingPoints) {
+  log(`  ${o.persistence.k} of ${o.persistence.n}: threshold ${o.threshold.toFixed(4)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
+}
+const { persistence, threshold, nights: valNights } = chosen;
 const nightScore = (s: number[]) => persistenceScore(s, persistence);
-const valNights = nights(sets.val.examples, valScores, nightScore);
-const threshold = chooseThreshold(valNights, maxFalsePer100);
-log(`threshold ${threshold.toFixed(4)} (chosen on validation nights)`);
+log(`operating point: ${persistence.k} of ${persistence.n}, threshold ${threshold.toFixed(4)} (chosen on validation nights)`);
 
 // The baseline gets the same treatment: parameters chosen on validation only.
 let baseline = { alpha: 0, threshold: 0, recall: -1 };
@@ -118,7 +198,7 @@ const test = {
 const val = { night: nightReport(valNights, threshold) };
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(threshold)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(threshold, persistence)));
 const card = {
   version: MODEL_VERSION,
   generatedAt: new Date().toISOString(),
@@ -126,6 +206,8 @@ const card = {
   command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
   datasetDir: values.data!,
   manifest,
+  moreData: dataArgs.slice(1).map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
+  operatingPoints: operatingPoints.map(({ nights: _, ...o }) => o),
   splitCounts,
   fit: { ...fitOptions },
   epochsRun,
@@ -140,12 +222,27 @@ const card = {
   targets: TARGETS,
 };
 await writeFile(join(outDir, 'MODEL_CARD.md'), renderModelCard(card));
-await writeFile(join(outDir, 'metrics.json'), JSON.stringify({ ...card, manifest: undefined }, null, 2) + '\n');
+// metrics.json names only the options a run used: a run with 1.2.0's command writes 1.2.0's file.
+const { backend: usedBackend, ...fitRest } = card.fit;
+await writeFile(
+  join(outDir, 'metrics.json'),
+  JSON.stringify(
+    {
+      ...card,
+      manifest: undefined,
+      fit: usedBackend === 'cpu' ? fitRest : card.fit,
+      moreData: card.moreData.length === 0 ? undefined : card.moreData.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
+      operatingPoints: card.operatingPoints.length <= 1 ? undefined : card.operatingPoints,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night.recall.toFixed(3)}, ${test.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${test.night.auc.toFixed(4)}`);
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: number): Record<string, string> {
+function metadata(t: number, persistence: Persistence): Record<string, string> {
   return {
     version: MODEL_VERSION,
     threshold: String(t),

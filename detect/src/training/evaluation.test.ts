@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { FrameMeta } from './dataset.ts';
+import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore } from './evaluation.ts';
+import type { Example } from './examples.ts';
+
+/** One sensor-night of windows, 10 minutes apart. */
+function night(sensorId: string, leak: boolean, scores: number[]): { examples: Example[]; scores: number[] } {
+  const meta = {
+    id: `${sensorId}/n0`,
+    sensorId,
+    night: 0,
+    daytime: false,
+    leak,
+    audible: leak ? true : null,
+    sensorAudible: leak ? true : null,
+    material: 'pvc',
+    environment: 'quiet_residential',
+    leakSizeLps: leak ? 0.5 : null,
+  } as unknown as FrameMeta;
+  return { examples: scores.map((_, i) => ({ meta, windowStartMs: i * 600_000 })), scores };
+}
+
+describe('operating point on validation nights', () => {
+  it('a threshold above every score when even the highest-scoring night is a false alert too many', () => {
+    const { examples, scores } = [night('S-1', false, [0.9]), night('S-2', true, [0.8]), night('S-3', true, [0.7])].reduce(
+      (a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }),
+    );
+    const outcomes = nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 }));
+    const t = chooseThreshold(outcomes, 0);
+    expect(t).toBeGreaterThan(0.9);
+    expect(nightReport(outcomes, t).falseAlertsPer100Nights).toBe(0);
+    // With one false night in 1 allowed (100 per 100), the lowest leak night's score.
+    expect(chooseThreshold(outcomes, 100)).toBeCloseTo(0.7);
+  });
+
+  it('K of N: the rule with the highest recall within the false-alert limit', () => {
+    // A truck lifts one window of a quiet night; the leak is steady but quieter.
+    const { examples, scores } = [night('S-1', false, [0.95, 0.1, 0.1, 0.1]), night('S-2', true, [0.8, 0.8, 0.8, 0.8])].reduce(
+      (a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }),
+    );
+    const { chosen, tried } = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }, { k: 3, n: 4 }], 0);
+    expect(tried.map((o) => o.recall)).toEqual([0, 1]);
+    expect(chosen.persistence).toEqual({ k: 3, n: 4 });
+    expect(chosen.threshold).toBeCloseTo(0.8);
+    expect(chosen.falsePer100).toBe(0);
+  });
+});
