@@ -22,14 +22,30 @@ import { IngestService, SqliteStore, encodeMeterReads, loadIngestConfig, topics 
  */
 const HOUR = 3_600_000;
 
-function mountTmpfs(): { dir: string; why?: string } {
+/** Mounts a 16 MiB tmpfs on a new directory; throws where mount is refused. */
+function mountTmpfs(): string {
   const dir = mkdtempSync(join(tmpdir(), 'suido-disk-full-'));
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dir], { stdio: 'pipe' });
-    return { dir };
+    return dir;
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    return { dir, why: `cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]})` };
+    throw err;
+  }
+}
+
+function unmount(dir: string): void {
+  execFileSync('umount', [dir], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether this machine lets the test mount (tried once, undone at once, so that a filtered run leaves nothing mounted). */
+function mountRefused(): string | undefined {
+  try {
+    unmount(mountTmpfs());
+    return undefined;
+  } catch (err) {
+    return `cannot mount a tmpfs here (${String((err as Error).message).split('\n')[0]})`;
   }
 }
 
@@ -52,11 +68,12 @@ async function fillDisk(path: string): Promise<number> {
   return written;
 }
 
-const mount = mountTmpfs();
-if (mount.why) console.warn(`disk-full test skipped: ${mount.why}`);
+const refused = mountRefused();
+if (refused) console.warn(`disk-full test skipped: ${refused}`);
 
-describe.skipIf(mount.why !== undefined)('a full disk under the embedded store (real tmpfs, real SQLite, real aedes over TCP)', () => {
+describe.skipIf(refused !== undefined)('a full disk under the embedded store (real tmpfs, real SQLite, real aedes over TCP)', () => {
   const logLines: Record<string, unknown>[] = [];
+  let dir: string;
   let store: SqliteStore;
   let service: IngestService;
   const clients: MqttClient[] = [];
@@ -74,8 +91,9 @@ describe.skipIf(mount.why !== undefined)('a full disk under the embedded store (
         done();
       },
     });
-    store = new SqliteStore({ path: join(mount.dir, 'suido.db') });
-    const config = loadIngestConfig({ SUIDO_DATA_DIR: mount.dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5', MQTT_ALLOW_ANONYMOUS: 'true' });
+    dir = mountTmpfs();
+    store = new SqliteStore({ path: join(dir, 'suido.db') });
+    const config = loadIngestConfig({ SUIDO_DATA_DIR: dir, MQTT_PORT: '0', INGEST_BATCH_MAX_DELAY_MS: '5', MQTT_ALLOW_ANONYMOUS: 'true' });
     service = await IngestService.start({ config, store, registry: new Registry(), log: pino({ level: 'info' }, sink) });
   });
 
@@ -86,8 +104,7 @@ describe.skipIf(mount.why !== undefined)('a full disk under the embedded store (
   afterAll(async () => {
     await service?.close();
     await store?.close();
-    execFileSync('umount', [mount.dir]);
-    await rm(mount.dir, { recursive: true, force: true });
+    if (dir) unmount(dir);
   });
 
   it('acknowledges nothing while the disk is full, keeps serving, and stores the resend once space is back', async () => {
@@ -96,7 +113,7 @@ describe.skipIf(mount.why !== undefined)('a full disk under the embedded store (
     const day = Array.from({ length: 24 * 30 }, (_, h) => ({ ts: now - (24 * 30 - h) * HOUR, registerL: 1000 + h * 3 }));
     const payload = encodeMeterReads(day);
 
-    const filler = join(mount.dir, 'filler');
+    const filler = join(dir, 'filler');
     expect(await fillDisk(filler)).toBeGreaterThan(0);
 
     const c1 = await connect('meter-M-1');
