@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { METER_FLAGS, type MeterFlag } from '../contracts/index.ts';
 import {
   StoreInputError,
   type ArrivalMark,
@@ -11,6 +10,7 @@ import {
   type ReadBracket,
   type StoredReplacement,
 } from './store.ts';
+import { bitsToFlags } from './store-rows.ts';
 
 /**
  * Billing's tables. A replacement takes its number from the arrival sequence
@@ -197,7 +197,3 @@ function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {
   return { meterId, seq: r.seq, atMs: r.at, oldFinalL: r.old_final_l, newInitialL: r.new_initial_l, note: r.note, recordedAtMs: r.recorded_at, recordedBy: r.recorded_by };
 }
 
-/** The same bit set as sqlite-store.ts (the order of METER_FLAGS). */
-function bitsToFlags(bits: number): MeterFlag[] {
-  return bits === 0 ? [] : METER_FLAGS.filter((_, i) => (bits & (1 << i)) !== 0);
-}

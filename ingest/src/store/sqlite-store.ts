@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { METER_FLAGS, type DeviceKind, type DeviceStatus, type MeterFlag, type RejectionCode } from '../contracts/index.ts';
+import type { DeviceKind, DeviceStatus, RejectionCode } from '../contracts/index.ts';
 import {
   applyDetectorChange,
   applyUserAction,
@@ -56,6 +56,7 @@ import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
 import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-device-credentials.ts';
 import { BILLING_MIGRATION, LAST_ARRIVAL_SQL, SqliteBilling } from './sqlite-billing.ts';
+import { flagsToBits, checkCursor, checkScore, toFrame, toRead, toScore, type ReadRow, type FrameRow, type ScoreRow } from './store-rows.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a throw-away store. */
@@ -781,22 +782,6 @@ const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material,
   (SELECT json_object('ts', s.ts, 'batteryPct', s.battery_pct, 'firmware', s.firmware, 'rssiDbm', s.rssi_dbm, 'uptimeS', s.uptime_s)
      FROM device_status s WHERE s.device_key = d.key ORDER BY s.ts DESC LIMIT 1) AS last_status`;
 
-interface ReadRow {
-  ts: number;
-  register_l: number;
-  flags: number;
-  received_at: number;
-}
-interface FrameRow {
-  start_ms: number;
-  sample_rate_hz: number;
-  gain_db: number;
-  sample_count: number;
-  rms_dbfs: number;
-  clipped_ratio: number;
-  received_at: number;
-  pcm: Buffer | null;
-}
 interface DeviceRow {
   id: string;
   kind: DeviceKind;
@@ -827,12 +812,6 @@ interface ArrivalGroup {
   firstTs: number;
   lastTs: number;
   count: number;
-}
-interface ScoreRow {
-  window_start: number;
-  window_end: number;
-  score: number;
-  model_version: string;
 }
 interface ConsumerStateRow {
   value: string;
@@ -866,36 +845,6 @@ interface AlertEventRow {
   recorded_at: number;
   details: string;
   alert: string;
-}
-
-function checkCursor(cursor: number, limit: number): void {
-  if (!Number.isSafeInteger(cursor) || cursor < 0) throw new StoreInputError(`cursor ${cursor} is not a non-negative integer`);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreInputError(`limit ${limit} is not a positive integer`);
-}
-
-function checkScore(s: LeakScore): void {
-  if (!Number.isFinite(s.score)) throw new StoreInputError(`score of ${s.sensorId} at ${s.windowStartMs} is not a number`);
-  if (!Number.isSafeInteger(s.windowStartMs) || !Number.isSafeInteger(s.windowEndMs) || s.windowEndMs < s.windowStartMs) {
-    throw new StoreInputError(`window of ${s.sensorId} must be integer milliseconds with start <= end`);
-  }
-  if (s.modelVersion.length === 0) throw new StoreInputError(`score of ${s.sensorId} names no model version`);
-}
-
-function toScore(sensorId: string, r: ScoreRow): LeakScore {
-  return { sensorId, windowStartMs: r.window_start, windowEndMs: r.window_end, score: r.score, modelVersion: r.model_version };
-}
-
-function toFrame(sensorId: string, r: FrameRow): StoredFrame {
-  return {
-    sensorId,
-    startMs: r.start_ms,
-    sampleRateHz: r.sample_rate_hz,
-    gainDb: r.gain_db,
-    sampleCount: r.sample_count,
-    summary: { rmsDbfs: r.rms_dbfs, clippedRatio: r.clipped_ratio },
-    receivedAtMs: r.received_at,
-    samples: r.pcm ? new Int16Array(r.pcm.buffer.slice(r.pcm.byteOffset, r.pcm.byteOffset + r.pcm.byteLength)) : null,
-  };
 }
 
 function alertParams(a: NewAlert) {
@@ -952,10 +901,6 @@ function toAlertEvent(r: AlertEventRow): AlertEvent {
   };
 }
 
-function toRead(meterId: string, r: ReadRow): StoredRead {
-  return { meterId, ts: r.ts, registerL: r.register_l, flags: bitsToFlags(r.flags), receivedAtMs: r.received_at };
-}
-
 function toDevice(r: DeviceRow): DeviceRecord {
   let lastStatus: DeviceStatus | null = null;
   if (r.last_status) {
@@ -986,13 +931,3 @@ function toDevice(r: DeviceRow): DeviceRecord {
   };
 }
 
-/** Flags are stored as a bit set, in the order of METER_FLAGS (append-only). */
-function flagsToBits(flags: readonly MeterFlag[]): number {
-  let bits = 0;
-  for (const f of flags) bits |= 1 << METER_FLAGS.indexOf(f);
-  return bits;
-}
-
-function bitsToFlags(bits: number): MeterFlag[] {
-  return bits === 0 ? [] : METER_FLAGS.filter((_, i) => (bits & (1 << i)) !== 0);
-}

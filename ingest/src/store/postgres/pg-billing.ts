@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { METER_FLAGS, type MeterFlag } from '../../contracts/index.ts';
 import {
   StoreInputError,
   type ArrivalMark,
@@ -12,6 +11,7 @@ import {
   type StoredReplacement,
 } from '../store.ts';
 import { q, transaction } from './pg-pool.ts';
+import { bitsToFlags } from '../store-rows.ts';
 
 /** No arrival filter: every number is at or below it. */
 const ALL_ARRIVALS = Number.MAX_SAFE_INTEGER;
@@ -196,7 +196,3 @@ function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {
   return { meterId, seq: r.seq, atMs: r.at, oldFinalL: r.old_final_l, newInitialL: r.new_initial_l, note: r.note, recordedAtMs: r.recorded_at, recordedBy: r.recorded_by };
 }
 
-/** The same bit set as the other stores (the order of METER_FLAGS). */
-function bitsToFlags(bits: number): MeterFlag[] {
-  return bits === 0 ? [] : METER_FLAGS.filter((_, i) => (bits & (1 << i)) !== 0);
-}

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { METER_FLAGS, type DeviceKind, type DeviceStatus, type MeterFlag, type RejectionCode } from '../../contracts/index.ts';
+import type { DeviceKind, DeviceStatus, RejectionCode } from '../../contracts/index.ts';
 import {
   applyDetectorChange,
   applyUserAction,
@@ -57,6 +57,7 @@ import { PgAccess } from './pg-access.ts';
 import { PgBilling } from './pg-billing.ts';
 import { migrate } from './pg-migrate.ts';
 import { POSTGRES_DEFAULTS, newPool, q, redactedUrl, transaction, type PostgresConnection } from './pg-pool.ts';
+import { flagsToBits, checkCursor, checkScore, toFrame, toRead, toScore, type ReadRow, type FrameRow, type ScoreRow } from '../store-rows.ts';
 
 export interface PostgresStoreOptions extends PostgresConnection {
   readonly log?: Logger | undefined;
@@ -880,28 +881,6 @@ const LAST_STATUS_JOIN = `LEFT JOIN LATERAL (
     SELECT ts, battery_pct, firmware, rssi_dbm, uptime_s FROM device_status WHERE device_key = d.key ORDER BY ts DESC LIMIT 1
   ) s ON true`;
 
-interface ReadRow {
-  ts: number;
-  register_l: number;
-  flags: number;
-  received_at: number;
-}
-interface FrameRow {
-  start_ms: number;
-  sample_rate_hz: number;
-  gain_db: number;
-  sample_count: number;
-  rms_dbfs: number;
-  clipped_ratio: number;
-  received_at: number;
-  pcm: Buffer | null;
-}
-interface ScoreRow {
-  window_start: number;
-  window_end: number;
-  score: number;
-  model_version: string;
-}
 interface DeviceRow {
   id: string;
   kind: DeviceKind;
@@ -984,27 +963,6 @@ function toAlertEvent(r: AlertEventRow): AlertEvent {
   return { id: r.id, alertId: r.alert_id, action: r.action, actor: r.actor, atMs: r.at, recordedAtMs: r.recorded_at, details: r.details, alert: r.alert };
 }
 
-function toRead(meterId: string, r: ReadRow): StoredRead {
-  return { meterId, ts: r.ts, registerL: r.register_l, flags: bitsToFlags(r.flags), receivedAtMs: r.received_at };
-}
-
-function toFrame(sensorId: string, r: FrameRow): StoredFrame {
-  return {
-    sensorId,
-    startMs: r.start_ms,
-    sampleRateHz: r.sample_rate_hz,
-    gainDb: r.gain_db,
-    sampleCount: r.sample_count,
-    summary: { rmsDbfs: r.rms_dbfs, clippedRatio: r.clipped_ratio },
-    receivedAtMs: r.received_at,
-    samples: r.pcm ? new Int16Array(r.pcm.buffer.slice(r.pcm.byteOffset, r.pcm.byteOffset + r.pcm.byteLength)) : null,
-  };
-}
-
-function toScore(sensorId: string, r: ScoreRow): LeakScore {
-  return { sensorId, windowStartMs: r.window_start, windowEndMs: r.window_end, score: r.score, modelVersion: r.model_version };
-}
-
 function toDevice(r: DeviceRow): DeviceRecord {
   const lastStatus: DeviceStatus | null =
     r.s_ts === null
@@ -1034,19 +992,6 @@ function toDevice(r: DeviceRow): DeviceRecord {
   };
 }
 
-function checkCursor(cursor: number, limit: number): void {
-  if (!Number.isSafeInteger(cursor) || cursor < 0) throw new StoreInputError(`cursor ${cursor} is not a non-negative integer`);
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreInputError(`limit ${limit} is not a positive integer`);
-}
-
-function checkScore(s: LeakScore): void {
-  if (!Number.isFinite(s.score)) throw new StoreInputError(`score of ${s.sensorId} at ${s.windowStartMs} is not a number`);
-  if (!Number.isSafeInteger(s.windowStartMs) || !Number.isSafeInteger(s.windowEndMs) || s.windowEndMs < s.windowStartMs) {
-    throw new StoreInputError(`window of ${s.sensorId} must be integer milliseconds with start <= end`);
-  }
-  if (s.modelVersion.length === 0) throw new StoreInputError(`score of ${s.sensorId} names no model version`);
-}
-
 /**
  * PostgreSQL text cannot hold U+0000, which SQLite stores. A dead letter's
  * topic or client id comes from a device: a NUL in it must not fail the
@@ -1056,13 +1001,3 @@ function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
-/** The same bit set as the embedded store (the order of METER_FLAGS, append-only). */
-function flagsToBits(flags: readonly MeterFlag[]): number {
-  let bits = 0;
-  for (const f of flags) bits |= 1 << METER_FLAGS.indexOf(f);
-  return bits;
-}
-
-function bitsToFlags(bits: number): MeterFlag[] {
-  return bits === 0 ? [] : METER_FLAGS.filter((_, i) => (bits & (1 << i)) !== 0);
-}

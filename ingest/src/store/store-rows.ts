@@ -1,0 +1,79 @@
+import { METER_FLAGS, type MeterFlag } from '../contracts/index.ts';
+import { StoreInputError, type LeakScore, type StoredFrame, type StoredRead } from './store.ts';
+
+/**
+ * What the SQL stores (SQLite and PostgreSQL) share below their SQL: the
+ * flag bit set, the row shapes both schemas give back for reads, frames and
+ * scores, and the checks on what callers hand in. One definition, so the two
+ * stores cannot drift apart on a bit or a bound.
+ */
+
+/** Flags are stored as a bit set, in the order of METER_FLAGS (append-only). */
+export function flagsToBits(flags: readonly MeterFlag[]): number {
+  let bits = 0;
+  for (const f of flags) bits |= 1 << METER_FLAGS.indexOf(f);
+  return bits;
+}
+
+export function bitsToFlags(bits: number): MeterFlag[] {
+  return bits === 0 ? [] : METER_FLAGS.filter((_, i) => (bits & (1 << i)) !== 0);
+}
+
+export interface ReadRow {
+  ts: number;
+  register_l: number;
+  flags: number;
+  received_at: number;
+}
+
+export interface FrameRow {
+  start_ms: number;
+  sample_rate_hz: number;
+  gain_db: number;
+  sample_count: number;
+  rms_dbfs: number;
+  clipped_ratio: number;
+  received_at: number;
+  pcm: Buffer | null;
+}
+
+export interface ScoreRow {
+  window_start: number;
+  window_end: number;
+  score: number;
+  model_version: string;
+}
+
+export function toRead(meterId: string, r: ReadRow): StoredRead {
+  return { meterId, ts: r.ts, registerL: r.register_l, flags: bitsToFlags(r.flags), receivedAtMs: r.received_at };
+}
+
+export function toFrame(sensorId: string, r: FrameRow): StoredFrame {
+  return {
+    sensorId,
+    startMs: r.start_ms,
+    sampleRateHz: r.sample_rate_hz,
+    gainDb: r.gain_db,
+    sampleCount: r.sample_count,
+    summary: { rmsDbfs: r.rms_dbfs, clippedRatio: r.clipped_ratio },
+    receivedAtMs: r.received_at,
+    samples: r.pcm ? new Int16Array(r.pcm.buffer.slice(r.pcm.byteOffset, r.pcm.byteOffset + r.pcm.byteLength)) : null,
+  };
+}
+
+export function toScore(sensorId: string, r: ScoreRow): LeakScore {
+  return { sensorId, windowStartMs: r.window_start, windowEndMs: r.window_end, score: r.score, modelVersion: r.model_version };
+}
+
+export function checkCursor(cursor: number, limit: number): void {
+  if (!Number.isSafeInteger(cursor) || cursor < 0) throw new StoreInputError(`cursor ${cursor} is not a non-negative integer`);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new StoreInputError(`limit ${limit} is not a positive integer`);
+}
+
+export function checkScore(s: LeakScore): void {
+  if (!Number.isFinite(s.score)) throw new StoreInputError(`score of ${s.sensorId} at ${s.windowStartMs} is not a number`);
+  if (!Number.isSafeInteger(s.windowStartMs) || !Number.isSafeInteger(s.windowEndMs) || s.windowEndMs < s.windowStartMs) {
+    throw new StoreInputError(`window of ${s.sensorId} must be integer milliseconds with start <= end`);
+  }
+  if (s.modelVersion.length === 0) throw new StoreInputError(`score of ${s.sensorId} names no model version`);
+}
