@@ -89,6 +89,44 @@ describe('influxdb store: what only a real InfluxDB can show', () => {
     expect(points.results[0].series[0].values).toEqual([[T0, 100, T0 + 100 * HOUR]]);
   });
 
+  it('leaves the ledger\'s register in InfluxDB when two ingest processes race for one read and the loser writes last', async () => {
+    // Two stores on one database and one state file, as two ingest processes.
+    // A checks the ledger (the read is new), then B stores the same read with
+    // another register end to end, then A writes to InfluxDB (overwriting B's
+    // point) and commits to the ledger, which keeps B's and reports A's as a conflict.
+    const other = open();
+    const read = { meterId: 'M-1', ts: T0 };
+    const winner = batch({ receivedAtMs: T0 + 5 * HOUR, reads: [{ ...read, registerL: 100, flags: [] }] });
+    let raced = false;
+    const state = new SqliteStore({ path: join(dir, 'state.db') });
+    const racing = new Proxy(state, {
+      get(target, prop, receiver) {
+        // getDevice (the district lookup) runs after the ledger check and before the InfluxDB write.
+        if (prop === 'getDevice' && !raced) {
+          raced = true;
+          return async (id: string) => {
+            await other.commit(winner);
+            return target.getDevice(id);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const loser = new InfluxStore({ influx: connection(database), state: racing, manageSchema: true, log });
+    try {
+      const result = await loser.commit(batch({ receivedAtMs: T0 + 6 * HOUR, reads: [{ ...read, registerL: 1, flags: ['tamper'] }] }));
+      expect(raced).toBe(true);
+      expect(result).toMatchObject({ readsInserted: 0, conflicts: [{ index: 0, storedRegisterL: 100 }] });
+      const points = await raw(`SELECT "register", "received_ms", "flags" FROM "raw"."meter_reads" WHERE "meter" = 'M-1'`, database, 'ms');
+      expect(points.results[0].series[0].values).toEqual([[T0, 100, T0 + 5 * HOUR, '']]);
+      expect(await store.readsInRange('M-1', T0, T0 + 1, 10)).toMatchObject([{ registerL: 100, flags: [] }]);
+    } finally {
+      await loser.close();
+      await other.close();
+    }
+  });
+
   it('acknowledges nothing when InfluxDB does not take the write: the ledger stays as it was', async () => {
     await store.commit(batch({ reads: hourlyReads('M-1', 1) }));
     await store.close();

@@ -136,9 +136,35 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
       for (const f of frames) lines.push(frameLine(f, batch.receivedAtMs));
       await this.http.write(lines);
       const result = await this.state.commit(batch);
+      await this.repairLostRaces(batch, result, reads, districts);
       this.recordBatch(batch, result, reads, frames, Date.now() - started);
       return result;
     });
+  }
+
+  /**
+   * Two ingest processes can both find a read new in the ledger and both
+   * write it to InfluxDB, each with its register; the ledger then keeps the
+   * first to commit and reports the other as a conflict. If the loser's
+   * InfluxDB write landed last, InfluxDB holds the register nobody was
+   * acknowledged for. So for every conflict on a read this commit wrote, the
+   * ledger's read is written over it (flags, arrival time and all). A
+   * conflict on a read the ledger already held was never written: nothing to
+   * repair. If this write fails the commit fails: nothing is acknowledged.
+   */
+  private async repairLostRaces(batch: IngestBatch, result: CommitResult, written: readonly MeterRead[], districts: ReadonlyMap<string, string | null>): Promise<void> {
+    if (result.conflicts.length === 0) return;
+    const wrote = new Set(written.map((r) => `${r.meterId}\u0000${r.ts}`));
+    const lines: string[] = [];
+    for (const c of result.conflicts) {
+      const r = batch.reads[c.index]!;
+      if (!wrote.has(`${r.meterId}\u0000${r.ts}`)) continue;
+      const [kept] = await this.state.readsInRange(r.meterId, r.ts, r.ts + 1, 1);
+      if (kept) lines.push(readLine(kept, kept.receivedAtMs, districts.get(r.meterId), { overwrite: true }));
+    }
+    if (lines.length === 0) return;
+    this.opts.log?.warn({ reads: lines.length }, 'another ingest process stored these reads first with other registers; its registers were written over ours in InfluxDB');
+    await this.http.write(lines);
   }
 
   /**

@@ -44,9 +44,10 @@ function float(n: number, what: string): string {
  * meter moved to another district starts a second series from then on, and
  * queries by meter merge the two.
  */
-export function readLine(r: MeterRead, receivedAtMs: number, district?: string | null): string {
+export function readLine(r: MeterRead, receivedAtMs: number, district?: string | null, opts: { readonly overwrite?: boolean } = {}): string {
   const what = `read of ${r.meterId}`;
-  const flags = r.flags.length > 0 ? `,flags=${escapeString(r.flags.join(','))}` : '';
+  // A point written again merges field by field: an overwrite must clear the flags it does not carry.
+  const flags = r.flags.length > 0 || opts.overwrite ? `,flags=${escapeString(r.flags.join(','))}` : '';
   // Tags in key order (district < meter): InfluxDB sorts them anyway, and sorted lines are cheaper to parse.
   const districtTag = district ? `,district=${escapeKey(district)}` : '';
   return `${MEASUREMENTS.reads}${districtTag},meter=${escapeKey(r.meterId)} register=${int(r.registerL, what)},received_ms=${int(receivedAtMs, what)}${flags} ${time(r.ts, what)}`;
