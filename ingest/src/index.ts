@@ -47,6 +47,7 @@ export {
   importRegistry,
   parseRegistryCsv,
   type RegistryColumn,
+  type RegistryImportProgress,
   type RegistryImportResult,
   type RegistryParse,
   type RegistryProblem,

@@ -33,6 +33,8 @@ export interface AdminContext {
   readonly actor: string;
   /** One line for the operator, on stdout. */
   out(line: string): void;
+  /** Progress of long work, on stderr: a script reading stdout sees only results. */
+  progress(line: string): void;
   /** The store the services use (readStoreConfig), opened on first use; the dispatcher closes it. */
   store(): Store & ApiKeyStore & DeviceCredentialStore;
 }

@@ -52,6 +52,7 @@ export async function runAdmin(argv: readonly string[], io: AdminIo, groups: rea
     env: io.env,
     actor: io.actor ?? `cli:${userInfo().username}`,
     out: io.out,
+    progress: io.err,
     store() {
       if (!store) {
         const r = new EnvReader(io.env);

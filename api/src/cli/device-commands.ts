@@ -36,7 +36,14 @@ export const deviceCommands: AdminCommandGroup = {
         } catch (err) {
           throw new AdminCommandError(`cannot read ${path}: ${(err as Error).message}`);
         }
-        const result = await importRegistry(ctx.store(), text);
+        const started = Date.now();
+        const result = await importRegistry(ctx.store(), text, ({ stage, done, total }) => {
+          const seconds = ((Date.now() - started) / 1000).toFixed(0);
+          const n = (x: number) => x.toLocaleString('en-US');
+          if (stage === 'parsed') ctx.progress(`read ${n(total)} valid rows from ${path} (${seconds} s)`);
+          else if (stage === 'checking') ctx.progress(`checked ${n(done)} of ${n(total)} devices against the registry (${seconds} s)`);
+          else ctx.progress(`storing ${n(total)} devices in one transaction (${seconds} s so far)`);
+        });
         if (result.problems.length > 0) {
           for (const p of result.problems.slice(0, MAX_PROBLEMS_SHOWN)) ctx.out(`${path}:${p.line}: ${p.code}${p.column ? ` (${p.column})` : ''}: ${p.message}`);
           const more = result.problems.length - MAX_PROBLEMS_SHOWN;

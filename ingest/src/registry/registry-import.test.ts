@@ -97,6 +97,14 @@ describe('registry import', () => {
     await store.close();
   });
 
+  it('says how far a city-sized file got: parsed, every 50,000 rows checked, then the store transaction', async () => {
+    const rows = Array.from({ length: 100_001 }, (_, i) => `meter,M-${String(i + 1).padStart(6, '0')},Naka,34.39,132.45,,,,`);
+    const seen: string[] = [];
+    const result = await importRegistry(store, withRows(...rows), (p) => seen.push(`${p.stage} ${p.done}/${p.total}`));
+    expect(result).toMatchObject({ imported: 100_001, problems: [] });
+    expect(seen).toEqual(['parsed 100001/100001', 'checking 50000/100001', 'checking 100000/100001', 'storing 0/100001']);
+  });
+
   it('upserts the whole file, idempotently, and a later file is the truth for its rows', async () => {
     expect(await importRegistry(store, GOOD)).toEqual({ imported: 3, created: 3, problems: [] });
     expect(await importRegistry(store, GOOD)).toEqual({ imported: 3, created: 0, problems: [] });

@@ -3,6 +3,15 @@ import type { DeviceCredentialStore } from '../store/device-credentials.ts';
 import { PIPE_MATERIALS, type DeviceRegistration, type PipeMaterial, type Store } from '../store/store.ts';
 import { parseCsv } from './csv.ts';
 
+/** A city's registry (600,000 meters) takes seconds on SQLite and longer on PostgreSQL: say how far it got. */
+export interface RegistryImportProgress {
+  /** 'parsed': the file is read and valid; 'checking': rows looked up in the registry (a device may not change kind); 'storing': the one transaction has begun. */
+  readonly stage: 'parsed' | 'checking' | 'storing';
+  readonly done: number;
+  readonly total: number;
+}
+const PROGRESS_EVERY = 50_000;
+
 /**
  * The registry file: one CSV for meters and sensors, a header line naming
  * the columns (any order). Required: kind, id, district, lat, lon. Optional:
@@ -188,12 +197,19 @@ export interface RegistryImportResult {
  * transaction. A row is the truth for its device: empty optional cells clear
  * what the registry had (a device moved off a gateway loses it).
  */
-export async function importRegistry(store: Pick<Store, 'upsertDevices'> & Pick<DeviceCredentialStore, 'deviceRoute'>, text: string): Promise<RegistryImportResult> {
+export async function importRegistry(
+  store: Pick<Store, 'upsertDevices'> & Pick<DeviceCredentialStore, 'deviceRoute'>,
+  text: string,
+  onProgress?: (progress: RegistryImportProgress) => void,
+): Promise<RegistryImportResult> {
   const parsed = parseRegistryCsv(text);
   if (!parsed.ok) return { imported: 0, created: 0, problems: parsed.problems };
   const problems: RegistryProblem[] = [];
   let created = 0;
+  const total = parsed.devices.length;
+  onProgress?.({ stage: 'parsed', done: total, total });
   for (const [i, d] of parsed.devices.entries()) {
+    if (i > 0 && i % PROGRESS_EVERY === 0) onProgress?.({ stage: 'checking', done: i, total });
     const route = await store.deviceRoute(d.id);
     if (!route) created++;
     else if (route.kind !== d.kind) {
@@ -201,6 +217,7 @@ export async function importRegistry(store: Pick<Store, 'upsertDevices'> & Pick<
     }
   }
   if (problems.length > 0) return { imported: 0, created: 0, problems };
+  onProgress?.({ stage: 'storing', done: 0, total });
   await store.upsertDevices(parsed.devices);
   return { imported: parsed.devices.length, created, problems: [] };
 }
