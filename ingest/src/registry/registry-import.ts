@@ -1,5 +1,4 @@
 import { isValidDeviceId, type DeviceKind } from '../contracts/index.ts';
-import type { DeviceCredentialStore } from '../store/device-credentials.ts';
 import { PIPE_MATERIALS, type DeviceRegistration, type PipeMaterial, type Store } from '../store/store.ts';
 import { parseCsv } from './csv.ts';
 
@@ -198,7 +197,7 @@ export interface RegistryImportResult {
  * what the registry had (a device moved off a gateway loses it).
  */
 export async function importRegistry(
-  store: Pick<Store, 'upsertDevices'> & Pick<DeviceCredentialStore, 'deviceRoute'>,
+  store: Pick<Store, 'upsertDevices' | 'deviceKinds'>,
   text: string,
   onProgress?: (progress: RegistryImportProgress) => void,
 ): Promise<RegistryImportResult> {
@@ -208,12 +207,16 @@ export async function importRegistry(
   let created = 0;
   const total = parsed.devices.length;
   onProgress?.({ stage: 'parsed', done: total, total });
-  for (const [i, d] of parsed.devices.entries()) {
-    if (i > 0 && i % PROGRESS_EVERY === 0) onProgress?.({ stage: 'checking', done: i, total });
-    const route = await store.deviceRoute(d.id);
-    if (!route) created++;
-    else if (route.kind !== d.kind) {
-      problems.push({ line: parsed.lines[i]!, code: 'REGISTRY_KIND_CHANGED', column: 'kind', message: `'${d.id}' is registered as a ${route.kind}, not a ${d.kind}` });
+  for (let from = 0; from < total; from += PROGRESS_EVERY) {
+    if (from > 0) onProgress?.({ stage: 'checking', done: from, total });
+    const chunk = parsed.devices.slice(from, from + PROGRESS_EVERY);
+    const known = await store.deviceKinds(chunk.map((d) => d.id));
+    for (const [k, d] of chunk.entries()) {
+      const kind = known.get(d.id);
+      if (kind === undefined) created++;
+      else if (kind !== d.kind) {
+        problems.push({ line: parsed.lines[from + k]!, code: 'REGISTRY_KIND_CHANGED', column: 'kind', message: `'${d.id}' is registered as a ${kind}, not a ${d.kind}` });
+      }
     }
   }
   if (problems.length > 0) return { imported: 0, created: 0, problems };

@@ -58,6 +58,9 @@ import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-
 import { BILLING_MIGRATION, LAST_ARRIVAL_SQL, SqliteBilling } from './sqlite-billing.ts';
 import { flagsToBits, checkCursor, checkScore, toFrame, toRead, toScore, type ReadRow, type FrameRow, type ScoreRow } from './store-rows.ts';
 
+/** Ids per registry kind lookup (deviceKinds). */
+const KIND_LOOKUP_CHUNK = 5000;
+
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' for a throw-away store. */
   readonly path: string;
@@ -229,6 +232,16 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
     const row = this.stmt.deviceById.get(id) as DeviceRow | undefined;
     return row && toDevice(row);
+  }
+
+  async deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {
+    const kinds = new Map<string, DeviceKind>();
+    // json_each takes the whole list as one bound parameter: no statement per list length.
+    const stmt = this.db.prepare('SELECT d.id, d.kind FROM json_each(?) j JOIN devices d ON d.id = j.value');
+    for (let i = 0; i < ids.length; i += KIND_LOOKUP_CHUNK) {
+      for (const row of stmt.all(JSON.stringify(ids.slice(i, i + KIND_LOOKUP_CHUNK))) as { id: string; kind: DeviceKind }[]) kinds.set(row.id, row.kind);
+    }
+    return kinds;
   }
 
   async upsertDevices(devices: readonly DeviceRegistration[]): Promise<void> {

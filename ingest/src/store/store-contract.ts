@@ -133,6 +133,21 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect((await store.getDevice('S-1'))?.pipeMaterial).toBe('ductile_iron');
     });
 
+    it('answers the kind of many ids at once, registered or first seen, and leaves unknown ids out', async () => {
+      // First call on a fresh store: it must wait for the schema like every other method.
+      expect((await store.deviceKinds(['M-1'])).size).toBe(0);
+      await store.upsertDevices([
+        { id: 'M-1', kind: 'meter', district: 'naka' },
+        { id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc' },
+      ]);
+      await store.commit(batch({ reads: hourlyReads('M-9', 1) }));
+      // More ids than one lookup takes (5,000), the known ones at both ends.
+      const ids = ['S-1', ...Array.from({ length: 6000 }, (_, i) => `X-${i}`), 'M-9', 'M-1'];
+      const kinds = await store.deviceKinds(ids);
+      expect(Object.fromEntries(kinds)).toEqual({ 'M-1': 'meter', 'M-9': 'meter', 'S-1': 'sensor' });
+      expect((await store.deviceKinds([])).size).toBe(0);
+    });
+
     it('stores frames once, returns their PCM, and prunes PCM but not summaries', async () => {
       const first = await store.commit(batch({ frames: [frame('S-1', T0), frame('S-1', T0 + HOUR, -3)] }));
       expect(first).toMatchObject({ framesInserted: 2, framesDuplicate: 0 });

@@ -33,6 +33,8 @@ export interface Store {
   getDevice(id: string): Promise<DeviceRecord | undefined>;
   /** Registry import: creates or updates devices (location, district, pipe). */
   upsertDevices(devices: readonly DeviceRegistration[]): Promise<void>;
+  /** The kind of each id the store knows; ids it does not know are absent. One round trip per few thousand ids, not per id. */
+  deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>>;
 
   deadLetters(query: DeadLetterQuery): Promise<StoredDeadLetter[]>;
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { METER_FLAGS, type MeterFlag, type MeterRead } from '../../contracts/index.ts';
+import { METER_FLAGS, type DeviceKind, type MeterFlag, type MeterRead } from '../../contracts/index.ts';
 import type { Alert, AlertEvent, AlertResolution, AlertUserAction } from '../alert-lifecycle.ts';
 import type { ApiKeyEvent, ApiKeyRecord, ApiKeyStore, NewApiKey } from '../api-key-store.ts';
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from '../device-credentials.ts';
@@ -348,6 +348,10 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
   getDevice(id: string): Promise<DeviceRecord | undefined> {
     return this.state.getDevice(id);
   }
+  deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {
+    return this.state.deviceKinds(ids);
+  }
+
   upsertDevices(devices: readonly DeviceRegistration[]): Promise<void> {
     return this.state.upsertDevices(devices);
   }

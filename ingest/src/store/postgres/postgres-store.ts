@@ -66,6 +66,9 @@ export interface PostgresStoreOptions extends PostgresConnection {
 /** The first key of Suido's two-key advisory locks ('SUDC'); the migration's feed-lock trigger uses the same. */
 export const FEED_LOCK_CLASS = 1398099267;
 
+/** Ids per registry kind lookup (deviceKinds): one round trip each. */
+const KIND_LOOKUP_CHUNK = 5000;
+
 /**
  * The whole Store in PostgreSQL (README: Storage, PostgreSQL): the mutable
  * state a city's services share when they run as several processes on
@@ -265,6 +268,15 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
     const [row] = await this.rows<DeviceRow>('pg-device-by-id', `SELECT ${DEVICE_COLUMNS} FROM devices d ${LAST_STATUS_JOIN} WHERE d.id = $1`, [id]);
     return row && toDevice(row);
+  }
+
+  async deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {
+    const kinds = new Map<string, DeviceKind>();
+    for (let i = 0; i < ids.length; i += KIND_LOOKUP_CHUNK) {
+      const rows = await this.rows<{ id: string; kind: DeviceKind }>('pg-device-kinds', 'SELECT id, kind FROM devices WHERE id = ANY($1::text[])', [ids.slice(i, i + KIND_LOOKUP_CHUNK)]);
+      for (const row of rows) kinds.set(row.id, row.kind);
+    }
+    return kinds;
   }
 
   async upsertDevices(devices: readonly DeviceRegistration[]): Promise<void> {
