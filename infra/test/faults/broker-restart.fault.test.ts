@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, encodeMeterReads, topics } from '@suido/ingest';
 import { startMosquitto, type RunningMosquitto } from '../../src/services/index.ts';
-import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess } from './suido-process.ts';
+import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess, publishUntilAcked } from './suido-process.ts';
 
 /**
  * The external broker (Mosquitto, production conf.d: persistence, bounded
@@ -85,15 +85,7 @@ describe('fault: the external broker restarted mid-stream (Mosquitto, separate O
           return { ts: firstTs + k * HOUR, registerL: 70_000 * i + 9 * k };
         });
         sent += reads.length;
-        for (;;) {
-          try {
-            await client.publishAsync(topics.meterReads(id), encodeMeterReads(reads), { qos: 1 });
-            break;
-          } catch {
-            resends++;
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
+        resends += await publishUntilAcked(client, topics.meterReads(id), encodeMeterReads(reads), 100);
         acked += reads.length;
         for (const r of reads) ackedReads.set(`${id}@${r.ts}`, r.registerL);
       }

@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeMeterReads, topics } from '@suido/ingest';
 import { startInfluxd, type RunningInfluxd } from '../../src/services/index.ts';
-import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess } from './suido-process.ts';
+import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess, publishUntilAcked } from './suido-process.ts';
 
 /**
  * InfluxDB stopped for FAULT_INFLUX_DOWN_S (30 s by default) while meters
@@ -80,14 +80,7 @@ describe('fault: influxd stopped mid-stream and started again (separate OS proce
         });
         sent += reads.length;
         // A device whose publish failed (connection dropped while queued) sends it again.
-        for (;;) {
-          try {
-            await client.publishAsync(topics.meterReads(id), encodeMeterReads(reads), { qos: 1 });
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
+        await publishUntilAcked(client, topics.meterReads(id), encodeMeterReads(reads), 100);
         if (down) ackedWhileDown += reads.length;
         acked += reads.length;
         for (const r of reads) ackedReads.set(`${id}@${r.ts}`, r.registerL);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, encodeMeterReads, topics } from '@suido/ingest';
-import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess } from './suido-process.ts';
+import { freePort, httpOk, printTally, startSuidoProcess, type SuidoProcess, publishUntilAcked } from './suido-process.ts';
 
 /**
  * Acknowledged means stored, under kill -9: meters publish daily batches at
@@ -77,15 +77,7 @@ describe('fault: ingest killed with SIGKILL mid-stream (separate OS process)', (
           // mqtt.js fails a publish queued while it replays its session and the
           // connection drops again ("Connection closed"): not acknowledged, so
           // the device sends it again, as real firmware does.
-          for (;;) {
-            try {
-              await client.publishAsync(topics.meterReads(id), encodeMeterReads(reads), { qos: 1 });
-              break;
-            } catch {
-              resends++;
-              await new Promise((r) => setTimeout(r, 50));
-            }
-          }
+          resends += await publishUntilAcked(client, topics.meterReads(id), encodeMeterReads(reads), 50);
           acked += reads.length;
           for (const r of reads) ackedReads.set(`${id}@${r.ts}`, r.registerL);
         }

@@ -1,3 +1,4 @@
+import type { MqttClient } from 'mqtt';
 import { startServiceProcess, type ServiceProcess, type ServiceProcessOptions } from '../../src/bench/service-process.ts';
 
 /**
@@ -28,4 +29,21 @@ export function printTally(t: FaultTally): void {
   console.log(
     `fault scenario "${t.scenario}": kills ${t.kills}, restarts ${t.restarts} — sent ${t.sent}, acked ${t.acked}, stored ${t.stored}, duplicates ${t.duplicates}, lost ${t.lost}`,
   );
+}
+
+/**
+ * Publishes at QoS 1 until a PUBACK comes, as device firmware does: mqtt.js
+ * fails a publish whose connection dropped (or that was queued while it
+ * replayed its session), and the device sends it again. Returns how many
+ * times it had to send again.
+ */
+export async function publishUntilAcked(client: MqttClient, topic: string, payload: Buffer, retryMs: number): Promise<number> {
+  for (let resends = 0; ; resends++) {
+    try {
+      await client.publishAsync(topic, payload, { qos: 1 });
+      return resends;
+    } catch {
+      await new Promise((r) => setTimeout(r, retryMs));
+    }
+  }
 }

@@ -10,7 +10,7 @@ import {
   type ReadBracket,
   type StoredReplacement,
 } from './store.ts';
-import { bitsToFlags } from './store-rows.ts';
+import { checkAsOf, toBracket, toReplacement, type BracketRow, type ReplacementRow } from './store-rows.ts';
 
 /**
  * Billing's tables. A replacement takes its number from the arrival sequence
@@ -58,14 +58,7 @@ export class SqliteBilling {
     // arrived after `asOf` (rare: only late reads newer than the answer).
     const rows = this.#stmt.brackets.all({ queries: JSON.stringify(queries.map((q) => [q.meterId, q.atMs])), asOf: asOf ?? ALL_ARRIVALS }) as BracketRow[];
     const out: ReadBracket[] = queries.map(() => ({ before: undefined, after: undefined }));
-    for (const r of rows) {
-      const id = queries[r.i]!.meterId;
-      const before = r.b_ts === null ? undefined : { meterId: id, ts: r.b_ts, registerL: r.b_reg!, flags: bitsToFlags(r.b_flags!), receivedAtMs: r.b_recv! };
-      // Most answers are a read at the instant: one object for both sides.
-      const after =
-        r.a_ts === null ? undefined : r.a_ts === r.b_ts ? before : { meterId: id, ts: r.a_ts, registerL: r.a_reg!, flags: bitsToFlags(r.a_flags!), receivedAtMs: r.a_recv! };
-      out[r.i] = { before, after };
-    }
+    for (const r of rows) out[r.i] = toBracket(queries[r.i]!.meterId, r);
     return out;
   }
 
@@ -118,10 +111,6 @@ export class SqliteBilling {
   }
 }
 
-function checkAsOf(asOf: number | undefined): void {
-  if (asOf !== undefined && (!Number.isSafeInteger(asOf) || asOf < 0)) throw new StoreInputError(`asOf ${asOf} is not a non-negative integer`);
-}
-
 function prepare(db: Database.Database) {
   return {
     // Each side: a descent to the read's ts, then its row by primary key
@@ -169,31 +158,5 @@ function prepare(db: Database.Database) {
          SELECT d.id FROM devices d WHERE d.district = :district AND d.id > :after AND (:kind IS NULL OR d.kind = :kind) ORDER BY d.id LIMIT :limit)`,
     ),
   };
-}
-
-interface BracketRow {
-  i: number;
-  b_ts: number | null;
-  b_reg: number | null;
-  b_flags: number | null;
-  b_recv: number | null;
-  a_ts: number | null;
-  a_reg: number | null;
-  a_flags: number | null;
-  a_recv: number | null;
-}
-
-interface ReplacementRow {
-  seq: number;
-  at: number;
-  old_final_l: number;
-  new_initial_l: number;
-  note: string | null;
-  recorded_at: number;
-  recorded_by: string | null;
-}
-
-function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {
-  return { meterId, seq: r.seq, atMs: r.at, oldFinalL: r.old_final_l, newInitialL: r.new_initial_l, note: r.note, recordedAtMs: r.recorded_at, recordedBy: r.recorded_by };
 }
 

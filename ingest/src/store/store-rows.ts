@@ -1,5 +1,5 @@
 import { METER_FLAGS, type MeterFlag } from '../contracts/index.ts';
-import { StoreInputError, type LeakScore, type StoredFrame, type StoredRead } from './store.ts';
+import { StoreInputError, type LeakScore, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
 
 /**
  * What the SQL stores (SQLite and PostgreSQL) share below their SQL: the
@@ -76,4 +76,42 @@ export function checkScore(s: LeakScore): void {
     throw new StoreInputError(`window of ${s.sensorId} must be integer milliseconds with start <= end`);
   }
   if (s.modelVersion.length === 0) throw new StoreInputError(`score of ${s.sensorId} names no model version`);
+}
+
+/** Billing's brackets: the read at or before an instant (b_) and at or after it (a_), one row per query. */
+export interface BracketRow {
+  i: number;
+  b_ts: number | null;
+  b_reg: number | null;
+  b_flags: number | null;
+  b_recv: number | null;
+  a_ts: number | null;
+  a_reg: number | null;
+  a_flags: number | null;
+  a_recv: number | null;
+}
+
+export function toBracket(meterId: string, r: BracketRow): ReadBracket {
+  const before = r.b_ts === null ? undefined : { meterId, ts: r.b_ts, registerL: r.b_reg!, flags: bitsToFlags(r.b_flags!), receivedAtMs: r.b_recv! };
+  // Most answers are a read at the instant: one object for both sides.
+  const after = r.a_ts === null ? undefined : r.a_ts === r.b_ts ? before : { meterId, ts: r.a_ts, registerL: r.a_reg!, flags: bitsToFlags(r.a_flags!), receivedAtMs: r.a_recv! };
+  return { before, after };
+}
+
+export interface ReplacementRow {
+  seq: number;
+  at: number;
+  old_final_l: number;
+  new_initial_l: number;
+  note: string | null;
+  recorded_at: number;
+  recorded_by: string | null;
+}
+
+export function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {
+  return { meterId, seq: r.seq, atMs: r.at, oldFinalL: r.old_final_l, newInitialL: r.new_initial_l, note: r.note, recordedAtMs: r.recorded_at, recordedBy: r.recorded_by };
+}
+
+export function checkAsOf(asOf: number | undefined): void {
+  if (asOf !== undefined && (!Number.isSafeInteger(asOf) || asOf < 0)) throw new StoreInputError(`asOf ${asOf} is not a non-negative integer`);
 }

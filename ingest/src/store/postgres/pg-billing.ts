@@ -11,7 +11,7 @@ import {
   type StoredReplacement,
 } from '../store.ts';
 import { q, transaction } from './pg-pool.ts';
-import { bitsToFlags } from '../store-rows.ts';
+import { checkAsOf, toBracket, toReplacement, type BracketRow, type ReplacementRow } from '../store-rows.ts';
 
 /** No arrival filter: every number is at or below it. */
 const ALL_ARRIVALS = Number.MAX_SAFE_INTEGER;
@@ -51,14 +51,8 @@ export class PgBilling {
       [queries.map((x) => x.meterId), queries.map((x) => x.atMs), asOf ?? ALL_ARRIVALS],
     );
     const out: ReadBracket[] = queries.map(() => ({ before: undefined, after: undefined }));
-    for (const r of rows) {
-      const i = r.i - 1;
-      const id = queries[i]!.meterId;
-      const before = r.b_ts === null ? undefined : { meterId: id, ts: r.b_ts, registerL: r.b_reg!, flags: bitsToFlags(r.b_flags!), receivedAtMs: r.b_recv! };
-      const after =
-        r.a_ts === null ? undefined : r.a_ts === r.b_ts ? before : { meterId: id, ts: r.a_ts, registerL: r.a_reg!, flags: bitsToFlags(r.a_flags!), receivedAtMs: r.a_recv! };
-      out[i] = { before, after };
-    }
+    // ORDINALITY counts from 1.
+    for (const r of rows) out[r.i - 1] = toBracket(queries[r.i - 1]!.meterId, r);
     return out;
   }
 
@@ -164,35 +158,5 @@ async function replacementAt(c: pg.PoolClient, meterKey: number, atMs: number): 
     [meterKey, atMs],
   );
   return row;
-}
-
-function checkAsOf(asOf: number | undefined): void {
-  if (asOf !== undefined && (!Number.isSafeInteger(asOf) || asOf < 0)) throw new StoreInputError(`asOf ${asOf} is not a non-negative integer`);
-}
-
-interface BracketRow {
-  i: number;
-  b_ts: number | null;
-  b_reg: number | null;
-  b_flags: number | null;
-  b_recv: number | null;
-  a_ts: number | null;
-  a_reg: number | null;
-  a_flags: number | null;
-  a_recv: number | null;
-}
-
-interface ReplacementRow {
-  seq: number;
-  at: number;
-  old_final_l: number;
-  new_initial_l: number;
-  note: string | null;
-  recorded_at: number;
-  recorded_by: string | null;
-}
-
-function toReplacement(meterId: string, r: ReplacementRow): StoredReplacement {
-  return { meterId, seq: r.seq, atMs: r.at, oldFinalL: r.old_final_l, newInitialL: r.new_initial_l, note: r.note, recordedAtMs: r.recorded_at, recordedBy: r.recorded_by };
 }
 
