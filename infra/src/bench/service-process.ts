@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../services/loopback-ports.ts';
+
+export { freePort };
 
 /**
  * A Suido service run as its own OS process (node + tsx, as `npm start -w …`
@@ -103,15 +105,6 @@ export async function httpOk(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A loopback port free now (a race with other processes is possible; benchmarks accept it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Percentile (0–100) of values, nearest rank; NaN for none. */

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from './loopback-ports.ts';
 
 export interface InfluxdOptions {
   /** The influxd binary; default `influxd` on PATH (Debian's `influxdb` package, 1.x). */
@@ -180,22 +180,6 @@ async function pings(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Ports the kernel hands out now; held together so that the two differ. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => {
-      const s = createServer();
-      return new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      });
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acceptsConnections, freePort } from './loopback-ports.ts';
 
 /** The broker behaviour production uses (persistence, queues, windows); tests include it unchanged. */
 export const SUIDO_MOSQUITTO_CONF_D = fileURLToPath(new URL('../../mosquitto/conf.d', import.meta.url));
@@ -141,7 +141,7 @@ async function spawnBroker(binary: string, config: string, port: number, startTi
       if (/address already in use/i.test(output)) throw new PortTakenError(output);
       throw new Error(`mosquitto exited before listening on port ${port}:\n${output}`);
     }
-    if (await accepts(port)) return proc;
+    if (await acceptsConnections(port)) return proc;
     if (Date.now() > deadline) {
       await stopChild(proc, 'SIGKILL');
       throw new Error(`mosquitto did not listen on port ${port} within ${startTimeoutMs} ms:\n${output}`);
@@ -181,28 +181,6 @@ async function stopChild(proc: BrokerProcess, signal: NodeJS.Signals): Promise<v
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5000);
   await proc.exited;
   clearTimeout(timer);
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /**

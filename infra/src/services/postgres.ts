@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acceptsConnections, freePort } from './loopback-ports.ts';
 
 export interface PostgresOptions {
   /**
@@ -196,7 +196,7 @@ async function spawnServer(bin: string, data: string, dir: string, port: number,
         throw new Error(`postgres exited before accepting connections on port ${port}:\n${output}`);
       }
       // The postmaster accepts TCP before recovery ends; the log line says it is ready for queries.
-      if (/ready to accept connections/.test(output) && (await accepts(port))) break;
+      if (/ready to accept connections/.test(output) && (await acceptsConnections(port))) break;
       if (Date.now() > deadline) throw new Error(`postgres did not accept connections on port ${port} within ${timeoutMs} ms:\n${output}`);
       await new Promise((r) => setTimeout(r, 30));
     }
@@ -222,24 +222,3 @@ async function spawnServer(bin: string, data: string, dir: string, port: number,
   };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
