@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameMeta } from './dataset.ts';
-import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore } from './evaluation.ts';
+import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport } from './evaluation.ts';
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
@@ -43,5 +43,22 @@ describe('operating point on validation nights', () => {
     expect(chosen.persistence).toEqual({ k: 3, n: 4 });
     expect(chosen.threshold).toBeCloseTo(0.8);
     expect(chosen.falsePer100).toBe(0);
+  });
+});
+
+describe('window report by SNR and by surroundings', () => {
+  const window = (leak: boolean, snrDb: number | null, environment: string): Example => ({
+    meta: { leak, audible: leak ? true : null, snrDb, environment, material: 'steel', daytime: false, leakSizeLps: leak ? 0.5 : null, sampleRateHz: 8000 } as unknown as FrameMeta,
+    windowStartMs: 0,
+  });
+  it('ranks each SNR band of leaks against every no-leak window, and all leaks against each environment', () => {
+    // Loud leaks score above everything; quiet ones below the PRV's hiss but above the quiet street.
+    const examples = [window(true, 25, 'quiet_residential'), window(true, 1, 'quiet_residential'), window(false, null, 'quiet_residential'), window(false, null, 'near_prv')];
+    const r = windowReport(examples, [0.9, 0.4, 0.1, 0.6], 0.5);
+    expect(r.aucBySnr['20– dB (n=1)']).toBe(1);
+    expect(r.aucBySnr['0–3 dB (n=1)']).toBe(0.5);
+    expect(Number.isNaN(r.aucBySnr['3–6 dB (n=0)'])).toBe(true);
+    expect(r.aucByNoLeakEnvironment['quiet_residential (n=1)']).toBe(1);
+    expect(r.aucByNoLeakEnvironment['near_prv (n=1)']).toBe(0.5);
   });
 });

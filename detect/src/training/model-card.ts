@@ -192,6 +192,10 @@ Nights: ${t.night.leakNights} audible-leak, ${t.night.noLeakNights} no-leak, ${t
 
 ${table(t.window.aucByMaterial, ['pipe material', 'ROC-AUC per window'])}
 
+${table(t.window.aucBySnr, ["leak's in-band SNR", 'ROC-AUC per window, against every no-leak window'])}
+
+${table(t.window.aucByNoLeakEnvironment, ['no-leak windows from', 'ROC-AUC per window, against every audible-leak window'])}
+
 ${table(t.window.recallBySize, ['leak size', 'recall per window'])}
 
 ${table(t.window.recallBySampleRate, ['sample rate', 'recall per window'])}
