@@ -63,6 +63,25 @@ describe('score-wav CLI', () => {
       expect(l.leak).toBe(expected[i]! >= 0.5);
     });
     expect(out.stderr).toContain('3 windows');
+    // The test model names no K of N rule, so the recording gets no verdict, and says so.
+    expect(out.stderr).toContain('names no K of N rule');
+  });
+
+  it("judges the recording by the model's K of N rule over its consecutive windows", async () => {
+    const rulePath = join(dir, 'rule.onnx');
+    const meta = { version: 'cli-test', sample_rate_hz: '4000', window_samples: '4000', persistence_k: '2', persistence_n: '3' };
+    const scores = (await cli([join(dir, 'rec.wav'), '--model', modelPath])).stdout.trim().split('\n').map((l) => JSON.parse(l).score as number);
+    const sorted = [...scores].sort((a, b) => b - a);
+    // A threshold under the second-highest score: 2 of the 3 windows are above it → LEAK; above it → no leak.
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: String(sorted[1]! - 1e-4) }));
+    const leak = await cli([join(dir, 'rec.wav'), '--model', rulePath]);
+    expect(leak.code, leak.stderr).toBe(0);
+    expect(leak.stderr).toContain("LEAK by the model's 2 of 3 rule");
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: String(sorted[1]! + 1e-4) }));
+    const quiet = await cli([join(dir, 'rec.wav'), '--model', rulePath]);
+    expect(quiet.stderr).toContain("no leak by the model's 2 of 3 rule");
+    const short = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--window', '2']);
+    expect(short.stderr).toContain('fewer than the 3 its 2 of 3 rule needs');
   });
 
   it('windows longer than a second, with a hop', async () => {

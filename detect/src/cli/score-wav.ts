@@ -5,7 +5,7 @@
  *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
- * A summary on stderr. It cuts and scores audio with the streaming detector's
+ * A summary on stderr, with the recording's verdict by the model's K of N rule. It cuts and scores audio with the streaming detector's
  * own Windower and batch scorer, so a recording scores as the live system
  * would score it.
  */
@@ -98,5 +98,23 @@ windows.forEach((w, i) => {
 });
 process.stderr.write(
   `${name}: ${windows.length} windows of ${windowSeconds} s at ${audio.sampleRateHz} Hz, ${leaks} above ${threshold.toFixed(3)} ` +
-    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n`,
+    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${persistenceVerdict(model.info.persistence)}\n`,
 );
+
+/**
+ * The alert rule the model was chosen with (K of N windows above the
+ * threshold), applied to this recording's consecutive windows: what a field
+ * engineer wants to know of a recording as a whole. The live detector applies
+ * it to a sensor's windows across the night, minutes apart, so this is the
+ * same rule over a shorter stretch of time, not the live system's verdict.
+ */
+function persistenceVerdict(rule: { k: number; n: number } | undefined): string {
+  if (rule === undefined) return `${name}: the model names no K of N rule; no verdict for the recording`;
+  if (scores.length < rule.n) return `${name}: ${scores.length} windows, fewer than the ${rule.n} its ${rule.k} of ${rule.n} rule needs; no verdict for the recording`;
+  let best = 0;
+  for (let start = 0; start + rule.n <= scores.length; start++) {
+    best = Math.max(best, scores.slice(start, start + rule.n).filter((x) => x >= threshold).length);
+  }
+  const verdict = best >= rule.k ? 'LEAK' : 'no leak';
+  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule (at most ${best} of ${rule.n} consecutive windows above the threshold)`;
+}
