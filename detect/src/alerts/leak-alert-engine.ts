@@ -1,34 +1,16 @@
 import type { Logger } from 'pino';
-import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, Store } from '@suido/ingest';
+import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore } from '@suido/ingest';
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
-import { FeedConsumer } from '../feeds/feed-consumer.ts';
-import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
+import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
 
 /** The alert kind the acoustic leak engine raises, on sensors. */
 export const LEAK_ALERT_KIND = 'leak';
 
-export interface LeakAlertEngineOptions {
-  readonly store: Store;
-  readonly log: Logger;
+/** Defaults: consumer `leak-alerts` (histories under `leak-alerts/sensor/{id}`), 1,000 scores a pass, 1 s between passes when caught up. */
+export interface LeakAlertEngineOptions extends AlertFeedConsumerOptions {
   /** Overrides of DEFAULT_LEAK_ALERT_CONFIG. */
   readonly config?: Partial<LeakAlertConfig> | undefined;
-  /** Its consumer state's name (cursor; `{name}/sensor/{id}` for histories). Default `leak-alerts`. */
-  readonly consumerName?: string | undefined;
-  /**
-   * The cursor's own name when it differs from `consumerName` (a detect
-   * worker's partition keeps its own cursor; histories stay per sensor under
-   * `consumerName`, so a sensor keeps its history whichever partition holds it).
-   */
-  readonly cursorName?: string | undefined;
-  /** The sensors this engine decides for (a worker's partition); scores of others are passed over. Default: all. */
-  readonly owns?: ((sensorId: string) => boolean) | undefined;
-  /** Scores taken per pass (one transaction). Default 1,000. */
-  readonly batchSize?: number | undefined;
-  /** Pause between passes when caught up. Default 1,000 ms. */
-  readonly pollMs?: number | undefined;
-  /** Told the events of each commit, after it (e.g. to nudge the MQTT relay). */
-  readonly onEvents?: ((events: readonly AlertEvent[]) => void) | undefined;
 }
 
 export interface LeakAlertPass {
@@ -53,30 +35,23 @@ export interface LeakAlertPass {
  * version fences a second copy of the engine on the same store: its commit
  * is refused (ConsumerStateConflictError) and it reloads.
  */
-export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
+export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
-  readonly consumerName: string;
-  readonly cursorName: string;
-  private readonly store: Store;
-  private readonly log: Logger;
-  private readonly batchSize: number;
-  private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
-  private readonly owns: ((sensorId: string) => boolean) | undefined;
 
   constructor(opts: LeakAlertEngineOptions) {
-    super({ log: opts.log, idleMs: opts.pollMs ?? 1000, what: 'leak alert pass' });
+    super(opts, {
+      consumerName: 'leak-alerts',
+      batchSize: 1000,
+      pollMs: 1000,
+      what: 'leak alert pass',
+      actor: 'detector',
+      logEvent: (log, e) => log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert'),
+    });
     this.config = leakAlertConfig(opts.config);
-    this.consumerName = opts.consumerName ?? 'leak-alerts';
-    this.cursorName = opts.cursorName ?? this.consumerName;
-    this.owns = opts.owns;
-    this.store = opts.store;
-    this.log = opts.log;
-    this.batchSize = opts.batchSize ?? 1000;
-    this.onEvents = opts.onEvents;
   }
 
   protected async pass(): Promise<LeakAlertPass> {
-    const position = this.position ?? (await loadFeedPosition(this.store, this.cursorName));
+    const position = await this.startPosition();
     const page = await this.store.scoresAfter(position.cursor, this.batchSize);
     if (page.scores.length === 0) return { scores: 0, lateWindows: 0, events: [], more: false };
 
@@ -90,7 +65,7 @@ export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
     }
 
     const changes: AlertChange[] = [];
-    const states: ConsumerStatePut[] = [{ name: this.cursorName, value: cursorState(page.cursor), expectedVersion: position.version }];
+    const states: ConsumerStatePut[] = [];
     let lateWindows = 0;
     for (const [sensorId, scores] of bySensor) {
       // Window by window in time order, whatever order they were stored in.
@@ -125,13 +100,8 @@ export class LeakAlertEngine extends FeedConsumer<LeakAlertPass> {
     }
     if (lateWindows > 0) this.log.debug({ lateWindows }, 'skipped leak scores of windows not after the newest taken for their sensor');
 
-    const result = await this.store.commitAlertChanges({ actor: 'detector', changes, states });
-    this.position = { cursor: page.cursor, version: result.stateVersions[this.cursorName]! };
-    if (result.events.length > 0) {
-      for (const e of result.events) this.log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert');
-      this.onEvents?.(result.events);
-    }
-    return { scores: page.scores.length, lateWindows, events: result.events, more: page.scores.length === this.batchSize };
+    const events = await this.commitPass(position, page.cursor, changes, states);
+    return { scores: page.scores.length, lateWindows, events, more: page.scores.length === this.batchSize };
   }
 
   private historyName(sensorId: string): string {

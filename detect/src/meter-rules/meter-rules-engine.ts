@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { AlertChange, AlertEvent, ConsumerStatePut, Store } from '@suido/ingest';
-import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
-import { FeedConsumer } from '../feeds/feed-consumer.ts';
+import type { AlertChange, AlertEvent, ConsumerStatePut } from '@suido/ingest';
+import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
 import { HOUR_MS, DAY_MS, meterSeries, readAt, type MeterSeries, type SeriesRead } from './interval-series.ts';
 import { burstAt, continuousFlowAt, reverseFlowAt, stuckAt, tamperAt, type Observation } from './meter-conditions.ts';
 import { meterRulesConfig, type MeterRulesConfig, type MeterRulesOverrides } from './meter-rules-config.ts';
@@ -31,21 +30,9 @@ const FRESH: MeterRulesState = { v: 1, watermarkMs: null, rules: {} };
 /** More reads than this in one meter's judging range means a backlog the engine takes in several passes. */
 const MAX_READS_PER_METER = 100_000;
 
-export interface MeterRulesEngineOptions {
-  readonly store: Store;
-  readonly log: Logger;
+/** Defaults: consumer `meter-rules` (states under `meter-rules/meter/{id}`), 5,000 reads a pass (whole arrival groups, so a page may hold more), 5 s between passes when caught up (meters send once a day). */
+export interface MeterRulesEngineOptions extends AlertFeedConsumerOptions {
   readonly config?: MeterRulesOverrides | undefined;
-  /** Its consumer state's name (cursor; `{name}/meter/{id}` per meter). Default `meter-rules`. */
-  readonly consumerName?: string | undefined;
-  /** The cursor's own name when it differs from `consumerName` (a detect worker's partition); meter states stay under `consumerName`. */
-  readonly cursorName?: string | undefined;
-  /** The meters this engine judges (a worker's partition); reads of others are passed over. Default: all. */
-  readonly owns?: ((meterId: string) => boolean) | undefined;
-  /** Reads taken per pass (whole arrival groups, so a page may hold more). Default 5,000. */
-  readonly batchSize?: number | undefined;
-  /** Pause between passes when caught up. Default 5,000 ms: meters send once a day. */
-  readonly pollMs?: number | undefined;
-  readonly onEvents?: ((events: readonly AlertEvent[]) => void) | undefined;
 }
 
 export interface MeterRulesPass {
@@ -65,30 +52,23 @@ export interface MeterRulesPass {
  * per-meter rule states and the feed cursor are committed together, as in
  * the leak engine.
  */
-export class MeterRulesEngine extends FeedConsumer<MeterRulesPass> {
+export class MeterRulesEngine extends AlertFeedConsumer<MeterRulesPass> {
   readonly config: MeterRulesConfig;
-  readonly consumerName: string;
-  readonly cursorName: string;
-  private readonly store: Store;
-  private readonly log: Logger;
-  private readonly batchSize: number;
-  private readonly onEvents: ((events: readonly AlertEvent[]) => void) | undefined;
-  private readonly owns: ((meterId: string) => boolean) | undefined;
 
   constructor(opts: MeterRulesEngineOptions) {
-    super({ log: opts.log, idleMs: opts.pollMs ?? 5000, what: 'meter rules pass' });
+    super(opts, {
+      consumerName: 'meter-rules',
+      batchSize: 5000,
+      pollMs: 5000,
+      what: 'meter rules pass',
+      actor: 'meter-rules',
+      logEvent: (log, e) => log.info({ alertId: e.alertId, action: e.action, kind: e.alert.kind, meterId: e.alert.sourceId }, 'meter alert'),
+    });
     this.config = meterRulesConfig(opts.config);
-    this.consumerName = opts.consumerName ?? 'meter-rules';
-    this.cursorName = opts.cursorName ?? this.consumerName;
-    this.owns = opts.owns;
-    this.store = opts.store;
-    this.log = opts.log;
-    this.batchSize = opts.batchSize ?? 5000;
-    this.onEvents = opts.onEvents;
   }
 
   protected async pass(): Promise<MeterRulesPass> {
-    const position = this.position ?? (await loadFeedPosition(this.store, this.cursorName));
+    const position = await this.startPosition();
     const page = await this.store.readsAfter(position.cursor, this.batchSize);
     if (page.reads.length === 0) return { reads: 0, meters: 0, events: [], more: false };
 
@@ -100,20 +80,15 @@ export class MeterRulesEngine extends FeedConsumer<MeterRulesPass> {
       else newTimes.set(r.meterId, [r.ts]);
     }
     const changes: AlertChange[] = [];
-    const states: ConsumerStatePut[] = [{ name: this.cursorName, value: cursorState(page.cursor), expectedVersion: position.version }];
+    const states: ConsumerStatePut[] = [];
     for (const [meterId, times] of newTimes) {
       const state = await this.judgeMeter(meterId, times, changes);
       states.push({ name: this.stateName(meterId), value: state });
     }
 
-    const result = await this.store.commitAlertChanges({ actor: 'meter-rules', changes, states });
-    this.position = { cursor: page.cursor, version: result.stateVersions[this.cursorName]! };
-    if (result.events.length > 0) {
-      for (const e of result.events) this.log.info({ alertId: e.alertId, action: e.action, kind: e.alert.kind, meterId: e.alert.sourceId }, 'meter alert');
-      this.onEvents?.(result.events);
-    }
+    const events = await this.commitPass(position, page.cursor, changes, states);
     // A page of whole arrival groups can fall short of the limit with more waiting: only an empty page says "caught up".
-    return { reads: page.reads.length, meters: newTimes.size, events: result.events, more: true };
+    return { reads: page.reads.length, meters: newTimes.size, events, more: true };
   }
 
   /** Judges one meter at its new reads; pushes the changes; returns its new state. */
