@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { KEY_COLUMNS, KEY_EVENT_COLUMNS, toKey, toKeyEvent, type KeyEventRow, type KeyRow } from './access-rows.ts';
 import type { ApiKeyAction, ApiKeyEvent, ApiKeyRecord, NewApiKey } from './api-key-store.ts';
 
 /**
@@ -42,7 +43,7 @@ export class SqliteApiKeys {
     return this.#db
       .transaction((): ApiKeyRecord => {
         const info = this.#stmt.insert.run(key.name, key.role, key.secretHash, key.createdAtMs, key.createdBy);
-        const record = toRecord(this.#stmt.byId.get(info.lastInsertRowid) as KeyRow);
+        const record = toKey(this.#stmt.byId.get(info.lastInsertRowid) as KeyRow);
         this.#event(record, 'created', key.createdBy, key.createdAtMs);
         return record;
       })
@@ -51,11 +52,11 @@ export class SqliteApiKeys {
 
   byHash(secretHash: string): ApiKeyRecord | undefined {
     const row = this.#stmt.byHash.get(secretHash) as KeyRow | undefined;
-    return row && toRecord(row);
+    return row && toKey(row);
   }
 
   list(): ApiKeyRecord[] {
-    return (this.#stmt.list.all() as KeyRow[]).map(toRecord);
+    return (this.#stmt.list.all() as KeyRow[]).map(toKey);
   }
 
   revoke(id: number, by: string, atMs: number): { key: ApiKeyRecord; revokedNow: boolean } | undefined {
@@ -64,7 +65,7 @@ export class SqliteApiKeys {
         const revokedNow = this.#stmt.revoke.run(atMs, by, id).changes === 1;
         const row = this.#stmt.byId.get(id) as KeyRow | undefined;
         if (!row) return undefined;
-        const key = toRecord(row);
+        const key = toKey(row);
         if (revokedNow) this.#event(key, 'revoked', by, atMs);
         return { key, revokedNow };
       })
@@ -76,23 +77,13 @@ export class SqliteApiKeys {
   }
 
   events(afterId: number, limit: number): ApiKeyEvent[] {
-    return (this.#stmt.events.all(afterId, limit) as EventRow[]).map((r) => ({
-      id: r.id,
-      keyId: r.key_id,
-      action: r.action,
-      actor: r.actor,
-      atMs: r.at,
-      keyName: r.key_name,
-      role: r.role,
-    }));
+    return (this.#stmt.events.all(afterId, limit) as KeyEventRow[]).map(toKeyEvent);
   }
 
   #event(key: ApiKeyRecord, action: ApiKeyAction, actor: string, atMs: number): void {
     this.#stmt.insertEvent.run(key.id, action, actor, atMs, key.name, key.role);
   }
 }
-
-const KEY_COLUMNS = 'id, name, role, created_at, created_by, last_used_at, revoked_at, revoked_by';
 
 function prepare(db: Database.Database) {
   return {
@@ -103,40 +94,6 @@ function prepare(db: Database.Database) {
     revoke: db.prepare('UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL'),
     touch: db.prepare('UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?'),
     insertEvent: db.prepare('INSERT INTO api_key_events (key_id, action, actor, at, key_name, role) VALUES (?, ?, ?, ?, ?, ?)'),
-    events: db.prepare('SELECT id, key_id, action, actor, at, key_name, role FROM api_key_events WHERE id > ? ORDER BY id LIMIT ?'),
-  };
-}
-
-interface KeyRow {
-  id: number;
-  name: string;
-  role: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-  revoked_at: number | null;
-  revoked_by: string | null;
-}
-
-interface EventRow {
-  id: number;
-  key_id: number;
-  action: ApiKeyAction;
-  actor: string;
-  at: number;
-  key_name: string;
-  role: string;
-}
-
-function toRecord(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    role: r.role,
-    createdAtMs: r.created_at,
-    createdBy: r.created_by,
-    lastUsedAtMs: r.last_used_at,
-    revokedAtMs: r.revoked_at,
-    revokedBy: r.revoked_by,
+    events: db.prepare(`SELECT ${KEY_EVENT_COLUMNS} FROM api_key_events WHERE id > ? ORDER BY id LIMIT ?`),
   };
 }

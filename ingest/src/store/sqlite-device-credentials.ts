@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeviceKind } from '../contracts/index.ts';
-import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, MqttPrincipalRole, NewMqttCredential } from './device-credentials.ts';
+import { CREDENTIAL_COLUMNS, toCredential, type CredentialRow } from './access-rows.ts';
+import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
 
 /**
  * Registry columns the ACL and the import need (the main a sensor is on; the
@@ -63,36 +64,15 @@ export class SqliteDeviceCredentials implements DeviceCredentialStore {
 }
 
 function prepare(db: Database.Database) {
-  const columns = 'id, username, role, secret_sha256, issued_at, revoked_at';
   return {
     insert: db.prepare('INSERT INTO mqtt_credentials (username, role, secret_sha256, issued_at) VALUES (?, ?, ?, ?)'),
     revoke: db.prepare('UPDATE mqtt_credentials SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL'),
-    live: db.prepare(`SELECT ${columns} FROM mqtt_credentials WHERE username = ? AND revoked_at IS NULL`),
+    live: db.prepare(`SELECT ${CREDENTIAL_COLUMNS} FROM mqtt_credentials WHERE username = ? AND revoked_at IS NULL`),
     list: db.prepare(
-      `SELECT ${columns} FROM mqtt_credentials
+      `SELECT ${CREDENTIAL_COLUMNS} FROM mqtt_credentials
        WHERE (:after IS NULL OR username > :after) AND (:all = 1 OR revoked_at IS NULL)
        ORDER BY username, id LIMIT :limit`,
     ),
     route: db.prepare('SELECT kind, gateway_id FROM devices WHERE id = ?'),
-  };
-}
-
-interface CredentialRow {
-  id: number;
-  username: string;
-  role: MqttPrincipalRole;
-  secret_sha256: Buffer;
-  issued_at: number;
-  revoked_at: number | null;
-}
-
-function toCredential(r: CredentialRow): MqttCredential {
-  return {
-    id: r.id,
-    username: r.username,
-    role: r.role,
-    secretSha256: new Uint8Array(r.secret_sha256),
-    issuedAtMs: r.issued_at,
-    revokedAtMs: r.revoked_at,
   };
 }

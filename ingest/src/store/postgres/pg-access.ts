@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { DeviceKind } from '../../contracts/index.ts';
+import { CREDENTIAL_COLUMNS, KEY_COLUMNS, KEY_EVENT_COLUMNS, toCredential, toKey, toKeyEvent, type CredentialRow, type KeyEventRow, type KeyRow } from '../access-rows.ts';
 import type { ApiKeyAction, ApiKeyEvent, ApiKeyRecord, NewApiKey } from '../api-key-store.ts';
-import type { DeviceRoute, MqttCredential, MqttCredentialQuery, MqttPrincipalRole, NewMqttCredential } from '../device-credentials.ts';
+import type { DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from '../device-credentials.ts';
 import { q, transaction } from './pg-pool.ts';
 
 /** Second key space of Suido's advisory locks: one MQTT username's credentials ('SUDU'). */
@@ -69,11 +70,11 @@ export class PgAccess {
   }
 
   async apiKeyEvents(afterId: number, limit: number): Promise<ApiKeyEvent[]> {
-    const rows = await q<KeyEventRow>(this.#pool, 'pg-api-key-events', 'SELECT id, key_id, action, actor, at, key_name, role FROM api_key_events WHERE id > $1 ORDER BY id LIMIT $2', [
+    const rows = await q<KeyEventRow>(this.#pool, 'pg-api-key-events', `SELECT ${KEY_EVENT_COLUMNS} FROM api_key_events WHERE id > $1 ORDER BY id LIMIT $2`, [
       afterId,
       limit,
     ]);
-    return rows.map((r) => ({ id: r.id, keyId: r.key_id, action: r.action, actor: r.actor, atMs: r.at, keyName: r.key_name, role: r.role }));
+    return rows.map(toKeyEvent);
   }
 
   /**
@@ -124,54 +125,4 @@ export class PgAccess {
 
 async function keyEvent(c: pg.PoolClient, key: ApiKeyRecord, action: ApiKeyAction, actor: string, atMs: number): Promise<void> {
   await q(c, 'pg-api-key-event', 'INSERT INTO api_key_events (key_id, action, actor, at, key_name, role) VALUES ($1, $2, $3, $4, $5, $6)', [key.id, action, actor, atMs, key.name, key.role]);
-}
-
-const KEY_COLUMNS = 'id, name, role, created_at, created_by, last_used_at, revoked_at, revoked_by';
-const CREDENTIAL_COLUMNS = 'id, username, role, secret_sha256, issued_at, revoked_at';
-
-interface KeyRow {
-  id: number;
-  name: string;
-  role: string;
-  created_at: number;
-  created_by: string;
-  last_used_at: number | null;
-  revoked_at: number | null;
-  revoked_by: string | null;
-}
-
-interface KeyEventRow {
-  id: number;
-  key_id: number;
-  action: ApiKeyAction;
-  actor: string;
-  at: number;
-  key_name: string;
-  role: string;
-}
-
-interface CredentialRow {
-  id: number;
-  username: string;
-  role: MqttPrincipalRole;
-  secret_sha256: Buffer;
-  issued_at: number;
-  revoked_at: number | null;
-}
-
-function toKey(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    role: r.role,
-    createdAtMs: r.created_at,
-    createdBy: r.created_by,
-    lastUsedAtMs: r.last_used_at,
-    revokedAtMs: r.revoked_at,
-    revokedBy: r.revoked_by,
-  };
-}
-
-function toCredential(r: CredentialRow): MqttCredential {
-  return { id: r.id, username: r.username, role: r.role, secretSha256: new Uint8Array(r.secret_sha256), issuedAtMs: r.issued_at, revokedAtMs: r.revoked_at };
 }
