@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { DeviceKind, DeviceStatus, RejectionCode } from '../contracts/index.ts';
+import type { DeviceKind, RejectionCode } from '../contracts/index.ts';
 import {
   applyDetectorChange,
   applyUserAction,
@@ -42,7 +42,6 @@ import {
   type FramePage,
   type IngestBatch,
   type LeakScore,
-  type PipeMaterial,
   type ReadConflict,
   type ReadPage,
   type ScorePage,
@@ -56,7 +55,7 @@ import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
 import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-device-credentials.ts';
 import { BILLING_MIGRATION, LAST_ARRIVAL_SQL, SqliteBilling } from './sqlite-billing.ts';
-import { flagsToBits, checkCursor, checkScore, toFrame, toRead, toScore, type ReadRow, type FrameRow, type ScoreRow } from './store-rows.ts';
+import { flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow, type StatusFields } from './store-rows.ts';
 
 /** Ids per registry kind lookup (deviceKinds). */
 const KIND_LOOKUP_CHUNK = 5000;
@@ -226,12 +225,12 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
       after: q.afterId ?? '',
       limit: q.limit,
     }) as DeviceRow[];
-    return rows.map(toDevice);
+    return rows.map(toSqliteDevice);
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
     const row = this.stmt.deviceById.get(id) as DeviceRow | undefined;
-    return row && toDevice(row);
+    return row && toSqliteDevice(row);
   }
 
   async deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {
@@ -795,18 +794,7 @@ const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material,
   (SELECT json_object('ts', s.ts, 'batteryPct', s.battery_pct, 'firmware', s.firmware, 'rssiDbm', s.rssi_dbm, 'uptimeS', s.uptime_s)
      FROM device_status s WHERE s.device_key = d.key ORDER BY s.ts DESC LIMIT 1) AS last_status`;
 
-interface DeviceRow {
-  id: string;
-  kind: DeviceKind;
-  district: string | null;
-  lat: number | null;
-  lon: number | null;
-  pipe_material: PipeMaterial | null;
-  pipe_id: string | null;
-  gateway_id: string | null;
-  register_max_l: number | null;
-  first_seen: number | null;
-  last_seen: number | null;
+interface DeviceRow extends DeviceColumns {
   last_status: string | null;
 }
 interface DeadLetterRow {
@@ -914,33 +902,7 @@ function toAlertEvent(r: AlertEventRow): AlertEvent {
   };
 }
 
-function toDevice(r: DeviceRow): DeviceRecord {
-  let lastStatus: DeviceStatus | null = null;
-  if (r.last_status) {
-    const s = JSON.parse(r.last_status) as { ts: number; batteryPct: number | null; firmware: string | null; rssiDbm: number | null; uptimeS: number | null };
-    lastStatus = {
-      deviceId: r.id,
-      deviceKind: r.kind,
-      ts: s.ts,
-      ...(s.batteryPct !== null && { batteryPct: s.batteryPct }),
-      ...(s.firmware !== null && { firmware: s.firmware }),
-      ...(s.rssiDbm !== null && { rssiDbm: s.rssiDbm }),
-      ...(s.uptimeS !== null && { uptimeS: s.uptimeS }),
-    };
-  }
-  return {
-    id: r.id,
-    kind: r.kind,
-    district: r.district,
-    lat: r.lat,
-    lon: r.lon,
-    pipeMaterial: r.pipe_material,
-    pipeId: r.pipe_id,
-    gatewayId: r.gateway_id,
-    registerMaxL: r.register_max_l,
-    firstSeenMs: r.first_seen,
-    lastSeenMs: r.last_seen,
-    lastStatus,
-  };
+/** The last status is a JSON column here (written by the status upsert). */
+function toSqliteDevice(r: DeviceRow): DeviceRecord {
+  return toDevice(r, r.last_status ? (JSON.parse(r.last_status) as StatusFields) : null);
 }
-

@@ -1,5 +1,5 @@
-import { METER_FLAGS, type MeterFlag } from '../contracts/index.ts';
-import { StoreInputError, type LeakScore, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
+import { METER_FLAGS, type DeviceKind, type DeviceStatus, type MeterFlag } from '../contracts/index.ts';
+import { StoreInputError, type DeviceRecord, type LeakScore, type PipeMaterial, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
 
 /**
  * What the SQL stores (SQLite and PostgreSQL) share below their SQL: the
@@ -114,4 +114,60 @@ export function toReplacement(meterId: string, r: ReplacementRow): StoredReplace
 
 export function checkAsOf(asOf: number | undefined): void {
   if (asOf !== undefined && (!Number.isSafeInteger(asOf) || asOf < 0)) throw new StoreInputError(`asOf ${asOf} is not a non-negative integer`);
+}
+
+/** The registry columns of a device, the same in both schemas. */
+export interface DeviceColumns {
+  id: string;
+  kind: DeviceKind;
+  district: string | null;
+  lat: number | null;
+  lon: number | null;
+  pipe_material: PipeMaterial | null;
+  pipe_id: string | null;
+  gateway_id: string | null;
+  register_max_l: number | null;
+  first_seen: number | null;
+  last_seen: number | null;
+}
+
+/**
+ * A device's last status as each schema keeps it (a JSON column in SQLite,
+ * columns of a joined table in PostgreSQL), unpacked by the store.
+ */
+export interface StatusFields {
+  ts: number;
+  batteryPct: number | null;
+  firmware: string | null;
+  rssiDbm: number | null;
+  uptimeS: number | null;
+}
+
+export function toDevice(r: DeviceColumns, status: StatusFields | null): DeviceRecord {
+  const lastStatus: DeviceStatus | null =
+    status === null
+      ? null
+      : {
+          deviceId: r.id,
+          deviceKind: r.kind,
+          ts: status.ts,
+          ...(status.batteryPct !== null && { batteryPct: status.batteryPct }),
+          ...(status.firmware !== null && { firmware: status.firmware }),
+          ...(status.rssiDbm !== null && { rssiDbm: status.rssiDbm }),
+          ...(status.uptimeS !== null && { uptimeS: status.uptimeS }),
+        };
+  return {
+    id: r.id,
+    kind: r.kind,
+    district: r.district,
+    lat: r.lat,
+    lon: r.lon,
+    pipeMaterial: r.pipe_material,
+    pipeId: r.pipe_id,
+    gatewayId: r.gateway_id,
+    registerMaxL: r.register_max_l,
+    firstSeenMs: r.first_seen,
+    lastSeenMs: r.last_seen,
+    lastStatus,
+  };
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import type { DeviceKind, DeviceStatus, RejectionCode } from '../../contracts/index.ts';
+import type { DeviceKind, RejectionCode } from '../../contracts/index.ts';
 import {
   applyDetectorChange,
   applyUserAction,
@@ -42,7 +42,6 @@ import {
   type IngestBatch,
   type LeakScore,
   type MeterReplacement,
-  type PipeMaterial,
   type ReadBracket,
   type ReadConflict,
   type ReadPage,
@@ -57,7 +56,7 @@ import { PgAccess } from './pg-access.ts';
 import { PgBilling } from './pg-billing.ts';
 import { migrate } from './pg-migrate.ts';
 import { POSTGRES_DEFAULTS, newPool, q, redactedUrl, transaction, type PostgresConnection } from './pg-pool.ts';
-import { flagsToBits, checkCursor, checkScore, toFrame, toRead, toScore, type ReadRow, type FrameRow, type ScoreRow } from '../store-rows.ts';
+import { flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow } from '../store-rows.ts';
 
 export interface PostgresStoreOptions extends PostgresConnection {
   readonly log?: Logger | undefined;
@@ -262,12 +261,12 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
       `SELECT ${DEVICE_COLUMNS} FROM devices d ${LAST_STATUS_JOIN} WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${values.push(query.limit)}`,
       values,
     );
-    return rows.map(toDevice);
+    return rows.map(toPgDevice);
   }
 
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
     const [row] = await this.rows<DeviceRow>('pg-device-by-id', `SELECT ${DEVICE_COLUMNS} FROM devices d ${LAST_STATUS_JOIN} WHERE d.id = $1`, [id]);
-    return row && toDevice(row);
+    return row && toPgDevice(row);
   }
 
   async deviceKinds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {
@@ -893,18 +892,7 @@ const LAST_STATUS_JOIN = `LEFT JOIN LATERAL (
     SELECT ts, battery_pct, firmware, rssi_dbm, uptime_s FROM device_status WHERE device_key = d.key ORDER BY ts DESC LIMIT 1
   ) s ON true`;
 
-interface DeviceRow {
-  id: string;
-  kind: DeviceKind;
-  district: string | null;
-  lat: number | null;
-  lon: number | null;
-  pipe_material: PipeMaterial | null;
-  pipe_id: string | null;
-  gateway_id: string | null;
-  register_max_l: number | null;
-  first_seen: number | null;
-  last_seen: number | null;
+interface DeviceRow extends DeviceColumns {
   s_ts: number | null;
   s_battery_pct: number | null;
   s_firmware: string | null;
@@ -975,34 +963,6 @@ function toAlertEvent(r: AlertEventRow): AlertEvent {
   return { id: r.id, alertId: r.alert_id, action: r.action, actor: r.actor, atMs: r.at, recordedAtMs: r.recorded_at, details: r.details, alert: r.alert };
 }
 
-function toDevice(r: DeviceRow): DeviceRecord {
-  const lastStatus: DeviceStatus | null =
-    r.s_ts === null
-      ? null
-      : {
-          deviceId: r.id,
-          deviceKind: r.kind,
-          ts: r.s_ts,
-          ...(r.s_battery_pct !== null && { batteryPct: r.s_battery_pct }),
-          ...(r.s_firmware !== null && { firmware: r.s_firmware }),
-          ...(r.s_rssi_dbm !== null && { rssiDbm: r.s_rssi_dbm }),
-          ...(r.s_uptime_s !== null && { uptimeS: r.s_uptime_s }),
-        };
-  return {
-    id: r.id,
-    kind: r.kind,
-    district: r.district,
-    lat: r.lat,
-    lon: r.lon,
-    pipeMaterial: r.pipe_material,
-    pipeId: r.pipe_id,
-    gatewayId: r.gateway_id,
-    registerMaxL: r.register_max_l,
-    firstSeenMs: r.first_seen,
-    lastSeenMs: r.last_seen,
-    lastStatus,
-  };
-}
 
 /**
  * PostgreSQL text cannot hold U+0000, which SQLite stores. A dead letter's
@@ -1013,3 +973,8 @@ function pgText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
+/** The last status comes from the joined device_status row (null columns: none yet). */
+function toPgDevice(r: DeviceRow): DeviceRecord {
+  const status = r.s_ts === null ? null : { ts: r.s_ts, batteryPct: r.s_battery_pct, firmware: r.s_firmware, rssiDbm: r.s_rssi_dbm, uptimeS: r.s_uptime_s };
+  return toDevice(r, status);
+}
