@@ -5,9 +5,10 @@
  *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
- * A summary on stderr, with the recording's verdict by the model's K of N rule. It cuts and scores audio with the streaming detector's
- * own Windower and batch scorer, so a recording scores as the live system
- * would score it.
+ * A summary on stderr, with the recording's verdict by the model's K of N rule
+ * (`persists`, the rule the operating point was chosen with). It cuts and
+ * scores audio with the streaming detector's own Windower and batch scorer,
+ * so a recording scores as the live system would score it.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -18,6 +19,7 @@ import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { scoreWindows } from '../stream/window-scorer.ts';
 import { Windower } from '../stream/windower.ts';
+import { persists } from '../training/metrics.ts';
 
 const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T]';
 
@@ -111,10 +113,6 @@ process.stderr.write(
 function persistenceVerdict(rule: { k: number; n: number } | undefined): string {
   if (rule === undefined) return `${name}: the model names no K of N rule; no verdict for the recording`;
   if (scores.length < rule.n) return `${name}: ${scores.length} windows, fewer than the ${rule.n} its ${rule.k} of ${rule.n} rule needs; no verdict for the recording`;
-  let best = 0;
-  for (let start = 0; start + rule.n <= scores.length; start++) {
-    best = Math.max(best, scores.slice(start, start + rule.n).filter((x) => x >= threshold).length);
-  }
-  const verdict = best >= rule.k ? 'LEAK' : 'no leak';
-  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule (at most ${best} of ${rule.n} consecutive windows above the threshold)`;
+  const verdict = persists(scores, threshold, rule.k, rule.n) ? 'LEAK' : 'no leak';
+  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule over consecutive windows (${leaks} of ${scores.length} above the threshold)`;
 }
