@@ -1,3 +1,4 @@
+import { countsAsLeak } from '../model/operating-point.ts';
 import type { LeakAlertConfig } from './leak-alert-config.ts';
 
 /**
@@ -38,7 +39,7 @@ export type WindowDecision =
   | { readonly op: 'clear'; readonly quietWindows: number };
 
 export function isAbove(score: number, config: LeakAlertConfig): boolean {
-  return score > config.threshold;
+  return countsAsLeak(score, config.threshold);
 }
 
 export function isQuiet(score: number, config: LeakAlertConfig): boolean {

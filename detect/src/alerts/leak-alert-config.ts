@@ -2,7 +2,7 @@ import { ConfigError } from '@suido/ingest';
 
 /**
  * When a sensor's leak scores raise and clear an alert. Raising needs
- * persistence (K of the last N windows above `threshold`), clearing needs
+ * persistence (K of the last N windows at or above `threshold`), clearing needs
  * hysteresis (M windows in a row below the lower `clearThreshold`), so a
  * score hovering at the threshold neither flaps nor re-raises.
  */
@@ -11,7 +11,7 @@ export interface LeakAlertConfig {
   readonly threshold: number;
   /** A window counts toward clearing when its score is below this; at most `threshold`. */
   readonly clearThreshold: number;
-  /** Windows above `threshold` needed among the last `n` to raise. */
+  /** Windows at or above `threshold` needed among the last `n` to raise. */
   readonly k: number;
   readonly n: number;
   /** Windows in a row below `clearThreshold` needed to clear. */

@@ -17,6 +17,7 @@ import { WavError, readWav } from '../audio/wav.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
+import { countsAsLeak } from '../model/operating-point.ts';
 import { scoreWindows } from '../stream/window-scorer.ts';
 import { Windower } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
@@ -85,7 +86,7 @@ const name = basename(file);
 const base = startMs ?? 0;
 let leaks = 0;
 windows.forEach((w, i) => {
-  const leak = scores[i]! >= threshold;
+  const leak = countsAsLeak(scores[i]!, threshold);
   if (leak) leaks++;
   const line = {
     file: name,

@@ -1,5 +1,6 @@
 import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
+import { countsAsLeak } from '../model/operating-point.ts';
 import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
 
 export interface Persistence {
@@ -66,7 +67,7 @@ export interface NightReport {
 export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
 
 function rate(outcomes: readonly NightOutcome[], threshold: number): number {
-  return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => o.score >= threshold).length / outcomes.length;
+  return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => countsAsLeak(o.score, threshold)).length / outcomes.length;
 }
 
 function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: number, scale = 1): Record<string, number> {
@@ -211,7 +212,7 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     }),
   );
   const aucByNoLeakEnvironment = Object.fromEntries(by(noLeakIx, (m) => m.environment).map(([k, ix]) => [`${k} (n=${ix.length})`, aucAgainst(leakIx, ix)]));
-  const recallOf = (ix: number[]) => ix.filter((i) => scores[i]! >= threshold).length / Math.max(ix.length, 1);
+  const recallOf = (ix: number[]) => ix.filter((i) => countsAsLeak(scores[i]!, threshold)).length / Math.max(ix.length, 1);
   const inaudible = idx((m) => m.leak && m.audible === false);
   const dayNone = idx((m) => m.daytime && !m.leak);
   return {

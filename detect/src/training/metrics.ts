@@ -1,3 +1,5 @@
+import { countsAsLeak } from '../model/operating-point.ts';
+
 /** Area under the ROC curve by the rank-sum (Mann–Whitney) statistic, ties shared. */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
@@ -36,7 +38,7 @@ export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>
   let tn = 0;
   let fn = 0;
   for (let i = 0; i < scores.length; i++) {
-    const yes = scores[i]! >= threshold;
+    const yes = countsAsLeak(scores[i]!, threshold);
     if (labels[i] === 1) yes ? tp++ : fn++;
     else yes ? fp++ : tn++;
   }
@@ -55,7 +57,7 @@ export function persists(scores: readonly number[], threshold: number, k: number
   const recent: boolean[] = [];
   let above = 0;
   for (const s of scores) {
-    const hit = s >= threshold;
+    const hit = countsAsLeak(s, threshold);
     recent.push(hit);
     if (hit) above++;
     if (recent.length > n && recent.shift()) above--;
