@@ -18,7 +18,8 @@ const CLI = fileURLToPath(new URL('../src/cli/score-wav.ts', import.meta.url));
 function weights(): LeakModelWeights {
   let s = 9;
   const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
-  const dense = (inputs: number, units: number) => ({ inputs, units, kernel: Float32Array.from({ length: inputs * units }, () => r()), bias: new Float32Array(units) });
+  // Weights scaled by fan-in, so that scores stay inside (0, 1) and differ window to window.
+  const dense = (inputs: number, units: number) => ({ inputs, units, kernel: Float32Array.from({ length: inputs * units }, () => r() * (4 / Math.sqrt(inputs))), bias: new Float32Array(units) });
   return { featureMean: new Float32Array(FEATURE_COUNT), featureStd: new Float32Array(FEATURE_COUNT).fill(1), layers: [dense(FEATURE_COUNT, 8), dense(8, 1)] };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denseForward } from './dense-forward.ts';
-import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from './feature-spec.ts';
+import { BAND_FEATURE_COUNT, FEATURE_COUNT, LOW_BIN_COUNT, LOW_FEATURE_GROUPS, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from './feature-spec.ts';
 import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
@@ -58,6 +58,28 @@ describe('the leak model graph', () => {
       // The windows must differ in score, or the comparison proves little.
       expect(new Set(expected.map((e) => e.toFixed(3))).size).toBeGreaterThan(2);
       expect(model.info).toMatchObject({ version: 'test', threshold: 0.5, sampleRateHz: 4000, windowSamples: 4000 });
+    } finally {
+      await model.close();
+    }
+  });
+
+  it.each(LOW_FEATURE_GROUPS.map((g, i) => [g, i] as const))('computes the low-frequency block\'s %s as the reference does', async (_group, g) => {
+    // A linear probe on this group's bins alone: a mismatch in any one of
+    // them moves the logit, which the mixed random head above could dilute.
+    const r = rng(11 + g);
+    const kernel = new Float32Array(FEATURE_COUNT);
+    for (let j = 0; j < LOW_BIN_COUNT; j++) kernel[BAND_FEATURE_COUNT + g * LOW_BIN_COUNT + j] = (r() - 0.5) * 0.2;
+    const weights: LeakModelWeights = {
+      featureMean: new Float32Array(FEATURE_COUNT),
+      featureStd: new Float32Array(FEATURE_COUNT).fill(1),
+      layers: [{ inputs: FEATURE_COUNT, units: 1, kernel, bias: new Float32Array(1) }],
+    };
+    const model = await LeakModel.load(buildLeakModelGraph(weights, { version: 'test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    try {
+      const ws = windows();
+      const scores = await model.score(ws);
+      const logit = (p: number) => Math.log(p / (1 - p));
+      for (let i = 0; i < ws.length; i++) expect(logit(scores[i]!), `window ${i}`).toBeCloseTo(logit(denseForward(weights, referenceFeatures(ws[i]!))), 2);
     } finally {
       await model.close();
     }

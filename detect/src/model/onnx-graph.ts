@@ -13,10 +13,19 @@ import {
   SPECTRUM_BINS,
   STD_FLOOR,
   WINDOW_SAMPLES,
+  LOW_BIN_COUNT,
+  LOW_FEATURE_GROUPS,
+  LOW_FRAME_SAMPLES,
+  LOW_MEDIAN_RANK,
+  LOW_P10_RANK,
+  type LowFeatureGroup,
   bandFilterbank,
   dftMatrices,
   frameStarts,
   hannWindow,
+  lowDftMatrices,
+  lowFrameStarts,
+  lowHannWindow,
 } from './feature-spec.ts';
 
 const { onnx } = onnxProto;
@@ -30,7 +39,7 @@ export interface DenseLayer {
 }
 
 export interface LeakModelWeights {
-  /** Standardisation of the FEATURE_COUNT features, from the training split. */
+  /** Standardisation of the FEATURE_COUNT features (band block, then low-frequency block), from the training split. */
   readonly featureMean: Float32Array;
   readonly featureStd: Float32Array;
   /** Hidden layers use ReLU; the last layer has one unit and a sigmoid. */
@@ -126,7 +135,30 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
       return node('Sub', [logMean, meanLog], 'band_tflat');
     },
   };
-  const features = node('Concat', FEATURE_GROUPS.map((g) => build[g]()), 'features', [int('axis', 1)]);
+
+  // The low-frequency block: longer frames, single bins, the same level and floor.
+  const lowIndex = lowFrameStarts().flatMap((s) => Array.from({ length: LOW_FRAME_SAMPLES }, (_, n) => s + n));
+  const lowDft = lowDftMatrices();
+  const lowFrames = node('Gather', [centred, constI64('low_frame_index', [lowFrameStarts().length, LOW_FRAME_SAMPLES], lowIndex)], 'low_frames', [int('axis', 1)]);
+  const lowWindowed = node('Mul', [lowFrames, constF('low_hann', [LOW_FRAME_SAMPLES], lowHannWindow())], 'low_windowed');
+  const lowRe = node('MatMul', [lowWindowed, constF('low_dft_cos', [LOW_FRAME_SAMPLES, LOW_BIN_COUNT], lowDft.cos)], 'low_re');
+  const lowIm = node('MatMul', [lowWindowed, constF('low_dft_sin', [LOW_FRAME_SAMPLES, LOW_BIN_COUNT], lowDft.sin)], 'low_im');
+  const lowPower = node('Add', [node('Mul', [lowRe, lowRe], 'low_re2'), node('Mul', [lowIm, lowIm], 'low_im2')], 'low_power');
+  const lowLevel = node('Log', [node('Add', [meanPower, 'log_floor'], 'mean_power_floored')], 'low_level');
+  const lowShape = node('Sub', [node('Log', [node('Add', [lowPower, floor], 'low_power_floored')], 'low_log_power'), lowLevel], 'low_shape');
+  const lowMean = node('ReduceMean', [lowShape], 'low_mean', [ints('axes', [1]), int('keepdims', 1)]);
+  const lowDev = node('Sub', [lowShape, lowMean], 'low_dev');
+  const lowVariance = node('ReduceMean', [node('Mul', [lowDev, lowDev], 'low_dev2')], 'low_variance', [ints('axes', [1]), int('keepdims', 0)]);
+  const lowKth = (rank: number, name: string) =>
+    node('ReduceMax', [topK(lowShape, constI64(`${name}_k`, [1], [rank + 1]), name)], name, [ints('axes', [1]), int('keepdims', 0)]);
+  const buildLow: Record<LowFeatureGroup, () => string> = {
+    lowMedian: () => lowKth(LOW_MEDIAN_RANK, 'low_median'),
+    lowP10: () => lowKth(LOW_P10_RANK, 'low_p10'),
+    lowStd: () => node('Sqrt', [node('Add', [lowVariance, constF('low_std_floor', [], Float32Array.of(STD_FLOOR))], 'low_variance_floored')], 'low_std'),
+  };
+  const bandFeatures = FEATURE_GROUPS.map((g) => build[g]());
+  const lowFeatures = LOW_FEATURE_GROUPS.map((g) => buildLow[g]());
+  const features = node('Concat', [...bandFeatures, ...lowFeatures], 'features', [int('axis', 1)]);
 
   // Standardise, then the dense layers of each head; the score is the mean of the heads' probabilities.
   const x0 = node(

@@ -13,12 +13,26 @@ import {
   STD_FLOOR,
   SPECTRUM_BINS,
   WINDOW_SAMPLES,
+  LOW_BIN_COUNT,
+  LOW_FEATURE_GROUPS,
+  LOW_FRAME_SAMPLES,
+  LOW_FRAMES_PER_WINDOW,
+  LOW_HOP_SAMPLES,
+  LOW_MEDIAN_RANK,
+  LOW_P10_RANK,
+  BAND_FEATURE_COUNT,
+  type LowFeatureGroup,
   bandFilterbank,
   hannWindow,
+  lowDftMatrices,
+  lowHannWindow,
 } from './feature-spec.ts';
 
 const HANN = hannWindow();
 const FILTERBANK = bandFilterbank().weights;
+const LOW_HANN = lowHannWindow();
+// The graph's own float32 matrices, so that both sides multiply the same numbers.
+const LOW_DFT = lowDftMatrices();
 const FFT_BITS = Math.log2(FRAME_SAMPLES);
 const BIT_REVERSED = Uint16Array.from({ length: FRAME_SAMPLES }, (_, i) => {
   let r = 0;
@@ -60,8 +74,9 @@ function fft(re: Float64Array, im: Float64Array): void {
 /**
  * The model's features for one window of PCM at MODEL_SAMPLE_RATE_HZ scaled
  * to [-1, 1]: the same arithmetic as the ONNX graph, in plain TypeScript, for
- * training. Output layout: FEATURE_GROUPS in order, BAND_COUNT values each
- * (see feature-spec.ts for what each group is and why).
+ * training. Output layout: FEATURE_GROUPS in order, BAND_COUNT values each,
+ * then LOW_FEATURE_GROUPS in order, LOW_BIN_COUNT values each (see
+ * feature-spec.ts for what each group is and why).
  */
 export function referenceFeatures(window: Float32Array, out = new Float32Array(FEATURE_COUNT)): Float32Array {
   if (window.length !== WINDOW_SAMPLES) throw new Error(`window must hold ${WINDOW_SAMPLES} samples, got ${window.length}`);
@@ -145,5 +160,40 @@ export function referenceFeatures(window: Float32Array, out = new Float32Array(F
     };
     for (const g of FEATURE_GROUPS) out[at(g, b)] = values[g];
   }
+  lowBlock(window, mean, Math.log(meanPower + LOG_FLOOR), floor, out);
   return out;
+}
+
+/** The low-frequency block (feature-spec.ts), written after the band features. */
+function lowBlock(window: Float32Array, dc: number, level: number, floor: number, out: Float32Array): void {
+  const F = LOW_FRAMES_PER_WINDOW;
+  const J = LOW_BIN_COUNT;
+  const shape = new Float64Array(F * J);
+  const frame = new Float64Array(LOW_FRAME_SAMPLES);
+  for (let f = 0; f < F; f++) {
+    const start = f * LOW_HOP_SAMPLES;
+    for (let n = 0; n < LOW_FRAME_SAMPLES; n++) frame[n] = (window[start + n]! - dc) * LOW_HANN[n]!;
+    for (let j = 0; j < J; j++) {
+      let re = 0;
+      let im = 0;
+      for (let n = 0; n < LOW_FRAME_SAMPLES; n++) {
+        re += frame[n]! * LOW_DFT.cos[n * J + j]!;
+        im += frame[n]! * LOW_DFT.sin[n * J + j]!;
+      }
+      shape[f * J + j] = Math.log(re * re + im * im + floor) - level;
+    }
+  }
+  const column = new Float64Array(F);
+  const at = (g: LowFeatureGroup, j: number) => BAND_FEATURE_COUNT + LOW_FEATURE_GROUPS.indexOf(g) * J + j;
+  for (let j = 0; j < J; j++) {
+    let sum = 0;
+    for (let f = 0; f < F; f++) sum += column[f] = shape[f * J + j]!;
+    const m = sum / F;
+    let sq = 0;
+    for (let f = 0; f < F; f++) sq += (column[f]! - m) ** 2;
+    const sorted = Float64Array.from(column).sort();
+    out[at('lowMedian', j)] = sorted[LOW_MEDIAN_RANK]!;
+    out[at('lowP10', j)] = sorted[LOW_P10_RANK]!;
+    out[at('lowStd', j)] = Math.sqrt(sq / F + STD_FLOOR);
+  }
 }

@@ -1,4 +1,21 @@
-import { BAND_COUNT, BAND_HIGH_HZ, BAND_LOW_HZ, FEATURE_COUNT, FEATURE_GROUPS, FRAME_SAMPLES, HOP_SAMPLES, MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
+import {
+  BAND_COUNT,
+  BAND_FEATURE_COUNT,
+  BAND_HIGH_HZ,
+  BAND_LOW_HZ,
+  FEATURE_COUNT,
+  FEATURE_GROUPS,
+  FRAME_SAMPLES,
+  HOP_SAMPLES,
+  LOW_BIN_COUNT,
+  LOW_FEATURE_COUNT,
+  LOW_FEATURE_GROUPS,
+  LOW_FIRST_BIN,
+  LOW_FRAME_SAMPLES,
+  LOW_FRAMES_PER_WINDOW,
+  LOW_HOP_SAMPLES,
+  MODEL_SAMPLE_RATE_HZ,
+} from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import type { FitOptions } from './fit.ts';
 
@@ -110,14 +127,24 @@ triangular bands on the ERB scale, ${BAND_LOW_HZ}–${BAND_HIGH_HZ} Hz; natural
 log (power floored at −60 dB under the window's mean, so the floor scales
 with the recording too); the window's mean log level subtracted (so gain,
 sensitivity and an uncalibrated recorder do not matter); then per band, over
-the frames: ${FEATURE_GROUPS.join(', ')} — ${FEATURE_COUNT} features. Leak hiss
+the frames: ${FEATURE_GROUPS.join(', ')} — ${BAND_FEATURE_COUNT} features. Leak hiss
 is steady and broadband, so it lifts a band's low percentile and median
 (robust to one transient, unlike the minimum) with a small deviation and a
 temporal flatness (tflat: log of mean power minus mean log power) near that of
 steady noise; traffic raises the mean, the deviation and tflat; a tone (mains
 hum, pump lines, squeal) raises the band's spectral flatness measure (sflat:
 log of arithmetic over geometric mean of its bins' power), which hiss does
-not. Every feature is a difference of log powers: level cancels.
+not.
+
+A low-frequency block beside the bands, for plastic mains, whose leak noise
+lies below ~300 Hz where the bands are only 2–4 bins wide: ${LOW_FRAME_SAMPLES}-sample
+Hann frames, hop ${LOW_HOP_SAMPLES} (${LOW_FRAMES_PER_WINDOW} per window), each ${(MODEL_SAMPLE_RATE_HZ / LOW_FRAME_SAMPLES).toFixed(1)} Hz bin from
+${((LOW_FIRST_BIN * MODEL_SAMPLE_RATE_HZ) / LOW_FRAME_SAMPLES).toFixed(1)} to ${(((LOW_FIRST_BIN + LOW_BIN_COUNT - 1) * MODEL_SAMPLE_RATE_HZ) / LOW_FRAME_SAMPLES).toFixed(1)} Hz on its own (${LOW_BIN_COUNT} bins), its log power minus the log of the
+window's mean bin power; per bin over the frames: ${LOW_FEATURE_GROUPS.join(', ')} —
+${LOW_FEATURE_COUNT} features, ${FEATURE_COUNT} in all. It separates a plastic pipe's leak from the
+hydrophone's water-column resonances, 60 Hz hum and a pump's lines that share
+an ERB band with it. Every feature is a difference of log powers: level
+cancels.
 
 Why in the graph: the model file alone defines the detector; the streaming
 detector, the WAV scoring CLI and any other runtime feed it PCM and cannot
