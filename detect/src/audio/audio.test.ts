@@ -37,6 +37,50 @@ describe('WAV', () => {
     expect(wav.sampleRateHz).toBe(8000);
     expect(Array.from(wav.samples)).toEqual(Array.from(pcm, (s) => s / 32768));
   });
+  it('reads 24 and 32-bit integer and 32 and 64-bit float mono PCM, WAVE_FORMAT_EXTENSIBLE too', () => {
+    const values = [0, 0.5, -0.5, -1, 0.25];
+    // A 16-bit header with its format code, bits and block alignment changed, and the data re-encoded.
+    const wav = (code: number, bits: number, put: (v: DataView, at: number, x: number) => void, extensible = false) => {
+      const width = bits / 8;
+      const head = writeWav(new Int16Array(0), 8000).subarray(0, 36);
+      const fmtExtra = extensible ? 24 : 0;
+      const out = new Uint8Array(36 + fmtExtra + 8 + values.length * width);
+      out.set(head);
+      const v = new DataView(out.buffer);
+      v.setUint32(16, 16 + fmtExtra, true);
+      v.setUint16(20, extensible ? 0xfffe : code, true);
+      v.setUint32(28, 8000 * width, true);
+      v.setUint16(32, width, true);
+      v.setUint16(34, bits, true);
+      if (extensible) {
+        v.setUint16(36, 22, true);
+        v.setUint16(38, bits, true);
+        v.setUint16(44, code, true); // the sub-format GUID starts with the format code
+      }
+      out.set([...'data'].map((c) => c.charCodeAt(0)), 36 + fmtExtra);
+      v.setUint32(40 + fmtExtra, values.length * width, true);
+      values.forEach((x, i) => put(v, 44 + fmtExtra + i * width, x));
+      return out;
+    };
+    const int24 = (v: DataView, at: number, x: number) => {
+      const n = Math.round(x * 8388608) & 0xffffff;
+      v.setUint8(at, n & 0xff);
+      v.setUint8(at + 1, (n >> 8) & 0xff);
+      v.setUint8(at + 2, (n >> 16) & 0xff);
+    };
+    const files = [
+      wav(1, 24, int24),
+      wav(1, 32, (v, at, x) => v.setInt32(at, Math.round(x * 2147483648), true)),
+      wav(3, 32, (v, at, x) => v.setFloat32(at, x, true)),
+      wav(3, 64, (v, at, x) => v.setFloat64(at, x, true)),
+      wav(1, 24, int24, true),
+      wav(3, 32, (v, at, x) => v.setFloat32(at, x, true), true),
+    ];
+    for (const f of files) expect(Array.from(readWav(f).samples)).toEqual(values);
+    const nan = wav(3, 32, (v, at, x) => v.setFloat32(at, x === 0.25 ? Number.NaN : x, true));
+    expect(() => readWav(nan)).toThrow(expect.objectContaining({ code: 'WAV_FORMAT_UNSUPPORTED' }));
+    expect(() => readWav(wav(1, 8, (v, at, x) => v.setInt8(at, Math.round(x * 127))))).toThrow(expect.objectContaining({ code: 'WAV_FORMAT_UNSUPPORTED' }));
+  });
   it('skips unknown chunks and reads a data chunk that runs past the end', () => {
     const base = writeWav(Int16Array.from([5, 6, 7]), 4000);
     const list = new Uint8Array([...'LIST'].map((c) => c.charCodeAt(0)).concat([3, 0, 0, 0, 1, 2, 3, 0]));

@@ -1,7 +1,10 @@
 /**
- * Reads a RIFF/WAVE file of 16-bit integer PCM, the format hand-held leak
- * loggers export. Stereo is refused rather than mixed: two channels are often
- * two sensors, and averaging them would invent a recording nobody made.
+ * Reads a mono RIFF/WAVE file: 16-bit integer PCM, the format hand-held leak
+ * loggers export, and the 24/32-bit integer and 32/64-bit float PCM that
+ * data-acquisition units and audio tools write (a recording converted to
+ * 16 bits first would lose nothing the model uses, but an engineer should not
+ * have to). Stereo is refused rather than mixed: two channels are often two
+ * sensors, and averaging them would invent a recording nobody made.
  */
 export interface WavAudio {
   readonly sampleRateHz: number;
@@ -21,7 +24,19 @@ export class WavError extends Error {
 }
 
 const PCM = 1;
+const IEEE_FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
+
+type SampleReader = (view: DataView, at: number) => number;
+/** Sample readers by format code and bits, scaled to [-1, 1). */
+const READERS: Record<string, SampleReader> = {
+  [`${PCM}/16`]: (v, at) => v.getInt16(at, true) / 32768,
+  // Little-endian 24-bit: the low two bytes unsigned, the high byte signed.
+  [`${PCM}/24`]: (v, at) => (v.getUint16(at, true) + v.getInt8(at + 2) * 65536) / 8388608,
+  [`${PCM}/32`]: (v, at) => v.getInt32(at, true) / 2147483648,
+  [`${IEEE_FLOAT}/32`]: (v, at) => v.getFloat32(at, true),
+  [`${IEEE_FLOAT}/64`]: (v, at) => v.getFloat64(at, true),
+};
 /** Above any recorder's rate (768 kHz is the highest in audio interfaces). */
 const MAX_SAMPLE_RATE_HZ = 768_000;
 
@@ -43,10 +58,11 @@ export function readWav(bytes: Uint8Array): WavAudio {
       format = { code, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
     } else if (id === 'data') {
       if (!format) throw new WavError('WAV_NO_FORMAT', 'data chunk before any fmt chunk');
-      if (format.code !== PCM || format.bits !== 16 || format.channels !== 1) {
+      const read = READERS[`${format.code}/${format.bits}`];
+      if (!read || format.channels !== 1) {
         throw new WavError(
           'WAV_FORMAT_UNSUPPORTED',
-          `need mono 16-bit integer PCM; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
+          `need mono integer PCM of 16, 24 or 32 bits or float PCM of 32 or 64 bits; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
         );
       }
       if (format.rate < 1 || format.rate > MAX_SAMPLE_RATE_HZ) {
@@ -55,10 +71,15 @@ export function readWav(bytes: Uint8Array): WavAudio {
       }
       // Some recorders write a data size larger than what they flushed; use what is there.
       const available = Math.min(size, bytes.byteLength - body);
-      if (available < 2) throw new WavError('WAV_TRUNCATED', 'data chunk holds no samples');
-      const count = Math.floor(available / 2);
+      const width = format.bits / 8;
+      if (available < width) throw new WavError('WAV_TRUNCATED', 'data chunk holds no samples');
+      const count = Math.floor(available / width);
       const samples = new Float32Array(count);
-      for (let i = 0; i < count; i++) samples[i] = view.getInt16(body + i * 2, true) / 32768;
+      for (let i = 0; i < count; i++) samples[i] = read(view, body + i * width);
+      if (format.code === IEEE_FLOAT && !samples.every(Number.isFinite)) {
+        // A NaN would reach the model as a NaN score for every window it touches.
+        throw new WavError('WAV_FORMAT_UNSUPPORTED', 'float samples include NaN or infinity');
+      }
       return { sampleRateHz: format.rate, samples };
     }
     offset = body + size + (size % 2); // chunks are padded to even length
