@@ -100,7 +100,8 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   const power = node('Add', [node('Mul', [re, re], 're2'), node('Mul', [im, im], 'im2')], 'power');
   // Floor relative to the window's mean bin power (see RELATIVE_FLOOR).
   const meanPower = node('ReduceMean', [power], 'mean_power', [ints('axes', [1, 2]), int('keepdims', 1)]);
-  const floor = node('Add', [node('Mul', [meanPower, constF('relative_floor', [], Float32Array.of(RELATIVE_FLOOR))], 'floor_rel'), constF('log_floor', [], Float32Array.of(LOG_FLOOR))], 'floor');
+  const logFloor = constF('log_floor', [], Float32Array.of(LOG_FLOOR));
+  const floor = node('Add', [node('Mul', [meanPower, constF('relative_floor', [], Float32Array.of(RELATIVE_FLOOR))], 'floor_rel'), logFloor], 'floor');
   const filterbank = constF('filterbank', [SPECTRUM_BINS, BAND_COUNT], bandFilterbank().weights);
   const bands = node('MatMul', [power, filterbank], 'bands');
   const logBands = node('Log', [node('Add', [bands, floor], 'bands_floored')], 'log_bands');
@@ -144,7 +145,7 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   const lowRe = node('MatMul', [lowWindowed, constF('low_dft_cos', [LOW_FRAME_SAMPLES, LOW_BIN_COUNT], lowDft.cos)], 'low_re');
   const lowIm = node('MatMul', [lowWindowed, constF('low_dft_sin', [LOW_FRAME_SAMPLES, LOW_BIN_COUNT], lowDft.sin)], 'low_im');
   const lowPower = node('Add', [node('Mul', [lowRe, lowRe], 'low_re2'), node('Mul', [lowIm, lowIm], 'low_im2')], 'low_power');
-  const lowLevel = node('Log', [node('Add', [meanPower, 'log_floor'], 'mean_power_floored')], 'low_level');
+  const lowLevel = node('Log', [node('Add', [meanPower, logFloor], 'mean_power_floored')], 'low_level');
   const lowShape = node('Sub', [node('Log', [node('Add', [lowPower, floor], 'low_power_floored')], 'low_log_power'), lowLevel], 'low_shape');
   const lowMean = node('ReduceMean', [lowShape], 'low_mean', [ints('axes', [1]), int('keepdims', 1)]);
   const lowDev = node('Sub', [lowShape, lowMean], 'low_dev');
