@@ -62,3 +62,17 @@ describe('window report by SNR and by surroundings', () => {
     expect(r.aucByNoLeakEnvironment['near_prv (n=1)']).toBe(0.5);
   });
 });
+
+describe('window report by device', () => {
+  const window = (leak: boolean, sensorType: string, sampleRateHz: number): Example => ({
+    meta: { leak, audible: leak ? true : null, snrDb: leak ? 5 : null, sensorType, sampleRateHz, environment: 'quiet_residential', material: 'pvc', daytime: false, leakSizeLps: leak ? 0.5 : null } as unknown as FrameMeta,
+    windowStartMs: 0,
+  });
+  it('ranks leaks against no-leak windows of the same sensor type and of the same sample rate', () => {
+    // Accelerometers are heard (leak above), hydrophones are not (leak below); 4 kHz mixes both.
+    const examples = [window(true, 'accelerometer', 4000), window(false, 'accelerometer', 8000), window(true, 'hydrophone', 8000), window(false, 'hydrophone', 4000)];
+    const r = windowReport(examples, [0.9, 0.2, 0.3, 0.7], 0.5);
+    expect(r.aucBySensorType).toEqual({ 'accelerometer (n=2)': 1, 'hydrophone (n=2)': 0 });
+    expect(r.aucBySampleRate).toEqual({ '4000 Hz (n=2)': 1, '8000 Hz (n=2)': 1 });
+  });
+});

@@ -170,6 +170,13 @@ export interface WindowReport {
   readonly atThreshold: Confusion;
   readonly aucByMaterial: Record<string, number>;
   /**
+   * Per sensor type and per sample rate: what a device changes. Recall at the
+   * threshold alone (below) mixes how well a device is heard with where one
+   * threshold happens to fall for it.
+   */
+  readonly aucBySensorType: Record<string, number>;
+  readonly aucBySampleRate: Record<string, number>;
+  /**
    * Leak windows whose in-band SNR lies in a band, against every no-leak
    * window: where the model hears a leak and where it cannot yet. A leak
    * 0–3 dB over its band lifts it by 3–5 dB, as much as a sensor's own
@@ -195,13 +202,7 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     for (const i of ix) groups.set(key(examples[i]!.meta), [...(groups.get(key(examples[i]!.meta)) ?? []), i]);
     return [...groups.entries()].sort();
   };
-  const materials = new Set(examples.map((e) => e.meta.material));
-  const aucByMaterial = Object.fromEntries(
-    [...materials].sort().map((m) => {
-      const ix = judged.filter((i) => examples[i]!.meta.material === m);
-      return [`${m} (n=${ix.length})`, rocAuc(s(ix), y(ix))];
-    }),
-  );
+  const aucBy = (key: (m: FrameMeta) => string) => Object.fromEntries(by(judged, key).map(([k, ix]) => [`${k} (n=${ix.length})`, rocAuc(s(ix), y(ix))]));
   const leakIx = judged.filter((i) => examples[i]!.meta.leak);
   const noLeakIx = judged.filter((i) => !examples[i]!.meta.leak);
   const aucAgainst = (pos: number[], neg: number[]) => rocAuc([...s(pos), ...s(neg)], [...pos.map(() => 1), ...neg.map(() => 0)]);
@@ -219,7 +220,9 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     windows: examples.length,
     auc: rocAuc(s(judged), y(judged)),
     atThreshold: confusionAt(s(judged), y(judged), threshold),
-    aucByMaterial,
+    aucByMaterial: aucBy((m) => m.material),
+    aucBySensorType: aucBy((m) => m.sensorType),
+    aucBySampleRate: aucBy((m) => `${m.sampleRateHz} Hz`),
     aucBySnr,
     aucByNoLeakEnvironment,
     recallBySize: Object.fromEntries(by(leakIx, (m) => sizeBucket(m.leakSizeLps)).map(([k, ix]) => [`${k} (n=${ix.length})`, recallOf(ix)])),

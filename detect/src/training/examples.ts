@@ -2,6 +2,17 @@ import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
+import { colour, drawColouring, seededRandom } from './device-colouring.ts';
+
+/**
+ * Device colouring for training windows (device-colouring.ts): `share` of the
+ * windows, drawn with `seed`, get their features from the window passed
+ * through a random device response instead of from the window as recorded.
+ */
+export interface ColouringOption {
+  readonly share: number;
+  readonly seed: number;
+}
 
 /** One model input (a 1 s window part) with the frame it came from. */
 export interface Example {
@@ -35,9 +46,10 @@ export interface ExampleSet {
 export function buildExamples(
   data: SplitData,
   windowing: WindowingConfig,
-  opts: { keepPcm?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  opts: { keepPcm?: boolean; colouring?: ColouringOption; onProgress?: (done: number, total: number) => void } = {},
 ): ExampleSet {
   const examples: Example[] = [];
+  const random = opts.colouring && opts.colouring.share > 0 ? seededRandom(opts.colouring.seed) : undefined;
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
   data.frames.forEach((meta, i) => {
@@ -52,7 +64,8 @@ export function buildExamples(
     }
     for (const w of result) {
       examples.push(opts.keepPcm ? { meta, windowStartMs: w.startMs, pcm: w.parts[0]! } : { meta, windowStartMs: w.startMs });
-      rows.push(referenceFeatures(w.parts[0]!));
+      const pcm = w.parts[0]!;
+      rows.push(referenceFeatures(random && random() < opts.colouring!.share ? colour(pcm, drawColouring(random)) : pcm));
     }
     if (opts.onProgress && (i + 1) % 500 === 0) opts.onProgress(i + 1, data.frames.length);
   });
@@ -82,5 +95,19 @@ export function concatExamples(sets: readonly ExampleSet[]): ExampleSet {
     labels: cat((s) => s.labels),
     weights: cat((s) => s.weights),
     skipped,
+  };
+}
+
+/** The examples of a set that `keep` selects, with their features, labels and weights. */
+export function subsetExamples(set: ExampleSet, keep: (e: Example) => boolean): ExampleSet {
+  const ix = set.examples.flatMap((e, i) => (keep(e) ? [i] : []));
+  const features = new Float32Array(ix.length * FEATURE_COUNT);
+  ix.forEach((src, dst) => features.set(set.features.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), dst * FEATURE_COUNT));
+  return {
+    examples: ix.map((i) => set.examples[i]!),
+    features,
+    labels: Float32Array.from(ix, (i) => set.labels[i]!),
+    weights: Float32Array.from(ix, (i) => set.weights[i]!),
+    skipped: {},
   };
 }

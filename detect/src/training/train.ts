@@ -4,7 +4,7 @@
  *
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
- *     [--max-false-per-100 0.5] [--backend cpu|wasm]
+ *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -13,7 +13,10 @@
  * sensors. The persistence rule is --k of --n (default 4 of 6); with
  * --search-persistence it is chosen on validation among
  * PERSISTENCE_CANDIDATES, with the threshold. --hidden and --l2 shape each
- * head. The command in a model card (`npm run train -w detect` for the
+ * head. --colour-share passes that share of the training windows through a
+ * random device response (device-colouring.ts). --family-probe adds single
+ * heads trained on one sensor type each and scored on the others' test
+ * windows to the card (family-probe.ts). The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -29,10 +32,11 @@ import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
 import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
+import { probeSensorTypes } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '1.5.0';
+export const MODEL_VERSION = '1.6.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
@@ -64,6 +68,8 @@ const { values } = parseArgs({
     heads: { type: 'string', default: String(DEFAULT_FIT.heads) },
     hidden: { type: 'string', default: DEFAULT_FIT.hidden.join(',') },
     l2: { type: 'string', default: String(DEFAULT_FIT.l2) },
+    'colour-share': { type: 'string', default: '0' },
+    'family-probe': { type: 'boolean', default: false },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -85,6 +91,8 @@ const backend = ((text: string | undefined): 'wasm' | 'cpu' => {
 const hidden = values.hidden!.split(',').map((u) => int('hidden', u, 1));
 const l2 = Number(values.l2);
 if (!(l2 >= 0)) throw new Error(`--l2 must be a number >= 0, got '${values.l2}'`);
+const colourShare = Number(values['colour-share']);
+if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
 const fitOptions = {
   ...DEFAULT_FIT,
   hidden,
@@ -131,12 +139,14 @@ for (const split of SPLITS) {
   const sensors = new Set<string>();
   // Validation and test come from --data alone; training also takes every split of the extra datasets.
   const sources = split === 'train' ? dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => dd > 0 || s === 'train')) : [[0, split] as const];
-  for (const [k, from] of sources) {
+  for (const [part, [k, from]] of sources.entries()) {
     const data = await loadTagged(k, from);
-    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features`);
+    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${split === 'train' && colourShare > 0 ? `, ${colourShare} of them through a random device response` : ''}`);
     parts.push(
       buildExamples(data, DEFAULT_WINDOWING, {
         keepPcm: split !== 'train',
+        // Training windows only: validation and test are scored as recorded.
+        ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part } } : {}),
         onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
       }),
     );
@@ -180,6 +190,9 @@ fitted.dispose();
 log(`ONNX Runtime vs TensorFlow.js on ${valScores.length} validation windows: max |diff| ${parityMaxAbsDiff.toExponential(2)}`);
 if (parityMaxAbsDiff > 1e-3) throw new Error(`ONNX export disagrees with TensorFlow.js by ${parityMaxAbsDiff}`);
 
+// Single heads trained on one sensor type each, scored on every type's test windows (family-probe.ts).
+const familyProbe = values['family-probe'] ? await probeSensorTypes(sets, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
+
 // The operating point (K of N and threshold) is chosen on validation nights only.
 const { chosen, tried: operatingPoints } = chooseOperatingPoint(sets.val.examples, valScores, fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES, maxFalsePer100);
 for (const o of operatingPoints) {
@@ -219,6 +232,8 @@ const card = {
   operatingPoints: operatingPoints.map(({ nights: _, ...o }) => o),
   splitCounts,
   fit: { ...fitOptions },
+  colourShare,
+  familyProbe,
   epochsRun,
   layers: fitted.weights.layers.map((l) => ({ inputs: l.inputs, units: l.units })),
   threshold,
