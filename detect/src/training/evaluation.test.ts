@@ -74,5 +74,6 @@ describe('window report by device', () => {
     const r = windowReport(examples, [0.9, 0.2, 0.3, 0.7], 0.5);
     expect(r.aucBySensorType).toEqual({ 'accelerometer (n=2)': 1, 'hydrophone (n=2)': 0 });
     expect(r.aucBySampleRate).toEqual({ '4000 Hz (n=2)': 1, '8000 Hz (n=2)': 1 });
+    expect(r.aucByMaterialAndType).toEqual({ 'pvc, accelerometer (n=2)': 1, 'pvc, hydrophone (n=2)': 0 });
   });
 });

@@ -176,6 +176,8 @@ export interface WindowReport {
    */
   readonly aucBySensorType: Record<string, number>;
   readonly aucBySampleRate: Record<string, number>;
+  /** Per pipe material and sensor type together: a hydrophone on PVC is not an accelerometer on PVC. */
+  readonly aucByMaterialAndType: Record<string, number>;
   /**
    * Leak windows whose in-band SNR lies in a band, against every no-leak
    * window: where the model hears a leak and where it cannot yet. A leak
@@ -223,6 +225,7 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     aucByMaterial: aucBy((m) => m.material),
     aucBySensorType: aucBy((m) => m.sensorType),
     aucBySampleRate: aucBy((m) => `${m.sampleRateHz} Hz`),
+    aucByMaterialAndType: aucBy((m) => `${m.material}, ${m.sensorType}`),
     aucBySnr,
     aucByNoLeakEnvironment,
     recallBySize: Object.fromEntries(by(leakIx, (m) => sizeBucket(m.leakSizeLps)).map(([k, ix]) => [`${k} (n=${ix.length})`, recallOf(ix)])),

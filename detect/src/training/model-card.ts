@@ -255,6 +255,8 @@ ${table(t.window.aucBySensorType, ['sensor type', 'ROC-AUC per window'])}
 
 ${table(t.window.aucBySampleRate, ['sample rate', 'ROC-AUC per window'])}
 
+${table(t.window.aucByMaterialAndType, ['pipe material, sensor type', 'ROC-AUC per window'])}
+
 ${table(t.window.aucBySnr, ["leak's in-band SNR", 'ROC-AUC per window, against every no-leak window'])}
 
 ${table(t.window.aucByNoLeakEnvironment, ['no-leak windows from', 'ROC-AUC per window, against every audible-leak window'])}
