@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { DEFAULT_WINDOWING } from '../stream/windower.ts';
+import type { FrameMeta, SplitData } from './dataset.ts';
+import { buildExamples, subsetExamples } from './examples.ts';
+
+/** Frames of white noise at 4 kHz, one 1 s window each. */
+function noiseSplit(frames: number): SplitData {
+  let s = 9;
+  const pcm = new Int16Array(frames * 4000).map(() => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 4000);
+  const metas = Array.from({ length: frames }, (_, i) => ({
+    id: `f${i}`,
+    sensorId: `S-${i % 2}`,
+    sensorType: i % 2 === 0 ? 'accelerometer' : 'hydrophone',
+    startMs: i * 600_000,
+    sampleRateHz: 4000,
+    samples: 4000,
+    offsetBytes: i * 8000,
+    leak: false,
+    audible: null,
+  })) as unknown as FrameMeta[];
+  return { split: 'train', frames: metas, pcm: Buffer.from(pcm.buffer) };
+}
+
+const rowsEqual = (a: Float32Array, b: Float32Array, row: number) =>
+  a.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT).every((v, f) => v === b[row * FEATURE_COUNT + f]);
+
+describe('training examples', () => {
+  const data = noiseSplit(40);
+  const plain = buildExamples(data, DEFAULT_WINDOWING);
+
+  it('colours about the share of windows asked for, the same ones for the same seed', () => {
+    const a = buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0.5, seed: 3 } });
+    const b = buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0.5, seed: 3 } });
+    expect(b.features).toEqual(a.features);
+    const coloured = plain.examples.filter((_, i) => !rowsEqual(plain.features, a.features, i)).length;
+    expect(coloured).toBeGreaterThan(10);
+    expect(coloured).toBeLessThan(30);
+    const other = buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0.5, seed: 4 } });
+    expect(other.features).not.toEqual(a.features);
+  });
+
+  it('leaves every window as recorded without colouring, or at share 0', () => {
+    expect(buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0, seed: 3 } }).features).toEqual(plain.features);
+  });
+
+  it('takes a subset with its own features and labels', () => {
+    const hydro = subsetExamples(plain, (e) => e.meta.sensorType === 'hydrophone');
+    expect(hydro.examples).toHaveLength(20);
+    expect(hydro.features).toHaveLength(20 * FEATURE_COUNT);
+    expect(Array.from(hydro.features.subarray(0, FEATURE_COUNT))).toEqual(Array.from(plain.features.subarray(FEATURE_COUNT, 2 * FEATURE_COUNT)));
+  });
+});
