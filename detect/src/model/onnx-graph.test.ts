@@ -4,17 +4,9 @@ import { BAND_FEATURE_COUNT, FEATURE_COUNT, LOW_BIN_COUNT, LOW_FEATURE_GROUPS, M
 import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
+import { seededRandom } from '../training/seeded-random.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function randomWeights(seed: number): LeakModelWeights {
   const r = rng(seed);

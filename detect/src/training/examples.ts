@@ -2,7 +2,8 @@ import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
-import { colour, drawColouring, seededRandom } from './device-colouring.ts';
+import { colour, drawColouring } from './device-colouring.ts';
+import { seededRandom } from './seeded-random.ts';
 
 /**
  * Device colouring for training windows (device-colouring.ts): `share` of the

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import type { DenseLayer, LeakModelWeights } from '../model/onnx-graph.ts';
 import type { ExampleSet } from './examples.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export interface FitOptions {
   readonly hidden: readonly number[];
@@ -171,14 +172,7 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
 
 /** Fisher–Yates with a small seeded generator (mulberry32). */
 function seededPermutation(n: number, seed: number): Int32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
