@@ -37,16 +37,21 @@ export interface ColouringRanges {
   readonly highPassHz: readonly [number, number];
 }
 
-/** Wider than both simulated families on every axis (simulators/src/sensors/sensor-hardware.ts). */
+/**
+ * Wider than both simulated families above ~100 Hz (simulators/src/sensors/sensor-hardware.ts),
+ * milder below: a first run with peaks down to 40 Hz and high-passes up to
+ * 300 Hz cost plastic mains, whose leaks live there, more
+ * than it bought (README, "Device colouring").
+ */
 export const DEFAULT_COLOURING: ColouringRanges = {
   maxPeaks: 3,
-  peakHz: [40, 1900],
-  peakGainDb: [-9, 15],
+  peakHz: [100, 1900],
+  peakGainDb: [-6, 12],
   peakQ: [1, 10],
   shelfHz: [200, 1500],
   shelfGainDb: [-10, 10],
   highPassShare: 0.5,
-  highPassHz: [10, 300],
+  highPassHz: [5, 60],
 };
 
 const FS = MODEL_SAMPLE_RATE_HZ;
