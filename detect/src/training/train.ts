@@ -36,7 +36,7 @@ import { probeSensorTypes } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '1.5.0';
+export const MODEL_VERSION = '1.6.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
