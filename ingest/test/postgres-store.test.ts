@@ -192,11 +192,14 @@ describe('postgres store: races decided by the database (two pools, as two proce
       // A consumer polls while four writers commit: it must end up with every read exactly once.
       const consumer = (async () => {
         for (;;) {
+          // Whether the writers were done BEFORE this page was read: an empty
+          // page read while the last commit was still landing is not the end.
+          const writersDone = !writing;
           const page = await a.readsAfter(cursor, 500);
           for (const r of page.reads) delivered.push(`${r.meterId}@${r.ts}`);
           cursorSeen.push(page.cursor);
           cursor = page.cursor;
-          if (!writing && page.reads.length === 0) return;
+          if (writersDone && page.reads.length === 0) return;
           await new Promise((r) => setTimeout(r, 2));
         }
       })();
