@@ -6,10 +6,9 @@ import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
-const rng = seededRandom;
 
 function randomWeights(seed: number): LeakModelWeights {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const dense = (inputs: number, units: number) => ({
     inputs,
     units,
@@ -25,7 +24,7 @@ function randomWeights(seed: number): LeakModelWeights {
 
 /** Test windows unlike each other: hiss, hum, a transient, silence, clipping. */
 function windows(): Float32Array[] {
-  const r = rng(7);
+  const r = seededRandom(7);
   const t = (i: number) => i / MODEL_SAMPLE_RATE_HZ;
   return [
     Float32Array.from({ length: WINDOW_SAMPLES }, () => (r() - 0.5) * 0.02),
@@ -58,7 +57,7 @@ describe('the leak model graph', () => {
   it.each(LOW_FEATURE_GROUPS.map((g, i) => [g, i] as const))('computes the low-frequency block\'s %s as the reference does', async (_group, g) => {
     // A linear probe on this group's bins alone: a mismatch in any one of
     // them moves the logit, which the mixed random head above could dilute.
-    const r = rng(11 + g);
+    const r = seededRandom(11 + g);
     const kernel = new Float32Array(FEATURE_COUNT);
     for (let j = 0; j < LOW_BIN_COUNT; j++) kernel[BAND_FEATURE_COUNT + g * LOW_BIN_COUNT + j] = (r() - 0.5) * 0.2;
     const weights: LeakModelWeights = {
