@@ -7,8 +7,10 @@
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
  * (`persists`, the rule the operating point was chosen with). It cuts and
- * scores audio with the streaming detector's own Windower and batch scorer,
- * so a recording scores as the live system would score it.
+ * scores audio with the streaming detector's own Windower and batch scorer
+ * (for a context model, each window with the recording's windows before it,
+ * as the live detector scores a sensor's), so a recording scores as the live
+ * system would score it.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -18,7 +20,7 @@ import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { countsAsLeak } from '../model/operating-point.ts';
-import { scoreWindows } from '../stream/window-scorer.ts';
+import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { Windower } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
@@ -80,7 +82,9 @@ const windows = windower.push({ startMs: startMs ?? 0, sampleRateHz: audio.sampl
 if (typeof windows === 'string') fail(`${file}: ${windows}`);
 if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s window (${(audio.samples.length / audio.sampleRateHz).toFixed(2)} s)`);
 
-const scores = await scoreWindows(model, windows);
+// A context model scores each window with the recording's windows before it, as the live detector does a sensor's.
+const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
+const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window })));
 await model.close();
 const name = basename(file);
 const base = startMs ?? 0;

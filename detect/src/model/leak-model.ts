@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { WINDOW_SAMPLES } from './feature-spec.ts';
+import { FEATURE_COUNT, WINDOW_SAMPLES } from './feature-spec.ts';
+import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 
 /** What the model file says about itself (ONNX metadata_props). */
 export interface LeakModelInfo {
@@ -12,6 +13,11 @@ export interface LeakModelInfo {
   readonly windowSamples: number;
   /** The persistence (K of N windows) the threshold was chosen for, if the file says. */
   readonly persistence: { readonly k: number; readonly n: number } | undefined;
+  /**
+   * A context model scores a window with the sensor's previous windows
+   * (sensor-context.ts): CONTEXT_WINDOWS. A one-window model: 1.
+   */
+  readonly contextWindows: number;
   readonly raw: Readonly<Record<string, string>>;
 }
 
@@ -55,20 +61,49 @@ export class LeakModel {
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
     const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
-    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, sampleRateHz, windowSamples, persistence, raw });
+    const context = session.inputNames.includes('context');
+    if (context && (Number(raw.context_windows) !== CONTEXT_WINDOWS || !session.outputNames.includes('features'))) {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `a context model must say context_windows=${CONTEXT_WINDOWS} and give its features back; this build scores ${CONTEXT_WINDOWS}-window contexts`);
+    }
+    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
   }
 
-  /** Leak probability for each window (each WINDOW_SAMPLES long, at the model's rate, full scale ±1). */
+  /**
+   * Leak probability for each window (each WINDOW_SAMPLES long, at the
+   * model's rate, full scale ±1) of a one-window model. A context model needs
+   * each window's sensor history: score through SensorHistories
+   * (stream/sensor-histories.ts), which calls `scoreInContext`.
+   */
   async score(windows: readonly Float32Array[]): Promise<Float32Array> {
+    if (this.info.contextWindows > 1) throw new ModelError('WINDOW_INVALID', `model ${this.info.version} scores a window with its sensor's previous windows: use SensorHistories`);
     if (windows.length === 0) return new Float32Array(0);
+    const out = await this.session.run({ pcm: this.pcmTensor(windows) });
+    return Float32Array.from(out.score!.data as Float32Array);
+  }
+
+  /**
+   * A context model's scores and each window's own features. `context` holds,
+   * per window, CONTEXT_ROWS rows of FEATURE_COUNT features (contextRows in
+   * sensor-context.ts), row-major.
+   */
+  async scoreInContext(windows: readonly Float32Array[], context: Float32Array): Promise<{ scores: Float32Array; features: Float32Array }> {
+    if (this.info.contextWindows === 1) throw new ModelError('WINDOW_INVALID', `model ${this.info.version} takes no context`);
+    if (context.length !== windows.length * CONTEXT_ROWS * FEATURE_COUNT) {
+      throw new ModelError('WINDOW_INVALID', `context holds ${context.length} values, not ${windows.length} x ${CONTEXT_ROWS} x ${FEATURE_COUNT}`);
+    }
+    if (windows.length === 0) return { scores: new Float32Array(0), features: new Float32Array(0) };
+    const out = await this.session.run({ pcm: this.pcmTensor(windows), context: new ort.Tensor('float32', context, [windows.length, CONTEXT_ROWS, FEATURE_COUNT]) });
+    return { scores: Float32Array.from(out.score!.data as Float32Array), features: Float32Array.from(out.features!.data as Float32Array) };
+  }
+
+  private pcmTensor(windows: readonly Float32Array[]): ort.Tensor {
     const batch = new Float32Array(windows.length * WINDOW_SAMPLES);
     windows.forEach((w, i) => {
       if (w.length !== WINDOW_SAMPLES) throw new ModelError('WINDOW_INVALID', `window ${i} holds ${w.length} samples, not ${WINDOW_SAMPLES}`);
       batch.set(w, i * WINDOW_SAMPLES);
     });
-    const input = new ort.Tensor('float32', batch, [windows.length, WINDOW_SAMPLES]);
-    const out = await this.session.run({ pcm: input });
-    return Float32Array.from(out.score!.data as Float32Array);
+    return new ort.Tensor('float32', batch, [windows.length, WINDOW_SAMPLES]);
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,7 @@ import {
   lowFrameStarts,
   lowHannWindow,
 } from './feature-spec.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 
 const { onnx } = onnxProto;
 
@@ -39,7 +40,14 @@ export interface DenseLayer {
 }
 
 export interface LeakModelWeights {
-  /** Standardisation of the FEATURE_COUNT features (band block, then low-frequency block), from the training split. */
+  /**
+   * A context model (sensor-context.ts): the graph takes the sensor's previous
+   * windows' features as a second input, `context`, gives the window's own
+   * features back as a second output, `features`, and the heads see the
+   * CONTEXT_FEATURE_COUNT order statistics over the stack.
+   */
+  readonly context?: boolean;
+  /** Standardisation of the heads' inputs (FEATURE_COUNT window features, or CONTEXT_FEATURE_COUNT for a context model), from the training split. */
   readonly featureMean: Float32Array;
   readonly featureStd: Float32Array;
   /** Hidden layers use ReLU; the last layer has one unit and a sigmoid. */
@@ -161,10 +169,29 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   const lowFeatures = LOW_FEATURE_GROUPS.map((g) => buildLow[g]());
   const features = node('Concat', [...bandFeatures, ...lowFeatures], 'features', [int('axis', 1)]);
 
+  // A context model: order statistics of each feature over this window and the sensor's previous ones.
+  let headInput = features;
+  let width = FEATURE_COUNT;
+  if (weights.context) {
+    const row = node('Unsqueeze', [features, constI64('row_axis', [1], [1])], 'features_row');
+    const stack = node('Concat', [row, 'context'], 'context_stack', [int('axis', 1)]);
+    const stackKth = (rank: number, name: string) =>
+      node('ReduceMax', [topK(stack, constI64(`${name}_k`, [1], [rank + 1]), name)], name, [ints('axes', [1]), int('keepdims', 0)]);
+    const stackMean = node('ReduceMean', [stack], 'context_mean', [ints('axes', [1]), int('keepdims', 1)]);
+    const stackDev = node('Sub', [stack, stackMean], 'context_dev');
+    const stackVariance = node('ReduceMean', [node('Mul', [stackDev, stackDev], 'context_dev2')], 'context_variance', [ints('axes', [1]), int('keepdims', 0)]);
+    const stackStd = node('Sqrt', [node('Add', [stackVariance, constF('context_std_floor', [], Float32Array.of(STD_FLOOR))], 'context_variance_floored')], 'context_std');
+    headInput = node('Concat', [stackKth(CONTEXT_MEDIAN_RANK, 'context_median'), stackKth(CONTEXT_P20_RANK, 'context_p20'), stackStd], 'context_features', [int('axis', 1)]);
+    width = CONTEXT_FEATURE_COUNT;
+  }
+  if (weights.featureMean.length !== width || weights.featureStd.length !== width) {
+    throw new Error(`standardisation holds ${weights.featureMean.length} means and ${weights.featureStd.length} deviations; the heads take ${width} inputs`);
+  }
+
   // Standardise, then the dense layers of each head; the score is the mean of the heads' probabilities.
   const x0 = node(
     'Div',
-    [node('Sub', [features, constF('feature_mean', [FEATURE_COUNT], weights.featureMean)], 'features_centred'), constF('feature_std', [FEATURE_COUNT], weights.featureStd)],
+    [node('Sub', [headInput, constF('feature_mean', [width], weights.featureMean)], 'features_centred'), constF('feature_std', [width], weights.featureStd)],
     'features_std',
   );
   const heads = [weights.layers, ...(weights.moreHeads ?? [])];
@@ -199,10 +226,13 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
       name: 'suido_leak_detector',
       node: nodes,
       initializer: init,
-      input: [{ name: 'pcm', type: tensorType(['batch', WINDOW_SAMPLES]) }],
-      output: [{ name: 'score', type: tensorType(['batch', 1]) }],
+      input: [
+        { name: 'pcm', type: tensorType(['batch', WINDOW_SAMPLES]) },
+        ...(weights.context ? [{ name: 'context', type: tensorType(['batch', CONTEXT_ROWS, FEATURE_COUNT]) }] : []),
+      ],
+      output: [{ name: 'score', type: tensorType(['batch', 1]) }, ...(weights.context ? [{ name: 'features', type: tensorType(['batch', FEATURE_COUNT]) }] : [])],
     },
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    metadataProps: Object.entries({ ...metadata, ...(weights.context ? { context_windows: String(CONTEXT_WINDOWS) } : {}) }).map(([key, value]) => ({ key, value })),
   };
   return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
 }

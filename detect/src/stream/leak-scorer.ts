@@ -4,8 +4,17 @@ import type { LeakScore, Store } from '@suido/ingest';
 import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
 import { FeedConsumer } from '../feeds/feed-consumer.ts';
 import type { LeakModel } from '../model/leak-model.ts';
-import { scoreWindows } from './window-scorer.ts';
+import { CONTEXT_ROWS } from '../model/sensor-context.ts';
+import { SensorHistories, scoreSensorWindows } from './sensor-histories.ts';
 import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
+
+/**
+ * How far back a context model's history is looked for when the scorer
+ * first meets a sensor (a restart, a partition taken over): spans before
+ * the sensor's first new frame, nearest first, until the context is full.
+ */
+const HISTORY_SPANS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000, 72 * 3_600_000];
+const HISTORY_FRAMES_PER_PAGE = 64;
 
 export interface LeakScorerOptions {
   readonly store: Store;
@@ -52,6 +61,8 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
   private readonly batchFrames: number;
   private readonly windowing: WindowingConfig;
   private readonly windowers = new Map<string, Windower>();
+  /** A context model's per-sensor history (model/sensor-context.ts); none for a one-window model. */
+  private readonly histories: SensorHistories | undefined;
   private readonly metrics: { frames: Counter<'outcome'>; windows: Counter; lag: Gauge } | undefined;
 
   constructor(opts: LeakScorerOptions) {
@@ -60,6 +71,7 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     this.consumerName = opts.consumerName ?? 'leak-scorer';
     this.batchFrames = opts.batchFrames ?? 256;
     this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
+    this.histories = opts.model.info.contextWindows > 1 ? new SensorHistories(opts.model) : undefined;
     if (opts.registry) {
       const registers = [opts.registry];
       // A partitioned worker runs one scorer per partition it holds: they share the metrics.
@@ -94,13 +106,16 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
         continue;
       }
       let windower = this.windowers.get(f.sensorId);
-      if (!windower) this.windowers.set(f.sensorId, (windower = new Windower(this.windowing)));
+      if (!windower) {
+        this.windowers.set(f.sensorId, (windower = new Windower(this.windowing)));
+        if (this.histories) await this.recallHistory(f.sensorId, f.startMs);
+      }
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples });
       if (typeof result === 'string') skipped[result] = (skipped[result] ?? 0) + 1;
       else for (const window of result) windows.push({ sensorId: f.sensorId, window });
     }
 
-    const scores = await scoreWindows(model, windows.map((w) => w.window));
+    const scores = await scoreSensorWindows(model, this.histories, windows);
     const rows: LeakScore[] = windows.map((w, i) => ({
       sensorId: w.sensorId,
       windowStartMs: Math.round(w.window.startMs),
@@ -122,5 +137,40 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     if (skippedCount > 0) this.opts.log.debug({ skipped }, 'frames not scored');
     if (rows.length > 0) this.opts.onScores?.(rows.length);
     return { frames: frames.length, windows: rows.length, skipped, more: page.frames.length === this.batchFrames };
+  }
+
+  /**
+   * A context model scores a window with its sensor's previous windows: when
+   * this scorer first meets a sensor, it rebuilds that history from the
+   * sensor's stored frames before `beforeMs`, so a restart scores the next
+   * window as an uninterrupted detector would have. Frames whose PCM was
+   * pruned cannot count; a sensor with none starts from its own windows.
+   */
+  private async recallHistory(sensorId: string, beforeMs: number): Promise<void> {
+    const earlier: Awaited<ReturnType<Store['framesInRange']>> = [];
+    let to = beforeMs;
+    for (const span of HISTORY_SPANS_MS) {
+      const from = beforeMs - span;
+      // Pages come oldest first: page on to the span's newest frames.
+      const found: typeof earlier = [];
+      for (let at = from; ; ) {
+        const page = await this.opts.store.framesInRange(sensorId, at, to, HISTORY_FRAMES_PER_PAGE);
+        found.push(...page.filter((f) => f.samples));
+        if (page.length < HISTORY_FRAMES_PER_PAGE) break;
+        at = page[page.length - 1]!.startMs + 1;
+        found.splice(0, Math.max(0, found.length - CONTEXT_ROWS));
+      }
+      earlier.unshift(...found);
+      to = from;
+      if (earlier.length >= CONTEXT_ROWS) break;
+    }
+    const windower = new Windower(this.windowing);
+    const parts: { sensorId: string; pcm: Float32Array }[] = [];
+    for (const f of earlier) {
+      const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });
+      if (typeof result !== 'string') for (const w of result) for (const pcm of w.parts) parts.push({ sensorId, pcm });
+    }
+    // Only the features join the history; these windows were scored before.
+    if (parts.length > 0) await this.histories!.score(parts.slice(-CONTEXT_ROWS));
   }
 }

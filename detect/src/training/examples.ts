@@ -2,7 +2,7 @@ import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
-import { colour, drawColouring } from './device-colouring.ts';
+import { colour, drawColouring, type Section } from './device-colouring.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /**
@@ -13,6 +13,12 @@ import { seededRandom } from './seeded-random.ts';
 export interface ColouringOption {
   readonly share: number;
   readonly seed: number;
+  /**
+   * Draw once per sensor (whether it is coloured, and its response) instead
+   * of once per window: a device keeps its response, and a context model
+   * (model/sensor-context.ts) sees a sensor's windows together.
+   */
+  readonly perSensor?: boolean;
 }
 
 /** One model input (a 1 s window part) with the frame it came from. */
@@ -51,6 +57,13 @@ export function buildExamples(
 ): ExampleSet {
   const examples: Example[] = [];
   const random = opts.colouring && opts.colouring.share > 0 ? seededRandom(opts.colouring.seed) : undefined;
+  const responses = new Map<string, readonly Section[] | undefined>();
+  const responseFor = (sensorId: string): readonly Section[] | undefined => {
+    if (!random) return undefined;
+    if (!opts.colouring!.perSensor) return random() < opts.colouring!.share ? drawColouring(random) : undefined;
+    if (!responses.has(sensorId)) responses.set(sensorId, random() < opts.colouring!.share ? drawColouring(random) : undefined);
+    return responses.get(sensorId);
+  };
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
   data.frames.forEach((meta, i) => {
@@ -66,7 +79,8 @@ export function buildExamples(
     for (const w of result) {
       examples.push(opts.keepPcm ? { meta, windowStartMs: w.startMs, pcm: w.parts[0]! } : { meta, windowStartMs: w.startMs });
       const pcm = w.parts[0]!;
-      rows.push(referenceFeatures(random && random() < opts.colouring!.share ? colour(pcm, drawColouring(random)) : pcm));
+      const response = responseFor(meta.sensorId);
+      rows.push(referenceFeatures(response ? colour(pcm, response) : pcm));
     }
     if (opts.onProgress && (i + 1) % 500 === 0) opts.onProgress(i + 1, data.frames.length);
   });
@@ -75,6 +89,11 @@ export function buildExamples(
   const labels = Float32Array.from(examples, (e) => (e.meta.leak && e.meta.audible ? 1 : 0));
   const weights = Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.audible ? 0 : 1));
   return { examples, features, labels, weights, skipped };
+}
+
+/** Features per example: FEATURE_COUNT for window features, more for a context model's (context-examples.ts). */
+export function featureWidth(set: ExampleSet): number {
+  return set.examples.length === 0 ? FEATURE_COUNT : set.features.length / set.examples.length;
 }
 
 /** Several example sets as one (e.g. a training split and extra training data), in order. */
@@ -100,10 +119,11 @@ export function concatExamples(sets: readonly ExampleSet[]): ExampleSet {
 }
 
 /** The examples of a set that `keep` selects, with their features, labels and weights. */
-export function subsetExamples(set: ExampleSet, keep: (e: Example) => boolean): ExampleSet {
-  const ix = set.examples.flatMap((e, i) => (keep(e) ? [i] : []));
-  const features = new Float32Array(ix.length * FEATURE_COUNT);
-  ix.forEach((src, dst) => features.set(set.features.subarray(src * FEATURE_COUNT, (src + 1) * FEATURE_COUNT), dst * FEATURE_COUNT));
+export function subsetExamples(set: ExampleSet, keep: (e: Example, i: number) => boolean): ExampleSet {
+  const width = featureWidth(set);
+  const ix = set.examples.flatMap((e, i) => (keep(e, i) ? [i] : []));
+  const features = new Float32Array(ix.length * width);
+  ix.forEach((src, dst) => features.set(set.features.subarray(src * width, (src + 1) * width), dst * width));
   return {
     examples: ix.map((i) => set.examples[i]!),
     features,

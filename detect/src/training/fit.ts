@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import type { DenseLayer, LeakModelWeights } from '../model/onnx-graph.ts';
-import type { ExampleSet } from './examples.ts';
+import { featureWidth, type ExampleSet } from './examples.ts';
 import { seededRandom } from './seeded-random.ts';
 
 export interface FitOptions {
@@ -27,6 +26,8 @@ export interface FitOptions {
    * imported by the caller that asks for it; train.ts does). Default 'cpu'.
    */
   readonly backend?: 'cpu' | 'wasm';
+  /** The sets hold context features (context-examples.ts): the weights say so, and the graph takes a context. */
+  readonly context?: boolean;
   readonly onEpoch?: (epoch: number, trainLoss: number, valLoss: number, head: number) => void;
 }
 
@@ -47,6 +48,7 @@ export const DEFAULT_FIT: Omit<FitOptions, 'onEpoch'> = {
 
 /** Mean and standard deviation of each feature over the training windows (weight > 0). */
 export function standardisation(set: ExampleSet): { mean: Float32Array; std: Float32Array } {
+  const FEATURE_COUNT = featureWidth(set);
   const mean = new Float64Array(FEATURE_COUNT);
   const sq = new Float64Array(FEATURE_COUNT);
   let n = 0;
@@ -64,6 +66,7 @@ export function standardisation(set: ExampleSet): { mean: Float32Array; std: Flo
 }
 
 function tensors(set: ExampleSet, mean: Float32Array, std: Float32Array) {
+  const FEATURE_COUNT = mean.length;
   const keep: number[] = [];
   for (let i = 0; i < set.examples.length; i++) if (set.weights[i]! > 0) keep.push(i);
   const x = new Float32Array(keep.length * FEATURE_COUNT);
@@ -72,7 +75,7 @@ function tensors(set: ExampleSet, mean: Float32Array, std: Float32Array) {
     for (let f = 0; f < FEATURE_COUNT; f++) x[dst * FEATURE_COUNT + f] = (set.features[src * FEATURE_COUNT + f]! - mean[f]!) / std[f]!;
     y[dst] = set.labels[src]!;
   });
-  return { x: tf.tensor2d(x, [keep.length, FEATURE_COUNT]), y: tf.tensor2d(y, [keep.length, 1]), positives: y.reduce((a, b) => a + b, 0), n: keep.length };
+  return { x: tf.tensor2d(x, [keep.length, FEATURE_COUNT]), y: tf.tensor2d(y, [keep.length, 1]), positives: y.reduce((a, b) => a + b, 0), n: keep.length, width: FEATURE_COUNT };
 }
 
 /**
@@ -99,12 +102,18 @@ export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: Fit
     tf.dispose([t.x, t.y, v.x, v.y]);
   }
   const [first, ...rest] = heads.map((x) => x.layers);
-  const weights: LeakModelWeights = { featureMean: mean, featureStd: std, layers: first!, ...(rest.length > 0 ? { moreHeads: rest } : {}) };
+  const weights: LeakModelWeights = {
+    ...(opts.context ? { context: true } : {}),
+    featureMean: mean,
+    featureStd: std,
+    layers: first!,
+    ...(rest.length > 0 ? { moreHeads: rest } : {}),
+  };
   return {
     weights,
     predict(features, rows) {
       return tf.tidy(() => {
-        const x = tf.tensor2d(features, [rows, FEATURE_COUNT]).sub(tf.tensor1d(mean)).div(tf.tensor1d(std));
+        const x = tf.tensor2d(features, [rows, mean.length]).sub(tf.tensor1d(mean)).div(tf.tensor1d(std));
         // The mean of the heads' probabilities, as the ONNX graph computes it.
         const sum = heads.map(({ model }) => model.predict(x) as tf.Tensor).reduce((a, b) => a.add(b));
         return Float32Array.from(sum.div(tf.scalar(heads.length)).dataSync());
@@ -123,7 +132,7 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
   opts.hidden.forEach((units, i) => {
     model.add(
       tf.layers.dense({
-        ...(i === 0 ? { inputShape: [FEATURE_COUNT] } : {}),
+        ...(i === 0 ? { inputShape: [t.width] } : {}),
         units,
         activation: 'relu',
         kernelInitializer: tf.initializers.heNormal({ seed: opts.seed + i }),

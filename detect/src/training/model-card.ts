@@ -17,6 +17,7 @@ import {
   MODEL_SAMPLE_RATE_HZ,
 } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
@@ -35,6 +36,8 @@ export interface ModelCardInput {
   readonly fit: Omit<FitOptions, 'onEpoch'>;
   /** Share of training windows passed through a random device response (device-colouring.ts). */
   readonly colourShare: number;
+  /** A context model (model/sensor-context.ts): the training stride. */
+  readonly context?: { readonly stride: number } | undefined;
   readonly familyProbe?: FamilyProbe | undefined;
   /** Per head. */
   readonly epochsRun: readonly number[];
@@ -58,9 +61,27 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : '**not met**';
 }
 
-function colouringText(share: number): string {
+function contextText(stride: number): string {
+  return `## Context: a window with its sensor's previous windows
+The graph takes a second input, \`context\`: the features above of the
+sensor's previous ${CONTEXT_ROWS} windows (float32 [batch, ${CONTEXT_ROWS}, ${FEATURE_COUNT}]), and gives
+the window's own features back as a second output, \`features\`, for the
+caller to keep. The heads see, per feature over the ${CONTEXT_WINDOWS} windows:
+${CONTEXT_GROUPS.join(', ')} (ranks ${CONTEXT_MEDIAN_RANK} and ${CONTEXT_P20_RANK} of ${CONTEXT_WINDOWS}, ascending) — ${CONTEXT_FEATURE_COUNT} inputs.
+A sensor with a shorter history repeats what it has; with none, the
+window's own features fill the context. A leak is steady for days and a
+truck, a tram or a spell of water use lifts a few windows, so the median of
+a feature over a night's frames is a noise logger's minimum night noise done
+per feature, with twelve times the frames for the 20–60 Hz band of a
+plastic main. Labels are the sensor's (a leak it hears on a quiet night is 1
+in every window); training takes ${stride === 1 ? 'every window' : `one window in ${stride}`} of each sensor in context,
+evaluation every window.`;
+}
+
+function colouringText(share: number, perSensor: boolean): string {
   const r = DEFAULT_COLOURING;
-  return `Device colouring: ${Math.round(share * 100)} % of the training windows
+  return `Device colouring: ${perSensor ? `the training windows of ${Math.round(share * 100)} % of the training sensors,
+each sensor with its own response,` : `${Math.round(share * 100)} % of the training windows`}
 (drawn with the seed) were passed through a random device response before
 their features were computed: 0–${r.maxPeaks} resonances or notches at ${r.peakHz[0]}–${r.peakHz[1]} Hz
 (${r.peakGainDb[0]} to +${r.peakGainDb[1]} dB, Q ${r.peakQ[0]}–${r.peakQ[1]}), a high shelf at ${r.shelfHz[0]}–${r.shelfHz[1]} Hz
@@ -182,8 +203,8 @@ detector, the WAV scoring CLI and any other runtime feed it PCM and cannot
 drift from the features it was trained on. Training computes the same
 features with a TypeScript reference (FFT) and a test holds the two together.
 
-## Architecture and training
-Standardised features → ${c.layers.map((l) => `dense ${l.units}`).join(' → ')}
+${c.context ? contextText(c.context.stride) + '\n\n' : ''}## Architecture and training
+Standardised ${c.context ? 'context ' : ''}features → ${c.layers.map((l) => `dense ${l.units}`).join(' → ')}
 (ReLU, sigmoid out), L2 ${c.fit.l2}, dropout ${c.fit.dropout}; Adam
 ${c.fit.learningRate}, batch ${c.fit.batchSize}, early stopping on validation
 loss (patience ${c.fit.patience}; ${c.epochsRun.join(', ')} epochs run), ${
@@ -195,7 +216,7 @@ lands varies with the seed; the mean varies less)`
     : `seed ${c.fit.seed}`
 }; leak windows weighted by the class ratio. Inaudible leaks are
 left out of training (they are background physically) and reported apart.
-${c.colourShare > 0 ? colouringText(c.colourShare) : 'Training windows are used as recorded (no device colouring).'}
+${c.colourShare > 0 ? colouringText(c.colourShare, c.context !== undefined) : 'Training windows are used as recorded (no device colouring).'}
 TensorFlow.js (${(c.fit.backend ?? 'cpu') === 'cpu' ? 'CPU' : c.fit.backend} backend) trains; ONNX Runtime serves. Largest difference
 between TensorFlow.js and ONNX Runtime on the validation windows:
 **${c.parityMaxAbsDiff.toExponential(2)}**.

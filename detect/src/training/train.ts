@@ -5,6 +5,7 @@
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
+ *     [--context [--context-stride 3]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -16,7 +17,10 @@
  * head. --colour-share passes that share of the training windows through a
  * random device response (device-colouring.ts). --family-probe adds single
  * heads trained on one sensor type each and scored on the others' test
- * windows to the card (family-probe.ts). The command in a model card (`npm run train -w detect` for the
+ * windows to the card (family-probe.ts). --context trains a context model
+ * (model/sensor-context.ts: each window scored with its sensor's previous
+ * windows), on every --context-stride'th window of each training sensor
+ * (default 3); colouring is then drawn per sensor. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -26,7 +30,9 @@ import { parseArgs } from 'node:util';
 import { LeakModel } from '../model/leak-model.ts';
 import { buildLeakModelGraph } from '../model/onnx-graph.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
-import { scoreWindows } from '../stream/window-scorer.ts';
+import { CONTEXT_ROWS } from '../model/sensor-context.ts';
+import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
+import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
@@ -36,7 +42,7 @@ import { probeSensorTypes } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '1.6.0';
+export const MODEL_VERSION = '2.0.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
@@ -70,6 +76,8 @@ const { values } = parseArgs({
     l2: { type: 'string', default: String(DEFAULT_FIT.l2) },
     'colour-share': { type: 'string', default: '0' },
     'family-probe': { type: 'boolean', default: false },
+    context: { type: 'boolean', default: false },
+    'context-stride': { type: 'string', default: '3' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -93,6 +101,7 @@ const l2 = Number(values.l2);
 if (!(l2 >= 0)) throw new Error(`--l2 must be a number >= 0, got '${values.l2}'`);
 const colourShare = Number(values['colour-share']);
 if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
+const context = values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
 const fitOptions = {
   ...DEFAULT_FIT,
   hidden,
@@ -101,6 +110,7 @@ const fitOptions = {
   epochs: int('epochs', values.epochs, 1),
   heads: int('heads', values.heads, 1),
   backend,
+  ...(context ? { context: true } : {}),
 };
 const log = (msg: string) => process.stderr.write(`[train] ${msg}\n`);
 
@@ -146,7 +156,7 @@ for (const split of SPLITS) {
       buildExamples(data, DEFAULT_WINDOWING, {
         keepPcm: split !== 'train',
         // Training windows only: validation and test are scored as recorded.
-        ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part } } : {}),
+        ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
         onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
       }),
     );
@@ -154,7 +164,9 @@ for (const split of SPLITS) {
     for (const f of data.frames) sensors.add(f.sensorId);
     if (split !== 'train') for (const [id, level] of frameLevels(data)) splitLevels.set(id, level);
   }
-  sets[split] = parts.length === 1 ? parts[0]! : concatExamples(parts);
+  const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
+  if (context) log(`${split}: context features over each window and its sensor's previous ${CONTEXT_ROWS}${split === 'train' && context.stride > 1 ? `, one window in ${context.stride}` : ''}`);
+  sets[split] = context ? contextExamples(windows, { stride: split === 'train' ? context.stride : 1 }) : windows;
   sensorsBySplit.set(split, sensors);
   splitCounts[split] = { frames, windows: sets[split].examples.length, sensors: sensors.size, skipped: sets[split].skipped };
   if (split !== 'train') levelsBySplit.set(split, splitLevels);
@@ -178,10 +190,12 @@ const fitted = await fitLeakModel(sets.train, sets.val, {
 // Everything below is measured through the artifact we ship: ONNX Runtime on PCM windows.
 // The TensorFlow.js side of the parity check is the heads' mean, as the graph computes it.
 // Threshold and persistence are not chosen yet; scores do not depend on them.
+// A context model scores each split's windows in their sensors' time order, as the detector does.
 const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(0.5, PERSISTENCE_CANDIDATES[0]!)));
-const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] }));
-const valScores = await scoreWindows(provisional, pcmOf(sets.val));
-const testScores = await scoreWindows(provisional, pcmOf(sets.test));
+const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ sensorId: e.meta.sensorId, window: { startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] } }));
+const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set));
+const valScores = await scoreSplit(sets.val);
+const testScores = await scoreSplit(sets.test);
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -233,6 +247,7 @@ const card = {
   splitCounts,
   fit: { ...fitOptions },
   colourShare,
+  context,
   familyProbe,
   epochsRun,
   layers: fitted.weights.layers.map((l) => ({ inputs: l.inputs, units: l.units })),

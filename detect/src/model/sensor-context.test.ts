@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { denseForward } from './dense-forward.ts';
+import { FEATURE_COUNT, STD_FLOOR } from './feature-spec.ts';
+import { LeakModel } from './leak-model.ts';
+import { buildLeakModelGraph } from './onnx-graph.ts';
+import { contextWindow, randomContextWeights } from './sensor-context.fixtures.ts';
+import { referenceFeatures } from './reference-features.ts';
+import { CONTEXT_ROWS, CONTEXT_WINDOWS, contextRows, referenceContextFeatures } from './sensor-context.ts';
+
+const META = { version: 'ctx-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+const row = (v: number) => new Float32Array(FEATURE_COUNT).fill(v);
+
+describe('a sensor context', () => {
+  it('fills its rows from the history: the last rows, a short history repeated newest first, none at all by the window itself', () => {
+    const current = row(-1);
+    expect(contextRows([], current)).toEqual(Array.from({ length: CONTEXT_ROWS }, () => current));
+    const two = [row(1), row(2)];
+    expect(contextRows(two, current).map((r) => r[0])).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => (i % 2 === 0 ? 2 : 1)));
+    const long = Array.from({ length: 20 }, (_, i) => row(i));
+    expect(contextRows(long, current).map((r) => r[0])).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => 19 - i));
+  });
+
+  it('takes per feature the lower median, the 20th percentile and the deviation over the stack', () => {
+    // Feature 0 runs 0..11 in a shuffled order; feature 1 is constant.
+    const values = [7, 3, 11, 0, 5, 9, 1, 10, 2, 8, 4, 6];
+    const stack = values.map((v) => {
+      const r = row(2.5);
+      r[0] = v;
+      return r;
+    });
+    const out = referenceContextFeatures(stack);
+    expect(out[0]).toBe(5);
+    expect(out[FEATURE_COUNT]).toBe(2);
+    expect(out[2 * FEATURE_COUNT]).toBeCloseTo(Math.sqrt(143 / 12), 5);
+    expect(out[1]).toBe(2.5);
+    expect(out[2 * FEATURE_COUNT + 1]).toBeCloseTo(Math.sqrt(STD_FLOOR), 6);
+    expect(() => referenceContextFeatures(stack.slice(1))).toThrow(/12 rows/);
+  });
+
+  it('is computed in ONNX Runtime as in TypeScript, and the graph gives the window its own features back', async () => {
+    const weights = randomContextWeights(21);
+    const model = await LeakModel.load(buildLeakModelGraph(weights, META));
+    try {
+      expect(model.info.contextWindows).toBe(CONTEXT_WINDOWS);
+      const windows = [contextWindow(1), contextWindow(2), contextWindow(3)];
+      const history = Array.from({ length: 5 }, (_, i) => referenceFeatures(contextWindow(100 + i)));
+      const contexts = [contextRows(history, new Float32Array(0)), contextRows(history.slice(0, 1), new Float32Array(0)), contextRows([], referenceFeatures(windows[2]!))];
+      const packed = new Float32Array(windows.length * CONTEXT_ROWS * FEATURE_COUNT);
+      contexts.forEach((rows, k) => rows.forEach((r, j) => packed.set(r, (k * CONTEXT_ROWS + j) * FEATURE_COUNT)));
+      const { scores, features } = await model.scoreInContext(windows, packed);
+      const expected = windows.map((w, k) => denseForward(weights, referenceContextFeatures([referenceFeatures(w), ...contexts[k]!])));
+      for (let k = 0; k < windows.length; k++) {
+        expect(scores[k], `window ${k}`).toBeCloseTo(expected[k]!, 3);
+        const own = referenceFeatures(windows[k]!);
+        for (let f = 0; f < FEATURE_COUNT; f++) expect(Math.abs(features[k * FEATURE_COUNT + f]! - own[f]!), `window ${k} feature ${f}`).toBeLessThan(2e-3);
+      }
+      expect(new Set(expected.map((e) => e.toFixed(3))).size, 'the contexts must score apart, or the check proves little').toBe(3);
+      // A context model cannot be scored one window at a time, and a context must be whole.
+      await expect(model.score(windows)).rejects.toMatchObject({ code: 'WINDOW_INVALID' });
+      await expect(model.scoreInContext(windows, packed.subarray(1))).rejects.toMatchObject({ code: 'WINDOW_INVALID' });
+    } finally {
+      await model.close();
+    }
+  });
+});

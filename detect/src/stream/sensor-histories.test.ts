@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { denseForward } from '../model/dense-forward.ts';
+import { LeakModel } from '../model/leak-model.ts';
+import { buildLeakModelGraph } from '../model/onnx-graph.ts';
+import { referenceFeatures } from '../model/reference-features.ts';
+import { contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
+import { contextWindow, randomContextWeights } from '../model/sensor-context.fixtures.ts';
+import { SensorHistories } from './sensor-histories.ts';
+
+const META = { version: 'ctx-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+
+describe('sensor histories', () => {
+  it('scores each window with its own sensor\'s previous windows, whatever else is in the batch', async () => {
+    const weights = randomContextWeights(31);
+    const model = await LeakModel.load(buildLeakModelGraph(weights, META));
+    try {
+      // Two sensors, 15 windows each (past a full context), interleaved unevenly; batches of 4.
+      const a = Array.from({ length: 15 }, (_, i) => contextWindow(200 + i));
+      const b = Array.from({ length: 15 }, (_, i) => contextWindow(300 + i));
+      const inputs = [...a.slice(0, 10).map((pcm) => ({ sensorId: 'A', pcm })), ...b.map((pcm) => ({ sensorId: 'B', pcm })), ...a.slice(10).map((pcm) => ({ sensorId: 'A', pcm }))];
+      const histories = new SensorHistories(model, 4);
+      const scores = await histories.score(inputs);
+
+      const expectedFor = (windows: Float32Array[]) => {
+        const feats = windows.map((w) => referenceFeatures(w));
+        return feats.map((f, i) => denseForward(weights, referenceContextFeatures([f, ...contextRows(feats.slice(0, i), f)])));
+      };
+      const expA = expectedFor(a);
+      const expB = expectedFor(b);
+      inputs.forEach((x, i) => {
+        const k = (x.sensorId === 'A' ? a : b).indexOf(x.pcm);
+        expect(scores[i], `${x.sensorId} window ${k}`).toBeCloseTo((x.sensorId === 'A' ? expA : expB)[k]!, 3);
+      });
+      expect(histories.size).toBe(2);
+
+      // Scoring in two calls is scoring in one: the history carries over.
+      const split = new SensorHistories(model, 4);
+      const first = await split.score(inputs.slice(0, 12));
+      const rest = await split.score(inputs.slice(12));
+      expect([...first, ...rest].map((s) => s.toFixed(5))).toEqual([...scores].map((s) => s.toFixed(5)));
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('refuses a one-window model', async () => {
+    const { context: _, ...plain } = randomContextWeights(1);
+    expect(plain.featureMean.length).toBeGreaterThan(0);
+    const model = await LeakModel.load(buildLeakModelGraph({ ...plain, featureMean: plain.featureMean.slice(0, 258), featureStd: plain.featureStd.slice(0, 258), layers: [{ inputs: 258, units: 1, kernel: new Float32Array(258), bias: new Float32Array(1) }] }, META));
+    try {
+      expect(model.info.contextWindows).toBe(1);
+      expect(() => new SensorHistories(model)).toThrow(RangeError);
+    } finally {
+      await model.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import type { LeakModel } from '../model/leak-model.ts';
+import { CONTEXT_ROWS, contextRows } from '../model/sensor-context.ts';
+import { DEFAULT_MAX_BATCH, scoreWindows } from './window-scorer.ts';
+import type { Window } from './windower.ts';
+
+/** A 1 s model input and the sensor it came from. */
+export interface SensorInput {
+  readonly sensorId: string;
+  readonly pcm: Float32Array;
+}
+
+/**
+ * Each sensor's last CONTEXT_ROWS window features, for a context model
+ * (model/sensor-context.ts). Inputs are scored in the order given per
+ * sensor, each one after the one before it joined the history, in rounds of
+ * at most one input per sensor batched across sensors through the one
+ * session. The streaming detector, the WAV scoring CLI and training's
+ * evaluation all score through here, so a context means the same everywhere.
+ */
+export class SensorHistories {
+  private readonly model: LeakModel;
+  private readonly maxBatch: number;
+  private readonly rows = new Map<string, Float32Array[]>();
+
+  constructor(model: LeakModel, maxBatch = DEFAULT_MAX_BATCH) {
+    if (model.info.contextWindows === 1) throw new RangeError(`model ${model.info.version} takes no context`);
+    this.model = model;
+    this.maxBatch = maxBatch;
+  }
+
+  /** Sensors with a history. */
+  get size(): number {
+    return this.rows.size;
+  }
+
+  has(sensorId: string): boolean {
+    return this.rows.has(sensorId);
+  }
+
+  /** Scores every input; each joins its sensor's history after it is scored. */
+  async score(inputs: readonly SensorInput[]): Promise<Float32Array> {
+    const scores = new Float32Array(inputs.length);
+    const queues = new Map<string, number[]>();
+    inputs.forEach((x, i) => {
+      const q = queues.get(x.sensorId);
+      if (q) q.push(i);
+      else queues.set(x.sensorId, [i]);
+    });
+    const heads = [...queues.values()].map(() => 0);
+    const order = [...queues.values()];
+    for (;;) {
+      const round: number[] = [];
+      order.forEach((q, s) => {
+        if (heads[s]! < q.length) round.push(q[heads[s]!++]!);
+      });
+      if (round.length === 0) break;
+      for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores);
+    }
+    return scores;
+  }
+
+  /** Windows (of any number of 1 s parts) of many sensors; a window's score is the mean of its parts'. */
+  async scoreWindows(windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
+    const inputs = windows.flatMap((w) => w.window.parts.map((pcm) => ({ sensorId: w.sensorId, pcm })));
+    const partScores = await this.score(inputs);
+    let p = 0;
+    return windows.map((w) => {
+      let sum = 0;
+      for (let i = 0; i < w.window.parts.length; i++) sum += partScores[p++]!;
+      return sum / w.window.parts.length;
+    });
+  }
+
+  /** Inputs of distinct sensors: one run (two for sensors without a history: their own features first). */
+  private async scoreRound(inputs: readonly SensorInput[], batch: readonly number[], scores: Float32Array): Promise<void> {
+    const pcm = batch.map((i) => inputs[i]!.pcm);
+    const fresh = batch.filter((i) => !this.rows.has(inputs[i]!.sensorId));
+    const own = new Map<number, Float32Array>();
+    if (fresh.length > 0) {
+      // Any context gives a window's own features; the score of this run is not used.
+      const { features } = await this.model.scoreInContext(
+        fresh.map((i) => inputs[i]!.pcm),
+        new Float32Array(fresh.length * CONTEXT_ROWS * FEATURE_COUNT),
+      );
+      fresh.forEach((i, k) => own.set(i, features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT)));
+    }
+    const context = new Float32Array(batch.length * CONTEXT_ROWS * FEATURE_COUNT);
+    batch.forEach((i, k) => {
+      const history = this.rows.get(inputs[i]!.sensorId) ?? [];
+      contextRows(history, own.get(i) ?? new Float32Array(FEATURE_COUNT)).forEach((row, r) => context.set(row, (k * CONTEXT_ROWS + r) * FEATURE_COUNT));
+    });
+    const out = await this.model.scoreInContext(pcm, context);
+    batch.forEach((i, k) => {
+      scores[i] = out.scores[k]!;
+      const id = inputs[i]!.sensorId;
+      const history = this.rows.get(id) ?? [];
+      history.push(out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT));
+      if (history.length > CONTEXT_ROWS) history.shift();
+      this.rows.set(id, history);
+    });
+  }
+}
+
+/**
+ * Scores windows of many sensors with whichever model is loaded: a context
+ * model through `histories`, a one-window model window by window.
+ */
+export async function scoreSensorWindows(model: LeakModel, histories: SensorHistories | undefined, windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
+  if (model.info.contextWindows === 1) return scoreWindows(model, windows.map((w) => w.window));
+  if (!histories) throw new RangeError(`model ${model.info.version} needs its sensors' histories`);
+  return histories.scoreWindows(windows);
+}
