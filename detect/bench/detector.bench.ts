@@ -3,9 +3,10 @@
  * resample → windows → batched ONNX Runtime), beside the same path scoring
  * one window per run (no batching), measured in the same run; and the ratio
  * to the frame rate of a 2,000-sensor fleet (one 1 s frame per sensor every
- * 10 minutes during the night window, the demo scenario's cadence).
+ * 10 minutes during the night window, the demo scenario's cadence). A
+ * context model is measured with its sensor histories (SensorHistories).
  *
- *   npm run bench -w detect       (BENCH_WINDOWS, BENCH_RUNS, BENCH_THREADS to change)
+ *   npm run bench -w detect       (BENCH_WINDOWS, BENCH_RUNS, BENCH_THREADS, BENCH_MODEL to change)
  */
 import { existsSync } from 'node:fs';
 import { median, printReport } from '@suido/infra/bench';
@@ -13,12 +14,15 @@ import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
 import { DEFAULT_MODEL_PATH } from '../src/model/default-model.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { buildLeakModelGraph } from '../src/model/onnx-graph.ts';
+import { SensorHistories } from '../src/stream/sensor-histories.ts';
 import { DEFAULT_MAX_BATCH, scoreWindows } from '../src/stream/window-scorer.ts';
 import { Windower, type Window } from '../src/stream/windower.ts';
 
 const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 2000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+/** Another model file to measure (e.g. a candidate beside the shipped one). */
+const MODEL_PATH = process.env.BENCH_MODEL ?? DEFAULT_MODEL_PATH;
 const FLEET_SENSORS = 2000;
 const FRAME_INTERVAL_S = 600;
 const GOAL = 20;
@@ -30,7 +34,7 @@ function frames(n: number): Int16Array[] {
 }
 
 async function loadModel(): Promise<{ model: LeakModel; which: string }> {
-  if (existsSync(DEFAULT_MODEL_PATH)) return { model: await LeakModel.load(DEFAULT_MODEL_PATH, { threads: THREADS }), which: DEFAULT_MODEL_PATH };
+  if (existsSync(MODEL_PATH)) return { model: await LeakModel.load(MODEL_PATH, { threads: THREADS }), which: MODEL_PATH };
   // Same graph shape as the trained model (the features dominate the cost).
   const dense = (inputs: number, units: number) => ({ inputs, units, kernel: new Float32Array(inputs * units).fill(0.01), bias: new Float32Array(units) });
   const bytes = buildLeakModelGraph(
@@ -48,24 +52,36 @@ const cut = (): Window[] =>
     return typeof w === 'string' ? [] : w;
   });
 
-await scoreWindows(model, cut().slice(0, 64)); // warm-up
+/**
+ * A context model scores each window with its sensor's history: the windows
+ * are spread over the fleet's sensors (one per sensor per pass, as frames
+ * arrive), and each path keeps its histories across runs, as the detector
+ * does, so only the warm-up meets a sensor for the first time.
+ */
+const context = model.info.contextWindows > 1;
+const historiesFor = (maxBatch: number) => (context ? new SensorHistories(model, maxBatch) : undefined);
+const histories = { batched: historiesFor(DEFAULT_MAX_BATCH), single: historiesFor(1) };
+const score = (ws: Window[], maxBatch: number, h: SensorHistories | undefined) =>
+  h ? h.scoreWindows(ws.map((window, i) => ({ sensorId: `S-${i % FLEET_SENSORS}`, window }))) : scoreWindows(model, ws, maxBatch);
+await score(cut(), DEFAULT_MAX_BATCH, histories.batched); // warm-up
+await score(cut().slice(0, Math.max(50, Math.floor(WINDOWS / 10))), 1, histories.single);
 const batched: number[] = [];
 const single: number[] = [];
 const onnxOnly: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   let t0 = performance.now();
   const ws = cut();
-  await scoreWindows(model, ws);
+  await score(ws, DEFAULT_MAX_BATCH, histories.batched);
   batched.push((performance.now() - t0) / 1000);
 
   const prepared = cut();
   t0 = performance.now();
-  await scoreWindows(model, prepared);
+  await score(prepared, DEFAULT_MAX_BATCH, histories.batched);
   onnxOnly.push((performance.now() - t0) / 1000);
 
   const few = cut().slice(0, Math.max(50, Math.floor(WINDOWS / 10)));
   t0 = performance.now();
-  for (const w of few) await scoreWindows(model, [w], 1);
+  for (const [i, w] of few.entries()) await (histories.single ? histories.single.scoreWindows([{ sensorId: `S-${i % FLEET_SENSORS}`, window: w }]) : scoreWindows(model, [w], 1));
   single.push(((performance.now() - t0) / 1000) * (WINDOWS / few.length));
 }
 await model.close();
@@ -74,7 +90,7 @@ const fleetRate = FLEET_SENSORS / FRAME_INTERVAL_S;
 printReport({
   bench: 'detector',
   title: 'Leak detector: windows scored per second',
-  params: { windows: WINDOWS, runs: RUNS, batch: DEFAULT_MAX_BATCH, onnxThreads: THREADS, model: which, fleetSensors: FLEET_SENSORS, frameEveryS: FRAME_INTERVAL_S },
+  params: { windows: WINDOWS, runs: RUNS, batch: DEFAULT_MAX_BATCH, onnxThreads: THREADS, model: which, contextWindows: model.info.contextWindows, fleetSensors: FLEET_SENSORS, frameEveryS: FRAME_INTERVAL_S },
   figures: [
     {
       name: 'detector path, batched (resample + window + ONNX)',

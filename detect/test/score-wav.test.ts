@@ -9,6 +9,8 @@ import { writeWav } from '../src/audio/wav.ts';
 import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../src/model/onnx-graph.ts';
+import { contextWindow, randomContextWeights } from '../src/model/sensor-context.fixtures.ts';
+import { SensorHistories } from '../src/stream/sensor-histories.ts';
 import { scoreWindows } from '../src/stream/window-scorer.ts';
 import { Windower } from '../src/stream/windower.ts';
 
@@ -83,6 +85,25 @@ describe('score-wav CLI', () => {
     expect(quiet.stderr).toContain("no leak by the model's 2 of 3 rule");
     const short = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--window', '2']);
     expect(short.stderr).toContain('fewer than the 3 its 2 of 3 rule needs');
+  });
+
+  it('scores a context model each window with the recording\'s windows before it, as the live detector scores a sensor\'s', async () => {
+    const contextPath = join(dir, 'context.onnx');
+    await writeFile(contextPath, buildLeakModelGraph(randomContextWeights(51), { version: 'cli-context', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    // 14 s: past a full context of 12 windows.
+    const seconds = Array.from({ length: 14 }, (_, k) => contextWindow(60 + k));
+    const long = Int16Array.from({ length: 14 * 8000 }, (_, i) => Math.round(seconds[Math.floor(i / 8000)]![(i % 8000) >> 1]! * 32767));
+    await writeFile(join(dir, 'long.wav'), writeWav(long, 8000));
+    const out = await cli([join(dir, 'long.wav'), '--model', contextPath]);
+    expect(out.code, out.stderr).toBe(0);
+    const scores = out.stdout.trim().split('\n').map((l) => JSON.parse(l).score as number);
+    const model = await LeakModel.load(contextPath);
+    const windows = new Windower().push({ startMs: 0, sampleRateHz: 8000, samples: long }) as Exclude<ReturnType<Windower['push']>, string>;
+    const expected = await new SensorHistories(model).scoreWindows(windows.map((window) => ({ sensorId: 'rec', window })));
+    await model.close();
+    expect(scores).toHaveLength(14);
+    scores.forEach((s, i) => expect(s, `window ${i}`).toBeCloseTo(expected[i]!, 4));
+    expect(new Set(scores).size).toBeGreaterThan(7);
   });
 
   it('windows longer than a second, with a hop', async () => {
