@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MODEL_PATH, LeakAlertEngine, LeakModel, LeakScorer, MeterRulesEngine } from '@suido/detect';
 import { MQTT_SERVICE_USERNAME, SqliteStore, type Alert } from '@suido/ingest';
-import { FleetSimulator, loadScenario } from '@suido/simulators';
+import { FleetSimulator, loadScenario, resolveTime } from '@suido/simulators';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,14 @@ describe('leak and meter alerts, end to end on real parts', () => {
     const all = await store.listAlerts({ limit: 100 });
     const leakAlerts = all.filter((a) => a.kind === 'leak');
     expect(byKind(leakAlerts)).toEqual(['leak:S-0001:cleared']);
+    // In time: raised on the leak's first night (it starts at midnight; the sensor records 02:00–04:00), and
+    // cleared no later than the night after the repair (at 03:00, one frame in ten minutes till 04:00).
+    const leakSpec = scenario.leaks[0]!;
+    const hoursAfter = (ms: number, spec: NonNullable<typeof leakSpec.end>) => (ms - resolveTime(spec, report.simStartMs)) / 3_600_000;
+    expect(hoursAfter(leak.raisedAtMs, leakSpec.start)).toBeGreaterThan(0);
+    expect(hoursAfter(leak.raisedAtMs, leakSpec.start), 'hours from the leak to its alert').toBeLessThanOrEqual(4);
+    expect(hoursAfter(leak.clearedAtMs!, leakSpec.end!)).toBeGreaterThan(0);
+    expect(hoursAfter(leak.clearedAtMs!, leakSpec.end!), 'hours from the repair to the clear').toBeLessThanOrEqual(25);
     const history = (await store.alertEvents(leak.id)).map((e) => e.action);
     expect(lifeOf(history)).toEqual(['raised', 'cleared']);
     const flowAlerts = all.filter((a) => a.kind === 'continuous_flow');

@@ -42,7 +42,9 @@ import { probeSensorTypes } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
-export const MODEL_VERSION = '2.0.0';
+/** The one-window recipe's version (the shipped model's); a context model (--context) is 2.x: its graph takes a second input. */
+export const MODEL_VERSION = '1.6.0';
+export const CONTEXT_MODEL_VERSION = '2.0.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
@@ -236,7 +238,7 @@ const val = { night: nightReport(valNights, threshold) };
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(threshold, persistence)));
 const card = {
-  version: MODEL_VERSION,
+  version: context ? CONTEXT_MODEL_VERSION : MODEL_VERSION,
   generatedAt: new Date().toISOString(),
   // The invocation as run, so the card names the data set it was really trained on.
   command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
@@ -283,7 +285,7 @@ log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
 function metadata(t: number, persistence: Persistence): Record<string, string> {
   return {
-    version: MODEL_VERSION,
+    version: context ? CONTEXT_MODEL_VERSION : MODEL_VERSION,
     threshold: String(t),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
