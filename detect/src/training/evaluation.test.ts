@@ -4,11 +4,11 @@ import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistence
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
-function night(sensorId: string, leak: boolean, scores: number[]): { examples: Example[]; scores: number[] } {
+function night(sensorId: string, leak: boolean, scores: number[], index = 0): { examples: Example[]; scores: number[] } {
   const meta = {
-    id: `${sensorId}/n0`,
+    id: `${sensorId}/n${index}`,
     sensorId,
-    night: 0,
+    night: index,
     daytime: false,
     leak,
     audible: leak ? true : null,
@@ -17,7 +17,7 @@ function night(sensorId: string, leak: boolean, scores: number[]): { examples: E
     environment: 'quiet_residential',
     leakSizeLps: leak ? 0.5 : null,
   } as unknown as FrameMeta;
-  return { examples: scores.map((_, i) => ({ meta, windowStartMs: i * 600_000 })), scores };
+  return { examples: scores.map((_, i) => ({ meta, windowStartMs: index * 86_400_000 + i * 600_000 })), scores };
 }
 
 describe('operating point on validation nights', () => {
@@ -43,6 +43,22 @@ describe('operating point on validation nights', () => {
     expect(chosen.persistence).toEqual({ k: 3, n: 4 });
     expect(chosen.threshold).toBeCloseTo(0.8);
     expect(chosen.falsePer100).toBe(0);
+  });
+});
+
+describe('how soon a leak is found', () => {
+  it('counts each leak sensor by the first of its nights that alerted, in night order', () => {
+    // S-1 alerts on its first night, S-2 only on its third, S-3 never; S-4 has no leak (and alerts: not counted here).
+    const parts = [
+      night('S-1', true, [0.9], 0), night('S-1', true, [0.2], 1), night('S-1', true, [0.9], 2),
+      night('S-2', true, [0.9], 2), night('S-2', true, [0.1], 0), night('S-2', true, [0.3], 1),
+      night('S-3', true, [0.1], 0), night('S-3', true, [0.1], 1), night('S-3', true, [0.1], 2),
+      night('S-4', false, [0.95], 0),
+    ];
+    const { examples, scores } = parts.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }));
+    const report = nightReport(nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 })), 0.5);
+    expect(report.leakSensors).toBe(3);
+    expect(report.alertedByNight.map((x) => x.toFixed(3))).toEqual(['0.333', '0.333', '0.667']);
   });
 });
 

@@ -62,6 +62,15 @@ export interface NightReport {
   readonly recallByMaterial: Record<string, number>;
   readonly recallBySize: Record<string, number>;
   readonly falseAlertsPer100ByEnvironment: Record<string, number>;
+  /**
+   * How soon a leak is found: of the sensors with audible-leak nights, the
+   * share alerted by their first such night, by their second, … (cumulative,
+   * nights in order); the last entry is the share ever alerted. Per-night
+   * recall can rise while the first alert comes later (a model whose scores
+   * hover under the threshold alerts some nights of every leak, late).
+   */
+  readonly leakSensors: number;
+  readonly alertedByNight: readonly number[];
 }
 
 export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
@@ -99,7 +108,17 @@ export function nightReport(outcomes: readonly NightOutcome[], threshold: number
     recallByMaterial: groupRate(leak, (o) => o.meta.material, threshold),
     recallBySize: groupRate(leak, (o) => sizeBucket(o.meta.leakSizeLps), threshold),
     falseAlertsPer100ByEnvironment: groupRate(none, (o) => o.meta.environment, threshold, 100),
+    ...firstAlerts(leak, threshold),
   };
+}
+
+function firstAlerts(leak: readonly NightOutcome[], threshold: number): { leakSensors: number; alertedByNight: number[] } {
+  const bySensor = new Map<string, NightOutcome[]>();
+  for (const o of leak) bySensor.set(o.meta.sensorId, [...(bySensor.get(o.meta.sensorId) ?? []), o]);
+  const longest = Math.max(0, ...[...bySensor.values()].map((v) => v.length));
+  const firstAlerted = [...bySensor.values()].map((v) => [...v].sort((a, b) => a.meta.night - b.meta.night).findIndex((o) => countsAsLeak(o.score, threshold)));
+  const alertedByNight = Array.from({ length: longest }, (_, n) => firstAlerted.filter((i) => i >= 0 && i <= n).length / Math.max(bySensor.size, 1));
+  return { leakSensors: bySensor.size, alertedByNight };
 }
 
 /**

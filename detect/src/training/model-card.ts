@@ -91,6 +91,16 @@ without regard to the label, so the model cannot take one family's response
 for a sign of a leak. Validation and test windows are scored as recorded.`;
 }
 
+function firstAlertText(n: NightReport): string {
+  if (n.alertedByNight === undefined || n.leakSensors === 0) return '';
+  const by = n.alertedByNight;
+  return `How soon a leak is found: of the ${n.leakSensors} sensors with audible-leak nights,
+${by.map((share, i) => `${f3(share)} were alerted by their ${ORDINALS[i] ?? `${i + 1}th`} such night`).join(', ')}
+(the last is every night there was); the rest never.`;
+}
+
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth'];
+
 function probeText(p: FamilyProbe): string {
   const types = Object.keys(p.auc);
   return `### Carrying over to a sensor type it was not trained on
@@ -288,6 +298,8 @@ ${table(t.window.recallBySampleRate, ['sample rate', 'recall per window'])}
 
 ${c.familyProbe ? probeText(c.familyProbe) : ''}
 ### Per sensor-night, after persistence
+${firstAlertText(t.night)}
+
 ${table(t.night.recallByMaterial, ['pipe material', 'recall'])}
 
 ${table(t.night.recallBySize, ['leak size', 'recall'])}
