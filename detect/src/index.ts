@@ -14,5 +14,7 @@ export { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from './model/feature-spec.ts';
 export { LeakScorer, type LeakScorerOptions, type LeakScorerPass } from './stream/leak-scorer.ts';
 export { Windower, DEFAULT_WINDOWING, type Window, type WindowingConfig, type AudioChunk } from './stream/windower.ts';
 export { scoreWindows } from './stream/window-scorer.ts';
+export { SensorHistories, scoreSensorWindows, type SensorInput } from './stream/sensor-histories.ts';
+export { CONTEXT_WINDOWS, contextRows } from './model/sensor-context.ts';
 export { readWav, writeWav, WavError, type WavAudio } from './audio/wav.ts';
 export { resample } from './audio/resample.ts';
