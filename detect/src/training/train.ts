@@ -5,7 +5,7 @@
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
- *     [--context [--context-stride 3]]
+ *     [--context [--context-stride 3]] [--reuse-model DIR --version V]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -28,7 +28,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LeakModel } from '../model/leak-model.ts';
-import { buildLeakModelGraph } from '../model/onnx-graph.ts';
+import { denseForward } from '../model/dense-forward.ts';
+import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
+import { readLeakModelWeights } from '../model/onnx-weights.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
 import { CONTEXT_ROWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
@@ -38,8 +40,8 @@ import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
 import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
-import { probeSensorTypes } from './family-probe.ts';
-import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
+import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
+import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { renderModelCard } from './model-card.ts';
 
 /** The one-window recipe's version (the shipped model's); a context model (--context) is 2.x: its graph takes a second input. */
@@ -79,6 +81,8 @@ const { values } = parseArgs({
     'colour-share': { type: 'string', default: '0' },
     'family-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
+    'reuse-model': { type: 'string', default: '' },
+    version: { type: 'string', default: '' },
     'context-stride': { type: 'string', default: '3' },
   },
 });
@@ -103,7 +107,19 @@ const l2 = Number(values.l2);
 if (!(l2 >= 0)) throw new Error(`--l2 must be a number >= 0, got '${values.l2}'`);
 const colourShare = Number(values['colour-share']);
 if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
-const context = values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
+/**
+ * --reuse-model DIR: the heads of the model in DIR (leak-detector.onnx, with
+ * the metrics.json its training wrote) instead of training new ones; the
+ * training split is not read, and the operating point, the baseline and
+ * every figure are chosen and measured again on validation and test. Give
+ * the same --data and --extra-train as the command that trained it (the
+ * card names them) and a --version for the result.
+ */
+const reuse = values['reuse-model'] ? await loadReused(resolve(values['reuse-model'])) : undefined;
+if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
+if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
+const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
+const modelVersion = values.version || (context ? CONTEXT_MODEL_VERSION : MODEL_VERSION);
 const fitOptions = {
   ...DEFAULT_FIT,
   hidden,
@@ -145,6 +161,13 @@ const levelsBySplit = new Map<Split, Map<string, number>>();
 const splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }> = {};
 const sensorsBySplit = new Map<Split, Set<string>>();
 for (const split of SPLITS) {
+  if (reuse && split === 'train') {
+    // The reused heads were trained already: their training split is described, not read.
+    sets.train = { examples: [], features: new Float32Array(0), labels: new Float32Array(0), weights: new Float32Array(0), skipped: {} };
+    sensorsBySplit.set(split, new Set());
+    splitCounts.train = reuse.metrics.splitCounts.train!;
+    continue;
+  }
   const parts: ExampleSet[] = [];
   const splitLevels = new Map<string, number>();
   let frames = 0;
@@ -179,9 +202,10 @@ for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as c
   if (shared.length > 0) throw new Error(`sensors in both ${a} and ${b}: ${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}`);
 }
 
-log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
-const epochsRun: number[] = [];
-const fitted = await fitLeakModel(sets.train, sets.val, {
+const epochsRun: number[] = reuse ? [...reuse.metrics.epochsRun] : [];
+if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.metrics.command})`);
+else log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
+const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train, sets.val, {
   ...fitOptions,
   onEpoch: (epoch, loss, valLoss, head) => {
     epochsRun[head] = epoch;
@@ -203,11 +227,11 @@ await provisional.close();
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
 const parityMaxAbsDiff = valScores.reduce((m, s, i) => Math.max(m, Math.abs(s - tfScores[i]!)), 0);
 fitted.dispose();
-log(`ONNX Runtime vs TensorFlow.js on ${valScores.length} validation windows: max |diff| ${parityMaxAbsDiff.toExponential(2)}`);
+log(`ONNX Runtime vs ${reuse ? 'the TypeScript forward pass of the reused heads' : 'TensorFlow.js'} on ${valScores.length} validation windows: max |diff| ${parityMaxAbsDiff.toExponential(2)}`);
 if (parityMaxAbsDiff > 1e-3) throw new Error(`ONNX export disagrees with TensorFlow.js by ${parityMaxAbsDiff}`);
 
 // Single heads trained on one sensor type each, scored on every type's test windows (family-probe.ts).
-const familyProbe = values['family-probe'] ? await probeSensorTypes(sets, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
+const familyProbe = reuse ? reuse.metrics.familyProbe : values['family-probe'] ? await probeSensorTypes(sets, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
 
 // The operating point (K of N and threshold) is chosen on validation nights only.
 const { chosen, tried: operatingPoints } = chooseOperatingPoint(sets.val.examples, valScores, fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES, maxFalsePer100);
@@ -238,17 +262,18 @@ const val = { night: nightReport(valNights, threshold) };
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(threshold, persistence)));
 const card = {
-  version: context ? CONTEXT_MODEL_VERSION : MODEL_VERSION,
+  version: modelVersion,
   generatedAt: new Date().toISOString(),
   // The invocation as run, so the card names the data set it was really trained on.
   command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
+  reusedFrom: reuse?.metrics.command,
   datasetDir: values.data!,
   manifest,
   moreData: dataArgs.slice(1).map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
   operatingPoints: operatingPoints.map(({ nights: _, ...o }) => o),
   splitCounts,
-  fit: { ...fitOptions },
-  colourShare,
+  fit: reuse ? reuse.metrics.fit : { ...fitOptions },
+  colourShare: reuse ? reuse.metrics.colourShare : colourShare,
   context,
   familyProbe,
   epochsRun,
@@ -285,7 +310,7 @@ log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
 function metadata(t: number, persistence: Persistence): Record<string, string> {
   return {
-    version: context ? CONTEXT_MODEL_VERSION : MODEL_VERSION,
+    version: modelVersion,
     threshold: String(t),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
@@ -294,5 +319,47 @@ function metadata(t: number, persistence: Persistence): Record<string, string> {
     persistence_k: String(persistence.k),
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',
+  };
+}
+
+/** The model file and the metrics.json of a model trained before (--reuse-model). */
+interface Reused {
+  readonly weights: LeakModelWeights;
+  readonly metrics: {
+    readonly version: string;
+    readonly command: string;
+    readonly splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
+    readonly fit: Omit<FitOptions, 'onEpoch'>;
+    readonly epochsRun: number[];
+    readonly colourShare: number;
+    readonly context?: { stride: number } | undefined;
+    readonly familyProbe?: FamilyProbe | undefined;
+  };
+}
+
+async function loadReused(dir: string): Promise<Reused> {
+  const bytes = await readFile(join(dir, 'leak-detector.onnx'));
+  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as {
+    version: string;
+    command: string;
+    splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
+    fit: Omit<FitOptions, 'onEpoch'>;
+    epochsRun: number[];
+    colourShare?: number;
+    context?: { stride: number };
+    familyProbe?: FamilyProbe;
+  };
+  const weights = readLeakModelWeights(bytes);
+  if (Boolean(weights.context) !== Boolean(metrics.context)) throw new Error(`${dir}: metrics.json and the model disagree on whether it is a context model`);
+  return { weights, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0 } };
+}
+
+/** Reused heads in the shape training returns: TypeScript's own forward pass stands in for TensorFlow.js in the parity check. */
+function reusedFit(weights: LeakModelWeights): FittedModel {
+  const width = weights.featureMean.length;
+  return {
+    weights,
+    predict: (features, rows) => Float32Array.from({ length: rows }, (_, i) => denseForward(weights, features.subarray(i * width, (i + 1) * width))),
+    dispose: () => {},
   };
 }
