@@ -61,8 +61,9 @@ const cut = (): Window[] =>
 const context = model.info.contextWindows > 1;
 const historiesFor = (maxBatch: number) => (context ? new SensorHistories(model, maxBatch) : undefined);
 const histories = { batched: historiesFor(DEFAULT_MAX_BATCH), single: historiesFor(1) };
-const score = (ws: Window[], maxBatch: number, h: SensorHistories | undefined) =>
-  h ? h.scoreWindows(ws.map((window, i) => ({ sensorId: `S-${i % FLEET_SENSORS}`, window }))) : scoreWindows(model, ws, maxBatch);
+/** `first`: the fleet position of the first window (one sensor per position). */
+const score = (ws: Window[], maxBatch: number, h: SensorHistories | undefined, first = 0) =>
+  h ? h.scoreWindows(ws.map((window, i) => ({ sensorId: `S-${(first + i) % FLEET_SENSORS}`, window }))) : scoreWindows(model, ws, maxBatch);
 await score(cut(), DEFAULT_MAX_BATCH, histories.batched); // warm-up
 await score(cut().slice(0, Math.max(50, Math.floor(WINDOWS / 10))), 1, histories.single);
 const batched: number[] = [];
@@ -81,7 +82,7 @@ for (let run = 0; run < RUNS; run++) {
 
   const few = cut().slice(0, Math.max(50, Math.floor(WINDOWS / 10)));
   t0 = performance.now();
-  for (const [i, w] of few.entries()) await (histories.single ? histories.single.scoreWindows([{ sensorId: `S-${i % FLEET_SENSORS}`, window: w }]) : scoreWindows(model, [w], 1));
+  for (const [i, w] of few.entries()) await score([w], 1, histories.single, i);
   single.push(((performance.now() - t0) / 1000) * (WINDOWS / few.length));
 }
 await model.close();

@@ -1,7 +1,7 @@
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { CONTEXT_ROWS, contextRows } from '../model/sensor-context.ts';
-import { DEFAULT_MAX_BATCH, scoreWindows } from './window-scorer.ts';
+import { DEFAULT_MAX_BATCH, meanOfParts, scoreWindows } from './window-scorer.ts';
 import type { Window } from './windower.ts';
 
 /** A 1 s model input and the sensor it came from. */
@@ -41,19 +41,16 @@ export class SensorHistories {
   /** Scores every input; each joins its sensor's history after it is scored. */
   async score(inputs: readonly SensorInput[]): Promise<Float32Array> {
     const scores = new Float32Array(inputs.length);
-    const queues = new Map<string, number[]>();
+    const bySensor = new Map<string, number[]>();
     inputs.forEach((x, i) => {
-      const q = queues.get(x.sensorId);
+      const q = bySensor.get(x.sensorId);
       if (q) q.push(i);
-      else queues.set(x.sensorId, [i]);
+      else bySensor.set(x.sensorId, [i]);
     });
-    const heads = [...queues.values()].map(() => 0);
-    const order = [...queues.values()];
-    for (;;) {
-      const round: number[] = [];
-      order.forEach((q, s) => {
-        if (heads[s]! < q.length) round.push(q[heads[s]!++]!);
-      });
+    const queues = [...bySensor.values()];
+    // Round r takes each sensor's r-th input.
+    for (let r = 0; ; r++) {
+      const round = queues.filter((q) => r < q.length).map((q) => q[r]!);
       if (round.length === 0) break;
       for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores);
     }
@@ -63,13 +60,10 @@ export class SensorHistories {
   /** Windows (of any number of 1 s parts) of many sensors; a window's score is the mean of its parts'. */
   async scoreWindows(windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
     const inputs = windows.flatMap((w) => w.window.parts.map((pcm) => ({ sensorId: w.sensorId, pcm })));
-    const partScores = await this.score(inputs);
-    let p = 0;
-    return windows.map((w) => {
-      let sum = 0;
-      for (let i = 0; i < w.window.parts.length; i++) sum += partScores[p++]!;
-      return sum / w.window.parts.length;
-    });
+    return meanOfParts(
+      windows.map((w) => w.window),
+      await this.score(inputs),
+    );
   }
 
   /** Inputs of distinct sensors: one run (two for sensors without a history: their own features first). */

@@ -18,12 +18,15 @@ export async function scoreWindows(model: LeakModel, windows: readonly Window[],
   for (let at = 0; at < parts.length; at += maxBatch) {
     partScores.set(await model.score(parts.slice(at, at + maxBatch)), at);
   }
-  const scores: number[] = [];
+  return meanOfParts(windows, partScores);
+}
+
+/** A window's score from its 1 s parts' scores (all windows' parts in order): their mean. */
+export function meanOfParts(windows: readonly Window[], partScores: ArrayLike<number>): number[] {
   let p = 0;
-  for (const w of windows) {
+  return windows.map((w) => {
     let sum = 0;
     for (let i = 0; i < w.parts.length; i++) sum += partScores[p++]!;
-    scores.push(sum / w.parts.length);
-  }
-  return scores;
+    return sum / w.parts.length;
+  });
 }

@@ -119,9 +119,9 @@ export function concatExamples(sets: readonly ExampleSet[]): ExampleSet {
 }
 
 /** The examples of a set that `keep` selects, with their features, labels and weights. */
-export function subsetExamples(set: ExampleSet, keep: (e: Example, i: number) => boolean): ExampleSet {
+export function subsetExamples(set: ExampleSet, keep: (e: Example) => boolean): ExampleSet {
   const width = featureWidth(set);
-  const ix = set.examples.flatMap((e, i) => (keep(e, i) ? [i] : []));
+  const ix = set.examples.flatMap((e, i) => (keep(e) ? [i] : []));
   const features = new Float32Array(ix.length * width);
   ix.forEach((src, dst) => features.set(set.features.subarray(src * width, (src + 1) * width), dst * width));
   return {

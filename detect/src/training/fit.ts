@@ -48,34 +48,34 @@ export const DEFAULT_FIT: Omit<FitOptions, 'onEpoch'> = {
 
 /** Mean and standard deviation of each feature over the training windows (weight > 0). */
 export function standardisation(set: ExampleSet): { mean: Float32Array; std: Float32Array } {
-  const FEATURE_COUNT = featureWidth(set);
-  const mean = new Float64Array(FEATURE_COUNT);
-  const sq = new Float64Array(FEATURE_COUNT);
+  const width = featureWidth(set);
+  const mean = new Float64Array(width);
+  const sq = new Float64Array(width);
   let n = 0;
   for (let i = 0; i < set.examples.length; i++) {
     if (set.weights[i] === 0) continue;
     n++;
-    for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! += set.features[i * FEATURE_COUNT + f]!;
+    for (let f = 0; f < width; f++) mean[f]! += set.features[i * width + f]!;
   }
-  for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! /= n;
+  for (let f = 0; f < width; f++) mean[f]! /= n;
   for (let i = 0; i < set.examples.length; i++) {
     if (set.weights[i] === 0) continue;
-    for (let f = 0; f < FEATURE_COUNT; f++) sq[f]! += (set.features[i * FEATURE_COUNT + f]! - mean[f]!) ** 2;
+    for (let f = 0; f < width; f++) sq[f]! += (set.features[i * width + f]! - mean[f]!) ** 2;
   }
   return { mean: Float32Array.from(mean), std: Float32Array.from(sq, (s) => Math.max(Math.sqrt(s / n), 1e-3)) };
 }
 
 function tensors(set: ExampleSet, mean: Float32Array, std: Float32Array) {
-  const FEATURE_COUNT = mean.length;
+  const width = mean.length;
   const keep: number[] = [];
   for (let i = 0; i < set.examples.length; i++) if (set.weights[i]! > 0) keep.push(i);
-  const x = new Float32Array(keep.length * FEATURE_COUNT);
+  const x = new Float32Array(keep.length * width);
   const y = new Float32Array(keep.length);
   keep.forEach((src, dst) => {
-    for (let f = 0; f < FEATURE_COUNT; f++) x[dst * FEATURE_COUNT + f] = (set.features[src * FEATURE_COUNT + f]! - mean[f]!) / std[f]!;
+    for (let f = 0; f < width; f++) x[dst * width + f] = (set.features[src * width + f]! - mean[f]!) / std[f]!;
     y[dst] = set.labels[src]!;
   });
-  return { x: tf.tensor2d(x, [keep.length, FEATURE_COUNT]), y: tf.tensor2d(y, [keep.length, 1]), positives: y.reduce((a, b) => a + b, 0), n: keep.length, width: FEATURE_COUNT };
+  return { x: tf.tensor2d(x, [keep.length, width]), y: tf.tensor2d(y, [keep.length, 1]), positives: y.reduce((a, b) => a + b, 0), n: keep.length, width };
 }
 
 /**

@@ -42,7 +42,7 @@ import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistence
 import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
-import { renderModelCard } from './model-card.ts';
+import { renderModelCard, type ModelCardInput } from './model-card.ts';
 
 /** The one-window recipe's version (the shipped model's); a context model (--context) is 2.x: its graph takes a second input. */
 export const MODEL_VERSION = '1.6.0';
@@ -158,7 +158,7 @@ const loadTagged = async (dir: number, split: Split): Promise<SplitData> => {
 
 const sets = {} as Record<Split, ExampleSet>;
 const levelsBySplit = new Map<Split, Map<string, number>>();
-const splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }> = {};
+const splitCounts: Record<string, ModelCardInput['splitCounts'][string]> = {};
 const sensorsBySplit = new Map<Split, Set<string>>();
 for (const split of SPLITS) {
   if (reuse && split === 'train') {
@@ -328,7 +328,7 @@ interface Reused {
   readonly metrics: {
     readonly version: string;
     readonly command: string;
-    readonly splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
+    readonly splitCounts: ModelCardInput['splitCounts'];
     readonly fit: Omit<FitOptions, 'onEpoch'>;
     readonly epochsRun: number[];
     readonly colourShare: number;
@@ -339,16 +339,8 @@ interface Reused {
 
 async function loadReused(dir: string): Promise<Reused> {
   const bytes = await readFile(join(dir, 'leak-detector.onnx'));
-  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as {
-    version: string;
-    command: string;
-    splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
-    fit: Omit<FitOptions, 'onEpoch'>;
-    epochsRun: number[];
-    colourShare?: number;
-    context?: { stride: number };
-    familyProbe?: FamilyProbe;
-  };
+  // Written by an earlier run of this script: colourShare is absent from cards older than the option.
+  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare'> & { colourShare?: number };
   const weights = readLeakModelWeights(bytes);
   if (Boolean(weights.context) !== Boolean(metrics.context)) throw new Error(`${dir}: metrics.json and the model disagree on whether it is a context model`);
   return { weights, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0 } };
