@@ -1,7 +1,7 @@
 /** @suido/ingest: device contracts, the embedded broker, the ingest pipeline and the stores. */
 export * from './contracts/index.ts';
 export type * from './store/store.ts';
-export { PIPE_MATERIALS, ConsumerStateConflictError, StoreInputError } from './store/store.ts';
+export { PIPE_MATERIALS, SENSOR_SITES, ConsumerStateConflictError, StoreInputError } from './store/store.ts';
 export {
   ALERT_STATES,
   ALERT_ACTIONS,

@@ -39,6 +39,7 @@ export const SourceJson = Nullable(
     lat: Nullable(Type.Number()),
     lon: Nullable(Type.Number()),
     pipeMaterial: Nullable(Type.String()),
+    site: Nullable(Type.String({ description: "what surrounds a sensor, from the registry: near_prv means a valve's hiss is near" })),
   }),
 );
 
@@ -64,7 +65,7 @@ export const ScoreJson = Type.Object({
 
 
 export function sourceJson(d: DeviceRecord | undefined) {
-  return d ? { district: d.district, lat: d.lat, lon: d.lon, pipeMaterial: d.pipeMaterial } : null;
+  return d ? { district: d.district, lat: d.lat, lon: d.lon, pipeMaterial: d.pipeMaterial, site: d.site } : null;
 }
 
 export function alertEventJson(e: AlertEvent) {

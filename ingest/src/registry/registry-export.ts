@@ -13,6 +13,7 @@ export function formatRegistryCsv(devices: readonly DeviceRegistration[]): strin
       lon: d.lon,
       pipe_id: d.pipeId,
       pipe_material: d.pipeMaterial,
+      site: d.site,
       register_max_l: d.registerMaxL,
       gateway: d.gatewayId,
     };

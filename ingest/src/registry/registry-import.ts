@@ -1,5 +1,5 @@
 import { isValidDeviceId, type DeviceKind } from '../contracts/index.ts';
-import { PIPE_MATERIALS, type DeviceRegistration, type PipeMaterial, type Store } from '../store/store.ts';
+import { PIPE_MATERIALS, SENSOR_SITES, type DeviceRegistration, type PipeMaterial, type SensorSite, type Store } from '../store/store.ts';
 import { parseCsv } from './csv.ts';
 
 /** A city's registry (600,000 meters) takes seconds on SQLite and longer on PostgreSQL: say how far it got. */
@@ -15,10 +15,11 @@ const PROGRESS_EVERY = 50_000;
  * The registry file: one CSV for meters and sensors, a header line naming
  * the columns (any order). Required: kind, id, district, lat, lon. Optional:
  * pipe_id and pipe_material (required for sensors, refused for meters),
+ * site (sensors, may be empty: what surrounds the sensor, SENSOR_SITES),
  * register_max_l (meters), gateway (the head-end allowed to publish for the
  * device).
  */
-export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'register_max_l', 'gateway'] as const;
+export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'site', 'register_max_l', 'gateway'] as const;
 export type RegistryColumn = (typeof REGISTRY_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly RegistryColumn[] = ['kind', 'id', 'district', 'lat', 'lon'];
 
@@ -38,6 +39,7 @@ export const REGISTRY_PROBLEM_CODES = [
   'REGISTRY_TEXT_INVALID',
   'REGISTRY_COORDINATE_INVALID',
   'REGISTRY_PIPE_MATERIAL_UNKNOWN',
+  'REGISTRY_SITE_UNKNOWN',
   'REGISTRY_REGISTER_MAX_INVALID',
   'REGISTRY_GATEWAY_INVALID',
   // The store has the id as the other kind: its reads or frames would change meaning.
@@ -125,6 +127,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
 
     let pipeId: string | null = null;
     let pipeMaterial: PipeMaterial | null = null;
+    let site: SensorSite | null = null;
     let registerMaxL: number | null = null;
     if (kind === 'sensor') {
       pipeId = required('pipe_id') ?? null;
@@ -133,9 +136,13 @@ export function parseRegistryCsv(text: string): RegistryParse {
       if (material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(material)) {
         problem('REGISTRY_PIPE_MATERIAL_UNKNOWN', 'pipe_material', `pipe_material '${material}' is not one of ${PIPE_MATERIALS.join(', ')}`);
       } else if (material !== undefined) pipeMaterial = material as PipeMaterial;
+      const siteText = cell('site');
+      if (siteText !== '' && !(SENSOR_SITES as readonly string[]).includes(siteText)) {
+        problem('REGISTRY_SITE_UNKNOWN', 'site', `site '${siteText}' is not one of ${SENSOR_SITES.join(', ')}`);
+      } else if (siteText !== '') site = siteText as SensorSite;
       if (cell('register_max_l') !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', 'register_max_l', 'register_max_l is for meters');
     } else if (kind === 'meter') {
-      for (const column of ['pipe_id', 'pipe_material'] as const) {
+      for (const column of ['pipe_id', 'pipe_material', 'site'] as const) {
         if (cell(column) !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', column, `${column} is for sensors`);
       }
       const max = cell('register_max_l');
@@ -153,7 +160,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
       continue;
     }
     lines.push(row.line);
-    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, registerMaxL, gatewayId: gateway === '' ? null : gateway });
+    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, site, registerMaxL, gatewayId: gateway === '' ? null : gateway });
   }
   return problems.length > 0 ? fail(...problems) : { ok: true, devices, lines };
 }

@@ -121,7 +121,8 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
         { id: 'M-3', kind: 'meter', district: 'naka', lat: 34.39, lon: 132.45 },
         { id: 'M-1', kind: 'meter', district: 'minami' },
         { id: 'M-2', kind: 'meter', district: 'naka' },
-        { id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'ductile_iron' },
+        { id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'ductile_iron', site: 'near_prv' },
+        { id: 'S-2', kind: 'sensor', district: 'minami', pipeMaterial: 'pvc' },
       ]);
       await store.upsertDevices([{ id: 'M-1', kind: 'meter', district: 'naka' }]);
       const page1 = await store.listDevices({ kind: 'meter', limit: 2 });
@@ -130,7 +131,11 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       expect(page2.map((d) => d.id)).toEqual(['M-3']);
       expect(page2[0]).toMatchObject({ lat: 34.39, lon: 132.45, firstSeenMs: null });
       expect((await store.listDevices({ district: 'naka', limit: 10 })).map((d) => d.id)).toEqual(['M-1', 'M-2', 'M-3', 'S-1']);
-      expect((await store.getDevice('S-1'))?.pipeMaterial).toBe('ductile_iron');
+      expect(await store.getDevice('S-1')).toMatchObject({ pipeMaterial: 'ductile_iron', site: 'near_prv' });
+      expect((await store.getDevice('S-2'))?.site).toBeNull();
+      // A registration without the site (an older registry file) clears it, as any other column it leaves empty.
+      await store.upsertDevices([{ id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'ductile_iron' }]);
+      expect((await store.getDevice('S-1'))?.site).toBeNull();
     });
 
     it('answers the kind of many ids at once, registered or first seen, and leaves unknown ids out', async () => {

@@ -1,5 +1,5 @@
 import { METER_FLAGS, type DeviceKind, type DeviceStatus, type MeterFlag } from '../contracts/index.ts';
-import { StoreInputError, type DeviceRecord, type LeakScore, type PipeMaterial, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
+import { StoreInputError, type DeviceRecord, type LeakScore, type PipeMaterial, type SensorSite, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
 
 /**
  * What the SQL stores (SQLite and PostgreSQL) share below their SQL: the
@@ -124,6 +124,7 @@ export interface DeviceColumns {
   lat: number | null;
   lon: number | null;
   pipe_material: PipeMaterial | null;
+  site: SensorSite | null;
   pipe_id: string | null;
   gateway_id: string | null;
   register_max_l: number | null;
@@ -163,6 +164,7 @@ export function toDevice(r: DeviceColumns, status: StatusFields | null): DeviceR
     lat: r.lat,
     lon: r.lon,
     pipeMaterial: r.pipe_material,
+    site: r.site,
     pipeId: r.pipe_id,
     gatewayId: r.gateway_id,
     registerMaxL: r.register_max_l,

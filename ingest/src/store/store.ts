@@ -228,6 +228,15 @@ export interface DeadLetterQuery {
 export const PIPE_MATERIALS = ['ductile_iron', 'cast_iron', 'steel', 'pvc', 'pe', 'asbestos_cement'] as const;
 export type PipeMaterial = (typeof PIPE_MATERIALS)[number];
 
+/**
+ * What surrounds an acoustic sensor, as the bureau's asset records know it:
+ * the noise it must tell a leak from. A PRV's hiss is steady night after
+ * night like a leak's (PARTS.md: 5 of 69 noise-logger alarms in one field
+ * record), so a model's operating point may differ by site.
+ */
+export const SENSOR_SITES = ['quiet_residential', 'arterial_road', 'tram_line', 'near_pump', 'near_prv'] as const;
+export type SensorSite = (typeof SENSOR_SITES)[number];
+
 export interface DeviceRegistration {
   readonly id: string;
   readonly kind: DeviceKind;
@@ -236,6 +245,8 @@ export interface DeviceRegistration {
   readonly lon?: number | null | undefined;
   /** Acoustic sensors: the material of the main they listen to. */
   readonly pipeMaterial?: PipeMaterial | null | undefined;
+  /** Acoustic sensors: what surrounds the sensor (SENSOR_SITES); null: not recorded. */
+  readonly site?: SensorSite | null | undefined;
   /** Meters: the largest value the register shows before it rolls over to 0, litres; null: the billing default (BILLING_REGISTER_MAX_L). */
   readonly registerMaxL?: number | null | undefined;
   // Registry import (issue 4): the main a sensor sits on, and the head-end
@@ -253,6 +264,7 @@ export interface DeviceRecord {
   readonly lat: number | null;
   readonly lon: number | null;
   readonly pipeMaterial: PipeMaterial | null;
+  readonly site: SensorSite | null;
   /** Meters: the register's rollover point override (DeviceRegistration.registerMaxL). */
   readonly registerMaxL: number | null;
   readonly pipeId: string | null;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { PIPE_MATERIALS, formatRegistryCsv, parseRegistryCsv } from '@suido/ingest';
+import { PIPE_MATERIALS, SENSOR_SITES, formatRegistryCsv, parseRegistryCsv } from '@suido/ingest';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenario/load-scenario.ts';
 import { parseScenario } from '../scenario/scenario.ts';
@@ -25,6 +25,7 @@ describe('fleet registry', () => {
       expect(Math.abs(e.lat! - HIROSHIMA.lat)).toBeLessThan(0.15);
       expect(Math.abs(e.lon! - HIROSHIMA.lon)).toBeLessThan(0.15);
       if (e.kind === 'sensor') expect(PIPE_MATERIALS).toContain(e.pipeMaterial);
+      if (e.kind === 'sensor') expect(SENSOR_SITES).toContain(e.site);
     }
   });
 

@@ -12,7 +12,8 @@ export interface FleetRegistryOptions {
  * The registry entries for a scenario's fleet, as a launcher pre-loads them
  * into the store: the same ids, districts and places the simulated devices
  * have, because both come from the seed. Each sensor listens to a main of its
- * own, `P-` and its number.
+ * own, `P-` and its number, and is registered with the site it was drawn
+ * (what the bureau's asset records would say of it).
  */
 export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {}): DeviceRegistration[] {
   const gatewayId = opts.gatewayId ?? null;
@@ -31,6 +32,7 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
       lat: s.location.lat,
       lon: s.location.lon,
       pipeMaterial: s.pipeMaterial,
+      site: s.site.environment,
       pipeId: `P-${s.id.slice(2)}`,
       gatewayId,
     });

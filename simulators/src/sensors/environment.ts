@@ -1,10 +1,13 @@
+import { SENSOR_SITES, type SensorSite } from '@suido/ingest';
+
 /**
  * Where a sensor sits decides what else it hears. Each sensor draws one
  * environment; the confounders it brings are drawn per sensor, per night and
- * per frame, independently of whether the pipe leaks.
+ * per frame, independently of whether the pipe leaks. The environments are
+ * the registry's sensor sites: the fleet registers each sensor's.
  */
-export const ENVIRONMENTS = ['quiet_residential', 'arterial_road', 'tram_line', 'near_pump', 'near_prv'] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
+export const ENVIRONMENTS = SENSOR_SITES;
+export type Environment = SensorSite;
 
 /**
  * Shares of a sensor population. Chosen to cover every condition the
