@@ -71,12 +71,19 @@ export class DetectService {
   static async start(opts: DetectServiceOptions): Promise<DetectService> {
     const { config, store, registry, log } = opts;
     const model = await LeakModel.load(config.modelPath);
-    // The model carries its operating point: the threshold and the K of N it was chosen for.
+    // The model carries its operating point: the threshold(s) and the K of N it was chosen for.
     const threshold = config.leakThreshold ?? model.info.threshold;
     const k = config.leakK ?? model.info.persistence?.k ?? DEFAULT_LEAK_ALERT_CONFIG.k;
     const n = config.leakN ?? model.info.persistence?.n ?? DEFAULT_LEAK_ALERT_CONFIG.n;
     // Hysteresis: a clear needs scores well under the raise threshold.
-    const clearThreshold = config.leakClearThreshold ?? Math.min(threshold, 0.6 * threshold);
+    // LEAK_CLEAR_THRESHOLD above the threshold is refused (leakAlertConfig); a site's threshold is never below the default.
+    const clearFor = (t: number) => Math.min(t, config.leakClearThreshold ?? 0.6 * t);
+    const clearThreshold = config.leakClearThreshold ?? 0.6 * threshold;
+    // An operator's LEAK_THRESHOLD is one threshold for every sensor: the model's per-site ones are left out.
+    const bySite =
+      config.leakThreshold === undefined
+        ? Object.fromEntries(Object.entries(model.info.siteThresholds).map(([site, t]) => [site, { threshold: t, clearThreshold: clearFor(t) }]))
+        : {};
     const publisher = config.alertsMqttUrl
       ? new MqttAlertPublisher({
           url: config.alertsMqttUrl,
@@ -106,7 +113,7 @@ export class DetectService {
       const leakAlerts = new LeakAlertEngine({
         store,
         log: plog.child({ component: 'leak-alerts' }),
-        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version },
+        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version, bySite },
         pollMs: config.pollMs,
         cursorName: cursors.leakAlerts,
         owns,
@@ -147,7 +154,7 @@ export class DetectService {
       await stages.meterRules.stop();
       await stages.relay?.stop();
     };
-    log.info({ model: model.info.version, threshold, clearThreshold, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');
+    log.info({ model: model.info.version, threshold, clearThreshold, bySite, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');
     let leases: PartitionLeases | undefined;
     if (scaled) {
       leases = new PartitionLeases({

@@ -85,6 +85,13 @@ describe('score-wav CLI', () => {
     expect(quiet.stderr).toContain("no leak by the model's 2 of 3 rule");
     const short = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--window', '2']);
     expect(short.stderr).toContain('fewer than the 3 its 2 of 3 rule needs');
+    // Per-site thresholds: --site takes the site's own where the model has one, else the default.
+    const siteThresholds = JSON.stringify({ near_prv: sorted[1]! + 1e-4 });
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: String(sorted[1]! - 1e-4), site_thresholds: siteThresholds }));
+    const atPrv = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'near_prv']);
+    expect(atPrv.stderr).toContain("no leak by the model's 2 of 3 rule");
+    const onTramLine = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'tram_line']);
+    expect(onTramLine.stderr).toContain("LEAK by the model's 2 of 3 rule");
   });
 
   it('scores a context model each window with the recording\'s windows before it, as the live detector scores a sensor\'s', async () => {
@@ -128,5 +135,8 @@ describe('score-wav CLI', () => {
     expect(c.stderr).toContain('ENOENT');
     const d = await cli([]);
     expect(d.stderr).toContain('give exactly one WAV file');
+    const e = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--site', 'near_river']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('--site must be one of');
   });
 });

@@ -171,6 +171,34 @@ describe('leak alert engine', () => {
     expect(await store.listAlerts({ limit: 10 })).toEqual([]);
   });
 
+  it('judges a sensor at its site’s thresholds where the model has them, read from the registry, and any other at the default', async () => {
+    const store = await open();
+    await store.upsertDevices([
+      { id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc', site: 'near_prv' },
+      { id: 'S-2', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc', site: 'quiet_residential' },
+    ]);
+    // The same steady 0.85 at a PRV (its own 0.9), on a quiet street, and at a sensor the registry does not know.
+    await store.appendScores([...series('S-1', times(5, 0.85)), ...series('S-2', times(5, 0.85)), ...series('S-3', times(5, 0.85))]);
+    const config = { threshold: 0.8, clearThreshold: 0.5, bySite: { near_prv: { threshold: 0.9, clearThreshold: 0.55 } } };
+    const engine = new LeakAlertEngine({ store, log, config, siteTtlMs: 0 });
+    await engine.drain();
+    const raised = await store.listAlerts({ limit: 10 });
+    expect(raised.map((a) => a.sourceId)).toEqual(['S-2', 'S-3']);
+    expect(raised[0]!.details).toMatchObject({ threshold: 0.8 });
+    expect(raised[0]!.details).not.toHaveProperty('site');
+    // Louder at the PRV: raised at its own threshold, which the alert names.
+    await store.appendScores(series('S-1', times(3, 0.95), 5));
+    await engine.drain();
+    const prv = (await store.listAlerts({ sourceId: 'S-1', limit: 10 }))[0];
+    expect(prv?.details).toMatchObject({ threshold: 0.9, site: 'near_prv' });
+    // The registry moves S-2 next to a PRV: its next windows are judged at 0.9 and 0.55, so 0.52 clears it where 0.5 would not.
+    await store.upsertDevices([{ id: 'S-2', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc', site: 'near_prv' }]);
+    await store.appendScores(series('S-2', times(6, 0.52), 5));
+    await engine.drain();
+    expect((await store.listAlerts({ sourceId: 'S-2', limit: 10 }))[0]?.state).toBe('cleared');
+    expect(() => new LeakAlertEngine({ store, log, config: { bySite: { near_river: { threshold: 0.9, clearThreshold: 0.5 } } as never } })).toThrow(/near_river/);
+  });
+
   it('runs as a loop and tells each commit’s events', async () => {
     const store = await open();
     const seen: AlertEvent[] = [];

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore } from '@suido/ingest';
+import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, SensorSite } from '@suido/ingest';
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
@@ -11,6 +11,8 @@ export const LEAK_ALERT_KIND = 'leak';
 export interface LeakAlertEngineOptions extends AlertFeedConsumerOptions {
   /** Overrides of DEFAULT_LEAK_ALERT_CONFIG. */
   readonly config?: Partial<LeakAlertConfig> | undefined;
+  /** How long a sensor's site, read from the registry, is kept before it is read again (config.bySite only); default 5 minutes. */
+  readonly siteTtlMs?: number | undefined;
 }
 
 export interface LeakAlertPass {
@@ -37,6 +39,8 @@ export interface LeakAlertPass {
  */
 export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
+  private readonly siteTtlMs: number;
+  private readonly sites = new Map<string, { site: SensorSite | null; readAtMs: number }>();
 
   constructor(opts: LeakAlertEngineOptions) {
     super(opts, {
@@ -48,6 +52,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       logEvent: (log, e) => log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert'),
     });
     this.config = leakAlertConfig(opts.config);
+    this.siteTtlMs = opts.siteTtlMs ?? 5 * 60_000;
   }
 
   protected async pass(): Promise<LeakAlertPass> {
@@ -71,8 +76,9 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       // Window by window in time order, whatever order they were stored in.
       scores.sort((a, b) => a.windowStartMs - b.windowStartMs);
       let history = await this.loadHistory(sensorId);
+      const { config, site } = await this.configFor(sensorId);
       for (const s of scores) {
-        const step = observeWindow(history, s, this.config);
+        const step = observeWindow(history, s, config);
         history = step.history;
         const d = step.decision;
         const subject = { kind: LEAK_ALERT_KIND, sourceKind: 'sensor', sourceId: sensorId, atMs: s.windowEndMs } as const;
@@ -85,15 +91,16 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
             details: {
               scoreUnit: 'model score (0-1)',
               modelVersion: s.modelVersion,
-              threshold: this.config.threshold,
+              threshold: config.threshold,
+              ...(site !== null && { site }),
               windowsAbove: d.windowsAbove,
-              ofWindows: this.config.n,
+              ofWindows: config.n,
               firstAboveAtMs: d.firstAboveAtMs,
             },
           });
         } else if (d.op === 'refresh') changes.push({ ...subject, op: 'refresh', score: d.score });
         else if (d.op === 'clear') {
-          changes.push({ ...subject, op: 'clear', details: { clearThreshold: this.config.clearThreshold, quietWindows: d.quietWindows } });
+          changes.push({ ...subject, op: 'clear', details: { clearThreshold: config.clearThreshold, quietWindows: d.quietWindows } });
         }
       }
       states.push({ name: this.historyName(sensorId), value: history });
@@ -102,6 +109,26 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
 
     const events = await this.commitPass(position, page.cursor, changes, states);
     return { scores: page.scores.length, lateWindows, events, more: page.scores.length === this.batchSize };
+  }
+
+  /**
+   * The thresholds a sensor is judged by: its site's where the model has
+   * them (the site read from the registry, kept `siteTtlMs` so a registry
+   * change takes effect without a restart), else the default ones. A sensor
+   * whose site changes keeps its window history: the next window is judged
+   * at the new thresholds.
+   */
+  private async configFor(sensorId: string): Promise<{ config: LeakAlertConfig; site: SensorSite | null }> {
+    const bySite = this.config.bySite;
+    if (!bySite || Object.keys(bySite).length === 0) return { config: this.config, site: null };
+    const now = Date.now();
+    let known = this.sites.get(sensorId);
+    if (!known || now - known.readAtMs >= this.siteTtlMs) {
+      known = { site: (await this.store.getDevice(sensorId))?.site ?? null, readAtMs: now };
+      this.sites.set(sensorId, known);
+    }
+    const own = known.site === null ? undefined : bySite[known.site];
+    return own ? { config: { ...this.config, ...own }, site: known.site } : { config: this.config, site: null };
   }
 
   private historyName(sensorId: string): string {

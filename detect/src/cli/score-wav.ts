@@ -2,7 +2,7 @@
  * Scores a recording from a hand-held logger or a sensor:
  *
  *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00]
- *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7]
+ *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
@@ -10,21 +10,23 @@
  * scores audio with the streaming detector's own Windower and batch scorer
  * (for a context model, each window with the recording's windows before it,
  * as the live detector scores a sensor's), so a recording scores as the live
- * system would score it.
+ * system would score it. --site: the threshold of the recording's site where
+ * the model has one (a recording next to a PRV), else the default.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SENSOR_SITES } from '@suido/ingest';
 import { WavError, readWav } from '../audio/wav.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { countsAsLeak } from '../model/operating-point.ts';
+import { countsAsLeak, thresholdFor } from '../model/operating-point.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { Windower } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
-const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T]';
+const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`score-wav: ${message}\n${USAGE}\n`);
@@ -41,6 +43,7 @@ try {
       hop: { type: 'string' },
       model: { type: 'string', default: DEFAULT_MODEL_PATH },
       threshold: { type: 'string' },
+      site: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,6 +56,8 @@ if (values.help) {
   process.exit(0);
 }
 if (positionals.length !== 1) fail('give exactly one WAV file');
+if (values.site !== undefined && values.threshold !== undefined) fail('give --threshold or --site, not both');
+if (values.site !== undefined && !(SENSOR_SITES as readonly string[]).includes(values.site)) fail(`--site must be one of ${SENSOR_SITES.join(', ')}, got '${values.site}'`);
 const file = positionals[0]!;
 const windowSeconds = Number(values.window);
 if (!Number.isInteger(windowSeconds) || windowSeconds < 1) fail(`--window must be a whole number of seconds >= 1, got '${values.window}'`);
@@ -74,7 +79,7 @@ if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
 }
 
 const model = await LeakModel.load(values.model!).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
-const threshold = values.threshold === undefined ? model.info.threshold : Number(values.threshold);
+const threshold = values.threshold === undefined ? thresholdFor({ default: model.info.threshold, bySite: model.info.siteThresholds }, values.site) : Number(values.threshold);
 if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
 
 const windower = new Windower({ windowSeconds, hopSeconds });

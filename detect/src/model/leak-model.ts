@@ -1,14 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { SENSOR_SITES, type SensorSite } from '@suido/ingest';
 import { FEATURE_COUNT, WINDOW_SAMPLES } from './feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
+import type { Thresholds } from './operating-point.ts';
 
 /** What the model file says about itself (ONNX metadata_props). */
 export interface LeakModelInfo {
   readonly version: string;
-  /** Score at or above which a window counts as "leak" (chosen on the validation split). */
+  /** Score at or above which a window counts as "leak" (chosen on the validation split); sites in `siteThresholds` have their own. */
   readonly threshold: number;
+  /** Thresholds of the sensor sites the model chose one for (metadata `site_thresholds`); empty: one threshold for all. */
+  readonly siteThresholds: Thresholds['bySite'];
   readonly sampleRateHz: number;
   readonly windowSamples: number;
   /** The persistence (K of N windows) the threshold was chosen for, if the file says. */
@@ -19,6 +23,25 @@ export interface LeakModelInfo {
    */
   readonly contextWindows: number;
   readonly raw: Readonly<Record<string, string>>;
+}
+
+/** A JSON object of site → threshold (0–1), sites from the registry's SENSOR_SITES; absent: none. A string says what is wrong. */
+function parseSiteThresholds(text: string | undefined): Thresholds['bySite'] | string {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object of site: threshold';
+  const out: Partial<Record<SensorSite, number>> = {};
+  for (const [site, t] of Object.entries(value)) {
+    if (!(SENSOR_SITES as readonly string[]).includes(site)) return `'${site}' is not one of ${SENSOR_SITES.join(', ')}`;
+    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) return `${site}: ${JSON.stringify(t)} is not a threshold from 0 to 1`;
+    out[site as SensorSite] = t;
+  }
+  return out;
 }
 
 export class ModelError extends Error {
@@ -58,6 +81,11 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata lacks threshold/sample_rate_hz/window_samples=${WINDOW_SAMPLES}`);
     }
+    const siteThresholds = parseSiteThresholds(raw.site_thresholds);
+    if (typeof siteThresholds === 'string') {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `model metadata site_thresholds: ${siteThresholds}`);
+    }
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
     const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
@@ -66,7 +94,7 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `a context model must say context_windows=${CONTEXT_WINDOWS} and give its features back; this build scores ${CONTEXT_WINDOWS}-window contexts`);
     }
-    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
+    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, siteThresholds, sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
   }
 
   /**

@@ -101,4 +101,18 @@ describe('the leak model graph', () => {
     await model.close();
     await expect(LeakModel.load(buildLeakModelGraph(weights, {}))).rejects.toMatchObject({ code: 'MODEL_INVALID' });
   });
+
+  it('reads per-site thresholds from the metadata, and refuses unknown sites and thresholds out of 0–1', async () => {
+    const weights = randomWeights(4);
+    const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+    const plain = await LeakModel.load(buildLeakModelGraph(weights, meta));
+    expect(plain.info.siteThresholds).toEqual({});
+    await plain.close();
+    const sited = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: '{"near_prv":0.93}' }));
+    expect(sited.info).toMatchObject({ threshold: 0.5, siteThresholds: { near_prv: 0.93 } });
+    await sited.close();
+    for (const bad of ['{"near_river":0.9}', '{"near_prv":1.5}', '[0.9]', 'near_prv=0.9']) {
+      await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistence
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
-function night(sensorId: string, leak: boolean, scores: number[], index = 0): { examples: Example[]; scores: number[] } {
+function night(sensorId: string, leak: boolean, scores: number[], index = 0, environment = 'quiet_residential'): { examples: Example[]; scores: number[] } {
   const meta = {
     id: `${sensorId}/n${index}`,
     sensorId,
@@ -14,7 +14,7 @@ function night(sensorId: string, leak: boolean, scores: number[], index = 0): { 
     audible: leak ? true : null,
     sensorAudible: leak ? true : null,
     material: 'pvc',
-    environment: 'quiet_residential',
+    environment,
     leakSizeLps: leak ? 0.5 : null,
   } as unknown as FrameMeta;
   return { examples: scores.map((_, i) => ({ meta, windowStartMs: index * 86_400_000 + i * 600_000 })), scores };
@@ -41,8 +41,34 @@ describe('operating point on validation nights', () => {
     const { chosen, tried } = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }, { k: 3, n: 4 }], 0);
     expect(tried.map((o) => o.recall)).toEqual([0, 1]);
     expect(chosen.persistence).toEqual({ k: 3, n: 4 });
-    expect(chosen.threshold).toBeCloseTo(0.8);
+    expect(chosen.thresholds).toMatchObject({ default: expect.closeTo(0.8), bySite: {} });
     expect(chosen.falsePer100).toBe(0);
+  });
+
+  it('a separate site gets its own threshold, chosen on its own nights and never below the default', () => {
+    // A PRV hisses at 0.9 every night: with one threshold for all, it would set it above both leaks.
+    const parts = [
+      night('S-1', false, [0.9], 0, 'near_prv'), night('S-2', true, [0.95], 0, 'near_prv'),
+      night('S-3', false, [0.3], 0), night('S-4', true, [0.6], 0), night('S-5', false, [0.5], 0, 'tram_line'),
+    ];
+    const { examples, scores } = parts.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }));
+    const one = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0).chosen;
+    expect(one.thresholds.default).toBeCloseTo(0.95);
+    expect(one.recall).toBe(0.5);
+    const split = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, ['near_prv']).chosen;
+    expect(split.thresholds).toEqual({ default: expect.closeTo(0.6), bySite: { near_prv: expect.closeTo(0.95) } });
+    expect(split.chosenOn).toEqual({ default: 2, near_prv: 1 });
+    expect(split.recall).toBe(1);
+    expect(split.falsePer100).toBe(0);
+    const report = nightReport(split.nights, split.thresholds);
+    expect(report.falseAlertsPer100ByEnvironment).toEqual({ 'near_prv (n=1)': 0, 'quiet_residential (n=1)': 0, 'tram_line (n=1)': 0 });
+    // A site whose own nights allow a lower threshold still gets the default: the default was promised to every site.
+    const pump = [night('S-6', true, [0.55], 0, 'near_pump'), night('S-7', false, [0.2], 0, 'near_pump')];
+    const more = pump.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }), { examples, scores });
+    const lenient = chooseOperatingPoint(more.examples, more.scores, [{ k: 1, n: 1 }], 0, ['near_pump']).chosen;
+    expect(lenient.thresholds.bySite.near_pump).toBe(lenient.thresholds.default);
+    // A site with no no-leak nights to choose on is refused, not given the lowest threshold.
+    expect(() => chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, ['near_pump'])).toThrow(/no validation no-leak nights at near_pump/);
   });
 });
 

@@ -1,6 +1,7 @@
+import type { SensorSite } from '@suido/ingest';
 import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
-import { countsAsLeak } from '../model/operating-point.ts';
+import { countsAsLeak, thresholdFor, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
 
 export interface Persistence {
@@ -75,17 +76,26 @@ export interface NightReport {
 
 export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
 
-function rate(outcomes: readonly NightOutcome[], threshold: number): number {
-  return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => countsAsLeak(o.score, threshold)).length / outcomes.length;
+/** One threshold for every night, or each night its site's. */
+type NightThreshold = (o: NightOutcome) => number;
+const perNight = (t: number | Thresholds): NightThreshold => {
+  const all = typeof t === 'number' ? uniformThresholds(t) : t;
+  return (o) => thresholdFor(all, o.meta.environment);
+};
+
+function rate(outcomes: readonly NightOutcome[], threshold: NightThreshold): number {
+  return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => countsAsLeak(o.score, threshold(o))).length / outcomes.length;
 }
 
-function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: number, scale = 1): Record<string, number> {
+function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: NightThreshold, scale = 1): Record<string, number> {
   const groups = new Map<string, NightOutcome[]>();
   for (const o of outcomes) groups.set(by(o), [...(groups.get(by(o)) ?? []), o]);
   return Object.fromEntries([...groups.entries()].sort().map(([k, v]) => [`${k} (n=${v.length})`, rate(v, threshold) * scale]));
 }
 
-export function nightReport(outcomes: readonly NightOutcome[], threshold: number): NightReport {
+/** Night figures at one threshold, or at per-site thresholds (each night its sensor's site's). */
+export function nightReport(outcomes: readonly NightOutcome[], thresholds: number | Thresholds): NightReport {
+  const threshold = perNight(thresholds);
   const leak = outcomes.filter((o) => o.kind === 'leak');
   const none = outcomes.filter((o) => o.kind === 'none');
   const inaudible = outcomes.filter((o) => o.kind === 'inaudible');
@@ -93,7 +103,7 @@ export function nightReport(outcomes: readonly NightOutcome[], threshold: number
   const c = confusionAt(
     judged.map((o) => o.score),
     judged.map((o) => (o.kind === 'leak' ? 1 : 0)),
-    threshold,
+    judged.map(threshold),
   );
   return {
     nights: outcomes.length,
@@ -112,11 +122,11 @@ export function nightReport(outcomes: readonly NightOutcome[], threshold: number
   };
 }
 
-function firstAlerts(leak: readonly NightOutcome[], threshold: number): { leakSensors: number; alertedByNight: number[] } {
+function firstAlerts(leak: readonly NightOutcome[], threshold: NightThreshold): { leakSensors: number; alertedByNight: number[] } {
   const bySensor = new Map<string, NightOutcome[]>();
   for (const o of leak) bySensor.set(o.meta.sensorId, [...(bySensor.get(o.meta.sensorId) ?? []), o]);
   const longest = Math.max(0, ...[...bySensor.values()].map((v) => v.length));
-  const firstAlerted = [...bySensor.values()].map((v) => [...v].sort((a, b) => a.meta.night - b.meta.night).findIndex((o) => countsAsLeak(o.score, threshold)));
+  const firstAlerted = [...bySensor.values()].map((v) => [...v].sort((a, b) => a.meta.night - b.meta.night).findIndex((o) => countsAsLeak(o.score, threshold(o))));
   const alertedByNight = Array.from({ length: longest }, (_, n) => firstAlerted.filter((i) => i >= 0 && i <= n).length / Math.max(bySensor.size, 1));
   return { leakSensors: bySensor.size, alertedByNight };
 }
@@ -142,33 +152,52 @@ export function chooseThreshold(outcomes: readonly NightOutcome[], maxFalsePer10
 
 export interface OperatingPoint {
   readonly persistence: Persistence;
-  readonly threshold: number;
-  /** Validation figures at this threshold. */
+  readonly thresholds: Thresholds;
+  /** Validation figures at these thresholds, every site together. */
   readonly recall: number;
   readonly falsePer100: number;
   /** Night ROC-AUC of this rule's night score. */
   readonly auc: number;
+  /** Validation no-leak nights each threshold was chosen on: 'default' and each separate site. */
+  readonly chosenOn: Readonly<Record<string, number>>;
   readonly nights: readonly NightOutcome[];
 }
 
 /**
  * The rule a detector is run with, chosen on validation: for each K of N
- * candidate its threshold (`chooseThreshold`), then the candidate with the
+ * candidate its thresholds (`chooseThreshold`), then the candidate with the
  * highest recall; among equals the higher night ROC-AUC (a recall that a
- * lucky threshold did not make), then the first listed.
+ * lucky threshold did not make), then the first listed. Each site in
+ * `separateSites` gets a threshold chosen on its own nights, never below the
+ * default; the default is chosen on the nights of every other site. So each
+ * separate site and the rest each keep within `maxFalsePer100`, instead of
+ * the site with the most leak-like noise setting one threshold for all.
  */
 export function chooseOperatingPoint(
   examples: readonly Example[],
   scores: ArrayLike<number>,
   candidates: readonly Persistence[],
   maxFalsePer100: number,
+  separateSites: readonly SensorSite[] = [],
 ): { chosen: OperatingPoint; tried: OperatingPoint[] } {
   if (candidates.length === 0) throw new Error('no persistence candidates');
+  const separate = new Set<string>(separateSites);
   const tried = candidates.map((persistence): OperatingPoint => {
     const outcomes = nights(examples, scores, (s) => persistenceScore(s, persistence));
-    const threshold = chooseThreshold(outcomes, maxFalsePer100);
-    const r = nightReport(outcomes, threshold);
-    return { persistence, threshold, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, nights: outcomes };
+    const rest = outcomes.filter((o) => !separate.has(o.meta.environment));
+    const noLeak = (list: readonly NightOutcome[]) => list.filter((o) => o.kind === 'none').length;
+    const chosenOn: Record<string, number> = { default: noLeak(rest) };
+    const fallback = chooseThreshold(rest, maxFalsePer100);
+    const bySite: Partial<Record<SensorSite, number>> = {};
+    for (const site of separateSites) {
+      const own = outcomes.filter((o) => o.meta.environment === site);
+      chosenOn[site] = noLeak(own);
+      if (chosenOn[site] === 0) throw new Error(`no validation no-leak nights at ${site} sensors to choose its threshold on`);
+      bySite[site] = Math.max(fallback, chooseThreshold(own, maxFalsePer100));
+    }
+    const thresholds: Thresholds = { default: fallback, bySite };
+    const r = nightReport(outcomes, thresholds);
+    return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, chosenOn, nights: outcomes };
   });
   const chosen = tried.reduce((best, o) => (o.recall > best.recall || (o.recall === best.recall && o.auc > best.auc) ? o : best));
   return { chosen, tried };
@@ -213,7 +242,9 @@ export interface WindowReport {
 }
 
 /** Per-window figures on audible leaks vs no leak; inaudible leaks reported apart. */
-export function windowReport(examples: readonly Example[], scores: ArrayLike<number>, threshold: number): WindowReport {
+export function windowReport(examples: readonly Example[], scores: ArrayLike<number>, thresholds: number | Thresholds): WindowReport {
+  const all = typeof thresholds === 'number' ? uniformThresholds(thresholds) : thresholds;
+  const threshold = (i: number) => thresholdFor(all, examples[i]!.meta.environment);
   const idx = (pred: (m: FrameMeta) => boolean) => examples.map((e, i) => (pred(e.meta) ? i : -1)).filter((i) => i >= 0);
   const judged = idx((m) => !m.leak || m.audible === true);
   const s = (ix: number[]) => ix.map((i) => scores[i]!);
@@ -234,13 +265,13 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     }),
   );
   const aucByNoLeakEnvironment = Object.fromEntries(by(noLeakIx, (m) => m.environment).map(([k, ix]) => [`${k} (n=${ix.length})`, aucAgainst(leakIx, ix)]));
-  const recallOf = (ix: number[]) => ix.filter((i) => countsAsLeak(scores[i]!, threshold)).length / Math.max(ix.length, 1);
+  const recallOf = (ix: number[]) => ix.filter((i) => countsAsLeak(scores[i]!, threshold(i))).length / Math.max(ix.length, 1);
   const inaudible = idx((m) => m.leak && m.audible === false);
   const dayNone = idx((m) => m.daytime && !m.leak);
   return {
     windows: examples.length,
     auc: rocAuc(s(judged), y(judged)),
-    atThreshold: confusionAt(s(judged), y(judged), threshold),
+    atThreshold: confusionAt(s(judged), y(judged), judged.map(threshold)),
     aucByMaterial: aucBy((m) => m.material),
     aucBySensorType: aucBy((m) => m.sensorType),
     aucBySampleRate: aucBy((m) => `${m.sampleRateHz} Hz`),

@@ -32,13 +32,13 @@ export interface Confusion {
   readonly f1: number;
 }
 
-export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): Confusion {
+export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number | ArrayLike<number>): Confusion {
   let tp = 0;
   let fp = 0;
   let tn = 0;
   let fn = 0;
   for (let i = 0; i < scores.length; i++) {
-    const yes = countsAsLeak(scores[i]!, threshold);
+    const yes = countsAsLeak(scores[i]!, typeof threshold === 'number' ? threshold : threshold[i]!);
     if (labels[i] === 1) yes ? tp++ : fn++;
     else yes ? fp++ : tn++;
   }

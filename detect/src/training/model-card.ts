@@ -17,6 +17,7 @@ import {
   MODEL_SAMPLE_RATE_HZ,
 } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
+import type { Thresholds } from '../model/operating-point.ts';
 import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
@@ -33,7 +34,9 @@ export interface ModelCardInput {
   /** Extra datasets (other seeds: other simulated sensors), every split of each added to training only. */
   readonly moreData: readonly { dir: string; manifest: Record<string, unknown> }[];
   /** The K of N rules tried on validation, each with its threshold and validation figures. */
-  readonly operatingPoints: readonly { persistence: Persistence; threshold: number; recall: number; falsePer100: number; auc: number }[];
+  readonly operatingPoints: readonly { persistence: Persistence; thresholds: Thresholds; recall: number; falsePer100: number; auc: number }[];
+  /** Validation no-leak nights the chosen thresholds were chosen on: 'default' and each separate site. */
+  readonly chosenOn: Readonly<Record<string, number>>;
   readonly splitCounts: Record<string, { frames: number; windows: number; sensors: number; skipped: Record<string, number> }>;
   readonly fit: Omit<FitOptions, 'onEpoch'>;
   /** Share of training windows passed through a random device response (device-colouring.ts). */
@@ -44,7 +47,9 @@ export interface ModelCardInput {
   /** Per head. */
   readonly epochsRun: readonly number[];
   readonly layers: readonly { inputs: number; units: number }[];
+  /** The default threshold; sites with their own in siteThresholds. */
   readonly threshold: number;
+  readonly siteThresholds: Thresholds['bySite'];
   readonly persistence: Persistence;
   readonly maxFalsePer100: number;
   readonly parityMaxAbsDiff: number;
@@ -52,6 +57,16 @@ export interface ModelCardInput {
   readonly val: { readonly night: NightReport };
   readonly baseline: { readonly alpha: number; readonly thresholdDb: number; readonly test: NightReport; readonly val: NightReport };
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
+}
+
+const thresholdsText = (t: Thresholds) => [f3(t.default), ...Object.entries(t.bySite).map(([site, v]) => `${site} ${f3(v!)}`)].join(', ');
+
+/** The per-site thresholds in words, and how many validation nights each rests on. */
+function siteText(c: ModelCardInput): string {
+  const sites = Object.entries(c.siteThresholds);
+  if (sites.length === 0) return '';
+  const own = sites.map(([site, v]) => `**${f3(v!)}** at sensors the registry places \`${site}\` (chosen on that site's ${c.chosenOn[site]} validation no-leak nights)`);
+  return ` at sensors of every other site and where the registry records none (chosen on ${c.chosenOn.default} validation no-leak nights), ${own.join(', ')}. A site's own threshold keeps its false alerts within the budget without raising every other sensor's; the fewer nights it was chosen on, the less its test figure below can be trusted`;
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -149,13 +164,13 @@ ${c.reusedFrom ? `\n*Its heads were trained by \`${c.reusedFrom}\` and reused as
 Takes one second of sound from an acoustic sensor on a water main (mono PCM
 resampled to ${MODEL_SAMPLE_RATE_HZ} Hz, full scale ±1) and returns the
 probability that a leak on that pipe is audible in it. A window scores as a
-leak at **${f3(c.threshold)}** or above; the alert engine raises a leak alert
+leak at **${f3(c.threshold)}** or above${siteText(c)}; the alert engine raises a leak alert
 when **${c.persistence.k} of the last ${c.persistence.n}** windows of a sensor
 score as leaks.
 
 File: \`detect/model/leak-detector.onnx\` (ONNX opset 17): input \`pcm\`
 float32 [batch, 4000], output \`score\` float32 [batch, 1]; its metadata holds
-the version, threshold and sample rate.
+the version, threshold${Object.keys(c.siteThresholds).length > 0 ? ', the per-site thresholds (`site_thresholds`)' : ''} and sample rate.
 
 ## Data
 Synthetic, from the simulator's acoustic physics (\`simulators/README.md\`):
@@ -250,7 +265,7 @@ split was used once, for the figures below.
 | K of N (validation) | threshold | recall | false / 100 nights | night ROC-AUC |
 |---|---|---|---|---|
 ${c.operatingPoints
-  .map((o) => `| ${o.persistence.k} of ${o.persistence.n}${o.persistence.k === c.persistence.k && o.persistence.n === c.persistence.n ? ' (chosen)' : ''} | ${f3(o.threshold)} | ${f3(o.recall)} | ${f2(o.falsePer100)} | ${f3(o.auc)} |`)
+  .map((o) => `| ${o.persistence.k} of ${o.persistence.n}${o.persistence.k === c.persistence.k && o.persistence.n === c.persistence.n ? ' (chosen)' : ''} | ${thresholdsText(o.thresholds)} | ${f3(o.recall)} | ${f2(o.falsePer100)} | ${f3(o.auc)} |`)
   .join('\n')}`
 }
 
@@ -275,7 +290,7 @@ Baseline: score = L_min − ${b.alpha} × (L_p90 − L_min), alarm at ≥ ${f2(b
 The model ${comparison}.
 Nights: ${t.night.leakNights} audible-leak, ${t.night.noLeakNights} no-leak, ${t.night.inaudibleNights} inaudible-leak.
 
-### Per window (threshold ${f3(c.threshold)})
+### Per window (threshold ${thresholdsText({ default: c.threshold, bySite: c.siteThresholds })})
 | | value |
 |---|---|
 | windows | ${t.window.windows} |

@@ -38,6 +38,8 @@ import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
+import { SENSOR_SITES, type SensorSite } from '@suido/ingest';
+import { uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
 import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
@@ -84,6 +86,7 @@ const { values } = parseArgs({
     'reuse-model': { type: 'string', default: '' },
     version: { type: 'string', default: '' },
     'context-stride': { type: 'string', default: '3' },
+    'separate-sites': { type: 'string', default: '' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -98,6 +101,16 @@ const fixedPersistence: Persistence | undefined = values['search-persistence'] ?
 if (fixedPersistence && fixedPersistence.k > fixedPersistence.n) throw new Error('--k must not exceed --n');
 const maxFalsePer100 = Number(values['max-false-per-100']);
 if (!(maxFalsePer100 >= 0)) throw new Error(`--max-false-per-100 must be a number >= 0, got '${values['max-false-per-100']}'`);
+/**
+ * --separate-sites near_prv[,...]: sites (the registry's SENSOR_SITES) that
+ * get a threshold of their own, chosen on their validation nights; every
+ * other site shares the default, chosen on the rest (evaluation.ts:
+ * chooseOperatingPoint). The model file carries them (site_thresholds).
+ */
+const separateSites = values['separate-sites']!.split(',').filter((s) => s !== '').map((s): SensorSite => {
+  if (!(SENSOR_SITES as readonly string[]).includes(s)) throw new Error(`--separate-sites: '${s}' is not one of ${SENSOR_SITES.join(', ')}`);
+  return s as SensorSite;
+});
 const backend = ((text: string | undefined): 'wasm' | 'cpu' => {
   if (text === 'wasm' || text === 'cpu') return text;
   throw new Error(`--backend must be wasm or cpu, got '${text}'`);
@@ -217,7 +230,7 @@ const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train,
 // The TensorFlow.js side of the parity check is the heads' mean, as the graph computes it.
 // Threshold and persistence are not chosen yet; scores do not depend on them.
 // A context model scores each split's windows in their sensors' time order, as the detector does.
-const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(0.5, PERSISTENCE_CANDIDATES[0]!)));
+const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(uniformThresholds(0.5), PERSISTENCE_CANDIDATES[0]!)));
 const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ sensorId: e.meta.sensorId, window: { startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] } }));
 const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set));
 const valScores = await scoreSplit(sets.val);
@@ -234,13 +247,20 @@ if (parityMaxAbsDiff > 1e-3) throw new Error(`ONNX export disagrees with TensorF
 const familyProbe = reuse ? reuse.metrics.familyProbe : values['family-probe'] ? await probeSensorTypes(sets, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
 
 // The operating point (K of N and threshold) is chosen on validation nights only.
-const { chosen, tried: operatingPoints } = chooseOperatingPoint(sets.val.examples, valScores, fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES, maxFalsePer100);
+const { chosen, tried: operatingPoints } = chooseOperatingPoint(
+  sets.val.examples,
+  valScores,
+  fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES,
+  maxFalsePer100,
+  separateSites,
+);
+const describe = (t: Thresholds) => [`threshold ${t.default.toFixed(4)}`, ...Object.entries(t.bySite).map(([site, v]) => `${site} ${v.toFixed(4)}`)].join(', ');
 for (const o of operatingPoints) {
-  log(`  ${o.persistence.k} of ${o.persistence.n}: threshold ${o.threshold.toFixed(4)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
+  log(`  ${o.persistence.k} of ${o.persistence.n}: ${describe(o.thresholds)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
 }
-const { persistence, threshold, nights: valNights } = chosen;
+const { persistence, thresholds, nights: valNights } = chosen;
 const nightScore = (s: number[]) => persistenceScore(s, persistence);
-log(`operating point: ${persistence.k} of ${persistence.n}, threshold ${threshold.toFixed(4)} (chosen on validation nights)`);
+log(`operating point: ${persistence.k} of ${persistence.n}, ${describe(thresholds)} (chosen on validation nights)`);
 
 // The baseline gets the same treatment: parameters chosen on validation only.
 let baseline = { alpha: 0, threshold: 0, recall: -1 };
@@ -254,13 +274,13 @@ const baselineVal = nightReport(baselineNights(sets.val.examples, levels('val'),
 const baselineTest = nightReport(baselineNights(sets.test.examples, levels('test'), baseline.alpha), baseline.threshold);
 
 const test = {
-  window: windowReport(sets.test.examples, testScores, threshold),
-  night: nightReport(nights(sets.test.examples, testScores, nightScore), threshold),
+  window: windowReport(sets.test.examples, testScores, thresholds),
+  night: nightReport(nights(sets.test.examples, testScores, nightScore), thresholds),
 };
-const val = { night: nightReport(valNights, threshold) };
+const val = { night: nightReport(valNights, thresholds) };
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(threshold, persistence)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence)));
 const card = {
   version: modelVersion,
   generatedAt: new Date().toISOString(),
@@ -271,6 +291,7 @@ const card = {
   manifest,
   moreData: dataArgs.slice(1).map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
   operatingPoints: operatingPoints.map(({ nights: _, ...o }) => o),
+  chosenOn: chosen.chosenOn,
   splitCounts,
   fit: reuse ? reuse.metrics.fit : { ...fitOptions },
   colourShare: reuse ? reuse.metrics.colourShare : colourShare,
@@ -278,7 +299,8 @@ const card = {
   familyProbe,
   epochsRun,
   layers: fitted.weights.layers.map((l) => ({ inputs: l.inputs, units: l.units })),
-  threshold,
+  threshold: thresholds.default,
+  siteThresholds: thresholds.bySite,
   persistence,
   maxFalsePer100,
   parityMaxAbsDiff,
@@ -308,10 +330,12 @@ log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: number, persistence: Persistence): Record<string, string> {
+function metadata(t: Thresholds, persistence: Persistence): Record<string, string> {
   return {
     version: modelVersion,
-    threshold: String(t),
+    threshold: String(t.default),
+    // Only where there are any: a model without them reads as before.
+    ...(Object.keys(t.bySite).length > 0 && { site_thresholds: JSON.stringify(t.bySite) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
