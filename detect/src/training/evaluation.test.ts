@@ -43,6 +43,10 @@ describe('operating point on validation nights', () => {
     expect(chosen.persistence).toEqual({ k: 3, n: 4 });
     expect(chosen.thresholds).toMatchObject({ default: expect.closeTo(0.8), bySite: {} });
     expect(chosen.falsePer100).toBe(0);
+    // Equal recall: the shorter rule, which raises a leak that starts mid-night sooner.
+    const tie = chooseOperatingPoint(examples, scores, [{ k: 4, n: 4 }, { k: 3, n: 4 }, { k: 2, n: 3 }], 0);
+    expect(tie.tried.map((o) => o.recall)).toEqual([1, 1, 1]);
+    expect(tie.chosen.persistence).toEqual({ k: 2, n: 3 });
   });
 
   it('a separate site gets its own threshold, chosen on its own nights and never below the default', () => {

@@ -166,8 +166,10 @@ export interface OperatingPoint {
 /**
  * The rule a detector is run with, chosen on validation: for each K of N
  * candidate its thresholds (`chooseThreshold`), then the candidate with the
- * highest recall; among equals the higher night ROC-AUC (a recall that a
- * lucky threshold did not make), then the first listed. Each site in
+ * highest recall; among equals the shorter rule (smaller N: a leak that
+ * starts mid-night is raised sooner, within its first night rather than the
+ * next — validation nights hold a leak all night long, so their recall cannot
+ * tell), then the higher night ROC-AUC, then the first listed. Each site in
  * `separateSites` gets a threshold chosen on its own nights, never below the
  * default; the default is chosen on the nights of every other site. So each
  * separate site and the rest each keep within `maxFalsePer100`, instead of
@@ -199,7 +201,9 @@ export function chooseOperatingPoint(
     const r = nightReport(outcomes, thresholds);
     return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, chosenOn, nights: outcomes };
   });
-  const chosen = tried.reduce((best, o) => (o.recall > best.recall || (o.recall === best.recall && o.auc > best.auc) ? o : best));
+  const better = (o: OperatingPoint, best: OperatingPoint) =>
+    o.recall !== best.recall ? o.recall > best.recall : o.persistence.n !== best.persistence.n ? o.persistence.n < best.persistence.n : o.auc > best.auc;
+  const chosen = tried.reduce((best, o) => (better(o, best) ? o : best));
   return { chosen, tried };
 }
 

@@ -66,7 +66,13 @@ function siteText(c: ModelCardInput): string {
   const sites = Object.entries(c.siteThresholds);
   if (sites.length === 0) return '';
   const own = sites.map(([site, v]) => `**${f3(v!)}** at sensors the registry places \`${site}\` (chosen on that site's ${c.chosenOn[site]} validation no-leak nights)`);
-  return ` at sensors of every other site and where the registry records none (chosen on ${c.chosenOn.default} validation no-leak nights), ${own.join(', ')}. A site's own threshold keeps its false alerts within the budget without raising every other sensor's; the fewer nights it was chosen on, the less its test figure below can be trusted`;
+  return `
+
+Per-site thresholds: ${own.join(', ')}; the default at every other sensor,
+and where the registry records no site (chosen on those sites'
+${c.chosenOn.default} validation no-leak nights). A site's own threshold keeps
+its false alerts within the budget without raising every other sensor's; the
+fewer nights it was chosen on, the less its test figure below can be trusted.`;
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -164,9 +170,9 @@ ${c.reusedFrom ? `\n*Its heads were trained by \`${c.reusedFrom}\` and reused as
 Takes one second of sound from an acoustic sensor on a water main (mono PCM
 resampled to ${MODEL_SAMPLE_RATE_HZ} Hz, full scale ±1) and returns the
 probability that a leak on that pipe is audible in it. A window scores as a
-leak at **${f3(c.threshold)}** or above${siteText(c)}; the alert engine raises a leak alert
+leak at **${f3(c.threshold)}** or above${Object.keys(c.siteThresholds).length > 0 ? ' (the default threshold)' : ''}; the alert engine raises a leak alert
 when **${c.persistence.k} of the last ${c.persistence.n}** windows of a sensor
-score as leaks.
+score as leaks.${siteText(c)}
 
 File: \`detect/model/leak-detector.onnx\` (ONNX opset 17): input \`pcm\`
 float32 [batch, 4000], output \`score\` float32 [batch, 1]; its metadata holds

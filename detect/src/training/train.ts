@@ -46,9 +46,13 @@ import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { renderModelCard, type ModelCardInput } from './model-card.ts';
 
-/** The one-window recipe's version (the shipped model's); a context model (--context) is 2.x: its graph takes a second input. */
+/**
+ * The one-window recipe's version (1.6.0 was the last shipped); a context
+ * model (--context, the shipped recipe with --separate-sites near_prv) is
+ * 2.x: its graph takes a second input.
+ */
 export const MODEL_VERSION = '1.6.0';
-export const CONTEXT_MODEL_VERSION = '2.0.0';
+export const CONTEXT_MODEL_VERSION = '2.1.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
