@@ -79,11 +79,11 @@ export class DetectService {
     // LEAK_CLEAR_THRESHOLD above the threshold is refused (leakAlertConfig); a site's threshold is never below the default.
     const clearFor = (t: number) => Math.min(t, config.leakClearThreshold ?? 0.6 * t);
     const clearThreshold = config.leakClearThreshold ?? 0.6 * threshold;
-    // An operator's LEAK_THRESHOLD is one threshold for every sensor: the model's per-site ones are left out.
-    const bySite =
-      config.leakThreshold === undefined
-        ? Object.fromEntries(Object.entries(model.info.siteThresholds).map(([site, t]) => [site, { threshold: t, clearThreshold: clearFor(t) }]))
-        : {};
+    // An operator's LEAK_THRESHOLD is one threshold for every sensor: the model's per-site and per-material ones are left out.
+    const groups = (own: Readonly<Record<string, number | undefined>>) =>
+      config.leakThreshold === undefined ? Object.fromEntries(Object.entries(own).map(([name, t]) => [name, { threshold: t!, clearThreshold: clearFor(t!) }])) : {};
+    const bySite = groups(model.info.thresholds.bySite);
+    const byMaterial = groups(model.info.thresholds.byMaterial);
     const publisher = config.alertsMqttUrl
       ? new MqttAlertPublisher({
           url: config.alertsMqttUrl,
@@ -113,7 +113,7 @@ export class DetectService {
       const leakAlerts = new LeakAlertEngine({
         store,
         log: plog.child({ component: 'leak-alerts' }),
-        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version, bySite },
+        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version, bySite, byMaterial },
         pollMs: config.pollMs,
         cursorName: cursors.leakAlerts,
         owns,
@@ -154,7 +154,7 @@ export class DetectService {
       await stages.meterRules.stop();
       await stages.relay?.stop();
     };
-    log.info({ model: model.info.version, threshold, clearThreshold, bySite, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');
+    log.info({ model: model.info.version, threshold, clearThreshold, bySite, byMaterial, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');
     let leases: PartitionLeases | undefined;
     if (scaled) {
       leases = new PartitionLeases({

@@ -90,7 +90,7 @@ describe('score-wav CLI', () => {
     await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: String(sorted[1]! - 1e-4), site_thresholds: siteThresholds }));
     const atPrv = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'near_prv']);
     expect(atPrv.stderr).toContain("no leak by the model's 2 of 3 rule");
-    const onTramLine = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'tram_line']);
+    const onTramLine = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'tram_line', '--material', 'steel']);
     expect(onTramLine.stderr).toContain("LEAK by the model's 2 of 3 rule");
   });
 
@@ -138,5 +138,7 @@ describe('score-wav CLI', () => {
     const e = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--site', 'near_river']);
     expect(e.code).toBe(2);
     expect(e.stderr).toContain('--site must be one of');
+    const f = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--material', 'pvc', '--threshold', '0.5']);
+    expect(f.stderr).toContain('give --threshold or --site/--material, not both');
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, SENSOR_SITES, type SensorSite } from '@suido/ingest';
+import { ConfigError, PIPE_MATERIALS, SENSOR_SITES, type PipeMaterial, type SensorSite } from '@suido/ingest';
 
 /**
  * When a sensor's leak scores raise and clear an alert. Raising needs
@@ -23,14 +23,16 @@ export interface LeakAlertConfig {
    */
   readonly modelVersion?: string | undefined;
   /**
-   * Sensors the registry places at these sites raise and clear at their own
-   * thresholds (the model's per-site operating points); every other sensor,
-   * and one whose site is not recorded, at `threshold` / `clearThreshold`.
+   * Sensors the registry places at these sites, or on mains of these
+   * materials, raise and clear at their own thresholds (the model's per-group
+   * operating points; a site's before a material's); every other sensor, and
+   * one the registry does not place, at `threshold` / `clearThreshold`.
    */
-  readonly bySite?: Readonly<Partial<Record<SensorSite, SiteThresholds>>> | undefined;
+  readonly bySite?: Readonly<Partial<Record<SensorSite, GroupThresholds>>> | undefined;
+  readonly byMaterial?: Readonly<Partial<Record<PipeMaterial, GroupThresholds>>> | undefined;
 }
 
-export interface SiteThresholds {
+export interface GroupThresholds {
   readonly threshold: number;
   readonly clearThreshold: number;
 }
@@ -61,10 +63,12 @@ export function leakAlertConfig(overrides: Partial<LeakAlertConfig> = {}): LeakA
   if (!(Number.isInteger(c.k) && c.k >= 1 && c.k <= c.n)) problems.push(`k ${c.k} must be an integer from 1 to n (${c.n})`);
   if (!(Number.isInteger(c.m) && c.m >= 1 && c.m <= 1000)) problems.push(`m ${c.m} must be an integer from 1 to 1000`);
   if (c.modelVersion !== undefined && c.modelVersion.length === 0) problems.push('modelVersion must not be empty');
-  for (const [site, t] of Object.entries(c.bySite ?? {})) {
-    if (!(SENSOR_SITES as readonly string[]).includes(site)) problems.push(`bySite: '${site}' is not one of ${SENSOR_SITES.join(', ')}`);
-    else if (!(t.threshold >= 0 && t.threshold <= 1 && t.clearThreshold >= 0 && t.clearThreshold <= t.threshold)) {
-      problems.push(`bySite ${site}: threshold ${t.threshold} must be from 0 to 1 and clearThreshold ${t.clearThreshold} from 0 to it`);
+  for (const [field, groups, names] of [['bySite', c.bySite, SENSOR_SITES], ['byMaterial', c.byMaterial, PIPE_MATERIALS]] as const) {
+    for (const [name, t] of Object.entries<GroupThresholds | undefined>(groups ?? {})) {
+      if (!(names as readonly string[]).includes(name)) problems.push(`${field}: '${name}' is not one of ${names.join(', ')}`);
+      else if (!t || !(t.threshold >= 0 && t.threshold <= 1 && t.clearThreshold >= 0 && t.clearThreshold <= t.threshold)) {
+        problems.push(`${field} ${name}: threshold ${t?.threshold} must be from 0 to 1 and clearThreshold ${t?.clearThreshold} from 0 to it`);
+      }
     }
   }
   if (problems.length > 0) throw new ConfigError(problems.map((p) => `leak alerts: ${p}`));

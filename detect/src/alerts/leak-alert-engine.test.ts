@@ -197,6 +197,26 @@ describe('leak alert engine', () => {
     await engine.drain();
     expect((await store.listAlerts({ sourceId: 'S-2', limit: 10 }))[0]?.state).toBe('cleared');
     expect(() => new LeakAlertEngine({ store, log, config: { bySite: { near_river: { threshold: 0.9, clearThreshold: 0.5 } } as never } })).toThrow(/near_river/);
+    expect(() => new LeakAlertEngine({ store, log, config: { byMaterial: { pvc: { threshold: 0.4, clearThreshold: 0.5 } } } })).toThrow(/byMaterial pvc/);
+  });
+
+  it('judges a sensor on a main of a material with its own threshold at it, unless its site has one', async () => {
+    const store = await open();
+    await store.upsertDevices([
+      { id: 'S-1', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc', site: 'quiet_residential' },
+      { id: 'S-2', kind: 'sensor', district: 'naka', pipeMaterial: 'pvc', site: 'near_prv' },
+      { id: 'S-3', kind: 'sensor', district: 'naka', pipeMaterial: 'steel', site: 'quiet_residential' },
+    ]);
+    await store.appendScores([...series('S-1', times(5, 0.5)), ...series('S-2', times(5, 0.5)), ...series('S-3', times(5, 0.5))]);
+    const config = {
+      threshold: 0.8,
+      clearThreshold: 0.5,
+      bySite: { near_prv: { threshold: 0.9, clearThreshold: 0.55 } },
+      byMaterial: { pvc: { threshold: 0.45, clearThreshold: 0.27 } },
+    };
+    await new LeakAlertEngine({ store, log, config }).drain();
+    const raised = await store.listAlerts({ limit: 10 });
+    expect(raised.map((a) => [a.sourceId, a.details])).toEqual([['S-1', expect.objectContaining({ threshold: 0.45, pipeMaterial: 'pvc' })]]);
   });
 
   it('runs as a loop and tells each commit’s events', async () => {

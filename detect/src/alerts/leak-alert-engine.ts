@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, SensorSite } from '@suido/ingest';
+import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, PipeMaterial, SensorSite } from '@suido/ingest';
 import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
@@ -11,7 +11,7 @@ export const LEAK_ALERT_KIND = 'leak';
 export interface LeakAlertEngineOptions extends AlertFeedConsumerOptions {
   /** Overrides of DEFAULT_LEAK_ALERT_CONFIG. */
   readonly config?: Partial<LeakAlertConfig> | undefined;
-  /** How long a sensor's site, read from the registry, is kept before it is read again (config.bySite only); default 5 minutes. */
+  /** How long a sensor's site and material, read from the registry, are kept before they are read again (config.bySite / byMaterial only); default 5 minutes. */
   readonly siteTtlMs?: number | undefined;
 }
 
@@ -40,7 +40,7 @@ export interface LeakAlertPass {
 export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
   private readonly siteTtlMs: number;
-  private readonly sites = new Map<string, { site: SensorSite | null; readAtMs: number }>();
+  private readonly places = new Map<string, { site: SensorSite | null; material: PipeMaterial | null; readAtMs: number }>();
 
   constructor(opts: LeakAlertEngineOptions) {
     super(opts, {
@@ -76,7 +76,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       // Window by window in time order, whatever order they were stored in.
       scores.sort((a, b) => a.windowStartMs - b.windowStartMs);
       let history = await this.loadHistory(sensorId);
-      const { config, site } = await this.configFor(sensorId);
+      const { config, group } = await this.configFor(sensorId);
       for (const s of scores) {
         const step = observeWindow(history, s, config);
         history = step.history;
@@ -92,7 +92,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
               scoreUnit: 'model score (0-1)',
               modelVersion: s.modelVersion,
               threshold: config.threshold,
-              ...(site !== null && { site }),
+              ...group,
               windowsAbove: d.windowsAbove,
               ofWindows: config.n,
               firstAboveAtMs: d.firstAboveAtMs,
@@ -112,23 +112,27 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   }
 
   /**
-   * The thresholds a sensor is judged by: its site's where the model has
-   * them (the site read from the registry, kept `siteTtlMs` so a registry
-   * change takes effect without a restart), else the default ones. A sensor
-   * whose site changes keeps its window history: the next window is judged
-   * at the new thresholds.
+   * The thresholds a sensor is judged by: its site's or its pipe material's
+   * where the model has them (read from the registry, kept `siteTtlMs` so a
+   * registry change takes effect without a restart), else the default ones.
+   * A sensor whose place changes keeps its window history: the next window
+   * is judged at the new thresholds. `group` names what chose them.
    */
-  private async configFor(sensorId: string): Promise<{ config: LeakAlertConfig; site: SensorSite | null }> {
-    const bySite = this.config.bySite;
-    if (!bySite || Object.keys(bySite).length === 0) return { config: this.config, site: null };
+  private async configFor(sensorId: string): Promise<{ config: LeakAlertConfig; group: { site: SensorSite } | { pipeMaterial: PipeMaterial } | null }> {
+    const { bySite = {}, byMaterial = {} } = this.config;
+    if (Object.keys(bySite).length === 0 && Object.keys(byMaterial).length === 0) return { config: this.config, group: null };
     const now = Date.now();
-    let known = this.sites.get(sensorId);
+    let known = this.places.get(sensorId);
     if (!known || now - known.readAtMs >= this.siteTtlMs) {
-      known = { site: (await this.store.getDevice(sensorId))?.site ?? null, readAtMs: now };
-      this.sites.set(sensorId, known);
+      const device = await this.store.getDevice(sensorId);
+      known = { site: device?.site ?? null, material: device?.pipeMaterial ?? null, readAtMs: now };
+      this.places.set(sensorId, known);
     }
-    const own = known.site === null ? undefined : bySite[known.site];
-    return own ? { config: { ...this.config, ...own }, site: known.site } : { config: this.config, site: null };
+    const site = known.site === null ? undefined : bySite[known.site];
+    if (site) return { config: { ...this.config, ...site }, group: { site: known.site! } };
+    const material = known.material === null ? undefined : byMaterial[known.material];
+    if (material) return { config: { ...this.config, ...material }, group: { pipeMaterial: known.material! } };
+    return { config: this.config, group: null };
   }
 
   private historyName(sensorId: string): string {

@@ -2,7 +2,7 @@
  * Scores a recording from a hand-held logger or a sensor:
  *
  *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00]
- *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv]
+ *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv --material pvc]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
@@ -10,13 +10,15 @@
  * scores audio with the streaming detector's own Windower and batch scorer
  * (for a context model, each window with the recording's windows before it,
  * as the live detector scores a sensor's), so a recording scores as the live
- * system would score it. --site: the threshold of the recording's site where
- * the model has one (a recording next to a PRV), else the default.
+ * system would score it. --site, --material: the threshold of the
+ * recording's site or pipe material where the model has one (a recording
+ * next to a PRV, on a PVC main), as the live detector judges a sensor the
+ * registry places there; else the default.
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SENSOR_SITES } from '@suido/ingest';
+import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { WavError, readWav } from '../audio/wav.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
@@ -26,7 +28,7 @@ import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.
 import { Windower } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
-const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE]';
+const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`score-wav: ${message}\n${USAGE}\n`);
@@ -44,6 +46,7 @@ try {
       model: { type: 'string', default: DEFAULT_MODEL_PATH },
       threshold: { type: 'string' },
       site: { type: 'string' },
+      material: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,8 +59,11 @@ if (values.help) {
   process.exit(0);
 }
 if (positionals.length !== 1) fail('give exactly one WAV file');
-if (values.site !== undefined && values.threshold !== undefined) fail('give --threshold or --site, not both');
+if ((values.site !== undefined || values.material !== undefined) && values.threshold !== undefined) fail('give --threshold or --site/--material, not both');
 if (values.site !== undefined && !(SENSOR_SITES as readonly string[]).includes(values.site)) fail(`--site must be one of ${SENSOR_SITES.join(', ')}, got '${values.site}'`);
+if (values.material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(values.material)) {
+  fail(`--material must be one of ${PIPE_MATERIALS.join(', ')}, got '${values.material}'`);
+}
 const file = positionals[0]!;
 const windowSeconds = Number(values.window);
 if (!Number.isInteger(windowSeconds) || windowSeconds < 1) fail(`--window must be a whole number of seconds >= 1, got '${values.window}'`);
@@ -79,7 +85,7 @@ if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
 }
 
 const model = await LeakModel.load(values.model!).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
-const threshold = values.threshold === undefined ? thresholdFor({ default: model.info.threshold, bySite: model.info.siteThresholds }, values.site) : Number(values.threshold);
+const threshold = values.threshold === undefined ? thresholdFor(model.info.thresholds, { site: values.site, material: values.material }) : Number(values.threshold);
 if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
 
 const windower = new Windower({ windowSeconds, hopSeconds });

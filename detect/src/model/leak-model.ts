@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { SENSOR_SITES, type SensorSite } from '@suido/ingest';
+import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { FEATURE_COUNT, WINDOW_SAMPLES } from './feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 import type { Thresholds } from './operating-point.ts';
@@ -9,10 +9,10 @@ import type { Thresholds } from './operating-point.ts';
 /** What the model file says about itself (ONNX metadata_props). */
 export interface LeakModelInfo {
   readonly version: string;
-  /** Score at or above which a window counts as "leak" (chosen on the validation split); sites in `siteThresholds` have their own. */
+  /** Score at or above which a window counts as "leak" (chosen on the validation split): `thresholds.default`. */
   readonly threshold: number;
-  /** Thresholds of the sensor sites the model chose one for (metadata `site_thresholds`); empty: one threshold for all. */
-  readonly siteThresholds: Thresholds['bySite'];
+  /** With the sites' and materials' own (metadata `site_thresholds`, `material_thresholds`; empty: one threshold for all). */
+  readonly thresholds: Thresholds;
   readonly sampleRateHz: number;
   readonly windowSamples: number;
   /** The persistence (K of N windows) the threshold was chosen for, if the file says. */
@@ -25,8 +25,8 @@ export interface LeakModelInfo {
   readonly raw: Readonly<Record<string, string>>;
 }
 
-/** A JSON object of site → threshold (0–1), sites from the registry's SENSOR_SITES; absent: none. A string says what is wrong. */
-function parseSiteThresholds(text: string | undefined): Thresholds['bySite'] | string {
+/** A JSON object of name → threshold (0–1), names from `allowed`; absent: none. A string says what is wrong. */
+function parseThresholdMap<K extends string>(text: string | undefined, allowed: readonly K[]): Partial<Record<K, number>> | string {
   if (text === undefined) return {};
   let value: unknown;
   try {
@@ -34,12 +34,12 @@ function parseSiteThresholds(text: string | undefined): Thresholds['bySite'] | s
   } catch {
     return 'not JSON';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object of site: threshold';
-  const out: Partial<Record<SensorSite, number>> = {};
-  for (const [site, t] of Object.entries(value)) {
-    if (!(SENSOR_SITES as readonly string[]).includes(site)) return `'${site}' is not one of ${SENSOR_SITES.join(', ')}`;
-    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) return `${site}: ${JSON.stringify(t)} is not a threshold from 0 to 1`;
-    out[site as SensorSite] = t;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object of name: threshold';
+  const out: Partial<Record<K, number>> = {};
+  for (const [name, t] of Object.entries(value)) {
+    if (!(allowed as readonly string[]).includes(name)) return `'${name}' is not one of ${allowed.join(', ')}`;
+    if (typeof t !== 'number' || !(t >= 0 && t <= 1)) return `${name}: ${JSON.stringify(t)} is not a threshold from 0 to 1`;
+    out[name as K] = t;
   }
   return out;
 }
@@ -81,10 +81,12 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata lacks threshold/sample_rate_hz/window_samples=${WINDOW_SAMPLES}`);
     }
-    const siteThresholds = parseSiteThresholds(raw.site_thresholds);
-    if (typeof siteThresholds === 'string') {
+    const siteThresholds = parseThresholdMap(raw.site_thresholds, SENSOR_SITES);
+    const materialThresholds = parseThresholdMap(raw.material_thresholds, PIPE_MATERIALS);
+    for (const [key, parsed] of [['site_thresholds', siteThresholds], ['material_thresholds', materialThresholds]] as const) {
+      if (typeof parsed !== 'string') continue;
       await session.release();
-      throw new ModelError('MODEL_INVALID', `model metadata site_thresholds: ${siteThresholds}`);
+      throw new ModelError('MODEL_INVALID', `model metadata ${key}: ${parsed}`);
     }
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
@@ -94,7 +96,11 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `a context model must say context_windows=${CONTEXT_WINDOWS} and give its features back; this build scores ${CONTEXT_WINDOWS}-window contexts`);
     }
-    return new LeakModel(session, { version: raw.version ?? 'unknown', threshold, siteThresholds, sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
+    return new LeakModel(session, {
+      version: raw.version ?? 'unknown',
+      thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
+      threshold,
+      sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
   }
 
   /**

@@ -102,17 +102,18 @@ describe('the leak model graph', () => {
     await expect(LeakModel.load(buildLeakModelGraph(weights, {}))).rejects.toMatchObject({ code: 'MODEL_INVALID' });
   });
 
-  it('reads per-site thresholds from the metadata, and refuses unknown sites and thresholds out of 0–1', async () => {
+  it('reads per-site and per-material thresholds from the metadata, and refuses unknown names and thresholds out of 0–1', async () => {
     const weights = randomWeights(4);
     const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
     const plain = await LeakModel.load(buildLeakModelGraph(weights, meta));
-    expect(plain.info.siteThresholds).toEqual({});
+    expect(plain.info.thresholds).toEqual({ default: 0.5, bySite: {}, byMaterial: {} });
     await plain.close();
-    const sited = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: '{"near_prv":0.93}' }));
-    expect(sited.info).toMatchObject({ threshold: 0.5, siteThresholds: { near_prv: 0.93 } });
-    await sited.close();
+    const grouped = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: '{"near_prv":0.93}', material_thresholds: '{"pvc":0.41}' }));
+    expect(grouped.info).toMatchObject({ threshold: 0.5, thresholds: { default: 0.5, bySite: { near_prv: 0.93 }, byMaterial: { pvc: 0.41 } } });
+    await grouped.close();
     for (const bad of ['{"near_river":0.9}', '{"near_prv":1.5}', '[0.9]', 'near_prv=0.9']) {
       await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     }
+    await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, material_thresholds: '{"copper":0.5}' }))).rejects.toThrow(/material_thresholds: 'copper'/);
   });
 });

@@ -1,4 +1,4 @@
-import type { SensorSite } from '@suido/ingest';
+import type { PipeMaterial, SensorSite } from '@suido/ingest';
 
 /**
  * When a window's score counts as "leak": at or above the threshold. One rule
@@ -13,22 +13,32 @@ export function countsAsLeak(score: number, threshold: number): boolean {
 }
 
 /**
- * The thresholds a model runs at: its own for each sensor site it was given
- * one for, the default for every other sensor and for a sensor whose site the
- * registry does not record. A PRV's hiss is as steady as a leak's, so one
- * threshold for all sites is set by PRV sites and costs every quiet street
- * its recall; a site's own threshold keeps each site's false alerts within
- * the same budget.
+ * The thresholds a model runs at: a sensor site's own where the model has
+ * one, else its pipe material's own, else the default (also for a sensor
+ * whose site or material the registry does not record). A PRV's hiss is as
+ * steady as a leak's, so one threshold for all is set by PRV sites and costs
+ * every quiet street its recall; a plastic main's leak is quieter and lower,
+ * so its scores separate leaks from no leaks well but rarely clear a
+ * threshold set by metal mains. Each group's own threshold keeps its false
+ * alerts within the same budget.
  */
 export interface Thresholds {
   readonly default: number;
   readonly bySite: Readonly<Partial<Record<SensorSite, number>>>;
+  readonly byMaterial: Readonly<Partial<Record<PipeMaterial, number>>>;
 }
 
-export function thresholdFor(t: Thresholds, site: string | null | undefined): number {
-  const own = site === null || site === undefined ? undefined : t.bySite[site as SensorSite];
-  return own ?? t.default;
+/** What the registry says of a sensor, as far as thresholds go. */
+export interface SensorPlace {
+  readonly site?: string | null | undefined;
+  readonly material?: string | null | undefined;
 }
 
-/** One threshold for every site. */
-export const uniformThresholds = (threshold: number): Thresholds => ({ default: threshold, bySite: {} });
+export function thresholdFor(t: Thresholds, place: SensorPlace): number {
+  const bySite = place.site == null ? undefined : t.bySite[place.site as SensorSite];
+  const byMaterial = place.material == null ? undefined : t.byMaterial[place.material as PipeMaterial];
+  return bySite ?? byMaterial ?? t.default;
+}
+
+/** One threshold for every sensor. */
+export const uniformThresholds = (threshold: number): Thresholds => ({ default: threshold, bySite: {}, byMaterial: {} });

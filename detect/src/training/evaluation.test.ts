@@ -4,7 +4,7 @@ import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistence
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
-function night(sensorId: string, leak: boolean, scores: number[], index = 0, environment = 'quiet_residential'): { examples: Example[]; scores: number[] } {
+function night(sensorId: string, leak: boolean, scores: number[], index = 0, environment = 'quiet_residential', material = 'pvc'): { examples: Example[]; scores: number[] } {
   const meta = {
     id: `${sensorId}/n${index}`,
     sensorId,
@@ -13,7 +13,7 @@ function night(sensorId: string, leak: boolean, scores: number[], index = 0, env
     leak,
     audible: leak ? true : null,
     sensorAudible: leak ? true : null,
-    material: 'pvc',
+    material,
     environment,
     leakSizeLps: leak ? 0.5 : null,
   } as unknown as FrameMeta;
@@ -41,7 +41,7 @@ describe('operating point on validation nights', () => {
     const { chosen, tried } = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }, { k: 3, n: 4 }], 0);
     expect(tried.map((o) => o.recall)).toEqual([0, 1]);
     expect(chosen.persistence).toEqual({ k: 3, n: 4 });
-    expect(chosen.thresholds).toMatchObject({ default: expect.closeTo(0.8), bySite: {} });
+    expect(chosen.thresholds).toEqual({ default: expect.closeTo(0.8), bySite: {}, byMaterial: {} });
     expect(chosen.falsePer100).toBe(0);
     // Equal recall: the shorter rule, which raises a leak that starts mid-night sooner.
     const tie = chooseOperatingPoint(examples, scores, [{ k: 4, n: 4 }, { k: 3, n: 4 }, { k: 2, n: 3 }], 0);
@@ -59,8 +59,8 @@ describe('operating point on validation nights', () => {
     const one = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0).chosen;
     expect(one.thresholds.default).toBeCloseTo(0.95);
     expect(one.recall).toBe(0.5);
-    const split = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, ['near_prv']).chosen;
-    expect(split.thresholds).toEqual({ default: expect.closeTo(0.6), bySite: { near_prv: expect.closeTo(0.95) } });
+    const split = chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, { sites: ['near_prv'] }).chosen;
+    expect(split.thresholds).toEqual({ default: expect.closeTo(0.6), bySite: { near_prv: expect.closeTo(0.95) }, byMaterial: {} });
     expect(split.chosenOn).toEqual({ default: 2, near_prv: 1 });
     expect(split.recall).toBe(1);
     expect(split.falsePer100).toBe(0);
@@ -69,10 +69,18 @@ describe('operating point on validation nights', () => {
     // A site whose own nights allow a lower threshold still gets the default: the default was promised to every site.
     const pump = [night('S-6', true, [0.55], 0, 'near_pump'), night('S-7', false, [0.2], 0, 'near_pump')];
     const more = pump.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }), { examples, scores });
-    const lenient = chooseOperatingPoint(more.examples, more.scores, [{ k: 1, n: 1 }], 0, ['near_pump']).chosen;
+    const lenient = chooseOperatingPoint(more.examples, more.scores, [{ k: 1, n: 1 }], 0, { sites: ['near_pump'] }).chosen;
     expect(lenient.thresholds.bySite.near_pump).toBe(lenient.thresholds.default);
+    // A separate material may go below the default: a plastic main's quieter leak is why it is separate.
+    const steel = [night('S-8', true, [0.8], 0, 'quiet_residential', 'steel'), night('S-9', false, [0.7], 0, 'quiet_residential', 'steel')];
+    const mixed = steel.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }), { examples, scores });
+    const byMaterial = chooseOperatingPoint(mixed.examples, mixed.scores, [{ k: 1, n: 1 }], 0, { sites: ['near_prv'], materials: ['pvc'] }).chosen;
+    // pvc (S-3 0.3, S-4 0.6, S-5 0.5 off the PRV site) gets 0.6, under the default that steel alone sets (0.8); the PRV stays at 0.95.
+    expect(byMaterial.thresholds).toEqual({ default: expect.closeTo(0.8), bySite: { near_prv: expect.closeTo(0.95) }, byMaterial: { pvc: expect.closeTo(0.6) } });
+    expect(byMaterial.chosenOn).toEqual({ default: 1, near_prv: 1, pvc: 2 });
+    expect(byMaterial.recall).toBe(1);
     // A site with no no-leak nights to choose on is refused, not given the lowest threshold.
-    expect(() => chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, ['near_pump'])).toThrow(/no validation no-leak nights at near_pump/);
+    expect(() => chooseOperatingPoint(examples, scores, [{ k: 1, n: 1 }], 0, { sites: ['near_pump'] })).toThrow(/no validation no-leak nights of near_pump sensors/);
   });
 });
 

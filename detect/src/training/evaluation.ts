@@ -1,4 +1,4 @@
-import type { SensorSite } from '@suido/ingest';
+import type { PipeMaterial, SensorSite } from '@suido/ingest';
 import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
 import { countsAsLeak, thresholdFor, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
@@ -80,7 +80,7 @@ export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps <
 type NightThreshold = (o: NightOutcome) => number;
 const perNight = (t: number | Thresholds): NightThreshold => {
   const all = typeof t === 'number' ? uniformThresholds(t) : t;
-  return (o) => thresholdFor(all, o.meta.environment);
+  return (o) => thresholdFor(all, { site: o.meta.environment, material: o.meta.material });
 };
 
 function rate(outcomes: readonly NightOutcome[], threshold: NightThreshold): number {
@@ -158,9 +158,15 @@ export interface OperatingPoint {
   readonly falsePer100: number;
   /** Night ROC-AUC of this rule's night score. */
   readonly auc: number;
-  /** Validation no-leak nights each threshold was chosen on: 'default' and each separate site. */
+  /** Validation no-leak nights each threshold was chosen on: 'default' and each separate site and material. */
   readonly chosenOn: Readonly<Record<string, number>>;
   readonly nights: readonly NightOutcome[];
+}
+
+/** Sensor groups that get thresholds of their own (Thresholds): registry sites, pipe materials. */
+export interface SeparateGroups {
+  readonly sites?: readonly SensorSite[] | undefined;
+  readonly materials?: readonly PipeMaterial[] | undefined;
 }
 
 /**
@@ -169,35 +175,41 @@ export interface OperatingPoint {
  * highest recall; among equals the shorter rule (smaller N: a leak that
  * starts mid-night is raised sooner, within its first night rather than the
  * next — validation nights hold a leak all night long, so their recall cannot
- * tell), then the higher night ROC-AUC, then the first listed. Each site in
- * `separateSites` gets a threshold chosen on its own nights, never below the
- * default; the default is chosen on the nights of every other site. So each
- * separate site and the rest each keep within `maxFalsePer100`, instead of
- * the site with the most leak-like noise setting one threshold for all.
+ * tell), then the higher night ROC-AUC, then the first listed.
+ *
+ * Each group in `separate` gets a threshold chosen on its own nights and the
+ * default is chosen on the nights of every other sensor, so each keeps within
+ * `maxFalsePer100` instead of the noisiest group setting one threshold for
+ * all. A separate site (its nights of any material) is never below the
+ * default: it is there because its noise is worse. A separate material (its
+ * nights at sites that are not separate) may be below it: a plastic main's
+ * quieter leak is why it is there.
  */
 export function chooseOperatingPoint(
   examples: readonly Example[],
   scores: ArrayLike<number>,
   candidates: readonly Persistence[],
   maxFalsePer100: number,
-  separateSites: readonly SensorSite[] = [],
+  separate: SeparateGroups = {},
 ): { chosen: OperatingPoint; tried: OperatingPoint[] } {
   if (candidates.length === 0) throw new Error('no persistence candidates');
-  const separate = new Set<string>(separateSites);
+  const sites = new Set<string>(separate.sites ?? []);
+  const materials = new Set<string>(separate.materials ?? []);
   const tried = candidates.map((persistence): OperatingPoint => {
     const outcomes = nights(examples, scores, (s) => persistenceScore(s, persistence));
-    const rest = outcomes.filter((o) => !separate.has(o.meta.environment));
     const noLeak = (list: readonly NightOutcome[]) => list.filter((o) => o.kind === 'none').length;
-    const chosenOn: Record<string, number> = { default: noLeak(rest) };
-    const fallback = chooseThreshold(rest, maxFalsePer100);
+    const chosenOn: Record<string, number> = {};
+    const own = (name: string, list: readonly NightOutcome[]) => {
+      chosenOn[name] = noLeak(list);
+      if (chosenOn[name] === 0) throw new Error(`no validation no-leak nights of ${name} sensors to choose its threshold on`);
+      return chooseThreshold(list, maxFalsePer100);
+    };
+    const fallback = own('default', outcomes.filter((o) => !sites.has(o.meta.environment) && !materials.has(o.meta.material)));
     const bySite: Partial<Record<SensorSite, number>> = {};
-    for (const site of separateSites) {
-      const own = outcomes.filter((o) => o.meta.environment === site);
-      chosenOn[site] = noLeak(own);
-      if (chosenOn[site] === 0) throw new Error(`no validation no-leak nights at ${site} sensors to choose its threshold on`);
-      bySite[site] = Math.max(fallback, chooseThreshold(own, maxFalsePer100));
-    }
-    const thresholds: Thresholds = { default: fallback, bySite };
+    for (const site of separate.sites ?? []) bySite[site] = Math.max(fallback, own(site, outcomes.filter((o) => o.meta.environment === site)));
+    const byMaterial: Partial<Record<PipeMaterial, number>> = {};
+    for (const m of separate.materials ?? []) byMaterial[m] = own(m, outcomes.filter((o) => o.meta.material === m && !sites.has(o.meta.environment)));
+    const thresholds: Thresholds = { default: fallback, bySite, byMaterial };
     const r = nightReport(outcomes, thresholds);
     return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, chosenOn, nights: outcomes };
   });
@@ -248,7 +260,7 @@ export interface WindowReport {
 /** Per-window figures on audible leaks vs no leak; inaudible leaks reported apart. */
 export function windowReport(examples: readonly Example[], scores: ArrayLike<number>, thresholds: number | Thresholds): WindowReport {
   const all = typeof thresholds === 'number' ? uniformThresholds(thresholds) : thresholds;
-  const threshold = (i: number) => thresholdFor(all, examples[i]!.meta.environment);
+  const threshold = (i: number) => thresholdFor(all, { site: examples[i]!.meta.environment, material: examples[i]!.meta.material });
   const idx = (pred: (m: FrameMeta) => boolean) => examples.map((e, i) => (pred(e.meta) ? i : -1)).filter((i) => i >= 0);
   const judged = idx((m) => !m.leak || m.audible === true);
   const s = (ix: number[]) => ix.map((i) => scores[i]!);

@@ -33,6 +33,8 @@ export interface ModelCardInput {
   readonly manifest: Record<string, unknown>;
   /** Extra datasets (other seeds: other simulated sensors), every split of each added to training only. */
   readonly moreData: readonly { dir: string; manifest: Record<string, unknown> }[];
+  /** Extra datasets whose every split was added to validation only (--extra-val). */
+  readonly moreValidation: readonly { dir: string; manifest: Record<string, unknown> }[];
   /** The K of N rules tried on validation, each with its threshold and validation figures. */
   readonly operatingPoints: readonly { persistence: Persistence; thresholds: Thresholds; recall: number; falsePer100: number; auc: number }[];
   /** Validation no-leak nights the chosen thresholds were chosen on: 'default' and each separate site. */
@@ -47,9 +49,8 @@ export interface ModelCardInput {
   /** Per head. */
   readonly epochsRun: readonly number[];
   readonly layers: readonly { inputs: number; units: number }[];
-  /** The default threshold; sites with their own in siteThresholds. */
-  readonly threshold: number;
-  readonly siteThresholds: Thresholds['bySite'];
+  /** The default threshold and the sites' and materials' own. */
+  readonly thresholds: Thresholds;
   readonly persistence: Persistence;
   readonly maxFalsePer100: number;
   readonly parityMaxAbsDiff: number;
@@ -59,20 +60,26 @@ export interface ModelCardInput {
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
 }
 
-const thresholdsText = (t: Thresholds) => [f3(t.default), ...Object.entries(t.bySite).map(([site, v]) => `${site} ${f3(v!)}`)].join(', ');
+const groupsOf = (t: Thresholds) => [...Object.entries(t.bySite), ...Object.entries(t.byMaterial)] as [string, number][];
+const thresholdsText = (t: Thresholds) => [f3(t.default), ...groupsOf(t).map(([name, v]) => `${name} ${f3(v)}`)].join(', ');
 
-/** The per-site thresholds in words, and how many validation nights each rests on. */
-function siteText(c: ModelCardInput): string {
-  const sites = Object.entries(c.siteThresholds);
-  if (sites.length === 0) return '';
-  const own = sites.map(([site, v]) => `**${f3(v!)}** at sensors the registry places \`${site}\` (chosen on that site's ${c.chosenOn[site]} validation no-leak nights)`);
+/** The per-site and per-material thresholds in words, and how many validation nights each rests on. */
+function groupText(c: ModelCardInput): string {
+  const sites = Object.entries(c.thresholds.bySite) as [string, number][];
+  const materials = Object.entries(c.thresholds.byMaterial) as [string, number][];
+  if (sites.length + materials.length === 0) return '';
+  const own = [
+    ...sites.map(([site, v]) => `**${f3(v)}** at sensors the registry places \`${site}\` (chosen on that site's ${c.chosenOn[site]} validation no-leak nights; never below the default)`),
+    ...materials.map(([m, v]) => `**${f3(v)}** on \`${m}\` mains at any other site (chosen on their ${c.chosenOn[m]} validation no-leak nights)`),
+  ];
   return `
 
-Per-site thresholds: ${own.join(', ')}; the default at every other sensor,
-and where the registry records no site (chosen on those sites'
-${c.chosenOn.default} validation no-leak nights). A site's own threshold keeps
-its false alerts within the budget without raising every other sensor's; the
-fewer nights it was chosen on, the less its test figure below can be trusted.`;
+Thresholds of their own: ${own.join('; ')}. The default holds at every
+other sensor and where the registry records neither (chosen on their
+${c.chosenOn.default} validation no-leak nights). Each group's own threshold
+keeps its false alerts within the same budget without moving every other
+sensor's; the fewer nights it was chosen on, the less its test figure below
+can be trusted.`;
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
@@ -170,13 +177,13 @@ ${c.reusedFrom ? `\n*Its heads were trained by \`${c.reusedFrom}\` and reused as
 Takes one second of sound from an acoustic sensor on a water main (mono PCM
 resampled to ${MODEL_SAMPLE_RATE_HZ} Hz, full scale ±1) and returns the
 probability that a leak on that pipe is audible in it. A window scores as a
-leak at **${f3(c.threshold)}** or above${Object.keys(c.siteThresholds).length > 0 ? ' (the default threshold)' : ''}; the alert engine raises a leak alert
+leak at **${f3(c.thresholds.default)}** or above${groupsOf(c.thresholds).length > 0 ? ' (the default threshold)' : ''}; the alert engine raises a leak alert
 when **${c.persistence.k} of the last ${c.persistence.n}** windows of a sensor
-score as leaks.${siteText(c)}
+score as leaks.${groupText(c)}
 
 File: \`detect/model/leak-detector.onnx\` (ONNX opset 17): input \`pcm\`
 float32 [batch, 4000], output \`score\` float32 [batch, 1]; its metadata holds
-the version, threshold${Object.keys(c.siteThresholds).length > 0 ? ', the per-site thresholds (`site_thresholds`)' : ''} and sample rate.
+the version, threshold${groupsOf(c.thresholds).length > 0 ? ', the thresholds of sensor groups (`site_thresholds`, `material_thresholds`)' : ''} and sample rate.
 
 ## Data
 Synthetic, from the simulator's acoustic physics (\`simulators/README.md\`):
@@ -192,7 +199,15 @@ ${
     : `Training also takes every split (train, validation and test sensors alike) of ${c.moreData
         .map((e) => `\`${e.dir}\` (seed ${String(e.manifest.seed)}, options ${JSON.stringify(e.manifest.options)})`)
         .join('; ')}: other simulated sensors from the same generator, their ids prefixed (\`d2/S-0001\`) as every run numbers its sensors from S-0001.
-The validation and test splits are those of \`${c.datasetDir}\` alone, unchanged; training refuses to run if a sensor id is in two splits.
+The validation and test splits are those of \`${c.datasetDir}\`${c.moreValidation.length > 0 ? ' (validation with the datasets below)' : ' alone, unchanged'}; training refuses to run if a sensor id is in two splits.
+
+`
+}${
+  c.moreValidation.length === 0
+    ? ''
+    : `Validation also takes every split of ${c.moreValidation
+        .map((e) => `\`${e.dir}\` (seed ${String(e.manifest.seed)}, options ${JSON.stringify(e.manifest.options)})`)
+        .join('; ')}, ids prefixed likewise: more nights to choose the operating point on (a site with a threshold of its own has few), no sensor of training or test among them.
 
 `
 }Split **by sensor** (no sensor in two splits):
@@ -296,7 +311,7 @@ Baseline: score = L_min − ${b.alpha} × (L_p90 − L_min), alarm at ≥ ${f2(b
 The model ${comparison}.
 Nights: ${t.night.leakNights} audible-leak, ${t.night.noLeakNights} no-leak, ${t.night.inaudibleNights} inaudible-leak.
 
-### Per window (threshold ${thresholdsText({ default: c.threshold, bySite: c.siteThresholds })})
+### Per window (threshold ${thresholdsText(c.thresholds)})
 | | value |
 |---|---|
 | windows | ${t.window.windows} |

@@ -2,16 +2,19 @@
  * `npm run train -w detect`: dataset → features → TensorFlow.js → ONNX →
  * evaluation through ONNX Runtime → model card. Deterministic for a seed.
  *
- *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]]
+ *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
  *     [--context [--context-stride 3]] [--reuse-model DIR --version V]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
  * their splits to TRAINING only, so validation and test stay exactly those of
  * --data and models trained with and without extra data compare on the same
- * sensors. The persistence rule is --k of --n (default 4 of 6); with
+ * sensors. --extra-val datasets add every one of their splits to VALIDATION
+ * (early stopping and the operating point): a threshold of its own for a
+ * site that is 15 % of the sensors rests on few nights otherwise. The persistence rule is --k of --n (default 4 of 6); with
  * --search-persistence it is chosen on validation among
  * PERSISTENCE_CANDIDATES, with the threshold. --hidden and --l2 shape each
  * head. --colour-share passes that share of the training windows through a
@@ -38,7 +41,7 @@ import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
-import { SENSOR_SITES, type SensorSite } from '@suido/ingest';
+import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
 import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
@@ -73,6 +76,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string', default: '../data/acoustic-dataset' },
     'extra-train': { type: 'string', default: '' },
+    'extra-val': { type: 'string', default: '' },
     out: { type: 'string', default: 'model' },
     seed: { type: 'string', default: String(DEFAULT_FIT.seed) },
     k: { type: 'string', default: '4' },
@@ -91,6 +95,7 @@ const { values } = parseArgs({
     version: { type: 'string', default: '' },
     'context-stride': { type: 'string', default: '3' },
     'separate-sites': { type: 'string', default: '' },
+    'separate-materials': { type: 'string', default: '' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -98,7 +103,12 @@ const int = (name: string, text: string | undefined, min: number) => {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
   return v;
 };
-const dataArgs = [values.data!, ...values['extra-train']!.split(',').filter((d) => d !== '')];
+const list = (text: string) => text.split(',').filter((d) => d !== '');
+const extraTrainArgs = list(values['extra-train']!);
+const extraValArgs = list(values['extra-val']!);
+const dataArgs = [values.data!, ...extraTrainArgs, ...extraValArgs];
+/** Index in dataArgs → where its splits go: the first dataset is split, then the extra training ones, then the extra validation ones. */
+const roleOf = (d: number): 'split' | 'train' | 'val' => (d === 0 ? 'split' : d <= extraTrainArgs.length ? 'train' : 'val');
 const dataDirs = dataArgs.map((d) => resolve(d));
 const outDir = resolve(values.out!);
 const fixedPersistence: Persistence | undefined = values['search-persistence'] ? undefined : { k: int('k', values.k, 1), n: int('n', values.n, 1) };
@@ -106,15 +116,19 @@ if (fixedPersistence && fixedPersistence.k > fixedPersistence.n) throw new Error
 const maxFalsePer100 = Number(values['max-false-per-100']);
 if (!(maxFalsePer100 >= 0)) throw new Error(`--max-false-per-100 must be a number >= 0, got '${values['max-false-per-100']}'`);
 /**
- * --separate-sites near_prv[,...]: sites (the registry's SENSOR_SITES) that
- * get a threshold of their own, chosen on their validation nights; every
- * other site shares the default, chosen on the rest (evaluation.ts:
- * chooseOperatingPoint). The model file carries them (site_thresholds).
+ * --separate-sites near_prv[,...] and --separate-materials pvc[,...]:
+ * registry sites (SENSOR_SITES) and pipe materials (PIPE_MATERIALS) that get
+ * a threshold of their own, chosen on their validation nights; every other
+ * sensor shares the default, chosen on the rest (evaluation.ts:
+ * chooseOperatingPoint). The model file carries them (site_thresholds,
+ * material_thresholds).
  */
-const separateSites = values['separate-sites']!.split(',').filter((s) => s !== '').map((s): SensorSite => {
-  if (!(SENSOR_SITES as readonly string[]).includes(s)) throw new Error(`--separate-sites: '${s}' is not one of ${SENSOR_SITES.join(', ')}`);
-  return s as SensorSite;
-});
+const namesFrom = <K extends string>(option: string, allowed: readonly K[]): K[] =>
+  values[option as 'separate-sites']!.split(',').filter((s) => s !== '').map((s): K => {
+    if (!(allowed as readonly string[]).includes(s)) throw new Error(`--${option}: '${s}' is not one of ${allowed.join(', ')}`);
+    return s as K;
+  });
+const separate = { sites: namesFrom('separate-sites', SENSOR_SITES), materials: namesFrom('separate-materials', PIPE_MATERIALS) };
 const backend = ((text: string | undefined): 'wasm' | 'cpu' => {
   if (text === 'wasm' || text === 'cpu') return text;
   throw new Error(`--backend must be wasm or cpu, got '${text}'`);
@@ -189,8 +203,8 @@ for (const split of SPLITS) {
   const splitLevels = new Map<string, number>();
   let frames = 0;
   const sensors = new Set<string>();
-  // Validation and test come from --data alone; training also takes every split of the extra datasets.
-  const sources = split === 'train' ? dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => dd > 0 || s === 'train')) : [[0, split] as const];
+  // Test comes from --data alone; training and validation also take every split of their extra datasets.
+  const sources = dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => (roleOf(dd) === 'split' ? s === split : roleOf(dd) === split)));
   for (const [part, [k, from]] of sources.entries()) {
     const data = await loadTagged(k, from);
     log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${split === 'train' && colourShare > 0 ? `, ${colourShare} of them through a random device response` : ''}`);
@@ -256,9 +270,10 @@ const { chosen, tried: operatingPoints } = chooseOperatingPoint(
   valScores,
   fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES,
   maxFalsePer100,
-  separateSites,
+  separate,
 );
-const describe = (t: Thresholds) => [`threshold ${t.default.toFixed(4)}`, ...Object.entries(t.bySite).map(([site, v]) => `${site} ${v.toFixed(4)}`)].join(', ');
+const describe = (t: Thresholds) =>
+  [`threshold ${t.default.toFixed(4)}`, ...[...Object.entries(t.bySite), ...Object.entries(t.byMaterial)].map(([name, v]) => `${name} ${v!.toFixed(4)}`)].join(', ');
 for (const o of operatingPoints) {
   log(`  ${o.persistence.k} of ${o.persistence.n}: ${describe(o.thresholds)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
 }
@@ -293,7 +308,8 @@ const card = {
   reusedFrom: reuse?.metrics.command,
   datasetDir: values.data!,
   manifest,
-  moreData: dataArgs.slice(1).map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
+  moreData: extraTrainArgs.map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
+  moreValidation: extraValArgs.map((dir, i) => ({ dir, manifest: manifests[i + 1 + extraTrainArgs.length]! })),
   operatingPoints: operatingPoints.map(({ nights: _, ...o }) => o),
   chosenOn: chosen.chosenOn,
   splitCounts,
@@ -303,8 +319,7 @@ const card = {
   familyProbe,
   epochsRun,
   layers: fitted.weights.layers.map((l) => ({ inputs: l.inputs, units: l.units })),
-  threshold: thresholds.default,
-  siteThresholds: thresholds.bySite,
+  thresholds,
   persistence,
   maxFalsePer100,
   parityMaxAbsDiff,
@@ -324,6 +339,7 @@ await writeFile(
       manifest: undefined,
       fit: usedBackend === 'cpu' ? fitRest : card.fit,
       moreData: card.moreData.length === 0 ? undefined : card.moreData.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
+      moreValidation: card.moreValidation.length === 0 ? undefined : card.moreValidation.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
       operatingPoints: card.operatingPoints.length <= 1 ? undefined : card.operatingPoints,
     },
     null,
@@ -340,6 +356,7 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
     threshold: String(t.default),
     // Only where there are any: a model without them reads as before.
     ...(Object.keys(t.bySite).length > 0 && { site_thresholds: JSON.stringify(t.bySite) }),
+    ...(Object.keys(t.byMaterial).length > 0 && { material_thresholds: JSON.stringify(t.byMaterial) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
