@@ -180,7 +180,7 @@ describe('leak alert engine', () => {
     // The same steady 0.85 at a PRV (its own 0.9), on a quiet street, and at a sensor the registry does not know.
     await store.appendScores([...series('S-1', times(5, 0.85)), ...series('S-2', times(5, 0.85)), ...series('S-3', times(5, 0.85))]);
     const config = { threshold: 0.8, clearThreshold: 0.5, bySite: { near_prv: { threshold: 0.9, clearThreshold: 0.55 } } };
-    const engine = new LeakAlertEngine({ store, log, config, siteTtlMs: 0 });
+    const engine = new LeakAlertEngine({ store, log, config, placeTtlMs: 0 });
     await engine.drain();
     const raised = await store.listAlerts({ limit: 10 });
     expect(raised.map((a) => a.sourceId)).toEqual(['S-2', 'S-3']);

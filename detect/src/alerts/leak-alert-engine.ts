@@ -12,7 +12,7 @@ export interface LeakAlertEngineOptions extends AlertFeedConsumerOptions {
   /** Overrides of DEFAULT_LEAK_ALERT_CONFIG. */
   readonly config?: Partial<LeakAlertConfig> | undefined;
   /** How long a sensor's site and material, read from the registry, are kept before they are read again (config.bySite / byMaterial only); default 5 minutes. */
-  readonly siteTtlMs?: number | undefined;
+  readonly placeTtlMs?: number | undefined;
 }
 
 export interface LeakAlertPass {
@@ -39,7 +39,7 @@ export interface LeakAlertPass {
  */
 export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   readonly config: LeakAlertConfig;
-  private readonly siteTtlMs: number;
+  private readonly placeTtlMs: number;
   private readonly places = new Map<string, { site: SensorSite | null; material: PipeMaterial | null; readAtMs: number }>();
 
   constructor(opts: LeakAlertEngineOptions) {
@@ -52,7 +52,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       logEvent: (log, e) => log.info({ alertId: e.alertId, action: e.action, sensorId: e.alert.sourceId, peakScore: e.alert.peakScore }, 'leak alert'),
     });
     this.config = leakAlertConfig(opts.config);
-    this.siteTtlMs = opts.siteTtlMs ?? 5 * 60_000;
+    this.placeTtlMs = opts.placeTtlMs ?? 5 * 60_000;
   }
 
   protected async pass(): Promise<LeakAlertPass> {
@@ -113,7 +113,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
 
   /**
    * The thresholds a sensor is judged by: its site's or its pipe material's
-   * where the model has them (read from the registry, kept `siteTtlMs` so a
+   * where the model has them (read from the registry, kept `placeTtlMs` so a
    * registry change takes effect without a restart), else the default ones.
    * A sensor whose place changes keeps its window history: the next window
    * is judged at the new thresholds. `group` names what chose them.
@@ -123,7 +123,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
     if (Object.keys(bySite).length === 0 && Object.keys(byMaterial).length === 0) return { config: this.config, group: null };
     const now = Date.now();
     let known = this.places.get(sensorId);
-    if (!known || now - known.readAtMs >= this.siteTtlMs) {
+    if (!known || now - known.readAtMs >= this.placeTtlMs) {
       const device = await this.store.getDevice(sensorId);
       known = { site: device?.site ?? null, material: device?.pipeMaterial ?? null, readAtMs: now };
       this.places.set(sensorId, known);
