@@ -35,7 +35,7 @@ import { denseForward } from '../model/dense-forward.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
 import { readLeakModelWeights } from '../model/onnx-weights.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
-import { CONTEXT_ROWS } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
@@ -71,6 +71,20 @@ export const PERSISTENCE_CANDIDATES: readonly Persistence[] = [
   { k: 8, n: 12 },
   { k: 10, n: 12 },
 ];
+
+/**
+ * A context model's scores rise a few windows after a leak starts: the
+ * context must fill with leak windows first (the end-to-end leak, 2.0.0's
+ * heads: 0.004, 0.009, 0.50, 0.67, then 0.82 and above from the 5th window
+ * of the night it began). So of a night's 12 windows about 8 can be above a
+ * threshold that night, and a rule needing more raises a new leak a night
+ * late. Validation cannot show this — every simulated leak is there from the
+ * sensor's first night, so its contexts never hold an onset — so such
+ * rules are not offered to a context model.
+ */
+export const CONTEXT_ONSET_WINDOWS = 4;
+const persistenceCandidates = (contextModel: boolean) =>
+  contextModel ? PERSISTENCE_CANDIDATES.filter((p) => p.k <= CONTEXT_WINDOWS - CONTEXT_ONSET_WINDOWS) : PERSISTENCE_CANDIDATES;
 
 const { values } = parseArgs({
   options: {
@@ -268,7 +282,7 @@ const familyProbe = reuse ? reuse.metrics.familyProbe : values['family-probe'] ?
 const { chosen, tried: operatingPoints } = chooseOperatingPoint(
   sets.val.examples,
   valScores,
-  fixedPersistence ? [fixedPersistence] : PERSISTENCE_CANDIDATES,
+  fixedPersistence ? [fixedPersistence] : persistenceCandidates(context !== undefined),
   maxFalsePer100,
   separate,
 );
