@@ -207,7 +207,7 @@ The validation and test splits are those of \`${c.datasetDir}\`${c.moreValidatio
     ? ''
     : `Validation also takes every split of ${c.moreValidation
         .map((e) => `\`${e.dir}\` (seed ${String(e.manifest.seed)}, options ${JSON.stringify(e.manifest.options)})`)
-        .join('; ')}, ids prefixed likewise: more nights to choose the operating point on (a site with a threshold of its own has few), no sensor of training or test among them.
+        .join('; ')}, ids prefixed likewise: more nights to choose the operating point and the baseline's parameters on (a site with a threshold of its own has few), no sensor of training or test among them. Early stopping watches \`${c.datasetDir}\`'s validation sensors only.
 
 `
 }Split **by sensor** (no sensor in two splits):

@@ -13,8 +13,9 @@
  * their splits to TRAINING only, so validation and test stay exactly those of
  * --data and models trained with and without extra data compare on the same
  * sensors. --extra-val datasets add every one of their splits to VALIDATION
- * (early stopping and the operating point): a threshold of its own for a
- * site that is 15 % of the sensors rests on few nights otherwise. The persistence rule is --k of --n (default 4 of 6); with
+ * for the operating point (early stopping keeps to --data's validation
+ * sensors, so the heads do not change): a threshold of its own for a site
+ * that is 15 % of the sensors rests on few nights otherwise. The persistence rule is --k of --n (default 4 of 6); with
  * --search-persistence it is chosen on validation among
  * PERSISTENCE_CANDIDATES, with the threshold. --hidden and --l2 shape each
  * head. --colour-share passes that share of the training windows through a
@@ -44,7 +45,7 @@ import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
-import { buildExamples, concatExamples, type ExampleSet } from './examples.ts';
+import { buildExamples, concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { renderModelCard, type ModelCardInput } from './model-card.ts';
@@ -55,7 +56,7 @@ import { renderModelCard, type ModelCardInput } from './model-card.ts';
  * 2.x: its graph takes a second input.
  */
 export const MODEL_VERSION = '1.6.0';
-export const CONTEXT_MODEL_VERSION = '2.1.0';
+export const CONTEXT_MODEL_VERSION = '2.2.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
@@ -205,6 +206,8 @@ const sets = {} as Record<Split, ExampleSet>;
 const levelsBySplit = new Map<Split, Map<string, number>>();
 const splitCounts: Record<string, ModelCardInput['splitCounts'][string]> = {};
 const sensorsBySplit = new Map<Split, Set<string>>();
+/** Sensors of --data itself (not of an extra dataset). */
+const fromData = new Set<string>();
 for (const split of SPLITS) {
   if (reuse && split === 'train') {
     // The reused heads were trained already: their training split is described, not read.
@@ -232,6 +235,7 @@ for (const split of SPLITS) {
     );
     frames += data.frames.length;
     for (const f of data.frames) sensors.add(f.sensorId);
+    if (k === 0) for (const f of data.frames) fromData.add(f.sensorId);
     if (split !== 'train') for (const [id, level] of frameLevels(data)) splitLevels.set(id, level);
   }
   const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
@@ -250,7 +254,10 @@ for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as c
 const epochsRun: number[] = reuse ? [...reuse.metrics.epochsRun] : [];
 if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.metrics.command})`);
 else log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
-const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train, sets.val, {
+// Early stopping watches --data's validation sensors only: --extra-val is for the operating point, so that
+// adding it leaves the heads (and a retrain's reproduction of them) as they were.
+const stopping = extraValArgs.length === 0 ? sets.val : subsetExamples(sets.val, (e) => fromData.has(e.meta.sensorId));
+const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train, stopping, {
   ...fitOptions,
   onEpoch: (epoch, loss, valLoss, head) => {
     epochsRun[head] = epoch;
@@ -276,7 +283,7 @@ log(`ONNX Runtime vs ${reuse ? 'the TypeScript forward pass of the reused heads'
 if (parityMaxAbsDiff > 1e-3) throw new Error(`ONNX export disagrees with TensorFlow.js by ${parityMaxAbsDiff}`);
 
 // Single heads trained on one sensor type each, scored on every type's test windows (family-probe.ts).
-const familyProbe = reuse ? reuse.metrics.familyProbe : values['family-probe'] ? await probeSensorTypes(sets, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
+const familyProbe = reuse ? reuse.metrics.familyProbe : values['family-probe'] ? await probeSensorTypes({ ...sets, val: stopping }, { ...fitOptions, patience: Math.min(fitOptions.patience, 4) }, log) : undefined;
 
 // The operating point (K of N and threshold) is chosen on validation nights only.
 const { chosen, tried: operatingPoints } = chooseOperatingPoint(
