@@ -31,6 +31,8 @@ export interface FrameMeta {
   readonly sensorAudible: boolean | null;
   readonly leakSizeLps: number | null;
   readonly distanceM: number | null;
+  /** Where the sensor's leak begins inside its recorded nights: frames before it have none (`leak` false). */
+  readonly leakStartMs?: number | undefined;
   readonly snrDb: number | null;
   readonly confounders: readonly string[];
   readonly clipped: boolean;

@@ -84,6 +84,17 @@ describe('operating point on validation nights', () => {
   });
 });
 
+describe('a leak that begins inside the recorded nights', () => {
+  it('makes the night it begins in a leak night, whichever window comes first', () => {
+    const before = night('S-1', false, [0.1, 0.2], 0);
+    const after = night('S-1', true, [0.9, 0.9], 0);
+    // The same night: two windows before the onset, two after.
+    const examples = [...before.examples, ...after.examples.map((e, i) => ({ ...e, windowStartMs: (2 + i) * 600_000 }))];
+    const outcomes = nights(examples, [...before.scores, ...after.scores], (s) => persistenceScore(s, { k: 2, n: 2 }));
+    expect(outcomes.map((o) => [o.kind, o.score])).toEqual([['leak', 0.9]]);
+  });
+});
+
 describe('how soon a leak is found', () => {
   it('counts each leak sensor by the first of its nights that alerted, in night order', () => {
     // S-1 alerts on its first night, S-2 only on its third, S-3 never; S-4 has no leak (and alerts: not counted here).

@@ -40,6 +40,8 @@ export function nights(examples: readonly Example[], scores: ArrayLike<number>, 
     if (e.meta.daytime) return;
     const key = nightKey(e.meta);
     const g = groups.get(key) ?? { meta: e.meta, items: [] };
+    // The night a leak begins in is a leak night: it takes the kind of a window with the leak.
+    if (e.meta.leak && !g.meta.leak) g.meta = e.meta;
     g.items.push({ at: e.windowStartMs, score: scores[i]!, meta: e.meta });
     groups.set(key, g);
   });

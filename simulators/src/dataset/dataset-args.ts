@@ -19,6 +19,8 @@ Options:
   --frame-seconds S      length of a frame (default ${DATASET_DEFAULTS.frameSeconds}, 0.05-60)
   --day-share X          share of all frames recorded by day, 07:00-22:00 (default ${DATASET_DEFAULTS.dayShare}, 0-0.9)
   --leak-share X         share of sensors with a leak on their pipe (default ${DATASET_DEFAULTS.leakShare}, 0-1)
+  --leak-onset-share X   share of those leaks that begin inside the recorded nights, from the second night on
+                         (default ${DATASET_DEFAULTS.leakOnsetShare}: all there from the first night; 0-1)
   --quiet                no progress lines on stderr
   -h, --help             show this help`;
 
@@ -35,6 +37,7 @@ const FLAGS = {
   'frame-seconds': { option: 'frameSeconds', integer: false },
   'day-share': { option: 'dayShare', integer: false },
   'leak-share': { option: 'leakShare', integer: false },
+  'leak-onset-share': { option: 'leakOnsetShare', integer: false },
 } as const;
 
 /** Parses and validates the dataset command line; `cwd` is where relative paths start (npm's INIT_CWD). */
@@ -82,6 +85,7 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
       frameSeconds: numbers.frameSeconds,
       dayShare: numbers.dayShare,
       leakShare: numbers.leakShare,
+      leakOnsetShare: numbers.leakOnsetShare,
     },
   };
 }

@@ -34,6 +34,8 @@ export interface FrameRecord {
   readonly sensorAudible: boolean | null;
   readonly leakSizeLps: number | null;
   readonly distanceM: number | null;
+  /** When the sensor's leak begins, where that is inside its recorded nights (absent otherwise); frames before it have no leak. */
+  readonly leakStartMs?: number;
   readonly snrDb: number | null;
   readonly sensorSnrDb: number | null;
   readonly confounders: readonly Confounder[];
@@ -79,12 +81,13 @@ export function* sensorFrames(seed: number, sensor: DatasetSensor, schedule: Fra
   const { site, leak } = sensor;
   const sampleCount = Math.round(site.hardware.sampleRateHz * schedule.frameSeconds);
   for (let night = 0; night < schedule.nights; night++) {
-    // Weather, flow and pumps change from night to night; the leak does not.
+    // Weather, flow and pumps change from night to night; the leak does not, once it has begun.
     const conditions = drawNightConditions(createRng(seed, 'dataset', sensor.id, 'night', night));
     const times = frameTimes(seed, sensor, night, schedule);
     for (let frame = 0; frame < times.length; frame++) {
       const { startMs } = times[frame]!;
-      const rendered = renderSensorFrame(site, { startMs, sampleCount, night: conditions, leaks: leak ? [leak] : [] }, createRng(seed, 'dataset', sensor.id, 'frame', night, frame));
+      const leaking = leak !== null && (sensor.leakStartMs === null || startMs >= sensor.leakStartMs);
+      const rendered = renderSensorFrame(site, { startMs, sampleCount, night: conditions, leaks: leaking ? [leak] : [] }, createRng(seed, 'dataset', sensor.id, 'frame', night, frame));
       yield {
         pcm: rendered.samples,
         record: {
@@ -101,11 +104,12 @@ export function* sensorFrames(seed: number, sensor: DatasetSensor, schedule: Fra
           sensorType: site.hardware.type,
           environment: site.environment,
           daytime: rendered.daytime,
-          leak: leak !== null,
+          leak: leaking,
           audible: rendered.audible,
           sensorAudible: sensor.sensorAudible,
-          leakSizeLps: leak ? round(leak.sizeLps, 4) : null,
-          distanceM: leak ? round(leak.distanceM, 1) : null,
+          leakSizeLps: leaking ? round(leak.sizeLps, 4) : null,
+          distanceM: leaking ? round(leak.distanceM, 1) : null,
+          ...(sensor.leakStartMs !== null && { leakStartMs: sensor.leakStartMs }),
           snrDb: rendered.snrDb,
           sensorSnrDb: sensor.sensorSnrDb,
           confounders: rendered.confounders,

@@ -14,7 +14,7 @@ import type { FrameRecord } from './dataset-frames.ts';
  * Bump on any change that alters the bytes a seed produces (physics,
  * schedule, format): a dataset names the generator that made it.
  */
-export const DATASET_GENERATOR_VERSION = '1.0.0';
+export const DATASET_GENERATOR_VERSION = '1.1.0';
 
 export interface SplitCounts {
   sensors: number;
@@ -93,11 +93,11 @@ export function datasetManifest(input: DatasetManifestInput): Record<string, unk
     files: {
       layout: Object.fromEntries(SPLITS.map((s) => [s, { pcm: `${s}.pcm`, index: `${s}.jsonl` }])),
       pcm: 'mono int16 little-endian PCM, every frame of the split concatenated in index order; a frame is `samples` samples from byte `offsetBytes`',
-      index: 'one JSON object per line and frame: id, sensorId, night, frame, startMs, sampleRateHz, samples, offsetBytes, gainDb, material, sensorType, environment, daytime, leak, audible, sensorAudible, leakSizeLps, distanceM, snrDb, sensorSnrDb, confounders, clipped',
+      index: 'one JSON object per line and frame: id, sensorId, night, frame, startMs, sampleRateHz, samples, offsetBytes, gainDb, material, sensorType, environment, daytime, leak, audible, sensorAudible, leakSizeLps, distanceM, leakStartMs (only where the leak begins inside the recorded nights), snrDb, sensorSnrDb, confounders, clipped',
       level: 'PCM / 32767 / 10^(gainDb/20) is the level before the preamp; sensor sensitivity (±6 dB) and DC offset are unknown, as in the field',
     },
     labels: {
-      leak: 'a leak on the sensor’s pipe, present every night of the sensor (leaks persist)',
+      leak: 'a leak on the sensor’s pipe at the frame’s time: every night of the sensor, or (--leak-onset-share) from leakStartMs on, when it begins inside the recorded nights; it persists once begun',
       snrDb: 'the leak’s power over everything else within its band at the sensor (bins within 10 dB of its peak), from the frame’s source spectra; clamped to ±120 dB',
       audible: `snrDb ≥ ${AUDIBLE_SNR_DB} dB in this frame; null without a leak`,
       sensorAudible: `the same against the steady floor of a typical quiet night (no traffic, trams, water use or rain; the site’s pump and PRV running): ≥ ${AUDIBLE_SNR_DB} dB`,

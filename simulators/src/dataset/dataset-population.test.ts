@@ -33,6 +33,24 @@ describe('the sensor population', () => {
     expect(Math.abs(meanGain(leaks) - meanGain(population.filter((s) => !s.leak)))).toBeLessThan(2.5);
   });
 
+  it('starts a share of leaks inside the recorded nights, from the second night on, and leaves everything else as it was', () => {
+    expect(population.every((s) => s.leakStartMs === null)).toBe(true);
+    const withOnsets = drawPopulation(12, 900, 0.4, { share: 0.5, nights: 4 });
+    const started = withOnsets.filter((s) => s.leakStartMs !== null);
+    expect(started.every((s) => s.leak !== null)).toBe(true);
+    expect(started.length / leaks.length).toBeGreaterThan(0.4);
+    expect(started.length / leaks.length).toBeLessThan(0.6);
+    const DAY = 86_400_000;
+    for (const s of started) {
+      // From midnight before night 1 to 04:00 after the last night's midnight (Tokyo days; Tokyo has no DST).
+      const first = Date.UTC(1970, 0, 1) + s.firstDay * DAY - 9 * 3_600_000;
+      expect(s.leakStartMs!).toBeGreaterThanOrEqual(first + DAY);
+      expect(s.leakStartMs!).toBeLessThanOrEqual(first + 3 * DAY + 4 * 3_600_000);
+    }
+    // Its own random stream: the sites, leaks and splits are the same draws.
+    expect(withOnsets.map(({ leakStartMs: _, ...rest }) => rest)).toEqual(population.map(({ leakStartMs: _, ...rest }) => rest));
+  });
+
   it('splits 70/15/15 by sensor with about the same share of leaks in each', () => {
     for (const split of SPLITS) {
       const members = population.filter((s) => s.split === split);

@@ -1,6 +1,6 @@
-import { tokyoDay } from '../clock/tokyo-time.ts';
-import { chance, intBetween, shuffle } from '../random/distributions.ts';
-import { createRng } from '../random/prng.ts';
+import { HOUR_MS, tokyoDay, tokyoMidnight } from '../clock/tokyo-time.ts';
+import { chance, intBetween, shuffle, uniform } from '../random/distributions.ts';
+import { createRng, type Rng } from '../random/prng.ts';
 import { sensorId } from '../sensors/acoustic-sensor.ts';
 import { drawAcousticSite, type AcousticSite } from '../sensors/acoustic-site.ts';
 import { drawLeak, type LeakSource } from '../sensors/leak/leak-noise.ts';
@@ -17,8 +17,15 @@ export interface DatasetSensor {
   readonly id: string;
   readonly split: Split;
   readonly site: AcousticSite;
-  /** The leak on its pipe, present every night (leaks persist); null for a sensor without one. */
+  /** The leak on its pipe (leaks persist once they start); null for a sensor without one. */
   readonly leak: LeakSource | null;
+  /**
+   * When the leak begins, ms; null: before the sensor's first night (it has
+   * been there all along). An onset inside the recorded nights gives a
+   * sensor's history both before and after, as a leak that breaks out
+   * under a logger does.
+   */
+  readonly leakStartMs: number | null;
   /** Quiet-night SNR of its leak, dB (null without one): the sensor-level audibility. */
   readonly sensorSnrDb: number | null;
   readonly sensorAudible: boolean | null;
@@ -34,7 +41,7 @@ const FIRST_DAY = tokyoDay(Date.parse('2025-04-01T12:00:00+09:00'));
  * from everything else about it (material, environment, device, sample
  * rate, gain), so nothing but the sound can tell a leak.
  */
-export function drawPopulation(seed: number, count: number, leakShare: number): DatasetSensor[] {
+export function drawPopulation(seed: number, count: number, leakShare: number, onsets: LeakOnsets = NO_ONSETS): DatasetSensor[] {
   const drafts = Array.from({ length: count }, (_, index) => {
     const id = sensorId(index);
     const site = drawAcousticSite(createRng(seed, 'dataset', id, 'site'));
@@ -43,13 +50,34 @@ export function drawPopulation(seed: number, count: number, leakShare: number): 
     const leak = leaks ? drawLeak(site.material, leakRng) : null;
     const sensorSnrDb = leak ? quietNightSnrDb(site, [leak]) : null;
     const firstDay = FIRST_DAY + intBetween(createRng(seed, 'dataset', id, 'dates'), 0, 364);
-    return { index, id, site, leak, sensorSnrDb, sensorAudible: sensorSnrDb === null ? null : sensorSnrDb >= AUDIBLE_SNR_DB, firstDay };
+    // Its own stream: with no onsets drawn, every other draw is what it was.
+    const leakStartMs = leak ? drawLeakStart(createRng(seed, 'dataset', id, 'onset'), firstDay, onsets) : null;
+    return { index, id, site, leak, leakStartMs, sensorSnrDb, sensorAudible: sensorSnrDb === null ? null : sensorSnrDb >= AUDIBLE_SNR_DB, firstDay };
   });
   const splits = assignSplits(
     seed,
     drafts.map((d) => d.leak !== null),
   );
   return drafts.map((d, i) => ({ ...d, split: splits[i]! }));
+}
+
+/** Which leaks begin inside the recorded nights: `share` of the leak sensors, over `nights` nights. */
+export interface LeakOnsets {
+  readonly share: number;
+  readonly nights: number;
+}
+export const NO_ONSETS: LeakOnsets = { share: 0, nights: 1 };
+
+/**
+ * An onset for `share` of the leaks, uniform in time from midnight before
+ * the sensor's second night to the end of its last night's recording
+ * (04:00), so it may fall between nights or inside one; null for the rest.
+ */
+function drawLeakStart(rng: Rng, firstDay: number, onsets: LeakOnsets): number | null {
+  if (onsets.nights < 2 || !chance(rng, onsets.share)) return null;
+  const from = tokyoMidnight(firstDay + 1);
+  const to = tokyoMidnight(firstDay + onsets.nights - 1) + 4 * HOUR_MS;
+  return Math.round(uniform(rng, from, to));
 }
 
 /**

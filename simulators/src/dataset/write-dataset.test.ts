@@ -109,6 +109,29 @@ describe('the acoustic data set', () => {
     expect(rms).toBeGreaterThan(1);
   });
 
+  it('labels a leak that begins inside the recorded nights from that moment on', async () => {
+    const d = join(root, 'onsets');
+    await writeAcousticDataset({ seed: 3, outDir: d, ...small, nights: 3, leakShare: 1, leakOnsetShare: 1 });
+    const manifest = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
+    expect(manifest.options).toMatchObject({ leakShare: 1, leakOnsetShare: 1 });
+    const records = (await Promise.all(SPLITS.map((s) => lines(d, s)))).flat();
+    let before = 0;
+    let after = 0;
+    for (const r of records) {
+      expect(r.leakStartMs, r.id).toBeGreaterThan(0);
+      expect(r.leak, r.id).toBe(r.startMs >= r.leakStartMs!);
+      if (r.leak) after++;
+      else before++;
+      expect(r.leakSizeLps === null, r.id).toBe(!r.leak);
+      // Nothing before the onset: the first night is always before it.
+      if (r.night === 0) expect(r.leak, r.id).toBe(false);
+    }
+    expect(before).toBeGreaterThan(0);
+    expect(after).toBeGreaterThan(0);
+    // Without onsets the files carry no onset field at all (the bytes of generator 1.0.0's frames).
+    expect((await readFile(join(a, 'train.jsonl'), 'utf8')).includes('leakStartMs')).toBe(false);
+  });
+
   it('refuses options out of range with a message that names them', async () => {
     await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), dayShare: 1 })).rejects.toThrow(/dayShare must be a number from 0 to 0.9/);
     await expect(writeAcousticDataset({ seed: 1.5, outDir: join(root, 'x') })).rejects.toThrow(/seed must be an integer/);

@@ -17,6 +17,8 @@ export interface DatasetOptions {
   readonly dayShare?: number | undefined;
   /** Share of sensors with a leak on their pipe. */
   readonly leakShare?: number | undefined;
+  /** Share of those leaks that begin inside the recorded nights (from the second night on) rather than before the first. */
+  readonly leakOnsetShare?: number | undefined;
   readonly onProgress?: ((progress: DatasetProgress) => void) | undefined;
   readonly progressIntervalMs?: number | undefined;
 }
@@ -36,7 +38,7 @@ export interface DatasetReport {
   readonly elapsedMs: number;
 }
 
-export const DATASET_DEFAULTS = { sensors: 300, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4 } as const;
+export const DATASET_DEFAULTS = { sensors: 300, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4, leakOnsetShare: 0 } as const;
 
 /** Inclusive bounds of every option; the CLI checks its flags against the same. */
 export const DATASET_LIMITS = {
@@ -48,6 +50,7 @@ export const DATASET_LIMITS = {
   frameSeconds: [0.05, 60],
   dayShare: [0, 0.9],
   leakShare: [0, 1],
+  leakOnsetShare: [0, 1],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type Limited = keyof typeof DATASET_LIMITS;
@@ -88,7 +91,8 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
   const interval = opts.progressIntervalMs ?? 2000;
 
   await mkdir(opts.outDir, { recursive: true });
-  const population = drawPopulation(seed, sensors, leakShare);
+  const leakOnsetShare = checked('leakOnsetShare', opts.leakOnsetShare ?? DATASET_DEFAULTS.leakOnsetShare, false);
+  const population = drawPopulation(seed, sensors, leakShare, { share: leakOnsetShare, nights: schedule.nights });
   const counts = Object.fromEntries(SPLITS.map((s) => [s, emptyCounts()])) as Record<Split, SplitCounts>;
   const files = new Map<Split, { pcm: FileHandle; index: FileHandle }>();
   let frames = 0;
@@ -124,7 +128,7 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
       await f.index.close();
     }
   }
-  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare }, counts });
+  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare, ...(leakOnsetShare > 0 && { leakOnsetShare }) }, counts });
   await writeFile(join(opts.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   opts.onProgress?.({ sensorsDone: sensors, sensors, frames, elapsedMs: Date.now() - started });
   return { outDir: opts.outDir, manifest, counts, frames, elapsedMs: Date.now() - started };
