@@ -40,5 +40,10 @@ export function thresholdFor(t: Thresholds, place: SensorPlace): number {
   return bySite ?? byMaterial ?? t.default;
 }
 
+/** The groups with thresholds of their own, sites first (the order thresholdFor tries them): [name, threshold]. */
+export function groupThresholds(t: Thresholds): [string, number][] {
+  return [...Object.entries(t.bySite), ...Object.entries(t.byMaterial)] as [string, number][];
+}
+
 /** One threshold for every sensor. */
 export const uniformThresholds = (threshold: number): Thresholds => ({ default: threshold, bySite: {}, byMaterial: {} });

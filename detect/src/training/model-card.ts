@@ -17,7 +17,7 @@ import {
   MODEL_SAMPLE_RATE_HZ,
 } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
-import type { Thresholds } from '../model/operating-point.ts';
+import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
 import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
@@ -60,8 +60,7 @@ export interface ModelCardInput {
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
 }
 
-const groupsOf = (t: Thresholds) => [...Object.entries(t.bySite), ...Object.entries(t.byMaterial)] as [string, number][];
-const thresholdsText = (t: Thresholds) => [f3(t.default), ...groupsOf(t).map(([name, v]) => `${name} ${f3(v)}`)].join(', ');
+const thresholdsText = (t: Thresholds) => [f3(t.default), ...groupThresholds(t).map(([name, v]) => `${name} ${f3(v)}`)].join(', ');
 
 /** The per-site and per-material thresholds in words, and how many validation nights each rests on. */
 function groupText(c: ModelCardInput): string {
@@ -177,13 +176,13 @@ ${c.reusedFrom ? `\n*Its heads were trained by \`${c.reusedFrom}\` and reused as
 Takes one second of sound from an acoustic sensor on a water main (mono PCM
 resampled to ${MODEL_SAMPLE_RATE_HZ} Hz, full scale ±1) and returns the
 probability that a leak on that pipe is audible in it. A window scores as a
-leak at **${f3(c.thresholds.default)}** or above${groupsOf(c.thresholds).length > 0 ? ' (the default threshold)' : ''}; the alert engine raises a leak alert
+leak at **${f3(c.thresholds.default)}** or above${groupThresholds(c.thresholds).length > 0 ? ' (the default threshold)' : ''}; the alert engine raises a leak alert
 when **${c.persistence.k} of the last ${c.persistence.n}** windows of a sensor
 score as leaks.${groupText(c)}
 
 File: \`detect/model/leak-detector.onnx\` (ONNX opset 17): input \`pcm\`
 float32 [batch, 4000], output \`score\` float32 [batch, 1]; its metadata holds
-the version, threshold${groupsOf(c.thresholds).length > 0 ? ', the thresholds of sensor groups (`site_thresholds`, `material_thresholds`)' : ''} and sample rate.
+the version, threshold${groupThresholds(c.thresholds).length > 0 ? ', the thresholds of sensor groups (`site_thresholds`, `material_thresholds`)' : ''} and sample rate.
 
 ## Data
 Synthetic, from the simulator's acoustic physics (\`simulators/README.md\`):

@@ -43,7 +43,7 @@ import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
-import { uniformThresholds, type Thresholds } from '../model/operating-point.ts';
+import { groupThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
 import { buildExamples, concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
@@ -138,8 +138,8 @@ if (!(maxFalsePer100 >= 0)) throw new Error(`--max-false-per-100 must be a numbe
  * chooseOperatingPoint). The model file carries them (site_thresholds,
  * material_thresholds).
  */
-const namesFrom = <K extends string>(option: string, allowed: readonly K[]): K[] =>
-  values[option as 'separate-sites']!.split(',').filter((s) => s !== '').map((s): K => {
+const namesFrom = <K extends string>(option: 'separate-sites' | 'separate-materials', allowed: readonly K[]): K[] =>
+  list(values[option]!).map((s): K => {
     if (!(allowed as readonly string[]).includes(s)) throw new Error(`--${option}: '${s}' is not one of ${allowed.join(', ')}`);
     return s as K;
   });
@@ -293,8 +293,7 @@ const { chosen, tried: operatingPoints } = chooseOperatingPoint(
   maxFalsePer100,
   separate,
 );
-const describe = (t: Thresholds) =>
-  [`threshold ${t.default.toFixed(4)}`, ...[...Object.entries(t.bySite), ...Object.entries(t.byMaterial)].map(([name, v]) => `${name} ${v!.toFixed(4)}`)].join(', ');
+const describe = (t: Thresholds) => [`threshold ${t.default.toFixed(4)}`, ...groupThresholds(t).map(([name, v]) => `${name} ${v.toFixed(4)}`)].join(', ');
 for (const o of operatingPoints) {
   log(`  ${o.persistence.k} of ${o.persistence.n}: ${describe(o.thresholds)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
 }

@@ -112,6 +112,13 @@ export function parseRegistryCsv(text: string): RegistryParse {
       return v === '' ? undefined : v;
     };
 
+    /** The value if it is one of `allowed`, else null and a problem naming them. */
+    const oneOf = <T extends string>(value: string, allowed: readonly T[], column: RegistryColumn, code: RegistryProblemCode): T | null => {
+      if ((allowed as readonly string[]).includes(value)) return value as T;
+      problem(code, column, `${column} '${value}' is not one of ${allowed.join(', ')}`);
+      return null;
+    };
+
     const kindText = required('kind');
     const kind: DeviceKind | undefined = kindText === 'meter' || kindText === 'sensor' ? kindText : undefined;
     if (kindText !== undefined && !kind) problem('REGISTRY_KIND_INVALID', 'kind', `kind '${kindText}' is not meter or sensor`);
@@ -133,13 +140,9 @@ export function parseRegistryCsv(text: string): RegistryParse {
       pipeId = required('pipe_id') ?? null;
       if (pipeId !== null && !TEXT.test(pipeId)) problem('REGISTRY_TEXT_INVALID', 'pipe_id', 'pipe_id must be 1-64 printable characters without surrounding spaces');
       const material = required('pipe_material');
-      if (material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(material)) {
-        problem('REGISTRY_PIPE_MATERIAL_UNKNOWN', 'pipe_material', `pipe_material '${material}' is not one of ${PIPE_MATERIALS.join(', ')}`);
-      } else if (material !== undefined) pipeMaterial = material as PipeMaterial;
+      if (material !== undefined) pipeMaterial = oneOf(material, PIPE_MATERIALS, 'pipe_material', 'REGISTRY_PIPE_MATERIAL_UNKNOWN');
       const siteText = cell('site');
-      if (siteText !== '' && !(SENSOR_SITES as readonly string[]).includes(siteText)) {
-        problem('REGISTRY_SITE_UNKNOWN', 'site', `site '${siteText}' is not one of ${SENSOR_SITES.join(', ')}`);
-      } else if (siteText !== '') site = siteText as SensorSite;
+      if (siteText !== '') site = oneOf(siteText, SENSOR_SITES, 'site', 'REGISTRY_SITE_UNKNOWN');
       if (cell('register_max_l') !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', 'register_max_l', 'register_max_l is for meters');
     } else if (kind === 'meter') {
       for (const column of ['pipe_id', 'pipe_material', 'site'] as const) {
