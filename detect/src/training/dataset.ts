@@ -34,6 +34,8 @@ export interface FrameMeta {
   /** Where the sensor's leak begins inside its recorded nights: frames before it have none (`leak` false). */
   readonly leakStartMs?: number | undefined;
   readonly snrDb: number | null;
+  /** The leak's in-band SNR at the sensor on a quiet night (what `sensorAudible` is judged on); null without a leak. */
+  readonly sensorSnrDb?: number | null;
   readonly confounders: readonly string[];
   readonly clipped: boolean;
 }

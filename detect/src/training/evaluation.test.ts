@@ -111,6 +111,24 @@ describe('how soon a leak is found', () => {
   });
 });
 
+describe('night recall by SNR and by site', () => {
+  it('groups leak nights by their sensor\'s quiet-night SNR band, in band order, and by site', () => {
+    const withSnr = (part: { examples: Example[]; scores: number[] }, sensorSnrDb: number | undefined) => ({
+      examples: part.examples.map((e) => ({ ...e, meta: { ...e.meta, sensorSnrDb } as FrameMeta })),
+      scores: part.scores,
+    });
+    const parts = [
+      withSnr(night('S-1', true, [0.9], 0), 25), withSnr(night('S-2', true, [0.2], 0), 12),
+      withSnr(night('S-3', true, [0.9], 0, 'near_prv'), 4), withSnr(night('S-4', true, [0.1], 0, 'near_prv'), 4.5),
+      withSnr(night('S-5', true, [0.9], 0), undefined), withSnr(night('S-6', false, [0.9], 0), undefined),
+    ];
+    const { examples, scores } = parts.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }));
+    const report = nightReport(nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 })), 0.5);
+    expect(Object.entries(report.recallBySensorSnr)).toEqual([['unknown (n=1)', 1], ['3–6 dB (n=2)', 0.5], ['10–20 dB (n=1)', 0], ['20– dB (n=1)', 1]]);
+    expect(report.recallByEnvironment).toEqual({ 'near_prv (n=2)': 0.5, 'quiet_residential (n=3)': 2 / 3 });
+  });
+});
+
 describe('window report by SNR and by surroundings', () => {
   const window = (leak: boolean, snrDb: number | null, environment: string): Example => ({
     meta: { leak, audible: leak ? true : null, snrDb, environment, material: 'steel', daytime: false, leakSizeLps: leak ? 0.5 : null, sampleRateHz: 8000 } as unknown as FrameMeta,

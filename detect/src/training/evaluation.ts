@@ -64,6 +64,14 @@ export interface NightReport {
   readonly inaudibleAlertRate: number;
   readonly recallByMaterial: Record<string, number>;
   readonly recallBySize: Record<string, number>;
+  /**
+   * By how far the leak stands above its sensor's quiet-night floor in its
+   * own band (`sensorSnrDb`, SNR_BANDS_DB): where the misses lie between a
+   * leak that barely lifts its band and one that dominates it.
+   */
+  readonly recallBySensorSnr: Record<string, number>;
+  /** Per site of the sensor: a site with a threshold of its own trades its recall for its false alerts. */
+  readonly recallByEnvironment: Record<string, number>;
   readonly falseAlertsPer100ByEnvironment: Record<string, number>;
   /**
    * How soon a leak is found: of the sensors with audible-leak nights, the
@@ -78,6 +86,13 @@ export interface NightReport {
 
 export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
 
+/** The SNR_BANDS_DB band a leak's SNR lies in, named as the card names it; 'unknown' for a dataset without it. */
+export function snrBucket(db: number | null | undefined): string {
+  if (db === null || db === undefined) return 'unknown';
+  const band = SNR_BANDS_DB.find(([lo, hi]) => db >= lo && db < hi);
+  return band ? `${band[0]}–${band[1] === Infinity ? '' : band[1]} dB` : `below ${SNR_BANDS_DB[0]![0]} dB`;
+}
+
 /** One threshold for every night, or each night its site's. */
 type NightThreshold = (o: NightOutcome) => number;
 const perNight = (t: number | Thresholds): NightThreshold => {
@@ -89,10 +104,13 @@ function rate(outcomes: readonly NightOutcome[], threshold: NightThreshold): num
   return outcomes.length === 0 ? Number.NaN : outcomes.filter((o) => countsAsLeak(o.score, threshold(o))).length / outcomes.length;
 }
 
-function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: NightThreshold, scale = 1): Record<string, number> {
+/** Rates per group, groups in name order, or by `rank` (its name's place) where names do not sort (dB bands). */
+function groupRate(outcomes: readonly NightOutcome[], by: (o: NightOutcome) => string, threshold: NightThreshold, scale = 1, rank?: (name: string) => number): Record<string, number> {
   const groups = new Map<string, NightOutcome[]>();
   for (const o of outcomes) groups.set(by(o), [...(groups.get(by(o)) ?? []), o]);
-  return Object.fromEntries([...groups.entries()].sort().map(([k, v]) => [`${k} (n=${v.length})`, rate(v, threshold) * scale]));
+  const entries = [...groups.entries()].sort();
+  if (rank) entries.sort(([a], [b]) => rank(a) - rank(b));
+  return Object.fromEntries(entries.map(([k, v]) => [`${k} (n=${v.length})`, rate(v, threshold) * scale]));
 }
 
 /** Night figures at one threshold, or at per-site thresholds (each night its sensor's site's). */
@@ -119,6 +137,8 @@ export function nightReport(outcomes: readonly NightOutcome[], thresholds: numbe
     inaudibleAlertRate: rate(inaudible, threshold),
     recallByMaterial: groupRate(leak, (o) => o.meta.material, threshold),
     recallBySize: groupRate(leak, (o) => sizeBucket(o.meta.leakSizeLps), threshold),
+    recallBySensorSnr: groupRate(leak, (o) => snrBucket(o.meta.sensorSnrDb), threshold, 1, (name) => parseFloat(name.replace('below ', '-')) || 0),
+    recallByEnvironment: groupRate(leak, (o) => o.meta.environment, threshold),
     falseAlertsPer100ByEnvironment: groupRate(none, (o) => o.meta.environment, threshold, 100),
     ...firstAlerts(leak, threshold),
   };

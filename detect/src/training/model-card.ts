@@ -345,6 +345,10 @@ ${table(t.night.recallByMaterial, ['pipe material', 'recall'])}
 
 ${table(t.night.recallBySize, ['leak size', 'recall'])}
 
+${table(t.night.recallBySensorSnr, ["leak's in-band SNR at the sensor on a quiet night", 'recall'])}
+
+${table(t.night.recallByEnvironment, ['environment (leak)', 'recall'])}
+
 ${table(t.night.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false alerts / 100 nights'], f2)}
 
 ### Validation split (where the threshold was chosen)

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { CONTEXT_FEATURE_COUNT } from '../model/sensor-context.ts';
+import { CONTEXT_MAJORITY, contextExamples } from './context-examples.ts';
+import type { FrameMeta } from './dataset.ts';
+import type { ExampleSet } from './examples.ts';
+
+/** One sensor's windows, a minute apart; `leakFrom` is the first window with the leak (Infinity: none). */
+function sensorWindows(sensorId: string, count: number, leakFrom: number, sensorAudible = true): ExampleSet {
+  const examples = Array.from({ length: count }, (_, i) => {
+    const leak = i >= leakFrom;
+    const meta = {
+      id: `${sensorId}/${i}`, sensorId, night: 0, frame: i, startMs: i * 60_000, sampleRateHz: 4000, samples: 4000, offsetBytes: 0, gainDb: 0,
+      material: 'ductile_iron', sensorType: 'hydrophone', environment: 'quiet_residential', daytime: false,
+      leak, audible: leak ? sensorAudible : null, sensorAudible: leak ? sensorAudible : null, leakSizeLps: leak ? 0.3 : null, distanceM: leak ? 10 : null,
+      ...(Number.isFinite(leakFrom) ? { leakStartMs: leakFrom * 60_000 } : {}),
+      snrDb: leak ? 6 : null, confounders: [], clipped: false,
+    } satisfies FrameMeta;
+    return { meta, windowStartMs: meta.startMs };
+  });
+  const features = new Float32Array(count * FEATURE_COUNT).map((_, j) => Math.floor(j / FEATURE_COUNT));
+  return { examples, features, labels: new Float32Array(count), weights: new Float32Array(count).fill(1), skipped: {} };
+}
+
+describe('contextExamples', () => {
+  it('labels every window of a sensor that hears its leak all along, and leaves an inaudible one out', () => {
+    const heard = contextExamples(sensorWindows('S-1', 20, 0));
+    expect([...heard.labels]).toEqual(Array(20).fill(1));
+    expect([...heard.weights]).toEqual(Array(20).fill(1));
+    expect(heard.features.length).toBe(20 * CONTEXT_FEATURE_COUNT);
+    const unheard = contextExamples(sensorWindows('S-2', 20, 0, false));
+    expect([...unheard.weights]).toEqual(Array(20).fill(0));
+  });
+
+  it('leaves out the windows after an onset until the leak fills most of the context, and keeps the quiet windows before it', () => {
+    const onset = 15;
+    const set = contextExamples(sensorWindows('S-3', 40, onset));
+    const majorityAfter = Math.ceil(CONTEXT_MAJORITY * 12) - 1; // windows after the onset's own
+    expect([...set.labels.slice(0, onset)]).toEqual(Array(onset).fill(0));
+    expect([...set.weights.slice(0, onset)]).toEqual(Array(onset).fill(1));
+    expect([...set.weights.slice(onset, onset + majorityAfter)]).toEqual(Array(majorityAfter).fill(0));
+    expect([...set.weights.slice(onset + majorityAfter)]).toEqual(Array(40 - onset - majorityAfter).fill(1));
+    expect([...set.labels.slice(onset)]).toEqual(Array(40 - onset).fill(1));
+  });
+
+  it('keeps every stride-th window in the set order', () => {
+    const set = contextExamples(sensorWindows('S-4', 9, Infinity), { stride: 3 });
+    expect(set.examples.map((e) => e.meta.frame)).toEqual([2, 5, 8]);
+    expect([...set.labels]).toEqual([0, 0, 0]);
+  });
+});
