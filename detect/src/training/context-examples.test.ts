@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { CONTEXT_FEATURE_COUNT } from '../model/sensor-context.ts';
-import { CONTEXT_MAJORITY, contextExamples } from './context-examples.ts';
+import { contextExamples } from './context-examples.ts';
 import type { FrameMeta } from './dataset.ts';
 import type { ExampleSet } from './examples.ts';
 
@@ -30,17 +30,6 @@ describe('contextExamples', () => {
     expect(heard.features.length).toBe(20 * CONTEXT_FEATURE_COUNT);
     const unheard = contextExamples(sensorWindows('S-2', 20, 0, false));
     expect([...unheard.weights]).toEqual(Array(20).fill(0));
-  });
-
-  it('leaves out the windows after an onset until the leak fills most of the context, and keeps the quiet windows before it', () => {
-    const onset = 15;
-    const set = contextExamples(sensorWindows('S-3', 40, onset));
-    const majorityAfter = Math.ceil(CONTEXT_MAJORITY * 12) - 1; // windows after the onset's own
-    expect([...set.labels.slice(0, onset)]).toEqual(Array(onset).fill(0));
-    expect([...set.weights.slice(0, onset)]).toEqual(Array(onset).fill(1));
-    expect([...set.weights.slice(onset, onset + majorityAfter)]).toEqual(Array(majorityAfter).fill(0));
-    expect([...set.weights.slice(onset + majorityAfter)]).toEqual(Array(40 - onset - majorityAfter).fill(1));
-    expect([...set.labels.slice(onset)]).toEqual(Array(40 - onset).fill(1));
   });
 
   it('keeps every stride-th window in the set order', () => {

@@ -1,5 +1,5 @@
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
-import { CONTEXT_FEATURE_COUNT, CONTEXT_MEDIAN_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS, contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_ROWS, contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
 import { featureWidth, type Example, type ExampleSet } from './examples.ts';
 
 /**
@@ -13,20 +13,10 @@ import { featureWidth, type Example, type ExampleSet } from './examples.ts';
  * drowned, because the context is what is scored; a leak it cannot hear is
  * left out (weight 0), as the window model leaves out inaudible windows.
  *
- * A leak that begins while the sensor listens (the dataset's `leakStartMs`)
- * is left out too until it fills most of the context: until then the order
- * statistics are the quiet nights before it, which teach nothing either way.
- * The window counts once at least CONTEXT_MAJORITY of its context stack
- * (itself and the previous CONTEXT_ROWS windows it has) carry the leak, when
- * the median over the stack has moved to it.
- *
  * `stride` keeps every stride-th window of each sensor (neighbouring
  * contexts share all but one window, so training loses little and the set
  * shrinks by the stride); evaluation uses every window.
  */
-/** Share of a context stack that must carry a leak before its window teaches "leak": more than the median's rank (model/sensor-context.ts) leaves below it. */
-export const CONTEXT_MAJORITY = (CONTEXT_MEDIAN_RANK + 2) / CONTEXT_WINDOWS;
-
 export function contextExamples(set: ExampleSet, opts: { stride?: number } = {}): ExampleSet {
   if (featureWidth(set) !== FEATURE_COUNT) throw new Error(`context examples are built from window features (${FEATURE_COUNT} per example)`);
   const stride = opts.stride ?? 1;
@@ -38,7 +28,6 @@ export function contextExamples(set: ExampleSet, opts: { stride?: number } = {})
     else bySensor.set(e.meta.sensorId, [i]);
   });
   const kept: number[] = [];
-  const onsetting = new Set<number>();
   const rows: Float32Array[] = [];
   const row = (i: number) => set.features.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT);
   for (const list of bySensor.values()) {
@@ -46,27 +35,21 @@ export function contextExamples(set: ExampleSet, opts: { stride?: number } = {})
     list.sort((a, b) => set.examples[a]!.windowStartMs - set.examples[b]!.windowStartMs);
     list.forEach((i, pos) => {
       if ((pos + 1) % stride !== 0) return;
-      const stack = list.slice(Math.max(0, pos - CONTEXT_ROWS), pos);
-      const history = stack.map(row);
+      const history = list.slice(Math.max(0, pos - CONTEXT_ROWS), pos).map(row);
       kept.push(i);
-      if (set.examples[i]!.meta.leak) {
-        const leakShare = (stack.filter((h) => set.examples[h]!.meta.leak).length + 1) / (stack.length + 1);
-        if (leakShare < CONTEXT_MAJORITY) onsetting.add(i);
-      }
       rows.push(referenceContextFeatures([row(i), ...contextRows(history, row(i))]));
     });
   }
   // Back in the set's own order, so evaluation lines scores up with examples.
   const order = kept.map((_, k) => k).sort((a, b) => kept[a]! - kept[b]!);
   const examples: Example[] = order.map((k) => set.examples[kept[k]!]!);
-  const fromSet = order.map((k) => kept[k]!);
   const features = new Float32Array(order.length * CONTEXT_FEATURE_COUNT);
   order.forEach((k, dst) => features.set(rows[k]!, dst * CONTEXT_FEATURE_COUNT));
   return {
     examples,
     features,
     labels: Float32Array.from(examples, (e) => (e.meta.leak && e.meta.sensorAudible ? 1 : 0)),
-    weights: Float32Array.from(examples, (e, k) => (e.meta.leak && (!e.meta.sensorAudible || onsetting.has(fromSet[k]!)) ? 0 : 1)),
+    weights: Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.sensorAudible ? 0 : 1)),
     skipped: set.skipped,
   };
 }
