@@ -252,7 +252,7 @@ for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as c
 }
 
 const epochsRun: number[] = reuse ? [...reuse.metrics.epochsRun] : [];
-if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.metrics.command})`);
+if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.metrics.reusedFrom ?? reuse.metrics.command})`);
 else log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
 // Early stopping watches --data's validation sensors only: --extra-val is for the operating point, so that
 // adding it leaves the heads (and a retrain's reproduction of them) as they were.
@@ -325,7 +325,8 @@ const card = {
   generatedAt: new Date().toISOString(),
   // The invocation as run, so the card names the data set it was really trained on.
   command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
-  reusedFrom: reuse?.metrics.command,
+  // Heads reused twice over were still trained by the first command.
+  reusedFrom: reuse ? (reuse.metrics.reusedFrom ?? reuse.metrics.command) : undefined,
   datasetDir: values.data!,
   manifest,
   moreData: extraTrainArgs.map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
@@ -393,6 +394,8 @@ interface Reused {
   readonly metrics: {
     readonly version: string;
     readonly command: string;
+    /** Set when that model reused heads in turn: the command that trained them. */
+    readonly reusedFrom?: string | undefined;
     readonly splitCounts: ModelCardInput['splitCounts'];
     readonly fit: Omit<FitOptions, 'onEpoch'>;
     readonly epochsRun: number[];
