@@ -39,7 +39,7 @@ export const SourceJson = Nullable(
     lat: Nullable(Type.Number()),
     lon: Nullable(Type.Number()),
     pipeMaterial: Nullable(Type.String()),
-    site: Nullable(Type.String({ description: "what surrounds a sensor, from the registry: near_prv means a valve's hiss is near" })),
+    site: Nullable(Type.String({ description: "what surrounds a sensor, from the registry: near_prv and near_pump mean a valve's or a pump's hiss is near" })),
   }),
 );
 

@@ -54,8 +54,9 @@ function where(alert) {
   const parts = [];
   if (s.district) parts.push(s.district);
   if (s.pipeMaterial) parts.push(`${s.pipeMaterial.replace('_', ' ')} main`);
-  // A valve's steady hiss sounds like a leak: the crew should know one is near.
+  // A valve's or a pump's steady hiss sounds like a leak: the crew should know one is near.
   if (s.site === 'near_prv') parts.push('near a PRV');
+  if (s.site === 'near_pump') parts.push('near a pump station');
   if (s.lat !== null && s.lon !== null) parts.push(`${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`);
   return parts.join(' · ') || 'location unknown';
 }
