@@ -52,11 +52,11 @@ import { renderModelCard, type ModelCardInput } from './model-card.ts';
 
 /**
  * The one-window recipe's version (1.6.0 was the last shipped); a context
- * model (--context, the shipped recipe with --separate-sites near_prv) is
+ * model (--context, the shipped recipe with --separate-sites near_prv,near_pump) is
  * 2.x: its graph takes a second input.
  */
 export const MODEL_VERSION = '1.6.0';
-export const CONTEXT_MODEL_VERSION = '2.2.0';
+export const CONTEXT_MODEL_VERSION = '2.3.0';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
