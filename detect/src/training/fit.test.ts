@@ -7,6 +7,7 @@ import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import type { FrameMeta, SplitData } from './dataset.ts';
 import { buildExamples } from './examples.ts';
 import { DEFAULT_FIT, fitLeakModel } from './fit.ts';
+import { mergeHeads } from './merge-heads.ts';
 import { rocAuc } from './metrics.ts';
 
 /** A tiny in-memory split: hiss in 300–1,000 Hz (leak) or rumble and hum (none), at 8 kHz. */
@@ -65,5 +66,24 @@ describe('training', () => {
       return f.weights.layers.map((l) => Array.from(l.kernel));
     };
     expect(await fit()).toEqual(await fit());
+  }, 60_000);
+
+  it('trains the same ensemble when two runs share out its heads (--first-head) and their heads are merged', async () => {
+    const train = buildExamples(tinySplit(5, 30), DEFAULT_WINDOWING);
+    const val = buildExamples(tinySplit(6, 10), DEFAULT_WINDOWING);
+    const fit = async (firstHead: number, heads: number) => {
+      const f = await fitLeakModel(train, val, { ...DEFAULT_FIT, epochs: 3, patience: 3, backend: 'wasm', heads, firstHead });
+      f.dispose();
+      return f.weights;
+    };
+    const together = await fit(0, 3);
+    const merged = mergeHeads([
+      { name: 'a', weights: await fit(0, 2), headSeeds: [1, 2] },
+      { name: 'b', weights: await fit(2, 1), headSeeds: [3] },
+    ]);
+    expect(merged.headSeeds).toEqual([1, 2, 3]);
+    const kernels = (w: typeof together) => [w.layers, ...(w.moreHeads ?? [])].map((head) => head.map((l) => Array.from(l.kernel)));
+    expect(kernels(merged.weights)).toEqual(kernels(together));
+    expect(Array.from(merged.weights.featureStd)).toEqual(Array.from(together.featureStd));
   }, 60_000);
 });

@@ -19,6 +19,13 @@ export interface FitOptions {
    * varies less. The features are shared, so each head costs ~5 k MACs.
    */
   readonly heads: number;
+  /**
+   * The first head's place in the ensemble: this run trains heads firstHead …
+   * firstHead + heads − 1, head h with seed seed + h, so runs that share the
+   * heads out (train.ts --first-head, merged by --reuse-model A,B) train the
+   * very heads one run would. Default 0.
+   */
+  readonly firstHead?: number;
   /** Stop after this many epochs without a better validation loss; keep the best. */
   readonly patience: number;
   /**
@@ -97,7 +104,8 @@ export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: Fit
   const v = tensors(val, mean, std);
   const heads: { model: tf.Sequential; layers: DenseLayer[] }[] = [];
   try {
-    for (let h = 0; h < Math.max(1, opts.heads); h++) heads.push(await fitHead(t, v, { ...opts, seed: opts.seed + h }, h));
+    const first = opts.firstHead ?? 0;
+    for (let h = first; h < first + Math.max(1, opts.heads); h++) heads.push(await fitHead(t, v, { ...opts, seed: opts.seed + h }, h));
   } finally {
     tf.dispose([t.x, t.y, v.x, v.y]);
   }

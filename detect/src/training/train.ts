@@ -5,7 +5,7 @@
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
- *     [--context [--context-stride 3]] [--reuse-model DIR --version V]
+ *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
@@ -24,7 +24,10 @@
  * windows to the card (family-probe.ts). --context trains a context model
  * (model/sensor-context.ts: each window scored with its sensor's previous
  * windows), on every --context-stride'th window of each training sensor
- * (default 3); colouring is then drawn per sensor. The command in a model card (`npm run train -w detect` for the
+ * (default 3); colouring is then drawn per sensor. --first-head F trains
+ * heads F … F + --heads − 1 of an ensemble (their seeds as one run would
+ * give them), so processes can share the heads out over cores; --reuse-model
+ * A,B then merges their heads into one model (merge-heads.ts). The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -48,6 +51,7 @@ import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistence
 import { buildExamples, concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
+import { mergeHeads } from './merge-heads.ts';
 import { renderModelCard, type ModelCardInput } from './model-card.ts';
 
 /**
@@ -107,6 +111,7 @@ const { values } = parseArgs({
     'family-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
+    'first-head': { type: 'string', default: '0' },
     version: { type: 'string', default: '' },
     'context-stride': { type: 'string', default: '3' },
     'separate-sites': { type: 'string', default: '' },
@@ -155,14 +160,16 @@ const colourShare = Number(values['colour-share']);
 if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
 /**
  * --reuse-model DIR: the heads of the model in DIR (leak-detector.onnx, with
- * the metrics.json its training wrote) instead of training new ones; the
+ * the metrics.json its training wrote) instead of training new ones — or of
+ * several, DIR,DIR,..., trained apart with --first-head: one ensemble; the
  * training split is not read, and the operating point, the baseline and
  * every figure are chosen and measured again on validation and test. Give
  * the same --data and --extra-train as the command that trained it (the
  * card names them) and a --version for the result.
  */
-const reuse = values['reuse-model'] ? await loadReused(resolve(values['reuse-model'])) : undefined;
+const reuse = values['reuse-model'] ? mergeReused(await Promise.all(list(values['reuse-model']).map((d) => loadReused(resolve(d))))) : undefined;
 if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
+if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
 const modelVersion = values.version || (context ? CONTEXT_MODEL_VERSION : MODEL_VERSION);
@@ -173,6 +180,8 @@ const fitOptions = {
   seed: int('seed', values.seed, 0),
   epochs: int('epochs', values.epochs, 1),
   heads: int('heads', values.heads, 1),
+  // Only when set, so a run without it writes the metrics.json it wrote before the option.
+  ...(values['first-head'] !== '0' ? { firstHead: int('first-head', values['first-head'], 0) } : {}),
   backend,
   ...(context ? { context: true } : {}),
 };
@@ -252,7 +261,7 @@ for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as c
 }
 
 const epochsRun: number[] = reuse ? [...reuse.metrics.epochsRun] : [];
-if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.metrics.reusedFrom ?? reuse.metrics.command})`);
+if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.trainedBy.join(' and ')})`);
 else log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
 // Early stopping watches --data's validation sensors only: --extra-val is for the operating point, so that
 // adding it leaves the heads (and a retrain's reproduction of them) as they were.
@@ -260,8 +269,9 @@ const stopping = extraValArgs.length === 0 ? sets.val : subsetExamples(sets.val,
 const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train, stopping, {
   ...fitOptions,
   onEpoch: (epoch, loss, valLoss, head) => {
-    epochsRun[head] = epoch;
-    log(`  head ${head + 1}/${fitOptions.heads} epoch ${epoch}: loss ${loss.toFixed(4)}, validation ${valLoss.toFixed(4)}`);
+    const first = fitOptions.firstHead ?? 0;
+    epochsRun[head - first] = epoch;
+    log(`  head ${head + 1}/${first + fitOptions.heads} epoch ${epoch}: loss ${loss.toFixed(4)}, validation ${valLoss.toFixed(4)}`);
   },
 });
 
@@ -325,8 +335,8 @@ const card = {
   generatedAt: new Date().toISOString(),
   // The invocation as run, so the card names the data set it was really trained on.
   command: `npx tsx src/training/train.ts ${process.argv.slice(2).join(' ')}`,
-  // Heads reused twice over were still trained by the first command.
-  reusedFrom: reuse ? (reuse.metrics.reusedFrom ?? reuse.metrics.command) : undefined,
+  // Heads reused twice over were still trained by the first command(s).
+  reusedFrom: reuse?.trainedBy,
   datasetDir: values.data!,
   manifest,
   moreData: extraTrainArgs.map((dir, i) => ({ dir, manifest: manifests[i + 1]! })),
@@ -391,11 +401,13 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
 /** The model file and the metrics.json of a model trained before (--reuse-model). */
 interface Reused {
   readonly weights: LeakModelWeights;
+  /** The commands that trained its heads. */
+  readonly trainedBy: readonly string[];
   readonly metrics: {
     readonly version: string;
     readonly command: string;
-    /** Set when that model reused heads in turn: the command that trained them. */
-    readonly reusedFrom?: string | undefined;
+    /** Set when that model reused heads in turn: the command(s) that trained them (one string in cards before merging). */
+    readonly reusedFrom?: string | readonly string[] | undefined;
     readonly splitCounts: ModelCardInput['splitCounts'];
     readonly fit: Omit<FitOptions, 'onEpoch'>;
     readonly epochsRun: number[];
@@ -411,7 +423,33 @@ async function loadReused(dir: string): Promise<Reused> {
   const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare'> & { colourShare?: number };
   const weights = readLeakModelWeights(bytes);
   if (Boolean(weights.context) !== Boolean(metrics.context)) throw new Error(`${dir}: metrics.json and the model disagree on whether it is a context model`);
-  return { weights, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0 } };
+  const trainedBy = metrics.reusedFrom === undefined ? [metrics.command] : typeof metrics.reusedFrom === 'string' ? [metrics.reusedFrom] : [...metrics.reusedFrom];
+  return { weights, trainedBy, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0 } };
+}
+
+/**
+ * Models trained apart (--first-head) as one: their heads merged in the
+ * order given, which must leave no gap in the seeds (the card names them
+ * as a range); the first model's description stands for all, with every
+ * run's epochs and command.
+ */
+function mergeReused(models: readonly Reused[]): Reused {
+  if (models.length === 1) return models[0]!;
+  const seedsOf = (m: Reused) => Array.from({ length: m.metrics.fit.heads }, (_, h) => m.metrics.fit.seed + (m.metrics.fit.firstHead ?? 0) + h);
+  const { weights, headSeeds } = mergeHeads(models.map((m, i) => ({ name: list(values['reuse-model']!)[i]!, weights: m.weights, headSeeds: seedsOf(m) })));
+  const lowest = Math.min(...headSeeds);
+  if ([...headSeeds].sort((a, b) => a - b).some((s, i) => s !== lowest + i)) throw new Error(`the merged heads' seeds ${headSeeds.join(', ')} leave a gap: train the missing heads with --first-head`);
+  const [first] = models;
+  return {
+    weights,
+    trainedBy: [...new Set(models.flatMap((m) => m.trainedBy))],
+    metrics: {
+      ...first!.metrics,
+      fit: { ...first!.metrics.fit, heads: headSeeds.length, firstHead: lowest - first!.metrics.fit.seed },
+      epochsRun: models.flatMap((m) => m.metrics.epochsRun),
+      familyProbe: models.find((m) => m.metrics.familyProbe)?.metrics.familyProbe,
+    },
+  };
 }
 
 /** Reused heads in the shape training returns: TypeScript's own forward pass stands in for TensorFlow.js in the parity check. */
