@@ -45,11 +45,7 @@ export interface ExampleSet {
   readonly skipped: Record<string, number>;
 }
 
-/**
- * Cuts every frame into model windows with the detector's own Windower and
- * computes the reference features. Frames are independent recordings here
- * (minutes apart), so each gets a fresh Windower.
- */
+/** Cuts every frame into model windows (frameWindows) and computes the reference features. */
 export function buildExamples(
   data: SplitData,
   windowing: WindowingConfig,
@@ -66,29 +62,56 @@ export function buildExamples(
   };
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
-  data.frames.forEach((meta, i) => {
+  for (const w of frameWindows(data, windowing, skipped, opts.onProgress)) {
+    examples.push(opts.keepPcm ? { meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm } : { meta: w.meta, windowStartMs: w.startMs });
+    const response = responseFor(w.meta.sensorId);
+    rows.push(referenceFeatures(response ? colour(w.pcm, response) : w.pcm));
+  }
+  const features = new Float32Array(rows.length * FEATURE_COUNT);
+  rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));
+  return { examples, features, ...windowLabels(examples), skipped };
+}
+
+/** One window of a frame, as the detector's Windower cuts it. */
+export interface FrameWindow {
+  readonly frameIndex: number;
+  readonly meta: FrameMeta;
+  readonly startMs: number;
+  readonly pcm: Float32Array;
+}
+
+/**
+ * Every frame cut into model windows with the detector's own Windower, in
+ * frame order, one at a time (a training split's windows would not fit in
+ * memory at once). Frames are independent recordings here (minutes apart),
+ * so each gets a fresh Windower; a frame it refuses is counted in `skipped`
+ * by reason.
+ */
+export function* frameWindows(
+  data: SplitData,
+  windowing: WindowingConfig,
+  skipped: Record<string, number>,
+  onProgress?: (done: number, total: number) => void,
+): Generator<FrameWindow> {
+  for (let i = 0; i < data.frames.length; i++) {
+    const meta = data.frames[i]!;
     const result = new Windower({ windowSeconds: 1, hopSeconds: windowing.hopSeconds }).push({
       startMs: meta.startMs,
       sampleRateHz: meta.sampleRateHz,
       samples: framePcm(data, meta),
     });
-    if (typeof result === 'string') {
-      skipped[result] = (skipped[result] ?? 0) + 1;
-      return;
-    }
-    for (const w of result) {
-      examples.push(opts.keepPcm ? { meta, windowStartMs: w.startMs, pcm: w.parts[0]! } : { meta, windowStartMs: w.startMs });
-      const pcm = w.parts[0]!;
-      const response = responseFor(meta.sensorId);
-      rows.push(referenceFeatures(response ? colour(pcm, response) : pcm));
-    }
-    if (opts.onProgress && (i + 1) % 500 === 0) opts.onProgress(i + 1, data.frames.length);
-  });
-  const features = new Float32Array(rows.length * FEATURE_COUNT);
-  rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));
-  const labels = Float32Array.from(examples, (e) => (e.meta.leak && e.meta.audible ? 1 : 0));
-  const weights = Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.audible ? 0 : 1));
-  return { examples, features, labels, weights, skipped };
+    if (typeof result === 'string') skipped[result] = (skipped[result] ?? 0) + 1;
+    else for (const w of result) yield { frameIndex: i, meta, startMs: w.startMs, pcm: w.parts[0]! };
+    if (onProgress && (i + 1) % 500 === 0) onProgress(i + 1, data.frames.length);
+  }
+}
+
+/** A window model's labels: 1 for an audible leak; inaudible leaks weigh 0 (see ExampleSet). */
+export function windowLabels(examples: readonly Example[]): { labels: Float32Array; weights: Float32Array } {
+  return {
+    labels: Float32Array.from(examples, (e) => (e.meta.leak && e.meta.audible ? 1 : 0)),
+    weights: Float32Array.from(examples, (e) => (e.meta.leak && !e.meta.audible ? 0 : 1)),
+  };
 }
 
 /** Features per example: FEATURE_COUNT for window features, more for a context model's (context-examples.ts). */

@@ -27,7 +27,10 @@
  * (default 3); colouring is then drawn per sensor. --first-head F trains
  * heads F … F + --heads − 1 of an ensemble (their seeds as one run would
  * give them), so processes can share the heads out over cores; --reuse-model
- * A,B then merges their heads into one model (merge-heads.ts). The command in a model card (`npm run train -w detect` for the
+ * A,B then merges their heads into one model (merge-heads.ts).
+ * --feature-cache DIR keeps each dataset split's window features there
+ * (feature-cache.ts): a second run on the same data skips the hour spent on
+ * them. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -48,7 +51,8 @@ import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { groupThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
-import { buildExamples, concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
+import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
+import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { mergeHeads } from './merge-heads.ts';
@@ -112,6 +116,7 @@ const { values } = parseArgs({
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
     'first-head': { type: 'string', default: '0' },
+    'feature-cache': { type: 'string', default: '' },
     version: { type: 'string', default: '' },
     'context-stride': { type: 'string', default: '3' },
     'separate-sites': { type: 'string', default: '' },
@@ -187,16 +192,16 @@ const fitOptions = {
 };
 const log = (msg: string) => process.stderr.write(`[train] ${msg}\n`);
 
-const manifests: Record<string, unknown>[] = [];
+const manifestTexts: string[] = [];
 for (const dir of dataDirs) {
-  manifests.push(
-    JSON.parse(
-      await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-        throw new Error(`no dataset in ${dir}: run \`npm run dataset -w simulators -- --out ${dir}\` first`);
-      }),
-    ) as Record<string, unknown>,
+  manifestTexts.push(
+    await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+      throw new Error(`no dataset in ${dir}: run \`npm run dataset -w simulators -- --out ${dir}\` first`);
+    }),
   );
 }
+const manifests = manifestTexts.map((text) => JSON.parse(text) as Record<string, unknown>);
+const featureCache = values['feature-cache'] ? resolve(values['feature-cache']) : undefined;
 const manifest = manifests[0]!;
 
 /**
@@ -235,12 +240,13 @@ for (const split of SPLITS) {
     const data = await loadTagged(k, from);
     log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${split === 'train' && colourShare > 0 ? `, ${colourShare} of them through a random device response` : ''}`);
     parts.push(
-      buildExamples(data, DEFAULT_WINDOWING, {
+      await cachedExamples(data, { manifestText: manifestTexts[k]!, split: from }, DEFAULT_WINDOWING, {
         keepPcm: split !== 'train',
         // Training windows only: validation and test are scored as recorded.
         ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
         onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
-      }),
+        onHit: (file) => log(`  ${split}: features from the cache (${file})`),
+      }, featureCache),
     );
     frames += data.frames.length;
     for (const f of data.frames) sensors.add(f.sensorId);
