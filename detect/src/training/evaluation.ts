@@ -86,11 +86,15 @@ export interface NightReport {
 
 export const sizeBucket = (lps: number | null) => (lps === null ? 'none' : lps < 0.1 ? 'small (<0.1 L/s)' : lps < 0.5 ? 'medium (0.1-0.5 L/s)' : 'large (>=0.5 L/s)');
 
+const snrBandName = ([lo, hi]: readonly [number, number]) => `${lo}–${hi === Infinity ? '' : hi} dB`;
+/** Place of a band's name in SNR_BANDS_DB; -1 for 'unknown' and below the first. */
+const snrBandRank = (name: string) => SNR_BANDS_DB.findIndex((band) => snrBandName(band) === name);
+
 /** The SNR_BANDS_DB band a leak's SNR lies in, named as the card names it; 'unknown' for a dataset without it. */
 export function snrBucket(db: number | null | undefined): string {
   if (db === null || db === undefined) return 'unknown';
   const band = SNR_BANDS_DB.find(([lo, hi]) => db >= lo && db < hi);
-  return band ? `${band[0]}–${band[1] === Infinity ? '' : band[1]} dB` : `below ${SNR_BANDS_DB[0]![0]} dB`;
+  return band ? snrBandName(band) : `below ${SNR_BANDS_DB[0]![0]} dB`;
 }
 
 /** One threshold for every night, or each night its site's. */
@@ -137,7 +141,7 @@ export function nightReport(outcomes: readonly NightOutcome[], thresholds: numbe
     inaudibleAlertRate: rate(inaudible, threshold),
     recallByMaterial: groupRate(leak, (o) => o.meta.material, threshold),
     recallBySize: groupRate(leak, (o) => sizeBucket(o.meta.leakSizeLps), threshold),
-    recallBySensorSnr: groupRate(leak, (o) => snrBucket(o.meta.sensorSnrDb), threshold, 1, (name) => parseFloat(name.replace('below ', '-')) || 0),
+    recallBySensorSnr: groupRate(leak, (o) => snrBucket(o.meta.sensorSnrDb), threshold, 1, snrBandRank),
     recallByEnvironment: groupRate(leak, (o) => o.meta.environment, threshold),
     falseAlertsPer100ByEnvironment: groupRate(none, (o) => o.meta.environment, threshold, 100),
     ...firstAlerts(leak, threshold),
@@ -299,7 +303,7 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
   const aucBySnr = Object.fromEntries(
     SNR_BANDS_DB.map(([lo, hi]) => {
       const ix = leakIx.filter((i) => examples[i]!.meta.snrDb! >= lo && examples[i]!.meta.snrDb! < hi);
-      return [`${lo}–${hi === Infinity ? '' : hi} dB (n=${ix.length})`, aucAgainst(ix, noLeakIx)];
+      return [`${snrBandName([lo, hi])} (n=${ix.length})`, aucAgainst(ix, noLeakIx)];
     }),
   );
   const aucByNoLeakEnvironment = Object.fromEntries(by(noLeakIx, (m) => m.environment).map(([k, ix]) => [`${k} (n=${ix.length})`, aucAgainst(leakIx, ix)]));

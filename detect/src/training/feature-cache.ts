@@ -78,11 +78,14 @@ export async function cachedExamples(
   return set;
 }
 
+/** The feature code's text, read once per process (a run asks for a key per dataset split). */
+let featureCode: Promise<string[]> | undefined;
+
 async function cacheKey(source: CacheSource, windowing: WindowingConfig, colouring: ColouringOption | undefined): Promise<string> {
-  const code = await Promise.all(FEATURE_CODE.map((f) => readFile(new URL(f, import.meta.url), 'utf8')));
+  featureCode ??= Promise.all(FEATURE_CODE.map((f) => readFile(new URL(f, import.meta.url), 'utf8')));
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ manifest: source.manifestText, split: source.split, windowing, colouring: colouring && colouring.share > 0 ? colouring : null, featureCount: FEATURE_COUNT }));
-  for (const text of code) hash.update('\0').update(text);
+  for (const text of await featureCode) hash.update('\0').update(text);
   return hash.digest('hex').slice(0, 32);
 }
 

@@ -172,7 +172,8 @@ if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share mus
  * the same --data and --extra-train as the command that trained it (the
  * card names them) and a --version for the result.
  */
-const reuse = values['reuse-model'] ? mergeReused(await Promise.all(list(values['reuse-model']).map((d) => loadReused(resolve(d))))) : undefined;
+const reuseDirs = list(values['reuse-model']!);
+const reuse = reuseDirs.length > 0 ? mergeReused(await Promise.all(reuseDirs.map((d) => loadReused(resolve(d)))), reuseDirs) : undefined;
 if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
@@ -439,10 +440,10 @@ async function loadReused(dir: string): Promise<Reused> {
  * as a range); the first model's description stands for all, with every
  * run's epochs and command.
  */
-function mergeReused(models: readonly Reused[]): Reused {
+function mergeReused(models: readonly Reused[], names: readonly string[]): Reused {
   if (models.length === 1) return models[0]!;
   const seedsOf = (m: Reused) => Array.from({ length: m.metrics.fit.heads }, (_, h) => m.metrics.fit.seed + (m.metrics.fit.firstHead ?? 0) + h);
-  const { weights, headSeeds } = mergeHeads(models.map((m, i) => ({ name: list(values['reuse-model']!)[i]!, weights: m.weights, headSeeds: seedsOf(m) })));
+  const { weights, headSeeds } = mergeHeads(models.map((m, i) => ({ name: names[i]!, weights: m.weights, headSeeds: seedsOf(m) })));
   const lowest = Math.min(...headSeeds);
   if ([...headSeeds].sort((a, b) => a - b).some((s, i) => s !== lowest + i)) throw new Error(`the merged heads' seeds ${headSeeds.join(', ')} leave a gap: train the missing heads with --first-head`);
   const [first] = models;
