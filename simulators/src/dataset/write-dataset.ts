@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { countFrame, datasetManifest, emptyCounts, type SplitCounts } from './dataset-manifest.ts';
 import { sensorFrames, type FrameRecord } from './dataset-frames.ts';
 import { drawPopulation, SPLITS, type Split } from './dataset-population.ts';
+import { dropCachedPowers } from '../sensors/signal/spectral-noise.ts';
 
 export interface DatasetOptions {
   readonly seed: number;
@@ -114,6 +115,7 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
         lines += `${JSON.stringify(full)}\n`;
         frames++;
       }
+      dropCachedPowers();
       const f = files.get(sensor.split)!;
       await f.pcm.write(Buffer.concat(chunks));
       await f.index.write(lines);

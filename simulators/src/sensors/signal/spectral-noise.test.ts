@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../random/prng.ts';
 import { bandPower } from './band-power.ts';
-import { binGrid, binPowers, synthesiseInto, totalPower } from './spectral-noise.ts';
+import { binGrid, binPowers, cachedPowers, dropCachedPowers, synthesiseInto, totalPower } from './spectral-noise.ts';
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -52,5 +52,18 @@ describe('spectral noise', () => {
     for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
     const corr = dot / Math.sqrt(a.reduce((s, v) => s + v * v, 0) * b.reduce((s, v) => s + v * v, 0));
     expect(Math.abs(corr)).toBeLessThan(0.05);
+  });
+
+  it("computes a source's powers once per grid until they are dropped", () => {
+    const source = {};
+    let made = 0;
+    const make = () => (made++, new Float64Array(4));
+    const first = cachedPowers(source, grid, 'hiss', make);
+    expect(cachedPowers(source, grid, 'hiss', make)).toBe(first);
+    cachedPowers(source, binGrid(4000, 4000), 'hiss', make);
+    expect(made).toBe(2);
+    dropCachedPowers();
+    expect(cachedPowers(source, grid, 'hiss', make)).not.toBe(first);
+    expect(made).toBe(3);
   });
 });
