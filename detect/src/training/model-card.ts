@@ -57,6 +57,12 @@ export interface ModelCardInput {
   readonly test: { readonly window: WindowReport; readonly night: NightReport };
   readonly val: { readonly night: NightReport };
   readonly baseline: { readonly alpha: number; readonly thresholdDb: number; readonly test: NightReport; readonly val: NightReport };
+  /**
+   * The test split of a data set of hand-held recordings (train.ts
+   * --recordings-test): one contiguous clip per sensor, each window scored
+   * with the clip's windows before it, as score-wav scores a recording.
+   */
+  readonly recordings?: { readonly dir: string; readonly frameSeconds: number; readonly window: WindowReport; readonly night: NightReport } | undefined;
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
 }
 
@@ -357,5 +363,34 @@ ${table(t.night.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false
 ### Validation split (where the threshold was chosen)
 Model: recall ${f3(c.val.night.recall)}, ${f2(c.val.night.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(c.val.night.auc)}.
 Baseline: recall ${f3(b.val.recall)}, ${f2(b.val.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(b.val.auc)}.
+${c.recordings ? recordingsText(c.recordings) : ''}`;
+}
+
+function recordingsText(r: NonNullable<ModelCardInput['recordings']>): string {
+  const n = r.night;
+  return `
+## Hand-held recordings (a second test)
+The test split of \`${r.dir}\`: ${n.nights} recordings of ${r.frameSeconds} s, one a sensor, each one
+contiguous clip as a field engineer records it and \`score-wav\` scores it (every window
+with the clip's windows before it as its context), not ${CONTEXT_WINDOWS} one-second frames
+spread over a night. A traffic pass or a tram lasts seconds, so inside one clip it fills
+several windows of a context at once. Same operating point; a recording counts as an
+alert where the K of N rule fires inside it.
+
+| | value |
+|---|---|
+| ROC-AUC per window | ${f3(r.window.auc)} |
+| ROC-AUC per recording (audible leak vs no leak) | ${f3(n.auc)} |
+| recall (audible-leak recordings) | ${f3(n.recall)} |
+| false alerts per 100 no-leak recordings | ${f2(n.falseAlertsPer100Nights)} |
+| alerts on inaudible-leak recordings | ${f3(n.inaudibleAlertRate)} |
+
+Recordings: ${n.leakNights} audible-leak, ${n.noLeakNights} no-leak, ${n.inaudibleNights} inaudible-leak.
+
+${table(n.recallByEnvironment, ['environment (leak)', 'recall'])}
+
+${table(n.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false alerts / 100 recordings'], f2)}
+
+${table(r.window.aucByNoLeakEnvironment, ['no-leak windows from', 'ROC-AUC per window, against every audible-leak window'])}
 `;
 }

@@ -6,7 +6,7 @@
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
- *     [--separate-sites near_prv] [--separate-materials pvc,pe]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -30,7 +30,11 @@
  * A,B then merges their heads into one model (merge-heads.ts).
  * --feature-cache DIR keeps each dataset split's window features there
  * (feature-cache.ts): a second run on the same data skips the hour spent on
- * them. The command in a model card (`npm run train -w detect` for the
+ * them. --recordings-test DIR adds a second test to the card: the test
+ * split of a data set of hand-held recordings (one long frame a sensor:
+ * \`npm run dataset -w simulators -- --nights 1 --frames-per-night 1
+ * --frame-seconds 30 --day-share 0\`), scored as score-wav scores a clip;
+ * it chooses nothing. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -121,6 +125,7 @@ const { values } = parseArgs({
     'context-stride': { type: 'string', default: '3' },
     'separate-sites': { type: 'string', default: '' },
     'separate-materials': { type: 'string', default: '' },
+    'recordings-test': { type: 'string', default: '' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -291,6 +296,9 @@ const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ sensorId: e.meta.s
 const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set));
 const valScores = await scoreSplit(sets.val);
 const testScores = await scoreSplit(sets.test);
+const recordingsDir = values['recordings-test'] ? resolve(values['recordings-test']) : undefined;
+const recordingsSet = recordingsDir ? await recordingExamples(recordingsDir) : undefined;
+const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : undefined;
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -334,6 +342,15 @@ const test = {
   night: nightReport(nights(sets.test.examples, testScores, nightScore), thresholds),
 };
 const val = { night: nightReport(valNights, thresholds) };
+const recordings =
+  recordingsSet && recordingsScores
+    ? {
+        dir: values['recordings-test']!,
+        frameSeconds: recordingsSet.frameSeconds,
+        window: windowReport(recordingsSet.set.examples, recordingsScores, thresholds),
+        night: nightReport(nights(recordingsSet.set.examples, recordingsScores, nightScore), thresholds),
+      }
+    : undefined;
 
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence)));
@@ -364,6 +381,7 @@ const card = {
   test,
   val,
   baseline: { alpha: baseline.alpha, thresholdDb: baseline.threshold, test: baselineTest, val: baselineVal },
+  recordings,
   targets: TARGETS,
 };
 await writeFile(join(outDir, 'MODEL_CARD.md'), renderModelCard(card));
@@ -385,6 +403,7 @@ await writeFile(
   ) + '\n',
 );
 log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night.recall.toFixed(3)}, ${test.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${test.night.auc.toFixed(4)}`);
+if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.toFixed(4)}; recordings: recall ${recordings.night.recall.toFixed(3)}, ${recordings.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${recordings.night.auc.toFixed(4)}`);
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
@@ -403,6 +422,27 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',
   };
+}
+
+/**
+ * --recordings-test: the test split of a data set of hand-held recordings,
+ * windowed (and put in context) as the test split is; its sensor ids get a
+ * prefix, as every generator run numbers its sensors from S-0001.
+ */
+async function recordingExamples(dir: string): Promise<{ set: ExampleSet; frameSeconds: number }> {
+  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new Error(`--recordings-test: no dataset in ${dir}`);
+  });
+  const { options } = JSON.parse(manifestText) as { options: { frameSeconds: number } };
+  const data = await loadSplit(dir, 'test');
+  const tagged = { ...data, frames: data.frames.map((f) => ({ ...f, id: `rec/${f.id}`, sensorId: `rec/${f.sensorId}` })) };
+  log(`recordings ← test of ${values['recordings-test']}: ${data.frames.length} recordings of ${options.frameSeconds} s; computing features`);
+  const windows = await cachedExamples(tagged, { manifestText, split: 'test' }, DEFAULT_WINDOWING, {
+    keepPcm: true,
+    onProgress: (done, total) => log(`  recordings: ${done}/${total} frames`),
+    onHit: (file) => log(`  recordings: features from the cache (${file})`),
+  }, featureCache);
+  return { set: context ? contextExamples(windows, { stride: 1 }) : windows, frameSeconds: options.frameSeconds };
 }
 
 /** The model file and the metrics.json of a model trained before (--reuse-model). */
