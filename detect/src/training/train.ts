@@ -218,9 +218,10 @@ const manifest = manifests[0]!;
 const loadTagged = async (dir: number, split: Split): Promise<SplitData> => {
   const data = await loadSplit(dataDirs[dir]!, split);
   if (dir === 0) return data;
-  const tag = `d${dir + 1}/`;
-  return { ...data, frames: data.frames.map((f) => ({ ...f, id: tag + f.id, sensorId: tag + f.sensorId })) };
+  return withIdPrefix(data, `d${dir + 1}/`);
 };
+/** Every generator run numbers its sensors from S-0001: a prefix keeps another dataset's ids apart. */
+const withIdPrefix = (data: SplitData, tag: string): SplitData => ({ ...data, frames: data.frames.map((f) => ({ ...f, id: tag + f.id, sensorId: tag + f.sensorId })) });
 
 const sets = {} as Record<Split, ExampleSet>;
 const levelsBySplit = new Map<Split, Map<string, number>>();
@@ -435,7 +436,7 @@ async function recordingExamples(dir: string): Promise<{ set: ExampleSet; frameS
   });
   const { options } = JSON.parse(manifestText) as { options: { frameSeconds: number } };
   const data = await loadSplit(dir, 'test');
-  const tagged = { ...data, frames: data.frames.map((f) => ({ ...f, id: `rec/${f.id}`, sensorId: `rec/${f.sensorId}` })) };
+  const tagged = withIdPrefix(data, 'rec/');
   log(`recordings ← test of ${values['recordings-test']}: ${data.frames.length} recordings of ${options.frameSeconds} s; computing features`);
   const windows = await cachedExamples(tagged, { manifestText, split: 'test' }, DEFAULT_WINDOWING, {
     keepPcm: true,
