@@ -123,7 +123,7 @@ export async function fitLeakModel(train: ExampleSet, val: ExampleSet, opts: Fit
       return tf.tidy(() => {
         const x = tf.tensor2d(features, [rows, mean.length]).sub(tf.tensor1d(mean)).div(tf.tensor1d(std));
         // The mean of the heads' probabilities, as the ONNX graph computes it.
-        const sum = heads.map(({ model }) => model.predict(x) as tf.Tensor).reduce((a, b) => a.add(b));
+        const sum = heads.map(({ model }) => predictAll(model, x)).reduce((a, b) => a.add(b));
         return Float32Array.from(sum.div(tf.scalar(heads.length)).dataSync());
       });
     },
@@ -162,7 +162,7 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
     const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, classWeight: { 0: 1, 1: positiveWeight }, verbose: 0 });
     tf.dispose([order, xs, ys]);
     const valLoss = tf.tidy(() => {
-      const p = (model.predict(v.x) as tf.Tensor).clipByValue(1e-7, 1 - 1e-7);
+      const p = predictAll(model, v.x).clipByValue(1e-7, 1 - 1e-7);
       const ll = v.y.mul(p.log()).add(tf.scalar(1).sub(v.y).mul(tf.scalar(1).sub(p).log()));
       return -ll.mean().dataSync()[0]!;
     });
@@ -185,6 +185,16 @@ async function fitHead(t: Tensors, v: Tensors, opts: FitOptions, head: number): 
       return { inputs, units, kernel: Float32Array.from(kernel!.dataSync()), bias: Float32Array.from(bias!.dataSync()) };
     });
   return { model, layers };
+}
+
+/**
+ * One batch for every row. model.predict's default batch of 32 slices its
+ * input per batch, and the wasm backend's slice copies the whole input out of
+ * the heap each time: quadratic in the rows (a 96k-window validation set took
+ * over 25 minutes; in one batch, seconds).
+ */
+function predictAll(model: tf.Sequential, x: tf.Tensor): tf.Tensor {
+  return model.predict(x, { batchSize: Math.max(1, x.shape[0]!) }) as tf.Tensor;
 }
 
 /** Fisher–Yates with a small seeded generator (mulberry32). */
