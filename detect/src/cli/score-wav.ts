@@ -8,8 +8,8 @@
  * A summary on stderr, with the recording's verdict by the model's K of N rule
  * (`persists`, the rule the operating point was chosen with). It cuts and
  * scores audio with the streaming detector's own Windower and batch scorer
- * (for a context model, each window with the recording's windows before it,
- * as the live detector scores a sensor's), so a recording scores as the live
+ * (for a context model, each window with the recording's earlier windows,
+ * spaced as the live detector spaces a sensor's: model/sensor-context.ts), so a recording scores as the live
  * system would score it. --site, --material: the threshold of the
  * recording's site or pipe material where the model has one (a recording
  * next to a PRV, on a PVC main), as the live detector judges a sensor the
@@ -93,7 +93,7 @@ const windows = windower.push({ startMs: startMs ?? 0, sampleRateHz: audio.sampl
 if (typeof windows === 'string') fail(`${file}: ${windows}`);
 if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s window (${(audio.samples.length / audio.sampleRateHz).toFixed(2)} s)`);
 
-// A context model scores each window with the recording's windows before it, as the live detector does a sensor's.
+// A context model scores each window with the recording's earlier windows, spaced, as the live detector does a sensor's.
 const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
 const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window })));
 await model.close();

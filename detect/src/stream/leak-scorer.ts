@@ -5,7 +5,7 @@ import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
 import { FeedConsumer } from '../feeds/feed-consumer.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { CONTEXT_ROWS } from '../model/sensor-context.ts';
-import { SensorHistories, scoreSensorWindows } from './sensor-histories.ts';
+import { SensorHistories, scoreSensorWindows, windowInputs, type SensorInput } from './sensor-histories.ts';
 import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
 
 /**
@@ -165,12 +165,14 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       if (earlier.length >= CONTEXT_ROWS) break;
     }
     const windower = new Windower(this.windowing);
-    const parts: { sensorId: string; pcm: Float32Array }[] = [];
+    const parts: SensorInput[] = [];
     for (const f of earlier) {
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });
-      if (typeof result !== 'string') for (const w of result) for (const pcm of w.parts) parts.push({ sensorId, pcm });
+      if (typeof result !== 'string') for (const w of result) parts.push(...windowInputs(sensorId, w));
     }
-    // Only the features join the history; these windows were scored before.
-    if (parts.length > 0) await this.histories!.score(parts.slice(-CONTEXT_ROWS));
+    // Only the features join the history; these windows were scored before. They pass the history's own
+    // spacing rule (joinsContext): a logger's frames all join; a sensor that streams contiguous 1 s frames
+    // gets back the spaced windows of its last CONTEXT_ROWS frames, a shorter context for a while.
+    if (parts.length > 0) await this.histories!.score(parts);
   }
 }

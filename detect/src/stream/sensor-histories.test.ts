@@ -3,7 +3,7 @@ import { denseForward } from '../model/dense-forward.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { buildLeakModelGraph } from '../model/onnx-graph.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
-import { contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
+import { CONTEXT_SPACING_MS, contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
 import { contextWindow, randomContextWeights } from '../model/sensor-context.fixtures.ts';
 import { SensorHistories } from './sensor-histories.ts';
 
@@ -17,7 +17,13 @@ describe('sensor histories', () => {
       // Two sensors, 15 windows each (past a full context), interleaved unevenly; batches of 4.
       const a = Array.from({ length: 15 }, (_, i) => contextWindow(200 + i));
       const b = Array.from({ length: 15 }, (_, i) => contextWindow(300 + i));
-      const inputs = [...a.slice(0, 10).map((pcm) => ({ sensorId: 'A', pcm })), ...b.map((pcm) => ({ sensorId: 'B', pcm })), ...a.slice(10).map((pcm) => ({ sensorId: 'A', pcm }))];
+      // A logger's frames: 10 minutes apart.
+      const at = (k: number) => k * 600_000;
+      const inputs = [
+        ...a.slice(0, 10).map((pcm, k) => ({ sensorId: 'A', startMs: at(k), pcm })),
+        ...b.map((pcm, k) => ({ sensorId: 'B', startMs: at(k), pcm })),
+        ...a.slice(10).map((pcm, k) => ({ sensorId: 'A', startMs: at(10 + k), pcm })),
+      ];
       const histories = new SensorHistories(model, 4);
       const scores = await histories.score(inputs);
 
@@ -38,6 +44,28 @@ describe('sensor histories', () => {
       const first = await split.score(inputs.slice(0, 12));
       const rest = await split.score(inputs.slice(12));
       expect([...first, ...rest].map((s) => s.toFixed(5))).toEqual([...scores].map((s) => s.toFixed(5)));
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('lets only spaced windows of a contiguous recording join the context', async () => {
+    const weights = randomContextWeights(32);
+    const model = await LeakModel.load(buildLeakModelGraph(weights, META));
+    try {
+      // 40 contiguous 1 s windows: with CONTEXT_SPACING_MS of 3 s, windows 0, 3, 6, … join.
+      expect(CONTEXT_SPACING_MS).toBe(3000);
+      const windows = Array.from({ length: 40 }, (_, i) => contextWindow(400 + i));
+      const scores = await new SensorHistories(model, 8).score(windows.map((pcm, k) => ({ sensorId: 'clip', startMs: k * 1000, pcm })));
+      const feats = windows.map((w) => referenceFeatures(w));
+      feats.forEach((f, k) => {
+        const joined = feats.slice(0, k).filter((_, j) => j % 3 === 0);
+        const expected = denseForward(weights, referenceContextFeatures([f, ...contextRows(joined, f)]));
+        expect(scores[k], `window ${k}`).toBeCloseTo(expected, 3);
+      });
+      // Not the same as the last eleven windows, which is what spacing is for.
+      const unspaced = denseForward(weights, referenceContextFeatures([feats[39]!, ...contextRows(feats.slice(28, 39), feats[39]!)]));
+      expect(Math.abs(scores[39]! - unspaced)).toBeGreaterThan(1e-4);
     } finally {
       await model.close();
     }

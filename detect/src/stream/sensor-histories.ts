@@ -1,13 +1,27 @@
-import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
 import type { LeakModel } from '../model/leak-model.ts';
-import { CONTEXT_ROWS, contextRows } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, contextRows, joinsContext } from '../model/sensor-context.ts';
 import { DEFAULT_MAX_BATCH, meanOfParts, scoreWindows } from './window-scorer.ts';
 import type { Window } from './windower.ts';
 
-/** A 1 s model input and the sensor it came from. */
+/** How long one of a window's parts (one model input) lasts. */
+const PART_MS = (WINDOW_SAMPLES / MODEL_SAMPLE_RATE_HZ) * 1000;
+
+/** A window's parts as model inputs of its sensor, each with its own start. */
+export function windowInputs(sensorId: string, window: Window): SensorInput[] {
+  return window.parts.map((pcm, p) => ({ sensorId, startMs: window.startMs + p * PART_MS, pcm }));
+}
+
+/** A 1 s model input, the sensor it came from and when it starts (for the context's spacing). */
 export interface SensorInput {
   readonly sensorId: string;
+  readonly startMs: number;
   readonly pcm: Float32Array;
+}
+
+interface History {
+  readonly rows: Float32Array[];
+  lastJoinedMs: number | undefined;
 }
 
 /**
@@ -15,13 +29,15 @@ export interface SensorInput {
  * (model/sensor-context.ts). Inputs are scored in the order given per
  * sensor, each one after the one before it joined the history, in rounds of
  * at most one input per sensor batched across sensors through the one
- * session. The streaming detector, the WAV scoring CLI and training's
+ * session. A window joins the history only if it is spaced from the last one
+ * that joined (joinsContext): a contiguous recording's context spans seconds
+ * of it, not its last eleven. The streaming detector, the WAV scoring CLI and training's
  * evaluation all score through here, so a context means the same everywhere.
  */
 export class SensorHistories {
   private readonly model: LeakModel;
   private readonly maxBatch: number;
-  private readonly rows = new Map<string, Float32Array[]>();
+  private readonly rows = new Map<string, History>();
 
   constructor(model: LeakModel, maxBatch = DEFAULT_MAX_BATCH) {
     if (model.info.contextWindows === 1) throw new RangeError(`model ${model.info.version} takes no context`);
@@ -38,7 +54,7 @@ export class SensorHistories {
     return this.rows.has(sensorId);
   }
 
-  /** Scores every input; each joins its sensor's history after it is scored. */
+  /** Scores every input; each joins its sensor's history after it is scored, if it is spaced from the last that did. */
   async score(inputs: readonly SensorInput[]): Promise<Float32Array> {
     const scores = new Float32Array(inputs.length);
     const bySensor = new Map<string, number[]>();
@@ -59,7 +75,7 @@ export class SensorHistories {
 
   /** Windows (of any number of 1 s parts) of many sensors; a window's score is the mean of its parts'. */
   async scoreWindows(windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
-    const inputs = windows.flatMap((w) => w.window.parts.map((pcm) => ({ sensorId: w.sensorId, pcm })));
+    const inputs = windows.flatMap((w) => windowInputs(w.sensorId, w.window));
     return meanOfParts(
       windows.map((w) => w.window),
       await this.score(inputs),
@@ -81,17 +97,19 @@ export class SensorHistories {
     }
     const context = new Float32Array(batch.length * CONTEXT_ROWS * FEATURE_COUNT);
     batch.forEach((i, k) => {
-      const history = this.rows.get(inputs[i]!.sensorId) ?? [];
+      const history = this.rows.get(inputs[i]!.sensorId)?.rows ?? [];
       contextRows(history, own.get(i) ?? new Float32Array(FEATURE_COUNT)).forEach((row, r) => context.set(row, (k * CONTEXT_ROWS + r) * FEATURE_COUNT));
     });
     const out = await this.model.scoreInContext(pcm, context);
     batch.forEach((i, k) => {
       scores[i] = out.scores[k]!;
-      const id = inputs[i]!.sensorId;
-      const history = this.rows.get(id) ?? [];
-      history.push(out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT));
-      if (history.length > CONTEXT_ROWS) history.shift();
-      this.rows.set(id, history);
+      const { sensorId, startMs } = inputs[i]!;
+      const history = this.rows.get(sensorId) ?? { rows: [], lastJoinedMs: undefined };
+      this.rows.set(sensorId, history);
+      if (!joinsContext(history.lastJoinedMs, startMs)) return;
+      history.rows.push(out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT));
+      history.lastJoinedMs = startMs;
+      if (history.rows.length > CONTEXT_ROWS) history.rows.shift();
     });
   }
 }

@@ -1,12 +1,13 @@
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
-import { CONTEXT_FEATURE_COUNT, CONTEXT_ROWS, contextRows, referenceContextFeatures } from '../model/sensor-context.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_ROWS, contextRows, joinsContext, referenceContextFeatures } from '../model/sensor-context.ts';
 import { featureWidth, type Example, type ExampleSet } from './examples.ts';
 
 /**
  * A window set as a context model sees it (model/sensor-context.ts): each
  * example's features become the order statistics over it and its sensor's
- * previous windows, filled as the detector fills them (contextRows), so
- * training sees the start of a sensor's history as the detector does.
+ * previous windows, filled as the detector fills them (contextRows, and only
+ * windows spaced as joinsContext spaces them), so training sees the start of
+ * a sensor's history, and a contiguous recording, as the detector does.
  *
  * Labels are the sensor's: a leak the sensor hears on a quiet night
  * (`sensorAudible`) is 1 in every window, including a window a passing truck
@@ -33,11 +34,18 @@ export function contextExamples(set: ExampleSet, opts: { stride?: number } = {})
   for (const list of bySensor.values()) {
     // In time order, whatever order the set holds them in.
     list.sort((a, b) => set.examples[a]!.windowStartMs - set.examples[b]!.windowStartMs);
+    const joined: Float32Array[] = [];
+    let lastJoinedMs: number | undefined;
     list.forEach((i, pos) => {
-      if ((pos + 1) % stride !== 0) return;
-      const history = list.slice(Math.max(0, pos - CONTEXT_ROWS), pos).map(row);
-      kept.push(i);
-      rows.push(referenceContextFeatures([row(i), ...contextRows(history, row(i))]));
+      if ((pos + 1) % stride === 0) {
+        kept.push(i);
+        rows.push(referenceContextFeatures([row(i), ...contextRows(joined.slice(-CONTEXT_ROWS), row(i))]));
+      }
+      const startMs = set.examples[i]!.windowStartMs;
+      if (joinsContext(lastJoinedMs, startMs)) {
+        joined.push(row(i));
+        lastJoinedMs = startMs;
+      }
     });
   }
   // Back in the set's own order, so evaluation lines scores up with examples.

@@ -18,7 +18,7 @@ import {
 } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
-import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
@@ -60,7 +60,7 @@ export interface ModelCardInput {
   /**
    * The test split of a data set of hand-held recordings (train.ts
    * --recordings-test): one contiguous clip per sensor, each window scored
-   * with the clip's windows before it, as score-wav scores a recording.
+   * with the clip's earlier windows (spaced, joinsContext), as score-wav scores a recording.
    */
   readonly recordings?: { readonly dir: string; readonly frameSeconds: number; readonly window: WindowReport; readonly night: NightReport } | undefined;
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
@@ -104,7 +104,10 @@ the window's own features back as a second output, \`features\`, for the
 caller to keep. The heads see, per feature over the ${CONTEXT_WINDOWS} windows:
 ${CONTEXT_GROUPS.join(', ')} (ranks ${CONTEXT_MEDIAN_RANK} and ${CONTEXT_P20_RANK} of ${CONTEXT_WINDOWS}, ascending) — ${CONTEXT_FEATURE_COUNT} inputs.
 A sensor with a shorter history repeats what it has; with none, the
-window's own features fill the context. A leak is steady for days and a
+window's own features fill the context. A window joins the history only if it
+starts ${CONTEXT_SPACING_MS / 1000} s or more after the last one that joined: a logger's frames
+(minutes apart) all join; a contiguous recording's context spans its last
+half minute instead of its last ${CONTEXT_ROWS} s. A leak is steady for days and a
 truck, a tram or a spell of water use lifts a few windows, so the median of
 a feature over a night's frames is a noise logger's minimum night noise done
 per feature, with twelve times the frames for the 20–60 Hz band of a
@@ -372,7 +375,7 @@ function recordingsText(r: NonNullable<ModelCardInput['recordings']>): string {
 ## Hand-held recordings (a second test)
 The test split of \`${r.dir}\`: ${n.nights} recordings of ${r.frameSeconds} s, one a sensor, each one
 contiguous clip as a field engineer records it and \`score-wav\` scores it (every window
-with the clip's windows before it as its context), not ${CONTEXT_WINDOWS} one-second frames
+with the clip's earlier windows, ${CONTEXT_SPACING_MS / 1000} s apart, as its context), not ${CONTEXT_WINDOWS} one-second frames
 spread over a night. A traffic pass or a tram lasts seconds, so inside one clip it fills
 several windows of a context at once. Same operating point; a recording counts as an
 alert where the K of N rule fires inside it.
