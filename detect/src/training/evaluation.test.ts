@@ -33,6 +33,14 @@ describe('operating point on validation nights', () => {
     expect(chooseThreshold(outcomes, 100)).toBeCloseTo(0.7);
   });
 
+  it('never a threshold above 1, which no model file may hold, even when a no-leak night scores a saturated 1.0', () => {
+    const { examples, scores } = [night('S-1', false, [1]), night('S-2', true, [0.8])].reduce(
+      (a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }),
+    );
+    const outcomes = nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 }));
+    expect(chooseThreshold(outcomes, 0)).toBe(1);
+  });
+
   it('K of N: the rule with the highest recall within the false-alert limit', () => {
     // A truck lifts one window of a quiet night; the leak is steady but quieter.
     const { examples, scores } = [night('S-1', false, [0.95, 0.1, 0.1, 0.1]), night('S-2', true, [0.8, 0.8, 0.8, 0.8])].reduce(

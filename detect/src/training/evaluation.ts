@@ -165,9 +165,11 @@ function firstAlerts(leak: readonly NightOutcome[], threshold: NightThreshold): 
 export function chooseThreshold(outcomes: readonly NightOutcome[], maxFalsePer100: number): number {
   const candidates = [...new Set(outcomes.map((o) => o.score).filter(Number.isFinite))].sort((a, b) => b - a);
   // Start above every score (no alerts, recall 0): if even the highest score
-  // is a false alert too many, the answer is a threshold nothing reaches.
+  // is a false alert too many, the answer is a threshold nothing reaches —
+  // but at most 1, which a model file must hold (LeakModel.load): where a
+  // night scores a saturated 1.0, only such nights alert.
   const top = candidates[0] ?? 0.5;
-  let best = { threshold: top + Math.max(Math.abs(top), 1) * 1e-6, recall: 0 };
+  let best = { threshold: Math.min(1, top + Math.max(Math.abs(top), 1) * 1e-6), recall: 0 };
   for (const t of candidates) {
     const r = nightReport(outcomes, t);
     if (r.falseAlertsPer100Nights > maxFalsePer100) break; // lower thresholds only add alerts
