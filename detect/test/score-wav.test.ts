@@ -9,10 +9,12 @@ import { writeWav } from '../src/audio/wav.ts';
 import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../src/model/onnx-graph.ts';
+import { CONTEXT_SETTLED_MS } from '../src/model/sensor-context.ts';
 import { contextWindow, randomContextWeights } from '../src/model/sensor-context.fixtures.ts';
 import { SensorHistories } from '../src/stream/sensor-histories.ts';
 import { scoreWindows } from '../src/stream/window-scorer.ts';
 import { Windower } from '../src/stream/windower.ts';
+import { persists } from '../src/training/metrics.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../src/cli/score-wav.ts', import.meta.url));
@@ -111,6 +113,32 @@ describe('score-wav CLI', () => {
     expect(scores).toHaveLength(14);
     scores.forEach((s, i) => expect(s, `window ${i}`).toBeCloseTo(expected[i]!, 4));
     expect(new Set(scores).size).toBeGreaterThan(7);
+  });
+
+  it("judges a context model's recording by its windows from CONTEXT_SETTLED_MS on, and says when it is too short for that", async () => {
+    const settledFrom = CONTEXT_SETTLED_MS / 1000;
+    const contextPath = join(dir, 'settled.onnx');
+    const meta = { version: 'cli-settled', sample_rate_hz: '4000', window_samples: '4000', persistence_k: '2', persistence_n: '3' };
+    const seconds = Array.from({ length: settledFrom + 6 }, (_, k) => contextWindow(90 + k));
+    const pcm20 = Int16Array.from({ length: seconds.length * 8000 }, (_, i) => Math.round(seconds[Math.floor(i / 8000)]![(i % 8000) >> 1]! * 32767));
+    await writeFile(join(dir, 'settled.wav'), writeWav(pcm20, 8000));
+    await writeFile(contextPath, buildLeakModelGraph(randomContextWeights(52), { ...meta, threshold: '0.5' }));
+    const scores = (await cli([join(dir, 'settled.wav'), '--model', contextPath])).stdout.trim().split('\n').map((l) => JSON.parse(l).score as number);
+    const settled = scores.slice(settledFrom);
+    // Thresholds either side of the best 2-of-3 among the settled windows (the second-highest of three in a row):
+    // the verdict follows those windows alone. Printed scores are rounded to 1e-4, hence the margin.
+    const best = Math.max(...settled.slice(0, -2).map((_, i) => [...settled.slice(i, i + 3)].sort((a, b) => b - a)[1]!));
+    for (const [t, verdict] of [[best - 3e-4, 'LEAK'], [best + 3e-4, 'no leak']] as const) {
+      await writeFile(contextPath, buildLeakModelGraph(randomContextWeights(52), { ...meta, threshold: String(t) }));
+      const out = await cli([join(dir, 'settled.wav'), '--model', contextPath]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(persists(settled, t, 2, 3)).toBe(verdict === 'LEAK');
+      expect(out.stderr).toContain(`${verdict} by the model's 2 of 3 rule over consecutive windows, windows from ${settledFrom} s on`);
+    }
+    // Too short to have 3 settled windows: every window counts, and it says so.
+    await writeFile(join(dir, 'short.wav'), writeWav(pcm20.subarray(0, (settledFrom + 1) * 8000), 8000));
+    const short = await cli([join(dir, 'short.wav'), '--model', contextPath]);
+    expect(short.stderr).toContain('every window: too short');
   });
 
   it('windows longer than a second, with a hop', async () => {

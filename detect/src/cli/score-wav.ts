@@ -6,7 +6,8 @@
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
- * (`persists`, the rule the operating point was chosen with). It cuts and
+ * (`persists`, the rule the operating point was chosen with; for a context
+ * model over the windows from CONTEXT_SETTLED_MS on, where there are enough). It cuts and
  * scores audio with the streaming detector's own Windower and batch scorer
  * (for a context model, each window with the recording's earlier windows,
  * spaced as the live detector spaces a sensor's: model/sensor-context.ts), so a recording scores as the live
@@ -24,6 +25,7 @@ import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { countsAsLeak, thresholdFor } from '../model/operating-point.ts';
+import { CONTEXT_SETTLED_MS, verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { Windower } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
@@ -98,6 +100,7 @@ const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : u
 const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window })));
 await model.close();
 const name = basename(file);
+const windowStarts = windows.map((w) => w.startMs);
 const base = startMs ?? 0;
 let leaks = 0;
 windows.forEach((w, i) => {
@@ -129,6 +132,14 @@ process.stderr.write(
 function persistenceVerdict(rule: { k: number; n: number } | undefined): string {
   if (rule === undefined) return `${name}: the model names no K of N rule; no verdict for the recording`;
   if (scores.length < rule.n) return `${name}: ${scores.length} windows, fewer than the ${rule.n} its ${rule.k} of ${rule.n} rule needs; no verdict for the recording`;
-  const verdict = persists(scores, threshold, rule.k, rule.n) ? 'LEAK' : 'no leak';
-  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule over consecutive windows (${leaks} of ${scores.length} above the threshold)`;
+  // A context model's verdict counts the windows whose context has settled (CONTEXT_SETTLED_MS), where the recording has enough of them.
+  const { indices, settled } = histories === undefined ? { indices: scores.map((_, i) => i), settled: undefined } : verdictWindows(windowStarts, rule.n);
+  const verdict = persists(indices.map((i) => scores[i]!), threshold, rule.k, rule.n) ? 'LEAK' : 'no leak';
+  const which =
+    settled === undefined
+      ? ''
+      : settled
+        ? `, windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled`
+        : `, every window: too short for its windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled; record longer`;
+  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule over consecutive windows${which} (${leaks} of ${scores.length} above the threshold)`;
 }

@@ -18,7 +18,7 @@ import {
 } from '../model/feature-spec.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
-import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
+import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SETTLED_MS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
@@ -378,7 +378,8 @@ contiguous clip as a field engineer records it and \`score-wav\` scores it (ever
 with the clip's earlier windows, ${CONTEXT_SPACING_MS / 1000} s apart, as its context), not ${CONTEXT_WINDOWS} one-second frames
 spread over a night. A traffic pass or a tram lasts seconds, so inside one clip it fills
 several windows of a context at once. Same operating point; a recording counts as an
-alert where the K of N rule fires inside it.
+alert where the K of N rule fires among its windows from ${CONTEXT_SETTLED_MS / 1000} s on (whose context has
+settled), as \`score-wav\` judges a recording; the window ROC-AUC takes every window.
 
 | | value |
 |---|---|

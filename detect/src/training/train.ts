@@ -46,7 +46,7 @@ import { denseForward } from '../model/dense-forward.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
 import { readLeakModelWeights } from '../model/onnx-weights.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
-import { CONTEXT_ROWS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
@@ -55,7 +55,7 @@ import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { groupThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
-import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
+import { concatExamples, subsetExamples, type Example, type ExampleSet } from './examples.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
@@ -261,7 +261,7 @@ for (const split of SPLITS) {
     if (split !== 'train') for (const [id, level] of frameLevels(data)) splitLevels.set(id, level);
   }
   const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
-  if (context) log(`${split}: context features over each window and its sensor's previous ${CONTEXT_ROWS}${split === 'train' && context.stride > 1 ? `, one window in ${context.stride}` : ''}`);
+  if (context) log(`${split}: context features over each window and its sensor's previous ${CONTEXT_ROWS} (${CONTEXT_SPACING_MS / 1000} s or more apart)${split === 'train' && context.stride > 1 ? `, one window in ${context.stride}` : ''}`);
   sets[split] = context ? contextExamples(windows, { stride: split === 'train' ? context.stride : 1 }) : windows;
   sensorsBySplit.set(split, sensors);
   splitCounts[split] = { frames, windows: sets[split].examples.length, sensors: sensors.size, skipped: sets[split].skipped };
@@ -349,7 +349,10 @@ const recordings =
         dir: values['recordings-test']!,
         frameSeconds: recordingsSet.frameSeconds,
         window: windowReport(recordingsSet.set.examples, recordingsScores, thresholds),
-        night: nightReport(nights(recordingsSet.set.examples, recordingsScores, nightScore), thresholds),
+        night: (() => {
+          const v = context ? verdictSubset(recordingsSet.set.examples, recordingsScores, persistence.n) : { examples: recordingsSet.set.examples, scores: recordingsScores };
+          return nightReport(nights(v.examples, v.scores, nightScore), thresholds);
+        })(),
       }
     : undefined;
 
@@ -423,6 +426,17 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',
   };
+}
+
+/** Each recording's windows that score-wav's verdict counts (verdictWindows: from CONTEXT_SETTLED_MS on). */
+function verdictSubset(examples: readonly Example[], scores: readonly number[], ruleN: number): { examples: Example[]; scores: number[] } {
+  const bySensor = new Map<string, number[]>();
+  examples.forEach((e, i) => bySensor.set(e.meta.sensorId, [...(bySensor.get(e.meta.sensorId) ?? []), i]));
+  const kept = [...bySensor.values()].flatMap((list) => {
+    const inOrder = [...list].sort((a, b) => examples[a]!.windowStartMs - examples[b]!.windowStartMs);
+    return verdictWindows(inOrder.map((i) => examples[i]!.windowStartMs), ruleN).indices.map((k) => inOrder[k]!);
+  });
+  return { examples: kept.map((i) => examples[i]!), scores: kept.map((i) => scores[i]!) };
 }
 
 /**
