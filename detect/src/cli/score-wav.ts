@@ -7,11 +7,12 @@
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
  * (`persists`, the rule the operating point was chosen with; for a context
- * model over the windows from CONTEXT_SETTLED_MS on, where there are enough). It cuts and
- * scores audio with the streaming detector's own Windower and batch scorer
- * (for a context model, each window with the recording's earlier windows,
- * spaced as the live detector spaces a sensor's: model/sensor-context.ts), so a recording scores as the live
- * system would score it. --site, --material: the threshold of the
+ * model over the windows from CONTEXT_SETTLED_MS on, where there are enough).
+ * It cuts and scores audio with the streaming detector's own Windower and
+ * batch scorer (for a context model, each window with the recording's
+ * earlier windows, spaced as the live detector spaces a sensor's:
+ * model/sensor-context.ts), so a recording scores as the live system would
+ * score it. --site, --material: the threshold of the
  * recording's site or pipe material where the model has one (a recording
  * next to a PRV, on a PVC main), as the live detector judges a sensor the
  * registry places there; else the default.

@@ -30,9 +30,10 @@ interface History {
  * sensor, each one after the one before it joined the history, in rounds of
  * at most one input per sensor batched across sensors through the one
  * session. A window joins the history only if it is spaced from the last one
- * that joined (joinsContext): a contiguous recording's context spans seconds
- * of it, not its last eleven. The streaming detector, the WAV scoring CLI and training's
- * evaluation all score through here, so a context means the same everywhere.
+ * that joined (joinsContext): a contiguous recording's context spans half a
+ * minute of it, not its last eleven seconds. The streaming detector, the WAV
+ * scoring CLI and training's evaluation all score through here, so a context
+ * means the same everywhere.
  */
 export class SensorHistories {
   private readonly model: LeakModel;
