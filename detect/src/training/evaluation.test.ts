@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameMeta } from './dataset.ts';
-import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport } from './evaluation.ts';
+import { CONTEXT_SETTLED_MS } from '../model/sensor-context.ts';
+import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport } from './evaluation.ts';
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
@@ -39,6 +40,23 @@ describe('operating point on validation nights', () => {
     );
     const outcomes = nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 }));
     expect(chooseThreshold(outcomes, 0)).toBe(1);
+  });
+
+  it("a recording's verdict counts its windows from CONTEXT_SETTLED_MS on, or all of a clip too short for that", () => {
+    // Two clips of 1 s windows, interleaved: 30 s (15 from the settling point on) and 18 s (3: fewer than N = 8).
+    const clip = (sensorId: string, seconds: number) =>
+      Array.from({ length: seconds }, (_, s) => ({ meta: { sensorId } as FrameMeta, windowStartMs: 1_000_000 + s * 1000 }) as Example);
+    const long = clip('L', 30);
+    const short = clip('S', 18);
+    const examples = [...long.slice(0, 10), ...short, ...long.slice(10)];
+    const scores = examples.map((e, i) => i + (e.meta.sensorId === 'L' ? 0 : 0.5));
+    const v = verdictSubset(examples, scores, 8);
+    const kept = (id: string) => v.examples.filter((e) => e.meta.sensorId === id).map((e) => (e.windowStartMs - 1_000_000) / 1000);
+    expect(CONTEXT_SETTLED_MS).toBe(15_000);
+    expect(kept('L')).toEqual(Array.from({ length: 15 }, (_, s) => 15 + s));
+    expect(kept('S')).toEqual(Array.from({ length: 18 }, (_, s) => s));
+    // Scores stay with their windows.
+    v.examples.forEach((e, k) => expect(v.scores[k]).toBe(scores[examples.indexOf(e)]));
   });
 
   it('K of N: the rule with the highest recall within the false-alert limit', () => {

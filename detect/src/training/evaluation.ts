@@ -2,6 +2,7 @@ import type { PipeMaterial, SensorSite } from '@suido/ingest';
 import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
 import { countsAsLeak, thresholdFor, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
+import { verdictWindows } from '../model/sensor-context.ts';
 import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
 
 export interface Persistence {
@@ -327,4 +328,22 @@ export function windowReport(examples: readonly Example[], scores: ArrayLike<num
     inaudibleAboveThreshold: inaudible.length === 0 ? Number.NaN : recallOf(inaudible),
     daytimeFalsePositiveRate: dayNone.length === 0 ? Number.NaN : recallOf(dayNone),
   };
+}
+
+/**
+ * Each recording's windows (one sensor, one clip) that score-wav's verdict
+ * counts (verdictWindows: from CONTEXT_SETTLED_MS on, where enough remain).
+ */
+export function verdictSubset(examples: readonly Example[], scores: readonly number[], ruleN: number): { examples: Example[]; scores: number[] } {
+  const bySensor = new Map<string, number[]>();
+  examples.forEach((e, i) => {
+    const list = bySensor.get(e.meta.sensorId);
+    if (list) list.push(i);
+    else bySensor.set(e.meta.sensorId, [i]);
+  });
+  const kept = [...bySensor.values()].flatMap((list) => {
+    const inOrder = [...list].sort((a, b) => examples[a]!.windowStartMs - examples[b]!.windowStartMs);
+    return verdictWindows(inOrder.map((i) => examples[i]!.windowStartMs), ruleN).indices.map((k) => inOrder[k]!);
+  });
+  return { examples: kept.map((i) => examples[i]!), scores: kept.map((i) => scores[i]!) };
 }

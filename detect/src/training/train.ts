@@ -46,7 +46,7 @@ import { denseForward } from '../model/dense-forward.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
 import { readLeakModelWeights } from '../model/onnx-weights.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
-import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, verdictWindows } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
@@ -54,8 +54,8 @@ import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { groupThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
-import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, windowReport, type Persistence } from './evaluation.ts';
-import { concatExamples, subsetExamples, type Example, type ExampleSet } from './examples.ts';
+import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport, type Persistence } from './evaluation.ts';
+import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
@@ -426,17 +426,6 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',
   };
-}
-
-/** Each recording's windows that score-wav's verdict counts (verdictWindows: from CONTEXT_SETTLED_MS on). */
-function verdictSubset(examples: readonly Example[], scores: readonly number[], ruleN: number): { examples: Example[]; scores: number[] } {
-  const bySensor = new Map<string, number[]>();
-  examples.forEach((e, i) => bySensor.set(e.meta.sensorId, [...(bySensor.get(e.meta.sensorId) ?? []), i]));
-  const kept = [...bySensor.values()].flatMap((list) => {
-    const inOrder = [...list].sort((a, b) => examples[a]!.windowStartMs - examples[b]!.windowStartMs);
-    return verdictWindows(inOrder.map((i) => examples[i]!.windowStartMs), ruleN).indices.map((k) => inOrder[k]!);
-  });
-  return { examples: kept.map((i) => examples[i]!), scores: kept.map((i) => scores[i]!) };
 }
 
 /**
