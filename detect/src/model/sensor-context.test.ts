@@ -5,7 +5,7 @@ import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph } from './onnx-graph.ts';
 import { contextWindow, randomContextWeights } from './sensor-context.fixtures.ts';
 import { referenceFeatures } from './reference-features.ts';
-import { CONTEXT_ROWS, CONTEXT_WINDOWS, contextRows, referenceContextFeatures } from './sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, contextRows, joinsContext, referenceContextFeatures } from './sensor-context.ts';
 
 const META = { version: 'ctx-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
 const row = (v: number) => new Float32Array(FEATURE_COUNT).fill(v);
@@ -18,6 +18,15 @@ describe('a sensor context', () => {
     expect(contextRows(two, current).map((r) => r[0])).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => (i % 2 === 0 ? 2 : 1)));
     const long = Array.from({ length: 20 }, (_, i) => row(i));
     expect(contextRows(long, current).map((r) => r[0])).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => 19 - i));
+  });
+
+  it('lets a window join only 3 s or more from the last that joined, either way in time (a late frame minutes away still joins)', () => {
+    expect(CONTEXT_SPACING_MS).toBe(3000);
+    expect(joinsContext(undefined, 5)).toBe(true);
+    expect(joinsContext(10_000, 12_999)).toBe(false);
+    expect(joinsContext(10_000, 13_000)).toBe(true);
+    expect(joinsContext(10_000, 8_000)).toBe(false);
+    expect(joinsContext(1_200_000, 600_000)).toBe(true);
   });
 
   it('takes per feature the lower median, the 20th percentile and the deviation over the stack', () => {

@@ -72,9 +72,14 @@ export function verdictWindows(startsMs: readonly number[], atLeast: number): { 
   return late.length >= atLeast ? { indices: late, settled: true } : { indices: startsMs.map((_, i) => i), settled: false };
 }
 
-/** Whether a window starting at startMs joins a history whose last joined window started at lastJoinedMs. */
+/**
+ * Whether a window starting at startMs joins a history whose last joined
+ * window started at lastJoinedMs. The distance either way: the detector
+ * scores frames in the order they were stored, and a resent or late frame
+ * can come after a later one; minutes away, it joins, as it always did.
+ */
 export function joinsContext(lastJoinedMs: number | undefined, startMs: number): boolean {
-  return lastJoinedMs === undefined || startMs - lastJoinedMs >= CONTEXT_SPACING_MS;
+  return lastJoinedMs === undefined || Math.abs(startMs - lastJoinedMs) >= CONTEXT_SPACING_MS;
 }
 
 /**
