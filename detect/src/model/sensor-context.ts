@@ -78,8 +78,8 @@ export function verdictWindows(startsMs: readonly number[], atLeast: number): { 
  * scores frames in the order they were stored, and a resent or late frame
  * can come after a later one; minutes away, it joins, as it always did.
  */
-export function joinsContext(lastJoinedMs: number | undefined, startMs: number): boolean {
-  return lastJoinedMs === undefined || Math.abs(startMs - lastJoinedMs) >= CONTEXT_SPACING_MS;
+export function joinsContext(lastJoinedMs: number | undefined, startMs: number, spacingMs = CONTEXT_SPACING_MS): boolean {
+  return lastJoinedMs === undefined || Math.abs(startMs - lastJoinedMs) >= spacingMs;
 }
 
 /**

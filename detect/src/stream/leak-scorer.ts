@@ -71,7 +71,8 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     this.consumerName = opts.consumerName ?? 'leak-scorer';
     this.batchFrames = opts.batchFrames ?? 256;
     this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
-    this.histories = opts.model.info.contextWindows > 1 ? new SensorHistories(opts.model) : undefined;
+    // Every window joins (spacing 0): see SensorHistories.
+    this.histories = opts.model.info.contextWindows > 1 ? new SensorHistories(opts.model, undefined, 0) : undefined;
     if (opts.registry) {
       const registers = [opts.registry];
       // A partitioned worker runs one scorer per partition it holds: they share the metrics.
