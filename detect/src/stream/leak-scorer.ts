@@ -171,9 +171,8 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });
       if (typeof result !== 'string') for (const w of result) parts.push(...windowInputs(sensorId, w));
     }
-    // Only the features join the history; these windows were scored before. The last CONTEXT_ROWS of them
-    // pass the history's own spacing rule (joinsContext): a logger's frames all join; a sensor that streams
-    // contiguous 1 s frames gets back ~4 spaced windows, a shorter context for half a minute.
+    // Only the features join the history; these windows were scored before (the live detector spaces
+    // nothing: every one of the last CONTEXT_ROWS joins, see the constructor).
     if (parts.length > 0) await this.histories!.score(parts.slice(-CONTEXT_ROWS));
   }
 }
