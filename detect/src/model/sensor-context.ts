@@ -73,13 +73,14 @@ export function verdictWindows(startsMs: readonly number[], atLeast: number): { 
 }
 
 /**
- * Whether a window starting at startMs joins a history whose last joined
- * window started at lastJoinedMs. The distance either way: the detector
- * scores frames in the order they were stored, and a resent or late frame
- * can come after a later one; minutes away, it joins, as it always did.
+ * Whether a window starting at startMs is spaced from a window of the history
+ * that started at neighbourMs (undefined: there is none). The distance either
+ * way in time: a late frame joins between the windows beside it if it is
+ * spaced from both (SensorHistories); in time order, the neighbour is the
+ * last window that joined.
  */
-export function joinsContext(lastJoinedMs: number | undefined, startMs: number, spacingMs = CONTEXT_SPACING_MS): boolean {
-  return lastJoinedMs === undefined || Math.abs(startMs - lastJoinedMs) >= spacingMs;
+export function joinsContext(neighbourMs: number | undefined, startMs: number, spacingMs = CONTEXT_SPACING_MS): boolean {
+  return neighbourMs === undefined || Math.abs(startMs - neighbourMs) >= spacingMs;
 }
 
 /**

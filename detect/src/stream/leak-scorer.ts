@@ -71,8 +71,7 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
     this.consumerName = opts.consumerName ?? 'leak-scorer';
     this.batchFrames = opts.batchFrames ?? 256;
     this.windowing = opts.windowing ?? DEFAULT_WINDOWING;
-    // Every window joins (spacing 0): see SensorHistories.
-    this.histories = opts.model.info.contextWindows > 1 ? new SensorHistories(opts.model, undefined, 0) : undefined;
+    this.histories = opts.model.info.contextWindows > 1 ? new SensorHistories(opts.model) : undefined;
     if (opts.registry) {
       const registers = [opts.registry];
       // A partitioned worker runs one scorer per partition it holds: they share the metrics.
@@ -171,8 +170,8 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });
       if (typeof result !== 'string') for (const w of result) parts.push(...windowInputs(sensorId, w));
     }
-    // Only the features join the history; these windows were scored before (the live detector spaces
-    // nothing: every one of the last CONTEXT_ROWS joins, see the constructor).
+    // Only the features join the history; these windows were scored before. A logger's frames are minutes
+    // apart and all of the last CONTEXT_ROWS join; a streaming sensor's last seconds give a few spaced ones.
     if (parts.length > 0) await this.histories!.score(parts.slice(-CONTEXT_ROWS));
   }
 }

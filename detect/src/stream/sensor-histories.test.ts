@@ -71,6 +71,42 @@ describe('sensor histories', () => {
     }
   });
 
+  it('scores a late window with the windows beside it in time, and later windows as if none had been late', async () => {
+    const weights = randomContextWeights(33);
+    const model = await LeakModel.load(buildLeakModelGraph(weights, META));
+    try {
+      const windows = Array.from({ length: 17 }, (_, i) => contextWindow(500 + i));
+      const feats = windows.map((w) => referenceFeatures(w));
+      const at = (k: number) => k * 600_000;
+      // Windows 5 and 9 arrive after window 12, in separate calls as a detector's pages would bring them.
+      const order = [0, 1, 2, 3, 4, 6, 7, 8, 10, 11, 12, 5, 9, 13, 14];
+      const histories = new SensorHistories(model, 4);
+      const scores = new Map<number, number>();
+      for (const k of order) scores.set(k, (await histories.score([{ sensorId: 'A', startMs: at(k), pcm: windows[k]! }]))[0]!);
+      const score = (k: number, context: number[]) => denseForward(weights, referenceContextFeatures([feats[k]!, ...contextRows(context.map((j) => feats[j]!), feats[k]!)]));
+      // Window 5: the five before it, topped up with the nearest six after it that had arrived.
+      expect(scores.get(5)).toBeCloseTo(score(5, [12, 11, 10, 8, 7, 6, 0, 1, 2, 3, 4]), 3);
+      // Window 9: the eight before it (5 among them now), then 10, 11, 12.
+      expect(scores.get(9)).toBeCloseTo(score(9, [12, 11, 10, 1, 2, 3, 4, 5, 6, 7, 8]), 3);
+      // Windows 13 and 14 score as in time order: the eleven windows before each.
+      const range = (from: number, to: number) => Array.from({ length: to - from }, (_, j) => from + j);
+      expect(scores.get(13)).toBeCloseTo(score(13, range(2, 13)), 3);
+      expect(scores.get(14)).toBeCloseTo(score(14, range(3, 14)), 3);
+
+      // A frame from days back (store-and-forward), older than the whole history: scored with the eleven nearest
+      // windows, and it leaves the history at once, so window 15 still sees windows 4 to 14.
+      const old = 16;
+      const lateScore = (await histories.score([{ sensorId: 'A', startMs: at(1) + 300_000, pcm: windows[old]! }]))[0]!;
+      expect(lateScore).toBeCloseTo(score(old, range(4, 15)), 3);
+      const next = (await histories.score([{ sensorId: 'A', startMs: at(15), pcm: windows[15]! }]))[0]!;
+      expect(next).toBeCloseTo(score(15, range(4, 15)), 3);
+      // Joined at the end, as in arrival order, it would have pushed window 4 out.
+      expect(Math.abs(next - score(15, [...range(5, 15), old]))).toBeGreaterThan(1e-4);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('refuses a one-window model', async () => {
     const { context: _, ...plain } = randomContextWeights(1);
     expect(plain.featureMean.length).toBeGreaterThan(0);

@@ -19,9 +19,37 @@ export interface SensorInput {
   readonly pcm: Float32Array;
 }
 
-interface History {
-  readonly rows: Float32Array[];
-  lastJoinedMs: number | undefined;
+/** A joined window's features and when it started. */
+interface Row {
+  readonly startMs: number;
+  readonly features: Float32Array;
+}
+
+/**
+ * The rows a window at startMs is scored with: the last CONTEXT_ROWS that
+ * started before it, topped up with the nearest after it when fewer did (a
+ * late frame older than most of the history), oldest first. For windows
+ * scored in time order this is the history's last CONTEXT_ROWS rows.
+ */
+function rowsAround(history: readonly Row[], startMs: number): Float32Array[] {
+  const at = firstAfterOrAt(history, startMs);
+  const before = history.slice(Math.max(0, at - CONTEXT_ROWS), at);
+  let after = at;
+  while (after < history.length && history[after]!.startMs === startMs) after++;
+  const later = history.slice(after, after + CONTEXT_ROWS - before.length);
+  return [...later.reverse(), ...before].map((r) => r.features);
+}
+
+/** The index of the first row starting at or after startMs (rows are in time order). */
+function firstAfterOrAt(history: readonly Row[], startMs: number): number {
+  let lo = 0;
+  let hi = history.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (history[mid]!.startMs < startMs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -29,26 +57,26 @@ interface History {
  * (model/sensor-context.ts). Inputs are scored in the order given per
  * sensor, each one after the one before it joined the history, in rounds of
  * at most one input per sensor batched across sensors through the one
- * session. A window joins the history only if it is spaced from the last one
- * that joined (joinsContext): a contiguous recording's context spans half a
- * minute of it, not its last eleven seconds. The streaming detector, the WAV
- * scoring CLI and training's evaluation all score through here, so a context
- * means the same everywhere.
+ * session. A window joins the history only if it is spaced from the windows
+ * beside it in time (joinsContext): a contiguous recording's context spans
+ * half a minute of it, not its last eleven seconds. The streaming detector,
+ * the WAV scoring CLI and training's evaluation all score through here, so a
+ * context means the same everywhere.
+ *
+ * The history is kept in time order, not arrival order: a frame that comes
+ * late (store-and-forward, QoS 1 redelivery over another connection, a
+ * detector catching up page by page) is scored with the windows before it
+ * and joins in its place, so a sensor's scores depend on which frames it
+ * sent, not on the order the broker delivered them in.
  */
 export class SensorHistories {
   private readonly model: LeakModel;
   private readonly maxBatch: number;
-  private readonly rows = new Map<string, History>();
+  private readonly rows = new Map<string, Row[]>();
 
   private readonly spacingMs: number;
 
-  /**
-   * spacingMs: CONTEXT_SPACING_MS for recordings (score-wav, training's
-   * evaluation). The live detector passes 0 for now: a logger's frames are
-   * minutes apart, and with spacing the multi-process topology test raised
-   * a false alert on its borderline quiet PVC sensor in 3 of 5 full-suite
-   * runs (cause not found; issue 3's session-11 note).
-   */
+  /** spacingMs: CONTEXT_SPACING_MS everywhere but in tests. */
   constructor(model: LeakModel, maxBatch = DEFAULT_MAX_BATCH, spacingMs = CONTEXT_SPACING_MS) {
     this.spacingMs = spacingMs;
     if (model.info.contextWindows === 1) throw new RangeError(`model ${model.info.version} takes no context`);
@@ -108,19 +136,21 @@ export class SensorHistories {
     }
     const context = new Float32Array(batch.length * CONTEXT_ROWS * FEATURE_COUNT);
     batch.forEach((i, k) => {
-      const history = this.rows.get(inputs[i]!.sensorId)?.rows ?? [];
-      contextRows(history, own.get(i) ?? new Float32Array(FEATURE_COUNT)).forEach((row, r) => context.set(row, (k * CONTEXT_ROWS + r) * FEATURE_COUNT));
+      const { sensorId, startMs } = inputs[i]!;
+      contextRows(rowsAround(this.rows.get(sensorId) ?? [], startMs), own.get(i) ?? new Float32Array(FEATURE_COUNT)).forEach((row, r) => context.set(row, (k * CONTEXT_ROWS + r) * FEATURE_COUNT));
     });
     const out = await this.model.scoreInContext(pcm, context);
     batch.forEach((i, k) => {
       scores[i] = out.scores[k]!;
       const { sensorId, startMs } = inputs[i]!;
-      const history = this.rows.get(sensorId) ?? { rows: [], lastJoinedMs: undefined };
+      const history = this.rows.get(sensorId) ?? [];
       this.rows.set(sensorId, history);
-      if (!joinsContext(history.lastJoinedMs, startMs, this.spacingMs)) return;
-      history.rows.push(out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT));
-      history.lastJoinedMs = startMs;
-      if (history.rows.length > CONTEXT_ROWS) history.rows.shift();
+      const at = firstAfterOrAt(history, startMs);
+      const spaced = joinsContext(history[at - 1]?.startMs, startMs, this.spacingMs) && joinsContext(history[at]?.startMs, startMs, this.spacingMs);
+      if (!spaced) return;
+      history.splice(at, 0, { startMs, features: out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT) });
+      // The newest CONTEXT_ROWS stay: a window older than all of them leaves again at once.
+      if (history.length > CONTEXT_ROWS) history.shift();
     });
   }
 }
