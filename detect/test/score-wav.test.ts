@@ -94,6 +94,25 @@ describe('score-wav CLI', () => {
     expect(atPrv.stderr).toContain("no leak by the model's 2 of 3 rule");
     const onTramLine = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'tram_line', '--material', 'steel']);
     expect(onTramLine.stderr).toContain("LEAK by the model's 2 of 3 rule");
+    // A recording threshold (chosen on recordings) takes the default's place; a higher site threshold still holds.
+    const recording = (t: number, site?: number) =>
+      writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: '0.999', recording_threshold: String(t), ...(site !== undefined && { site_thresholds: JSON.stringify({ near_prv: site }) }) }));
+    await recording(sorted[1]! - 1e-4);
+    const byRecording = await cli([join(dir, 'rec.wav'), '--model', rulePath]);
+    expect(byRecording.stderr).toContain("LEAK by the model's 2 of 3 rule");
+    expect(byRecording.stderr).toContain(`above ${(sorted[1]! - 1e-4).toFixed(3)}`);
+    await recording(sorted[1]! - 1e-4, sorted[1]! + 1e-4);
+    expect((await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'near_prv'])).stderr).toContain("no leak by the model's 2 of 3 rule");
+    await recording(sorted[1]! + 1e-4, sorted[1]! - 1e-4);
+    expect((await cli([join(dir, 'rec.wav'), '--model', rulePath, '--site', 'near_prv'])).stderr).toContain("no leak by the model's 2 of 3 rule");
+    // Material thresholds were chosen on loggers: a recording threshold sets them aside.
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: '0.999', recording_threshold: String(sorted[1]! + 1e-4), material_thresholds: JSON.stringify({ pvc: 0.01 }) }));
+    expect((await cli([join(dir, 'rec.wav'), '--model', rulePath, '--material', 'pvc'])).stderr).toContain("no leak by the model's 2 of 3 rule");
+    // A model file with a recording threshold out of range is refused.
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { ...meta, threshold: '0.5', recording_threshold: '1.5' }));
+    const bad = await cli([join(dir, 'rec.wav'), '--model', rulePath]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('recording_threshold');
   });
 
   it('scores a context model each window with the recording\'s windows before it, as the live detector scores a sensor\'s', async () => {

@@ -12,10 +12,13 @@
  * batch scorer (for a context model, each window with the recording's
  * earlier windows, spaced as the live detector spaces a sensor's:
  * model/sensor-context.ts), so a recording scores as the live system would
- * score it. --site, --material: the threshold of the
- * recording's site or pipe material where the model has one (a recording
- * next to a PRV, on a PVC main), as the live detector judges a sensor the
- * registry places there; else the default.
+ * score it. The threshold is the model's recording threshold where it has
+ * one (chosen on validation recordings, not loggers' nights:
+ * operating-point.ts recordingThresholds), else its default. --site: a
+ * site's own threshold where the model has one and it is higher (a
+ * recording next to a PRV); --material: the material's own where the model
+ * has one and no recording threshold (material thresholds were chosen on
+ * loggers' nights).
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -25,7 +28,7 @@ import { WavError, readWav } from '../audio/wav.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { countsAsLeak, thresholdFor } from '../model/operating-point.ts';
+import { countsAsLeak, recordingThresholds, thresholdFor } from '../model/operating-point.ts';
 import { CONTEXT_SETTLED_MS, verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { Windower } from '../stream/windower.ts';
@@ -88,7 +91,10 @@ if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
 }
 
 const model = await LeakModel.load(values.model!).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
-const threshold = values.threshold === undefined ? thresholdFor(model.info.thresholds, { site: values.site, material: values.material }) : Number(values.threshold);
+const threshold =
+  values.threshold === undefined
+    ? thresholdFor(recordingThresholds(model.info.thresholds, model.info.recordingThreshold), { site: values.site, material: values.material })
+    : Number(values.threshold);
 if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
 
 const windower = new Windower({ windowSeconds, hopSeconds });

@@ -15,6 +15,11 @@ export interface LeakModelInfo {
   readonly thresholds: Thresholds;
   readonly sampleRateHz: number;
   readonly windowSamples: number;
+  /**
+   * The threshold for hand-held recordings (score-wav), chosen on validation
+   * recordings, if the file has one (operating-point.ts: recordingThresholds).
+   */
+  readonly recordingThreshold: number | undefined;
   /** The persistence (K of N windows) the threshold was chosen for, if the file says. */
   readonly persistence: { readonly k: number; readonly n: number } | undefined;
   /**
@@ -88,6 +93,11 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata ${key}: ${parsed}`);
     }
+    const recordingThreshold = raw.recording_threshold === undefined ? undefined : Number(raw.recording_threshold);
+    if (recordingThreshold !== undefined && !(recordingThreshold >= 0 && recordingThreshold <= 1)) {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `model metadata recording_threshold: '${raw.recording_threshold}' is not a threshold from 0 to 1`);
+    }
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
     const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
@@ -100,6 +110,7 @@ export class LeakModel {
       version: raw.version ?? 'unknown',
       thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
       threshold,
+      recordingThreshold,
       sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
   }
 

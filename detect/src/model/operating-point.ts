@@ -45,5 +45,18 @@ export function groupThresholds(t: Thresholds): [string, number][] {
   return [...Object.entries(t.bySite), ...Object.entries(t.byMaterial)] as [string, number][];
 }
 
+/**
+ * The thresholds a hand-held recording is judged at (score-wav): the
+ * model's recording threshold (chosen on validation recordings) in place of
+ * the default, or a site's own where that is higher. Material thresholds
+ * were chosen on loggers' nights and are left out. A model without a
+ * recording threshold judges recordings as it does loggers.
+ */
+export function recordingThresholds(t: Thresholds, recording: number | undefined): Thresholds {
+  if (recording === undefined) return t;
+  const bySite = Object.fromEntries(Object.entries(t.bySite).map(([site, v]) => [site, Math.max(v, recording)]));
+  return { default: recording, bySite, byMaterial: {} };
+}
+
 /** One threshold for every sensor. */
 export const uniformThresholds = (threshold: number): Thresholds => ({ default: threshold, bySite: {}, byMaterial: {} });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameMeta } from './dataset.ts';
 import { CONTEXT_SETTLED_MS } from '../model/sensor-context.ts';
-import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport } from './evaluation.ts';
+import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport } from './evaluation.ts';
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
@@ -57,6 +57,24 @@ describe('operating point on validation nights', () => {
     expect(kept('S')).toEqual(Array.from({ length: 18 }, (_, s) => s));
     // Scores stay with their windows.
     v.examples.forEach((e, k) => expect(v.scores[k]).toBe(scores[examples.indexOf(e)]));
+  });
+
+  it('a recording threshold from settled windows of recordings at sites without thresholds of their own', () => {
+    // 30 s clips, one window a second: a no-leak clip whose first seconds score high (its context unsettled),
+    // a leak clip steady at 0.7, and a clip next to a PRV scoring 0.9 throughout.
+    const clip = (sensorId: string, leak: boolean, score: (s: number) => number, environment = 'quiet_residential') => {
+      const c = night(sensorId, leak, Array.from({ length: 30 }, (_, s) => score(s)), 0, environment);
+      return { examples: c.examples.map((e, s) => ({ ...e, windowStartMs: s * 1000 })), scores: c.scores };
+    };
+    const { examples, scores } = [
+      clip('Q', false, (s) => (s < 10 ? 0.95 : 0.2)),
+      clip('L', true, () => 0.7),
+      clip('P', false, () => 0.9, 'near_prv'),
+    ].reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }));
+    const chosen = chooseRecordingThreshold(examples, scores, { k: 6, n: 8 }, 0, { sites: ['near_prv'] });
+    expect(chosen).toEqual({ threshold: expect.closeTo(0.7), chosenOn: 1 });
+    // With the PRV clip counted, no threshold under 0.9 keeps it quiet.
+    expect(chooseRecordingThreshold(examples, scores, { k: 6, n: 8 }, 0).threshold).toBeGreaterThan(0.9);
   });
 
   it('K of N: the rule with the highest recall within the false-alert limit', () => {

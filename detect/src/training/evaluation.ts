@@ -248,6 +248,32 @@ export function chooseOperatingPoint(
   return { chosen, tried };
 }
 
+/**
+ * The threshold a hand-held recording is judged at (score-wav), chosen on
+ * validation recordings as the default threshold is on validation nights:
+ * the highest recall within the same false-alert budget, per recording (the
+ * K of N rule over its windows whose context has settled, verdictSubset),
+ * on recordings from sensors in no separate group. Why its own: a clip's
+ * windows are scored with a context of seconds, not a night's frames, so
+ * its scores spread otherwise, and the loggers' threshold gave 2.3.0 five
+ * times the loggers' false alerts on simulated clips.
+ */
+export function chooseRecordingThreshold(
+  examples: readonly Example[],
+  scores: readonly number[],
+  persistence: Persistence,
+  maxFalsePer100: number,
+  separate: SeparateGroups = {},
+): { threshold: number; chosenOn: number } {
+  const v = verdictSubset(examples, scores, persistence.n);
+  const outcomes = nights(v.examples, v.scores, (s) => persistenceScore(s, persistence)).filter(
+    (o) => !(separate.sites ?? []).some((x) => x === o.meta.environment) && !(separate.materials ?? []).some((x) => x === o.meta.material),
+  );
+  const chosenOn = outcomes.filter((o) => o.kind === 'none').length;
+  if (chosenOn === 0) throw new Error('no no-leak validation recordings to choose the recording threshold on');
+  return { threshold: chooseThreshold(outcomes, maxFalsePer100), chosenOn };
+}
+
 /** In-band SNR bands (dB) of audible leak windows, for the breakdown in the model card. */
 export const SNR_BANDS_DB: readonly (readonly [number, number])[] = [
   [0, 3],

@@ -53,8 +53,8 @@ import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
-import { groupThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
-import { chooseOperatingPoint, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport, type Persistence } from './evaluation.ts';
+import { groupThresholds, recordingThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
+import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport, type Persistence } from './evaluation.ts';
 import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
@@ -298,8 +298,12 @@ const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context 
 const valScores = await scoreSplit(sets.val);
 const testScores = await scoreSplit(sets.test);
 const recordingsDir = values['recordings-test'] ? resolve(values['recordings-test']) : undefined;
-const recordingsSet = recordingsDir ? await recordingExamples(recordingsDir) : undefined;
+if (recordingsDir && dataDirs.includes(recordingsDir)) throw new Error(`--recordings-test ${values['recordings-test']} is also training or validation data`);
+const recordingsSet = recordingsDir ? await recordingExamples(recordingsDir, ['test']) : undefined;
 const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : undefined;
+// Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
+const recordingsChoiceSet = recordingsDir ? await recordingExamples(recordingsDir, ['train', 'val']) : undefined;
+const recordingsChoiceScores = recordingsChoiceSet ? await scoreSplit(recordingsChoiceSet.set) : undefined;
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -343,21 +347,29 @@ const test = {
   night: nightReport(nights(sets.test.examples, testScores, nightScore), thresholds),
 };
 const val = { night: nightReport(valNights, thresholds) };
+const recordingChoice =
+  recordingsChoiceSet && recordingsChoiceScores ? chooseRecordingThreshold(recordingsChoiceSet.set.examples, recordingsChoiceScores, persistence, maxFalsePer100, separate) : undefined;
+if (recordingChoice) log(`recording threshold: ${recordingChoice.threshold.toFixed(4)} (chosen on ${recordingChoice.chosenOn} validation no-leak recordings)`);
 const recordings =
-  recordingsSet && recordingsScores
-    ? {
-        dir: values['recordings-test']!,
-        frameSeconds: recordingsSet.frameSeconds,
-        window: windowReport(recordingsSet.set.examples, recordingsScores, thresholds),
-        night: (() => {
-          const v = context ? verdictSubset(recordingsSet.set.examples, recordingsScores, persistence.n) : { examples: recordingsSet.set.examples, scores: recordingsScores };
-          return nightReport(nights(v.examples, v.scores, nightScore), thresholds);
-        })(),
-      }
+  recordingsSet && recordingsScores && recordingChoice
+    ? (() => {
+        const v = context ? verdictSubset(recordingsSet.set.examples, recordingsScores, persistence.n) : { examples: recordingsSet.set.examples, scores: recordingsScores };
+        const outcomes = nights(v.examples, v.scores, nightScore);
+        const own = recordingThresholds(thresholds, recordingChoice.threshold);
+        return {
+          dir: values['recordings-test']!,
+          frameSeconds: recordingsSet.frameSeconds,
+          threshold: recordingChoice.threshold,
+          chosenOn: recordingChoice.chosenOn,
+          window: windowReport(recordingsSet.set.examples, recordingsScores, own),
+          night: nightReport(outcomes, own),
+          atLoggerThresholds: nightReport(outcomes, thresholds),
+        };
+      })()
     : undefined;
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold)));
 const card = {
   version: modelVersion,
   generatedAt: new Date().toISOString(),
@@ -411,13 +423,14 @@ if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.to
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: Thresholds, persistence: Persistence): Record<string, string> {
+function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number): Record<string, string> {
   return {
     version: modelVersion,
     threshold: String(t.default),
     // Only where there are any: a model without them reads as before.
     ...(Object.keys(t.bySite).length > 0 && { site_thresholds: JSON.stringify(t.bySite) }),
     ...(Object.keys(t.byMaterial).length > 0 && { material_thresholds: JSON.stringify(t.byMaterial) }),
+    ...(recordingThreshold !== undefined && { recording_threshold: String(recordingThreshold) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
@@ -429,23 +442,30 @@ function metadata(t: Thresholds, persistence: Persistence): Record<string, strin
 }
 
 /**
- * --recordings-test: the test split of a data set of hand-held recordings,
+ * --recordings-test: splits of a data set of hand-held recordings (the test
+ * split to measure, the others to choose the recording threshold on),
  * windowed (and put in context) as the test split is; its sensor ids get a
  * prefix, as every generator run numbers its sensors from S-0001.
  */
-async function recordingExamples(dir: string): Promise<{ set: ExampleSet; frameSeconds: number }> {
+async function recordingExamples(dir: string, splits: readonly ('train' | 'val' | 'test')[]): Promise<{ set: ExampleSet; frameSeconds: number }> {
   const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
     throw new Error(`--recordings-test: no dataset in ${dir}`);
   });
   const { options } = JSON.parse(manifestText) as { options: { frameSeconds: number } };
-  const data = await loadSplit(dir, 'test');
-  const tagged = withIdPrefix(data, 'rec/');
-  log(`recordings ← test of ${values['recordings-test']}: ${data.frames.length} recordings of ${options.frameSeconds} s; computing features`);
-  const windows = await cachedExamples(tagged, { manifestText, split: 'test' }, DEFAULT_WINDOWING, {
-    keepPcm: true,
-    onProgress: (done, total) => log(`  recordings: ${done}/${total} frames`),
-    onHit: (file) => log(`  recordings: features from the cache (${file})`),
-  }, featureCache);
+  const parts: ExampleSet[] = [];
+  for (const split of splits) {
+    const data = await loadSplit(dir, split);
+    const tagged = withIdPrefix(data, 'rec/');
+    log(`recordings ← ${split} of ${values['recordings-test']}: ${data.frames.length} recordings of ${options.frameSeconds} s; computing features`);
+    parts.push(
+      await cachedExamples(tagged, { manifestText, split }, DEFAULT_WINDOWING, {
+        keepPcm: true,
+        onProgress: (done, total) => log(`  recordings: ${done}/${total} frames`),
+        onHit: (file) => log(`  recordings: features from the cache (${file})`),
+      }, featureCache),
+    );
+  }
+  const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
   return { set: context ? contextExamples(windows, { stride: 1 }) : windows, frameSeconds: options.frameSeconds };
 }
 
