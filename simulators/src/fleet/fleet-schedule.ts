@@ -1,3 +1,4 @@
+import { tokyoDay } from '../clock/tokyo-time.ts';
 import { meterDevice } from '../meters/meter-device.ts';
 import { meterId, meterProfile, type PremisesLeakFlow } from '../meters/meter.ts';
 import { createRng } from '../random/prng.ts';
@@ -45,9 +46,12 @@ export class FleetSchedule {
     const premises = new Map<string, PremisesLeakFlow>();
     for (const p of scenario.premisesLeaks) premises.set(p.meter, { fromMs: resolveTime(p.start, fromMs), flowLph: p.flowLph });
     for (let i = 0; i < fleet.meters; i++) this.add(meterDevice(meterProfile(seed, i, fleet, premises.get(meterId(i))), { seed, faults, fromMs }));
+    // A clock started at a day's midnight from `daysBack` replays the same nights on every run: the same sound too,
+    // so a model's verdict on a scenario does not change with the date a test runs on.
+    const soundOriginDay = scenario.clock.align === 'day' && scenario.clock.start === undefined ? tokyoDay(fromMs) : undefined;
     for (let i = 0; i < fleet.sensors; i++) {
       const profile = sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
-      this.add(sensorDevice(profile, { seed, faults, fleet, fromMs, leaks: leaksAt(scenario, profile, fromMs) }));
+      this.add(sensorDevice(profile, { seed, faults, fleet, fromMs, leaks: leaksAt(scenario, profile, fromMs), soundOriginDay }));
     }
   }
 

@@ -48,7 +48,7 @@ export interface ClockSpec {
   readonly daysBack: number;
   readonly speed: number;
   readonly stopWhenCaughtUp: boolean;
-  /** Where a start computed from `daysBack` falls: on the hour, or at Tokyo midnight (so night N is the same hours after the start on every run). */
+  /** Where a start computed from `daysBack` falls: on the hour, or at Tokyo midnight (so night N is the same hours after the start on every run, and its sensors hear the same sound: FleetSchedule). */
   readonly align: 'hour' | 'day';
 }
 

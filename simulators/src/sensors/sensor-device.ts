@@ -17,6 +17,14 @@ export interface SensorDeviceOptions {
   readonly fromMs: number;
   /** Leaks on this sensor's pipe, each heard from `fromMs` until `untilMs` (the repair). */
   readonly leaks?: readonly ActiveLeak[] | undefined;
+  /**
+   * The Tokyo day the sound is drawn from: night N after it sounds the same
+   * whatever the date (a scenario whose clock starts at a day's midnight,
+   * as the end-to-end tests' do). Without it the draws follow the calendar
+   * day, so a fleet restarted on the same nights sends the same frames
+   * again, which ingest deduplicates.
+   */
+  readonly soundOriginDay?: number | undefined;
 }
 
 export interface ActiveLeak {
@@ -50,6 +58,9 @@ const BATTERY_PCT_PER_DAY = 100 / 1825;
  */
 export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions): ScheduledDevice {
   const { seed, faults, fleet, fromMs } = opts;
+  // Draws are keyed by night and time since the origin (the epoch when there is none).
+  const originDay = opts.soundOriginDay ?? 0;
+  const originMs = opts.soundOriginDay === undefined ? 0 : tokyoMidnight(opts.soundOriginDay);
   const { id } = profile;
   const intervalMs = fleet.frameIntervalMinutes * 60_000;
   const slots = Math.max(1, Math.floor(WINDOW_MS / intervalMs));
@@ -77,13 +88,13 @@ export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions):
       const startMs = slotStart(night, slot);
       const last = slot === slots - 1;
       const leaks = (opts.leaks ?? []).filter((l) => l.fromMs <= startMs && startMs < l.untilMs).map((l) => l.source);
-      const request = { startMs, sampleCount, night: sensorNight(seed, id, tokyoDay(startMs)), leaks };
-      const { payload } = acousticFrame(profile, request, createRng(seed, id, 'frame', startMs));
+      const request = { startMs, sampleCount, night: sensorNight(seed, id, tokyoDay(startMs) - originDay), leaks };
+      const { payload } = acousticFrame(profile, request, createRng(seed, id, 'frame', startMs - originMs));
       const messages: OutMessage[] = [{ kind: 'acoustic', deviceId: id, topic: topics.sensorAcoustic(id), payload, reads: [] }];
       if (last) messages.push(statusMessage(profile, at, fromMs));
       advance();
       device.nextAt = slotStart(night, slot) + frameMs + UPLOAD_DELAY_MS;
-      return { deviceId: id, messages: withMessageFaults(messages, faults, createRng(seed, id, 'faults', startMs)) };
+      return { deviceId: id, messages: withMessageFaults(messages, faults, createRng(seed, id, 'faults', startMs - originMs)) };
     },
   };
   return device;

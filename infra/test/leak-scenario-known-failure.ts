@@ -1,0 +1,17 @@
+/**
+ * The leak scenario's quiet PVC sensor (an accelerometer on a PVC main in a
+ * quiet street, no leak). Its draws are the same on every run (the scenario's
+ * clock starts at a day's midnight: FleetSchedule), and on them the shipped
+ * model 2.3.x raises a false leak alert: on the nights its steady background
+ * flow noise runs ~2 dB above its usual level, its windows score 0.71-0.81
+ * against the 0.733 threshold, 6 of 8 in a row (issue 3, session 12). Until a
+ * model keeps it quiet, the end-to-end tests assert everything else about
+ * the scenario's leak alerts without it, and the leak test's "quiet sensors
+ * raise none" check for it is a known failure (`it.fails`), which a model
+ * that keeps it quiet turns into a failing test to flip.
+ */
+export const QUIET_PVC_SENSOR = 'S-0003';
+
+export function withoutQuietPvcSensor<T extends { readonly sourceId: string }>(alerts: readonly T[]): T[] {
+  return alerts.filter((a) => a.sourceId !== QUIET_PVC_SENSOR);
+}
