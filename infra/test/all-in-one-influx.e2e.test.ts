@@ -89,7 +89,10 @@ describe('all in one on InfluxDB: simulated fleet → MQTT/TCP → aedes → ing
     // Every read a device got a PUBACK for is served back, from InfluxDB (readsInRange is an InfluxQL query).
     const ledger = report.ledger!;
     const meterIds = [...ledger.keys()].sort();
-    expect(meterIds.length).toBeGreaterThanOrEqual(8);
+    // Most meters reached the broker. Not all: a batch held back 1-3 days (late) or malformed leaves a meter with no
+    // acknowledged reads in a 3-day run, and which do depends on the hour the run starts (7 to 10 of the 10 meters,
+    // replaying the schedule over a day). Every meter that did is checked read by read below.
+    expect(meterIds.length).toBeGreaterThanOrEqual(SCENARIO.fleet.meters / 2);
     for (const id of meterIds) expect(await readsViaApi(id, report.simStartMs - 86_400_000), id).toEqual(ledger.get(id));
 
     // InfluxDB itself: one point per acknowledged read (duplicates never written), none in 1970.
