@@ -9,23 +9,23 @@ import { LeakScorer } from '../src/stream/leak-scorer.ts';
 const log = pino({ level: 'silent' });
 const T0 = Date.parse('2026-11-20T17:00:00Z');
 
-/** 1 s frames at 8 kHz, ten minutes apart, from two sensors. */
-function frames(): FrameToStore[] {
+/** 1 s frames at 8 kHz from two sensors: a logger's, ten minutes apart, or a streaming sensor's, back to back. */
+function frames(stepMs = 600_000, count = 16): FrameToStore[] {
   const out: FrameToStore[] = [];
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < count; i++) {
     for (const [s, sensorId] of ['S-0001', 'S-0002'].entries()) {
       const at4k = contextWindow(1000 * (s + 1) + i);
       // Each 4 kHz sample twice: an 8 kHz recording whose low band is the fixture's.
       const samples = Int16Array.from({ length: 8000 }, (_, n) => Math.round(at4k[n >> 1]! * 32767));
-      out.push({ sensorId, startMs: T0 + i * 600_000, sampleRateHz: 8000, gainDb: 0, samples, summary: { rmsDbfs: -30, clippedRatio: 0 } });
+      out.push({ sensorId, startMs: T0 + i * stepMs, sampleRateHz: 8000, gainDb: 0, samples, summary: { rmsDbfs: -30, clippedRatio: 0 } });
     }
   }
   return out;
 }
 
-async function storeWithFrames(): Promise<SqliteStore> {
+async function storeWithFrames(stepMs?: number, count?: number): Promise<SqliteStore> {
   const store = new SqliteStore({ path: ':memory:' });
-  await store.commit({ receivedAtMs: Date.now(), reads: [], frames: frames(), statuses: [], deadLetters: [] });
+  await store.commit({ receivedAtMs: Date.now(), reads: [], frames: frames(stepMs, count), statuses: [], deadLetters: [] });
   return store;
 }
 
@@ -59,6 +59,24 @@ describe('the streaming detector with a context model', () => {
     await first.runOnce();
     await first.runOnce();
     await new LeakScorer({ store: restarted, model, log, batchFrames: 6 }).drain();
+    expect(await scoresOf(restarted)).toEqual(expected);
+  });
+
+  it("rebuilds a streaming sensor's history of spaced windows, not its last eleven seconds", async () => {
+    const model = await LeakModel.load(buildLeakModelGraph(randomContextWeights(42), { version: 'ctx-stream', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' }));
+    open.push(model);
+    // 50 frames of 1 s back to back: the history holds every third window (CONTEXT_SPACING_MS).
+    const steady = await storeWithFrames(1000, 50);
+    open.push(steady);
+    await new LeakScorer({ store: steady, model, log, batchFrames: 20 }).drain();
+    const expected = await scoresOf(steady);
+    expect(expected).toHaveLength(100);
+
+    // Stopped after 31 frames a sensor (windows 0, 3, …, 30 joined): the restart puts back those eleven.
+    const restarted = await storeWithFrames(1000, 50);
+    open.push(restarted);
+    await new LeakScorer({ store: restarted, model, log, batchFrames: 62 }).runOnce();
+    await new LeakScorer({ store: restarted, model, log, batchFrames: 20 }).drain();
     expect(await scoresOf(restarted)).toEqual(expected);
   });
 });

@@ -5,12 +5,21 @@ import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph } from './onnx-graph.ts';
 import { contextWindow, randomContextWeights } from './sensor-context.fixtures.ts';
 import { referenceFeatures } from './reference-features.ts';
-import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, contextRows, joinsContext, referenceContextFeatures } from './sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, contextRows, joinsContext, referenceContextFeatures, spacedTail } from './sensor-context.ts';
 
 const META = { version: 'ctx-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
 const row = (v: number) => new Float32Array(FEATURE_COUNT).fill(v);
 
 describe('a sensor context', () => {
+  it("a restart's history: a logger's last windows, a stream's last spaced ones", () => {
+    const logger = Array.from({ length: 20 }, (_, i) => i * 600_000);
+    expect(spacedTail(logger, CONTEXT_ROWS)).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => 9 + i));
+    const stream = Array.from({ length: 60 }, (_, i) => i * 1000);
+    expect(spacedTail(stream, CONTEXT_ROWS, 3000)).toEqual(Array.from({ length: CONTEXT_ROWS }, (_, i) => 29 + 3 * i));
+    expect(spacedTail(stream.slice(0, 5), CONTEXT_ROWS, 3000)).toEqual([1, 4]);
+    expect(spacedTail([], CONTEXT_ROWS)).toEqual([]);
+  });
+
   it('fills its rows from the history: the last rows, a short history repeated newest first, none at all by the window itself', () => {
     const current = row(-1);
     expect(contextRows([], current)).toEqual(Array.from({ length: CONTEXT_ROWS }, () => current));

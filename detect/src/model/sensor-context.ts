@@ -84,6 +84,22 @@ export function joinsContext(neighbourMs: number | undefined, startMs: number, s
 }
 
 /**
+ * Which of a sensor's windows (their starts, in time order) a restart puts
+ * back in its history: the newest, then each next older one spaced from the
+ * last taken, up to `count` (indices ascending). A logger's frames are
+ * minutes apart, so these are its last `count`; a streaming sensor's span
+ * `count` spaced windows as its history did before the restart.
+ */
+export function spacedTail(startsMs: readonly number[], count: number, spacingMs = CONTEXT_SPACING_MS): number[] {
+  const taken: number[] = [];
+  for (let i = startsMs.length - 1; i >= 0 && taken.length < count; i--) {
+    const later = taken[taken.length - 1];
+    if (later === undefined || joinsContext(startsMs[later], startsMs[i]!, spacingMs)) taken.push(i);
+  }
+  return taken.reverse();
+}
+
+/**
  * The rows the graph gets beside the current window, from the sensor's
  * history (oldest first, any length): the last CONTEXT_ROWS windows; a
  * shorter history is repeated, newest first, to fill them, so the order

@@ -4,7 +4,7 @@ import type { LeakScore, Store } from '@suido/ingest';
 import { cursorState, loadFeedPosition } from '../feeds/consumer-cursor.ts';
 import { FeedConsumer } from '../feeds/feed-consumer.ts';
 import type { LeakModel } from '../model/leak-model.ts';
-import { CONTEXT_ROWS } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, CONTEXT_SPACING_MS, spacedTail } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows, windowInputs, type SensorInput } from './sensor-histories.ts';
 import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from './windower.ts';
 
@@ -15,6 +15,12 @@ import { DEFAULT_WINDOWING, Windower, type Window, type WindowingConfig } from '
  */
 const HISTORY_SPANS_MS = [3_600_000, 6 * 3_600_000, 24 * 3_600_000, 72 * 3_600_000];
 const HISTORY_FRAMES_PER_PAGE = 64;
+/**
+ * Stored frames a restart reads back per sensor: a logger's last CONTEXT_ROWS
+ * would do; a streaming sensor's 1 s frames need CONTEXT_SPACING_MS / 1 s
+ * times as many for CONTEXT_ROWS spaced windows.
+ */
+const RECALL_FRAMES = CONTEXT_ROWS * Math.ceil(CONTEXT_SPACING_MS / 1000);
 
 export interface LeakScorerOptions {
   readonly store: Store;
@@ -158,11 +164,11 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
         found.push(...page.filter((f) => f.samples));
         if (page.length < HISTORY_FRAMES_PER_PAGE) break;
         at = page[page.length - 1]!.startMs + 1;
-        found.splice(0, Math.max(0, found.length - CONTEXT_ROWS));
+        found.splice(0, Math.max(0, found.length - RECALL_FRAMES));
       }
       earlier.unshift(...found);
       to = from;
-      if (earlier.length >= CONTEXT_ROWS) break;
+      if (earlier.length >= RECALL_FRAMES) break;
     }
     const windower = new Windower(this.windowing);
     const parts: SensorInput[] = [];
@@ -170,8 +176,9 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });
       if (typeof result !== 'string') for (const w of result) parts.push(...windowInputs(sensorId, w));
     }
-    // Only the features join the history; these windows were scored before. A logger's frames are minutes
-    // apart and all of the last CONTEXT_ROWS join; a streaming sensor's last seconds give a few spaced ones.
-    if (parts.length > 0) await this.histories!.score(parts.slice(-CONTEXT_ROWS));
+    // Only the features join the history; these windows were scored before. A logger's last CONTEXT_ROWS,
+    // a streaming sensor's last CONTEXT_ROWS spaced ones.
+    const tail = spacedTail(parts.map((p) => p.startMs), CONTEXT_ROWS);
+    if (tail.length > 0) await this.histories!.score(tail.map((i) => parts[i]!));
   }
 }
