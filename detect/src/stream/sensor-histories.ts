@@ -28,8 +28,10 @@ interface Row {
 /**
  * The rows a window at startMs is scored with: the last CONTEXT_ROWS that
  * started before it, topped up with the nearest after it when fewer did (a
- * late frame older than most of the history), oldest first. For windows
- * scored in time order this is the history's last CONTEXT_ROWS rows.
+ * late frame older than most of the history). Those before it come last,
+ * oldest first, so a short history's fill (contextRows) repeats the nearest
+ * of them first. For windows scored in time order this is the history's
+ * last CONTEXT_ROWS rows.
  */
 function rowsAround(history: readonly Row[], startMs: number): Float32Array[] {
   const at = firstAfterOrAt(history, startMs);
