@@ -33,8 +33,10 @@
  * them. --recordings-test DIR adds a second test to the card: the test
  * split of a data set of hand-held recordings (one long frame a sensor:
  * \`npm run dataset -w simulators -- --nights 1 --frames-per-night 1
- * --frame-seconds 30 --day-share 0\`), scored as score-wav scores a clip;
- * it chooses nothing. The command in a model card (`npm run train -w detect` for the
+ * --frame-seconds 30 --day-share 0\`), scored as score-wav scores a clip,
+ * and chooses the model's recording threshold on that data set's training
+ * and validation splits (evaluation.ts chooseRecordingThreshold); it must
+ * not be training or validation data. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
