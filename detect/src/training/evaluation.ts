@@ -187,6 +187,8 @@ export interface OperatingPoint {
   readonly falsePer100: number;
   /** Night ROC-AUC of this rule's night score. */
   readonly auc: number;
+  /** Share of validation leak sensors alerted on their first leak night: how soon the rule finds a leak (reported; not yet part of the choice). */
+  readonly firstNightShare: number;
   /** Validation no-leak nights each threshold was chosen on: 'default' and each separate site and material. */
   readonly chosenOn: Readonly<Record<string, number>>;
   readonly nights: readonly NightOutcome[];
@@ -240,7 +242,7 @@ export function chooseOperatingPoint(
     for (const m of separate.materials ?? []) byMaterial[m] = own(m, outcomes.filter((o) => o.meta.material === m && !sites.has(o.meta.environment)));
     const thresholds: Thresholds = { default: fallback, bySite, byMaterial };
     const r = nightReport(outcomes, thresholds);
-    return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, chosenOn, nights: outcomes };
+    return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, firstNightShare: r.alertedByNight[0] ?? 0, chosenOn, nights: outcomes };
   });
   const better = (o: OperatingPoint, best: OperatingPoint) =>
     o.recall !== best.recall ? o.recall > best.recall : o.persistence.n !== best.persistence.n ? o.persistence.n < best.persistence.n : o.auc > best.auc;

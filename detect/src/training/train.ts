@@ -327,7 +327,7 @@ const { chosen, tried: operatingPoints } = chooseOperatingPoint(
 );
 const describe = (t: Thresholds) => [`threshold ${t.default.toFixed(4)}`, ...groupThresholds(t).map(([name, v]) => `${name} ${v.toFixed(4)}`)].join(', ');
 for (const o of operatingPoints) {
-  log(`  ${o.persistence.k} of ${o.persistence.n}: ${describe(o.thresholds)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}`);
+  log(`  ${o.persistence.k} of ${o.persistence.n}: ${describe(o.thresholds)}, validation recall ${o.recall.toFixed(3)} at ${o.falsePer100.toFixed(2)} false/100, night AUC ${o.auc.toFixed(4)}, first-night share ${o.firstNightShare.toFixed(3)}`);
 }
 const { persistence, thresholds, nights: valNights } = chosen;
 const nightScore = (s: number[]) => persistenceScore(s, persistence);
