@@ -168,7 +168,8 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       }
       earlier.unshift(...found);
       to = from;
-      if (earlier.length >= RECALL_FRAMES) break;
+      // Enough once the frames hold CONTEXT_ROWS spaced windows: a logger's last 11, a stream's last ~31.
+      if (spacedTail(earlier.map((f) => f.startMs), CONTEXT_ROWS).length >= CONTEXT_ROWS) break;
     }
     const windower = new Windower(this.windowing);
     const parts: SensorInput[] = [];

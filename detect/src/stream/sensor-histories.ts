@@ -1,6 +1,6 @@
 import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
 import type { LeakModel } from '../model/leak-model.ts';
-import { CONTEXT_ROWS, CONTEXT_SPACING_MS, contextRows, joinsContext } from '../model/sensor-context.ts';
+import { CONTEXT_ROWS, contextRows, joinsContext } from '../model/sensor-context.ts';
 import { DEFAULT_MAX_BATCH, meanOfParts, scoreWindows } from './window-scorer.ts';
 import type { Window } from './windower.ts';
 
@@ -76,11 +76,7 @@ export class SensorHistories {
   private readonly maxBatch: number;
   private readonly rows = new Map<string, Row[]>();
 
-  private readonly spacingMs: number;
-
-  /** spacingMs: CONTEXT_SPACING_MS everywhere but in tests. */
-  constructor(model: LeakModel, maxBatch = DEFAULT_MAX_BATCH, spacingMs = CONTEXT_SPACING_MS) {
-    this.spacingMs = spacingMs;
+  constructor(model: LeakModel, maxBatch = DEFAULT_MAX_BATCH) {
     if (model.info.contextWindows === 1) throw new RangeError(`model ${model.info.version} takes no context`);
     this.model = model;
     this.maxBatch = maxBatch;
@@ -148,7 +144,7 @@ export class SensorHistories {
       const history = this.rows.get(sensorId) ?? [];
       this.rows.set(sensorId, history);
       const at = firstAfterOrAt(history, startMs);
-      const spaced = joinsContext(history[at - 1]?.startMs, startMs, this.spacingMs) && joinsContext(history[at]?.startMs, startMs, this.spacingMs);
+      const spaced = joinsContext(history[at - 1]?.startMs, startMs) && joinsContext(history[at]?.startMs, startMs);
       if (!spaced) return;
       history.splice(at, 0, { startMs, features: out.features.slice(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT) });
       // The newest CONTEXT_ROWS stay: a window older than all of them leaves again at once.
