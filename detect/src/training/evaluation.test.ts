@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FrameMeta } from './dataset.ts';
 import { CONTEXT_SETTLED_MS } from '../model/sensor-context.ts';
-import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport } from './evaluation.ts';
+import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, onsetSensors, persistenceScore, verdictSubset, windowReport, withLeaksOf } from './evaluation.ts';
 import type { Example } from './examples.ts';
 
 /** One sensor-night of windows, 10 minutes apart. */
@@ -136,6 +136,29 @@ describe('a leak that begins inside the recorded nights', () => {
     const examples = [...before.examples, ...after.examples.map((e, i) => ({ ...e, windowStartMs: (2 + i) * 600_000 }))];
     const outcomes = nights(examples, [...before.scores, ...after.scores], (s) => persistenceScore(s, { k: 2, n: 2 }));
     expect(outcomes.map((o) => [o.kind, o.score])).toEqual([['leak', 0.9]]);
+  });
+});
+
+describe('leaks that begin while a sensor listens, apart from those there from its first night', () => {
+  it('finds the sensors with night frames before and after their leak, and judges each kind against every no-leak night', () => {
+    // S-1's leak begins on its second night; S-2's is there from the first; S-3 has none; S-4's leak is only
+    // in a daytime frame before its nights, so it is not an onset sensor either.
+    const day = { ...night('S-4', false, [0.1], 0), examples: night('S-4', false, [0.1], 0).examples.map((e) => ({ ...e, meta: { ...e.meta, daytime: true } })) };
+    const parts = [
+      night('S-1', false, [0.1], 0), night('S-1', true, [0.9], 1),
+      night('S-2', true, [0.2], 0), night('S-2', true, [0.3], 1),
+      night('S-3', false, [0.6], 0), night('S-3', false, [0.1], 1),
+      day, night('S-4', true, [0.9], 1),
+    ];
+    const { examples, scores } = parts.reduce((a, b) => ({ examples: [...a.examples, ...b.examples], scores: [...a.scores, ...b.scores] }));
+    const onset = onsetSensors(examples);
+    expect([...onset]).toEqual(['S-1']);
+    const outcomes = nights(examples, scores, (s) => persistenceScore(s, { k: 1, n: 1 }));
+    const began = nightReport(withLeaksOf(outcomes, onset, true), 0.5);
+    const there = nightReport(withLeaksOf(outcomes, onset, false), 0.5);
+    expect([began.leakNights, began.recall, began.noLeakNights]).toEqual([1, 1, 3]);
+    expect([there.leakNights, there.recall, there.noLeakNights]).toEqual([3, 1 / 3, 3]);
+    expect(began.falseAlertsPer100Nights).toBeCloseTo(100 / 3);
   });
 });
 

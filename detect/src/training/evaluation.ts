@@ -375,3 +375,31 @@ export function verdictSubset(examples: readonly Example[], scores: readonly num
   });
   return { examples: kept.map((i) => examples[i]!), scores: kept.map((i) => scores[i]!) };
 }
+
+/**
+ * Sensors whose leak begins inside their recorded nights (a data set made
+ * with --leak-onset-share): night-time frames without the leak, then with
+ * it. A detector in service meets most leaks this way — they begin under a
+ * sensor that has listened for months — where the other splits' leaks are
+ * there from a sensor's first night.
+ */
+export function onsetSensors(examples: readonly Pick<Example, 'meta'>[]): Set<string> {
+  const seen = new Map<string, { leak: boolean; none: boolean }>();
+  for (const { meta } of examples) {
+    if (meta.daytime) continue;
+    const s = seen.get(meta.sensorId) ?? { leak: false, none: false };
+    if (meta.leak) s.leak = true;
+    else s.none = true;
+    seen.set(meta.sensorId, s);
+  }
+  return new Set([...seen].filter(([, s]) => s.leak && s.none).map(([id]) => id));
+}
+
+/**
+ * Every no-leak night, and the leak nights (audible or not) of the sensors
+ * in `sensors` only (`keep` true) or of every other sensor (`keep` false):
+ * one kind of leak judged against the same false alerts.
+ */
+export function withLeaksOf(outcomes: readonly NightOutcome[], sensors: ReadonlySet<string>, keep: boolean): NightOutcome[] {
+  return outcomes.filter((o) => o.kind === 'none' || sensors.has(o.meta.sensorId) === keep);
+}

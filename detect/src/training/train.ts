@@ -6,7 +6,7 @@
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
- *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -36,7 +36,12 @@
  * --frame-seconds 30 --day-share 0\`), scored as score-wav scores a clip,
  * and chooses the model's recording threshold on that data set's training
  * and validation splits (evaluation.ts chooseRecordingThreshold); it must
- * not be training or validation data. The command in a model card (`npm run train -w detect` for the
+ * not be training or validation data. --onset-test DIR adds a third test:
+ * the test split of --data made again with leaks that begin inside the
+ * recorded nights (\`npm run dataset -w simulators -- --seed S --sensors N
+ * --leak-onset-share 0.5\` with --data's seed and sensors: the same test
+ * sensors, other leak timing), judged at the operating point, its onset
+ * leaks apart from those there from the first night. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -56,7 +61,7 @@ import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { groupThresholds, recordingThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
-import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, persistenceScore, verdictSubset, windowReport, type Persistence } from './evaluation.ts';
+import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, onsetSensors, persistenceScore, verdictSubset, windowReport, withLeaksOf, type Persistence } from './evaluation.ts';
 import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
@@ -128,6 +133,7 @@ const { values } = parseArgs({
     'separate-sites': { type: 'string', default: '' },
     'separate-materials': { type: 'string', default: '' },
     'recordings-test': { type: 'string', default: '' },
+    'onset-test': { type: 'string', default: '' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -306,6 +312,8 @@ const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : u
 // Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
 const recordingsChoiceSet = recordingsDir ? await recordingExamples(recordingsDir, ['train', 'val']) : undefined;
 const recordingsChoiceScores = recordingsChoiceSet ? await scoreSplit(recordingsChoiceSet.set) : undefined;
+const onsetSet = values['onset-test'] ? await onsetExamples(values['onset-test']) : undefined;
+const onsetScores = onsetSet ? await scoreSplit(onsetSet.set) : undefined;
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -369,6 +377,20 @@ const recordings =
         };
       })()
     : undefined;
+const onset =
+  onsetSet && onsetScores
+    ? (() => {
+        const outcomes = nights(onsetSet.set.examples, onsetScores, nightScore);
+        const began = onsetSensors(onsetSet.set.examples);
+        return {
+          dir: values['onset-test']!,
+          leakOnsetShare: onsetSet.leakOnsetShare,
+          night: nightReport(outcomes, thresholds),
+          onset: nightReport(withLeaksOf(outcomes, began, true), thresholds),
+          fromFirstNight: nightReport(withLeaksOf(outcomes, began, false), thresholds),
+        };
+      })()
+    : undefined;
 
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold)));
@@ -400,6 +422,7 @@ const card = {
   val,
   baseline: { alpha: baseline.alpha, thresholdDb: baseline.threshold, test: baselineTest, val: baselineVal },
   recordings,
+  onset,
   targets: TARGETS,
 };
 await writeFile(join(outDir, 'MODEL_CARD.md'), renderModelCard(card));
@@ -422,6 +445,7 @@ await writeFile(
 );
 log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night.recall.toFixed(3)}, ${test.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${test.night.auc.toFixed(4)}`);
 if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.toFixed(4)}; recordings: recall ${recordings.night.recall.toFixed(3)}, ${recordings.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${recordings.night.auc.toFixed(4)}`);
+if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.onset.recall.toFixed(3)}, alerted on the night they begin ${(onset.onset.alertedByNight[0] ?? 0).toFixed(3)}; leaks there from the first night: recall ${onset.fromFirstNight.recall.toFixed(3)}; ${onset.night.falseAlertsPer100Nights.toFixed(2)} false/100`);
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
@@ -469,6 +493,32 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
   }
   const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
   return { set: context ? contextExamples(windows, { stride: 1 }) : windows, frameSeconds: options.frameSeconds };
+}
+
+/**
+ * --onset-test: the test split of a data set made as --data was (same seed
+ * and sensors, so the same test sensors, none of which trained a head) but
+ * with leaks that begin inside the recorded nights; windowed and put in
+ * context as the test split is.
+ */
+async function onsetExamples(dir: string): Promise<{ set: ExampleSet; leakOnsetShare: number }> {
+  if (dataDirs.includes(resolve(dir))) throw new Error(`--onset-test ${dir} is also training or validation data`);
+  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new Error(`--onset-test: no dataset in ${dir}`);
+  });
+  const own = JSON.parse(manifestText) as { seed: number; options: { sensors: number; leakOnsetShare?: number } };
+  const main = manifest as { seed: number; options: { sensors: number } };
+  if (!(own.options.leakOnsetShare !== undefined && own.options.leakOnsetShare > 0)) throw new Error(`--onset-test ${dir}: its leaks all begin before its first night (made without --leak-onset-share)`);
+  if (own.seed !== main.seed || own.options.sensors !== main.options.sensors)
+    throw new Error(`--onset-test ${dir}: seed ${own.seed} and ${own.options.sensors} sensors, but --data has seed ${main.seed} and ${main.options.sensors}: its test split would hold other sensors, some of them trained on`);
+  const data = await loadSplit(dir, 'test');
+  log(`onset test ← test of ${dir}: ${data.frames.length} frames; computing features`);
+  const windows = await cachedExamples(data, { manifestText, split: 'test' }, DEFAULT_WINDOWING, {
+    keepPcm: true,
+    onProgress: (done, total) => log(`  onset test: ${done}/${total} frames`),
+    onHit: (file) => log(`  onset test: features from the cache (${file})`),
+  }, featureCache);
+  return { set: context ? contextExamples(windows, { stride: 1 }) : windows, leakOnsetShare: own.options.leakOnsetShare };
 }
 
 /** The model file and the metrics.json of a model trained before (--reuse-model). */
