@@ -5,6 +5,7 @@ import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { FEATURE_COUNT, WINDOW_SAMPLES } from './feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 import type { Thresholds } from './operating-point.ts';
+import { parseLevelVerdict, type LevelVerdict } from './level-history.ts';
 
 /** What the model file says about itself (ONNX metadata_props). */
 export interface LeakModelInfo {
@@ -27,6 +28,12 @@ export interface LeakModelInfo {
    * (sensor-context.ts): CONTEXT_WINDOWS. A one-window model: 1.
    */
   readonly contextWindows: number;
+  /**
+   * The night verdict with the sensor's level history (level-history.ts),
+   * if the file has one (metadata `level_verdict`). Measured in the model
+   * card; the alert engine does not use it yet.
+   */
+  readonly levelVerdict: LevelVerdict | undefined;
   readonly raw: Readonly<Record<string, string>>;
 }
 
@@ -98,6 +105,13 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata recording_threshold: '${raw.recording_threshold}' is not a threshold from 0 to 1`);
     }
+    let levelVerdict: LevelVerdict | undefined;
+    try {
+      levelVerdict = raw.level_verdict === undefined ? undefined : parseLevelVerdict(raw.level_verdict);
+    } catch (err) {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
+    }
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
     const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
@@ -111,7 +125,7 @@ export class LeakModel {
       thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
       threshold,
       recordingThreshold,
-      sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, raw });
+      sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, raw });
   }
 
   /**
@@ -130,16 +144,23 @@ export class LeakModel {
   /**
    * A context model's scores and each window's own features. `context` holds,
    * per window, CONTEXT_ROWS rows of FEATURE_COUNT features (contextRows in
-   * sensor-context.ts), row-major.
+   * sensor-context.ts), row-major. `bandLevels`: each window's BAND_COUNT
+   * band levels (the graph's `band_levels`: mean log power over the frames,
+   * natural log, full scale ±1), row-major; undefined for a model file made
+   * before that output (2.4.0 and older).
    */
-  async scoreInContext(windows: readonly Float32Array[], context: Float32Array): Promise<{ scores: Float32Array; features: Float32Array }> {
+  async scoreInContext(windows: readonly Float32Array[], context: Float32Array): Promise<{ scores: Float32Array; features: Float32Array; bandLevels?: Float32Array | undefined }> {
     if (this.info.contextWindows === 1) throw new ModelError('WINDOW_INVALID', `model ${this.info.version} takes no context`);
     if (context.length !== windows.length * CONTEXT_ROWS * FEATURE_COUNT) {
       throw new ModelError('WINDOW_INVALID', `context holds ${context.length} values, not ${windows.length} x ${CONTEXT_ROWS} x ${FEATURE_COUNT}`);
     }
     if (windows.length === 0) return { scores: new Float32Array(0), features: new Float32Array(0) };
     const out = await this.session.run({ pcm: this.pcmTensor(windows), context: new ort.Tensor('float32', context, [windows.length, CONTEXT_ROWS, FEATURE_COUNT]) });
-    return { scores: Float32Array.from(out.score!.data as Float32Array), features: Float32Array.from(out.features!.data as Float32Array) };
+    return {
+      scores: Float32Array.from(out.score!.data as Float32Array),
+      features: Float32Array.from(out.features!.data as Float32Array),
+      bandLevels: out.band_levels ? Float32Array.from(out.band_levels.data as Float32Array) : undefined,
+    };
   }
 
   private pcmTensor(windows: readonly Float32Array[]): ort.Tensor {

@@ -4,6 +4,7 @@ import { BAND_FEATURE_COUNT, FEATURE_COUNT, LOW_BIN_COUNT, LOW_FEATURE_GROUPS, M
 import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
+import { LEVEL_FEATURES } from './level-history.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 
@@ -115,5 +116,21 @@ describe('the leak model graph', () => {
       await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, site_thresholds: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     }
     await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, material_thresholds: '{"copper":0.5}' }))).rejects.toThrow(/material_thresholds: 'copper'/);
+  });
+
+  it('reads the level verdict from the metadata, and refuses one that is not whole', async () => {
+    const weights = randomWeights(4);
+    const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+    const d = 1 + 1 + LEVEL_FEATURES;
+    const verdict = { sites: ['near_prv'], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights: Array(d).fill(0.1), bias: -1, threshold: 0.6 };
+    const withVerdict = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, level_verdict: JSON.stringify(verdict) }));
+    expect(withVerdict.info.levelVerdict).toEqual(verdict);
+    await withVerdict.close();
+    const without = await LeakModel.load(buildLeakModelGraph(weights, meta));
+    expect(without.info.levelVerdict).toBeUndefined();
+    await without.close();
+    for (const bad of [JSON.stringify({ ...verdict, bias: 'x' }), JSON.stringify({ ...verdict, weights: [1] }), 'not json']) {
+      await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, level_verdict: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    }
   });
 });

@@ -114,6 +114,9 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
   const bands = node('MatMul', [power, filterbank], 'bands');
   const logBands = node('Log', [node('Add', [bands, floor], 'bands_floored')], 'log_bands');
   const level = node('ReduceMean', [logBands], 'level', [ints('axes', [1, 2]), int('keepdims', 1)]);
+  // The bands' own levels, before the shape is taken: a sensor's history of them (model/band-levels.ts)
+  // tells a leak that began from the steady background it replaced, which the shape alone cannot.
+  node('ReduceMean', [logBands], 'band_levels', [ints('axes', [1]), int('keepdims', 0)]);
   const shape = node('Sub', [logBands, level], 'shape');
   const bandMeanK = node('ReduceMean', [shape], 'band_mean_k', [ints('axes', [1]), int('keepdims', 1)]);
   const dev = node('Sub', [shape, bandMeanK], 'dev');
@@ -230,7 +233,11 @@ export function buildLeakModelGraph(weights: LeakModelWeights, metadata: Record<
         { name: 'pcm', type: tensorType(['batch', WINDOW_SAMPLES]) },
         ...(weights.context ? [{ name: 'context', type: tensorType(['batch', CONTEXT_ROWS, FEATURE_COUNT]) }] : []),
       ],
-      output: [{ name: 'score', type: tensorType(['batch', 1]) }, ...(weights.context ? [{ name: 'features', type: tensorType(['batch', FEATURE_COUNT]) }] : [])],
+      output: [
+        { name: 'score', type: tensorType(['batch', 1]) },
+        ...(weights.context ? [{ name: 'features', type: tensorType(['batch', FEATURE_COUNT]) }] : []),
+        { name: 'band_levels', type: tensorType(['batch', BAND_COUNT]) },
+      ],
     },
     metadataProps: Object.entries({ ...metadata, ...(weights.context ? { context_windows: String(CONTEXT_WINDOWS) } : {}) }).map(([key, value]) => ({ key, value })),
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denseForward } from './dense-forward.ts';
-import { FEATURE_COUNT, STD_FLOOR } from './feature-spec.ts';
+import { BAND_COUNT, FEATURE_COUNT, FRAME_SAMPLES, LOG_FLOOR, RELATIVE_FLOOR, SPECTRUM_BINS, STD_FLOOR, WINDOW_SAMPLES, bandFilterbank, dftMatrices, frameStarts, hannWindow } from './feature-spec.ts';
 import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph } from './onnx-graph.ts';
 import { contextWindow, randomContextWeights } from './sensor-context.fixtures.ts';
@@ -9,6 +9,43 @@ import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS, contextRows, joinsCo
 
 const META = { version: 'ctx-test', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
 const row = (v: number) => new Float32Array(FEATURE_COUNT).fill(v);
+
+/**
+ * The graph's band levels computed the long way (a DFT per frame from
+ * feature-spec.ts's matrices): the reference features take the level away
+ * and do not give it back.
+ */
+function bandLevelsByDft(window: Float32Array): Float64Array {
+  const { cos, sin } = dftMatrices();
+  const hann = hannWindow();
+  const { weights } = bandFilterbank();
+  const dc = window.reduce((a, b) => a + b, 0) / WINDOW_SAMPLES;
+  const powers = frameStarts().map((start) => {
+    const p = new Float64Array(SPECTRUM_BINS);
+    for (let k = 0; k < SPECTRUM_BINS; k++) {
+      let re = 0;
+      let im = 0;
+      for (let n = 0; n < FRAME_SAMPLES; n++) {
+        const x = (window[start + n]! - dc) * hann[n]!;
+        re += x * cos[n * SPECTRUM_BINS + k]!;
+        im += x * sin[n * SPECTRUM_BINS + k]!;
+      }
+      p[k] = re * re + im * im;
+    }
+    return p;
+  });
+  const meanPower = powers.reduce((a, p) => a + p.reduce((x, y) => x + y, 0), 0) / (powers.length * SPECTRUM_BINS);
+  const floor = RELATIVE_FLOOR * meanPower + LOG_FLOOR;
+  const levels = new Float64Array(BAND_COUNT);
+  for (const p of powers) {
+    for (let b = 0; b < BAND_COUNT; b++) {
+      let band = 0;
+      for (let k = 0; k < SPECTRUM_BINS; k++) band += p[k]! * weights[k * BAND_COUNT + b]!;
+      levels[b]! += Math.log(band + floor) / powers.length;
+    }
+  }
+  return levels;
+}
 
 describe('a sensor context', () => {
   it("a restart's history: a logger's last windows, a stream's last spaced ones", () => {
@@ -65,13 +102,17 @@ describe('a sensor context', () => {
       const contexts = [contextRows(history, new Float32Array(0)), contextRows(history.slice(0, 1), new Float32Array(0)), contextRows([], referenceFeatures(windows[2]!))];
       const packed = new Float32Array(windows.length * CONTEXT_ROWS * FEATURE_COUNT);
       contexts.forEach((rows, k) => rows.forEach((r, j) => packed.set(r, (k * CONTEXT_ROWS + j) * FEATURE_COUNT)));
-      const { scores, features } = await model.scoreInContext(windows, packed);
+      const { scores, features, bandLevels } = await model.scoreInContext(windows, packed);
       const expected = windows.map((w, k) => denseForward(weights, referenceContextFeatures([referenceFeatures(w), ...contexts[k]!])));
       for (let k = 0; k < windows.length; k++) {
         expect(scores[k], `window ${k}`).toBeCloseTo(expected[k]!, 3);
         const own = referenceFeatures(windows[k]!);
         for (let f = 0; f < FEATURE_COUNT; f++) expect(Math.abs(features[k * FEATURE_COUNT + f]! - own[f]!), `window ${k} feature ${f}`).toBeLessThan(2e-3);
+        // And its band levels before the level is taken away, which differ between windows as loud as each other's shape.
+        const levels = bandLevelsByDft(windows[k]!);
+        for (let b = 0; b < BAND_COUNT; b++) expect(Math.abs(bandLevels![k * BAND_COUNT + b]! - levels[b]!), `window ${k} band level ${b}`).toBeLessThan(2e-3);
       }
+      expect(Math.abs(bandLevels![0]! - bandLevels![BAND_COUNT]!), 'the windows must differ in level, or the check proves little').toBeGreaterThan(0.1);
       expect(new Set(expected.map((e) => e.toFixed(3))).size, 'the contexts must score apart, or the check proves little').toBe(3);
       // A context model cannot be scored one window at a time, and a context must be whole.
       await expect(model.score(windows)).rejects.toMatchObject({ code: 'WINDOW_INVALID' });

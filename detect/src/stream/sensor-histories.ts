@@ -1,4 +1,4 @@
-import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
+import { BAND_COUNT, FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { CONTEXT_ROWS, contextRows, joinsContext } from '../model/sensor-context.ts';
 import { DEFAULT_MAX_BATCH, meanOfParts, scoreWindows } from './window-scorer.ts';
@@ -91,8 +91,11 @@ export class SensorHistories {
     return this.rows.has(sensorId);
   }
 
-  /** Scores every input; each joins its sensor's history after it is scored, if it is spaced from the last that did. */
-  async score(inputs: readonly SensorInput[]): Promise<Float32Array> {
+  /**
+   * Scores every input; each joins its sensor's history after it is scored, if it is spaced from the last that did.
+   * `bandLevels` (inputs × BAND_COUNT), if given, receives each input's band levels where the model gives them.
+   */
+  async score(inputs: readonly SensorInput[], bandLevels?: Float32Array): Promise<Float32Array> {
     const scores = new Float32Array(inputs.length);
     const bySensor = new Map<string, number[]>();
     inputs.forEach((x, i) => {
@@ -105,7 +108,7 @@ export class SensorHistories {
     for (let r = 0; ; r++) {
       const round = queues.filter((q) => r < q.length).map((q) => q[r]!);
       if (round.length === 0) break;
-      for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores);
+      for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores, bandLevels);
     }
     return scores;
   }
@@ -120,7 +123,7 @@ export class SensorHistories {
   }
 
   /** Inputs of distinct sensors: one run (two for sensors without a history: their own features first). */
-  private async scoreRound(inputs: readonly SensorInput[], batch: readonly number[], scores: Float32Array): Promise<void> {
+  private async scoreRound(inputs: readonly SensorInput[], batch: readonly number[], scores: Float32Array, bandLevels: Float32Array | undefined): Promise<void> {
     const pcm = batch.map((i) => inputs[i]!.pcm);
     const fresh = batch.filter((i) => !this.rows.has(inputs[i]!.sensorId));
     const own = new Map<number, Float32Array>();
@@ -140,6 +143,7 @@ export class SensorHistories {
     const out = await this.model.scoreInContext(pcm, context);
     batch.forEach((i, k) => {
       scores[i] = out.scores[k]!;
+      if (bandLevels && out.bandLevels) bandLevels.set(out.bandLevels.subarray(k * BAND_COUNT, (k + 1) * BAND_COUNT), i * BAND_COUNT);
       const { sensorId, startMs } = inputs[i]!;
       const history = this.rows.get(sensorId) ?? [];
       this.rows.set(sensorId, history);

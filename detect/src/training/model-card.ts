@@ -22,6 +22,7 @@ import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
+import type { LevelVerdict } from '../model/level-history.ts';
 
 export interface ModelCardInput {
   readonly version: string;
@@ -88,6 +89,21 @@ export interface ModelCardInput {
         readonly night: NightReport;
         readonly onset: NightReport;
         readonly fromFirstNight: NightReport;
+        /**
+         * train.ts --level-history: the night verdict with level history
+         * (model/level-history.ts), fitted on `dirs`, against the K-of-N rule
+         * on the same nights (each scored so that 0.5 alerts: level-verdict.ts judgedNights).
+         */
+        readonly levelHistory?:
+          | {
+              readonly dirs: readonly string[];
+              readonly verdict: LevelVerdict;
+              readonly fittedOn: { readonly leakNights: number; readonly noLeakNights: number };
+              readonly nightsWithHistory: number;
+              readonly rule: VerdictComparison;
+              readonly verdictResult: VerdictComparison;
+            }
+          | undefined;
       }
     | undefined;
   readonly targets: { readonly auc: number; readonly recall: number; readonly falsePer100: number };
@@ -396,6 +412,33 @@ Baseline: recall ${f3(b.val.recall)}, ${f2(b.val.falseAlertsPer100Nights)} false
 ${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}`;
 }
 
+interface VerdictComparison {
+  readonly onset: NightReport;
+  readonly fromFirstNight: NightReport;
+  readonly night: NightReport;
+}
+
+function levelHistoryText(l: NonNullable<NonNullable<ModelCardInput['onset']>['levelHistory']>): string {
+  const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${f(l.rule)} | ${f(l.verdictResult)} |`;
+  return `
+### With the sensor's level history (\`level_verdict\`)
+A night after a sensor's first is judged by a logistic regression on its K-of-N night
+score, its site and how far each band's level rose over the sensor's earlier nights
+(\`detect/src/model/level-history.ts\`), fitted on the nights of ${l.dirs.map((d) => `\`${d}\``).join(', ')}
+(${l.fittedOn.leakNights} audible-leak and ${l.fittedOn.noLeakNights} no-leak nights with an earlier night;
+no head was trained on their sensors), its threshold **${f3(l.verdict.threshold)}** chosen there at the same
+budget; a sensor's first night by the K-of-N rule. Here ${l.nightsWithHistory} of the nights have an earlier night.
+
+| | K-of-N rule | with level history |
+|---|---|---|
+${row('recall, leaks that begin inside the nights', (r) => f3(r.onset.recall))}
+${row('alerted on the night the leak begins', (r) => f3(r.onset.alertedByNight[0] ?? 0))}
+${row('recall, leaks there from the first night', (r) => f3(r.fromFirstNight.recall))}
+${row('false alerts per 100 no-leak nights', (r) => f2(r.night.falseAlertsPer100Nights))}
+${row('night ROC-AUC (every night)', (r) => f3(r.night.auc))}
+`;
+}
+
 function onsetText(o: NonNullable<ModelCardInput['onset']>): string {
   const { onset: b, fromFirstNight: f } = o;
   return `
@@ -417,7 +460,7 @@ leak. Judged at the operating point above; each column against every no-leak nig
 | alerted ever | ${f3(b.alertedByNight[b.alertedByNight.length - 1] ?? 0)} | ${f3(f.alertedByNight[f.alertedByNight.length - 1] ?? 0)} |
 
 False alerts: ${f2(o.night.falseAlertsPer100Nights)} per 100 of its ${o.night.noLeakNights} no-leak nights (those before an onset among them).
-`;
+${o.levelHistory ? levelHistoryText(o.levelHistory) : ''}`;
 }
 
 function recordingsText(r: NonNullable<ModelCardInput['recordings']>): string {

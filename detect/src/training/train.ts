@@ -6,7 +6,7 @@
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
- *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -41,7 +41,13 @@
  * recorded nights (\`npm run dataset -w simulators -- --seed S --sensors N
  * --leak-onset-share 0.5\` with --data's seed and sensors: the same test
  * sensors, other leak timing), judged at the operating point, its onset
- * leaks apart from those there from the first night. The command in a model card (`npm run train -w detect` for the
+ * leaks apart from those there from the first night. --level-history DIR,...
+ * (data sets with leak onsets whose sensors trained no head: another seed's
+ * remake of --extra-val) fits the night verdict with level history
+ * (model/level-history.ts, level-verdict.ts) on every split's nights,
+ * chooses its threshold there at the same budget, writes it into the model
+ * (\`level_verdict\`) and measures it on the onset test beside the K-of-N
+ * rule. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -52,17 +58,19 @@ import { LeakModel } from '../model/leak-model.ts';
 import { denseForward } from '../model/dense-forward.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
 import { readLeakModelWeights } from '../model/onnx-weights.ts';
-import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
+import { BAND_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
-import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
+import { SensorHistories, scoreSensorWindows, windowInputs } from '../stream/sensor-histories.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
 import { SPLITS, loadSplit, type Split, type SplitData } from './dataset.ts';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { groupThresholds, recordingThresholds, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
-import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, onsetSensors, persistenceScore, verdictSubset, windowReport, withLeaksOf, type Persistence } from './evaluation.ts';
-import { concatExamples, subsetExamples, type ExampleSet } from './examples.ts';
+import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, onsetSensors, persistenceScore, verdictSubset, windowReport, withLeaksOf, type NightOutcome, type Persistence } from './evaluation.ts';
+import { concatExamples, frameWindows, subsetExamples, type Example, type ExampleSet } from './examples.ts';
+import { chooseLevelVerdict, judgedNights, verdictNights } from './level-verdict.ts';
+import type { LevelVerdict } from '../model/level-history.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
@@ -134,6 +142,7 @@ const { values } = parseArgs({
     'separate-materials': { type: 'string', default: '' },
     'recordings-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
+    'level-history': { type: 'string', default: '' },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -312,8 +321,28 @@ const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : u
 // Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
 const recordingsChoiceSet = recordingsDir ? await recordingExamples(recordingsDir, ['train', 'val']) : undefined;
 const recordingsChoiceScores = recordingsChoiceSet ? await scoreSplit(recordingsChoiceSet.set) : undefined;
+/** Scores and band levels (the graph's band_levels) of windows, each sensor's in time order. */
+const scoreWithLevels = async (examples: readonly Example[]) => {
+  const inputs = pcmOf({ examples } as ExampleSet).flatMap((w) => windowInputs(w.sensorId, w.window));
+  const bandLevels = new Float32Array(inputs.length * BAND_COUNT);
+  const scores = await new SensorHistories(provisional).score(inputs, bandLevels);
+  return { scores, bandLevels };
+};
 const onsetSet = values['onset-test'] ? await onsetExamples(values['onset-test']) : undefined;
-const onsetScores = onsetSet ? await scoreSplit(onsetSet.set) : undefined;
+const onsetScored = onsetSet ? await scoreWithLevels(onsetSet.examples) : undefined;
+const levelHistoryArgs = list(values['level-history']!);
+if (levelHistoryArgs.length > 0 && !onsetSet) throw new Error('--level-history needs --onset-test, where the verdict it fits is measured');
+if (levelHistoryArgs.length > 0 && !context) throw new Error('--level-history is for a context model (--context, or a reused one)');
+const levelHistoryParts: { examples: Example[]; scores: Float32Array; bandLevels: Float32Array }[] = [];
+for (const dir of levelHistoryArgs) {
+  for (const split of SPLITS) {
+    const examples = await levelHistoryExamples(dir, split);
+    const scored = await scoreWithLevels(examples);
+    // Only the nights are kept: a split's PCM is a gigabyte.
+    levelHistoryParts.push({ examples: examples.map(({ pcm: _, ...e }) => e), ...scored });
+    log(`  level history: scored ${examples.length} windows of ${split} of ${dir}`);
+  }
+}
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -377,23 +406,49 @@ const recordings =
         };
       })()
     : undefined;
+const levelChoice =
+  levelHistoryParts.length > 0
+    ? chooseLevelVerdict(
+        levelHistoryParts.flatMap((p) => verdictNights(p.examples, p.scores, p.bandLevels, persistence, thresholds)),
+        Object.keys(thresholds.bySite).sort(),
+        maxFalsePer100,
+      )
+    : undefined;
+if (levelChoice) log(`level verdict: threshold ${levelChoice.verdict.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights with an earlier night`);
 const onset =
-  onsetSet && onsetScores
+  onsetSet && onsetScored
     ? (() => {
-        const outcomes = nights(onsetSet.set.examples, onsetScores, nightScore);
-        const began = onsetSensors(onsetSet.set.examples);
+        const outcomes = nights(onsetSet.examples, onsetScored.scores, nightScore);
+        const began = onsetSensors(onsetSet.examples);
+        const bothWays = (judged: NightOutcome[]) => ({
+          onset: nightReport(withLeaksOf(judged, began, true), 0.5),
+          fromFirstNight: nightReport(withLeaksOf(judged, began, false), 0.5),
+          night: nightReport(judged, 0.5),
+        });
+        const vn = levelChoice ? verdictNights(onsetSet.examples, onsetScored.scores, onsetScored.bandLevels, persistence, thresholds) : undefined;
         return {
           dir: values['onset-test']!,
           leakOnsetShare: onsetSet.leakOnsetShare,
           night: nightReport(outcomes, thresholds),
           onset: nightReport(withLeaksOf(outcomes, began, true), thresholds),
           fromFirstNight: nightReport(withLeaksOf(outcomes, began, false), thresholds),
+          levelHistory:
+            levelChoice && vn
+              ? {
+                  dirs: levelHistoryArgs,
+                  verdict: levelChoice.verdict,
+                  fittedOn: { leakNights: levelChoice.leakNights, noLeakNights: levelChoice.noLeakNights },
+                  nightsWithHistory: vn.filter((n) => n.rise !== undefined).length,
+                  rule: bothWays(judgedNights(vn)),
+                  verdictResult: bothWays(judgedNights(vn, levelChoice.verdict)),
+                }
+              : undefined,
         };
       })()
     : undefined;
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, levelChoice?.verdict)));
 const card = {
   version: modelVersion,
   generatedAt: new Date().toISOString(),
@@ -446,10 +501,16 @@ await writeFile(
 log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night.recall.toFixed(3)}, ${test.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${test.night.auc.toFixed(4)}`);
 if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.toFixed(4)}; recordings: recall ${recordings.night.recall.toFixed(3)}, ${recordings.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${recordings.night.auc.toFixed(4)}`);
 if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.onset.recall.toFixed(3)}, alerted on the night they begin ${(onset.onset.alertedByNight[0] ?? 0).toFixed(3)}; leaks there from the first night: recall ${onset.fromFirstNight.recall.toFixed(3)}; ${onset.night.falseAlertsPer100Nights.toFixed(2)} false/100`);
+const lh = onset?.levelHistory;
+if (lh) {
+  for (const [name, r] of [['K-of-N rule', lh.rule], ['level verdict', lh.verdictResult]] as const) {
+    log(`  ${name}: onsets recall ${r.onset.recall.toFixed(3)}, on the night they begin ${(r.onset.alertedByNight[0] ?? 0).toFixed(3)}; from the first night recall ${r.fromFirstNight.recall.toFixed(3)}; ${r.night.falseAlertsPer100Nights.toFixed(2)} false/100, night AUC ${r.night.auc.toFixed(4)}`);
+  }
+}
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number): Record<string, string> {
+function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number, levelVerdict?: LevelVerdict): Record<string, string> {
   return {
     version: modelVersion,
     threshold: String(t.default),
@@ -457,6 +518,7 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
     ...(Object.keys(t.bySite).length > 0 && { site_thresholds: JSON.stringify(t.bySite) }),
     ...(Object.keys(t.byMaterial).length > 0 && { material_thresholds: JSON.stringify(t.byMaterial) }),
     ...(recordingThreshold !== undefined && { recording_threshold: String(recordingThreshold) }),
+    ...(levelVerdict !== undefined && { level_verdict: JSON.stringify(levelVerdict) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
@@ -501,24 +563,44 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
  * with leaks that begin inside the recorded nights; windowed and put in
  * context as the test split is.
  */
-async function onsetExamples(dir: string): Promise<{ set: ExampleSet; leakOnsetShare: number }> {
+async function onsetExamples(dir: string): Promise<{ examples: Example[]; leakOnsetShare: number }> {
   if (dataDirs.includes(resolve(dir))) throw new Error(`--onset-test ${dir} is also training or validation data`);
-  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-    throw new Error(`--onset-test: no dataset in ${dir}`);
-  });
-  const own = JSON.parse(manifestText) as { seed: number; options: { sensors: number; leakOnsetShare?: number } };
+  const own = await onsetManifest('onset-test', dir);
   const main = manifest as { seed: number; options: { sensors: number } };
-  if (!(own.options.leakOnsetShare !== undefined && own.options.leakOnsetShare > 0)) throw new Error(`--onset-test ${dir}: its leaks all begin before its first night (made without --leak-onset-share)`);
   if (own.seed !== main.seed || own.options.sensors !== main.options.sensors)
     throw new Error(`--onset-test ${dir}: seed ${own.seed} and ${own.options.sensors} sensors, but --data has seed ${main.seed} and ${main.options.sensors}: its test split would hold other sensors, some of them trained on`);
   const data = await loadSplit(dir, 'test');
-  log(`onset test ← test of ${dir}: ${data.frames.length} frames; computing features`);
-  const windows = await cachedExamples(data, { manifestText, split: 'test' }, DEFAULT_WINDOWING, {
-    keepPcm: true,
-    onProgress: (done, total) => log(`  onset test: ${done}/${total} frames`),
-    onHit: (file) => log(`  onset test: features from the cache (${file})`),
-  }, featureCache);
-  return { set: context ? contextExamples(windows, { stride: 1 }) : windows, leakOnsetShare: own.options.leakOnsetShare };
+  log(`onset test ← test of ${dir}: ${data.frames.length} frames`);
+  return { examples: windowsOf(data), leakOnsetShare: own.options.leakOnsetShare };
+}
+
+/**
+ * --level-history: a split of a data set with leak onsets. Its seed must be
+ * none of --data's and --extra-train's: their remakes hold the same
+ * sensors, some of which trained the heads.
+ */
+async function levelHistoryExamples(dir: string, split: Split): Promise<Example[]> {
+  const own = await onsetManifest('level-history', dir);
+  const trainedOn = manifests.slice(0, 1 + extraTrainArgs.length).map((m) => (m as { seed: number }).seed);
+  if (trainedOn.includes(own.seed)) throw new Error(`--level-history ${dir}: seed ${own.seed} made sensors the heads were trained on (--data, --extra-train)`);
+  const data = withIdPrefix(await loadSplit(dir, split), 'lh/');
+  log(`level history ← ${split} of ${dir}: ${data.frames.length} frames`);
+  return windowsOf(data);
+}
+
+async function onsetManifest(option: string, dir: string): Promise<{ seed: number; options: { sensors: number; leakOnsetShare: number } }> {
+  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+    throw new Error(`--${option}: no dataset in ${dir}`);
+  });
+  const own = JSON.parse(text) as { seed: number; options: { sensors: number; leakOnsetShare?: number } };
+  if (!(own.options.leakOnsetShare !== undefined && own.options.leakOnsetShare > 0)) throw new Error(`--${option} ${dir}: its leaks all begin before its first night (made without --leak-onset-share)`);
+  return own as { seed: number; options: { sensors: number; leakOnsetShare: number } };
+}
+
+/** A split's windows with their PCM, no features: only scored, through the model. */
+function windowsOf(data: SplitData): Example[] {
+  const skipped: Record<string, number> = {};
+  return [...frameWindows(data, DEFAULT_WINDOWING, skipped)].map((w) => ({ meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm }));
 }
 
 /** The model file and the metrics.json of a model trained before (--reuse-model). */

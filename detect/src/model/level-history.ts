@@ -1,0 +1,162 @@
+import { BAND_COUNT } from './feature-spec.ts';
+
+/**
+ * A sensor's own history of band levels, beside the model's verdict on a
+ * night. The model normalises level away (a device's sensitivity and a
+ * recorder's gain are unknown), so it cannot tell a leak that began from
+ * the steady background it joined; a sensor that has listened before can:
+ * the bands a new leak fills rise against the sensor's earlier nights,
+ * while its own sensitivity, which is the same every night, cancels.
+ *
+ * The night verdict with level history is a logistic regression on the
+ * model's K-of-N night score (as a margin over the sensor's threshold, in
+ * logits), the sensor's site, and the rise of each band's level over its
+ * earlier nights (LEVEL_FEATURES). Fitted and measured by train.ts
+ * --level-history (training/level-verdict.ts). Why: in a scratch probe
+ * with 2.4.0's scores (simulated sets with leak onsets, seed 5's 2,000
+ * sensors and 600 of seed 3's, each fitting the verdict that the other
+ * measured; nights with an earlier night only), leaks that begin inside
+ * the recorded nights were found on 0.58 and 0.61 of their nights against
+ * 0.49 and 0.51 by the K-of-N rule alone, on their first night by 0.50 and
+ * 0.56 of their sensors against 0.40 and 0.41; leaks there from the first
+ * night 0.59 and 0.56 against 0.60 and 0.59; false alerts per 100 no-leak
+ * nights 0.39 and 0.84 against 0.55 and 0.43 (the verdict's threshold held
+ * the fitting set's rate).
+ */
+
+/** Windows at least this much older than a verdict's first window are its sensor's earlier nights. */
+export const BASELINE_AFTER_MS = 20 * 3_600_000;
+/** ...and at most this much older: a main's background drifts with the season. */
+export const BASELINE_SPAN_MS = 8 * 86_400_000;
+/** Bands 0–7 (30 to ~300 Hz) hold a plastic main's leak; the rest a metal main's hiss and the background above it. */
+export const LOW_BANDS = 8;
+/** Per band its rise in dB, then their mean, largest, smallest, and the low bands' mean rise over the others'. */
+export const LEVEL_FEATURES = BAND_COUNT + 4;
+
+const DB_PER_NEPER_POWER = 10 / Math.LN10;
+
+/**
+ * The level features of a verdict: per band, the median over its windows
+ * (`current`) minus the median over the sensor's earlier windows
+ * (`baseline`), in dB, with their summaries; undefined without a baseline.
+ * Band levels as the graph gives them (`band_levels`: natural log of power).
+ */
+export function levelRise(current: readonly Float32Array[], baseline: readonly Float32Array[]): Float64Array | undefined {
+  if (current.length === 0 || baseline.length === 0) return undefined;
+  const out = new Float64Array(LEVEL_FEATURES);
+  let sum = 0;
+  let max = -Infinity;
+  let min = Infinity;
+  let low = 0;
+  for (let b = 0; b < BAND_COUNT; b++) {
+    const rise = DB_PER_NEPER_POWER * (median(current, b) - median(baseline, b));
+    out[b] = rise;
+    sum += rise;
+    max = Math.max(max, rise);
+    min = Math.min(min, rise);
+    if (b < LOW_BANDS) low += rise;
+  }
+  out[BAND_COUNT] = sum / BAND_COUNT;
+  out[BAND_COUNT + 1] = max;
+  out[BAND_COUNT + 2] = min;
+  out[BAND_COUNT + 3] = low / LOW_BANDS - (sum - low) / (BAND_COUNT - LOW_BANDS);
+  return out;
+}
+
+/** The lower median of band b over the rows (as the context's median rank does for twelve). */
+function median(rows: readonly Float32Array[], b: number): number {
+  const column = Float64Array.from(rows, (r) => r[b]!).sort();
+  return column[(column.length - 1) >> 1]!;
+}
+
+/**
+ * A fitted night verdict (model metadata `level_verdict`): standardisation,
+ * weights and bias over verdictInputs, the sites it knows, and the
+ * probability at which a night alerts.
+ */
+export interface LevelVerdict {
+  readonly sites: readonly string[];
+  readonly inputMean: readonly number[];
+  readonly inputStd: readonly number[];
+  readonly weights: readonly number[];
+  readonly bias: number;
+  readonly threshold: number;
+}
+
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
+  return Math.log(q / (1 - q));
+};
+
+/**
+ * What the verdict weighs: the night score's margin over the sensor's
+ * threshold (logits; > 0 where the K-of-N rule alone would alert), one
+ * flag per site it knows, then the level features.
+ */
+export function verdictInputs(nightScore: number, threshold: number, site: string | undefined, rise: Float64Array, sites: readonly string[]): Float64Array {
+  const x = new Float64Array(1 + sites.length + LEVEL_FEATURES);
+  x[0] = logit(nightScore) - logit(threshold);
+  sites.forEach((s, i) => (x[1 + i] = site === s ? 1 : 0));
+  x.set(rise, 1 + sites.length);
+  return x;
+}
+
+export function verdictProbability(v: Pick<LevelVerdict, 'inputMean' | 'inputStd' | 'weights' | 'bias'>, x: Float64Array): number {
+  let z = v.bias;
+  for (let i = 0; i < x.length; i++) z += v.weights[i]! * ((x[i]! - v.inputMean[i]!) / v.inputStd[i]!);
+  return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * Logistic regression by full-batch gradient descent on standardised
+ * inputs with an L2 penalty: a few dozen weights on a few thousand nights,
+ * deterministic, no library needed.
+ */
+export function fitVerdictWeights(
+  inputs: readonly Float64Array[],
+  labels: readonly number[],
+  opts: { l2?: number; iterations?: number; rate?: number } = {},
+): Pick<LevelVerdict, 'inputMean' | 'inputStd' | 'weights' | 'bias'> {
+  const n = inputs.length;
+  if (n === 0 || n !== labels.length) throw new RangeError(`a verdict needs nights with labels, got ${n} inputs and ${labels.length} labels`);
+  const d = inputs[0]!.length;
+  const { l2 = 0.01, iterations = 3000, rate = 0.1 } = opts;
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (const x of inputs) for (let j = 0; j < d; j++) mean[j]! += x[j]! / n;
+  for (const x of inputs) for (let j = 0; j < d; j++) std[j]! += (x[j]! - mean[j]!) ** 2 / n;
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]!) || 1;
+  const z = inputs.map((x) => Float64Array.from(x, (v, j) => (v - mean[j]!) / std[j]!));
+  const w = new Float64Array(d);
+  let bias = 0;
+  const grad = new Float64Array(d);
+  for (let it = 0; it < iterations; it++) {
+    grad.fill(0);
+    let gb = 0;
+    for (let i = 0; i < n; i++) {
+      let s = bias;
+      const zi = z[i]!;
+      for (let j = 0; j < d; j++) s += w[j]! * zi[j]!;
+      const e = 1 / (1 + Math.exp(-s)) - labels[i]!;
+      for (let j = 0; j < d; j++) grad[j]! += (e * zi[j]!) / n;
+      gb += e / n;
+    }
+    for (let j = 0; j < d; j++) w[j]! -= rate * (grad[j]! + l2 * w[j]!);
+    bias -= rate * gb;
+  }
+  return { inputMean: [...mean], inputStd: [...std], weights: [...w], bias };
+}
+
+/** Reads `level_verdict` from model metadata; throws on anything but a whole verdict. */
+export function parseLevelVerdict(text: string): LevelVerdict {
+  const v = JSON.parse(text) as Partial<LevelVerdict>;
+  const numbers = (a: unknown, length: number) => Array.isArray(a) && a.length === length && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const sites = v.sites;
+  if (!Array.isArray(sites) || !sites.every((s) => typeof s === 'string')) throw new Error('level_verdict: sites must be a list of names');
+  const d = 1 + sites.length + LEVEL_FEATURES;
+  if (!numbers(v.inputMean, d) || !numbers(v.inputStd, d) || !numbers(v.weights, d)) throw new Error(`level_verdict: inputMean, inputStd and weights must each hold ${d} numbers`);
+  if (!(v.inputStd as number[]).every((s) => s > 0)) throw new Error('level_verdict: inputStd must be positive');
+  if (typeof v.bias !== 'number' || !Number.isFinite(v.bias)) throw new Error('level_verdict: bias must be a number');
+  if (typeof v.threshold !== 'number' || !(v.threshold >= 0 && v.threshold <= 1)) throw new Error('level_verdict: threshold must be from 0 to 1');
+  return v as LevelVerdict;
+}
