@@ -51,6 +51,11 @@ describe('the streaming detector with a context model', () => {
     const expected = await scoresOf(steady);
     expect(expected).toHaveLength(32);
     expect(new Set(expected.map((e) => e.split('=')[1])).size, 'windows must score apart').toBeGreaterThan(16);
+    // Each score carries its window's band levels in dB: louder windows of the fixture, higher levels.
+    const stored = await steady.scoresInRange('S-0001', 0, Number.MAX_SAFE_INTEGER, 100);
+    expect(stored.every((s) => s.bandLevelsDb?.length === 24 && s.bandLevelsDb.every((db) => db > -200 && db < 40))).toBe(true);
+    const mean = (s: (typeof stored)[number]) => s.bandLevelsDb!.reduce((a, b) => a + b, 0) / 24;
+    expect(Math.max(...stored.map(mean)) - Math.min(...stored.map(mean)), 'the fixture windows differ in level').toBeGreaterThan(3);
 
     // The same frames; the first scorer stops after two passes (12 frames), a new one (a restart) goes on.
     const restarted = await storeWithFrames();

@@ -35,6 +35,11 @@ export const LEVEL_FEATURES = BAND_COUNT + 4;
 
 const DB_PER_NEPER_POWER = 10 / Math.LN10;
 
+/** A band level as the graph gives it (natural log of power) in dB. */
+export function toDb(level: number): number {
+  return DB_PER_NEPER_POWER * level;
+}
+
 /**
  * The level features of a verdict: per band, the median over its windows
  * (`current`) minus the median over the sensor's earlier windows

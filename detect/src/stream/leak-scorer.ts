@@ -121,13 +121,17 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       else for (const window of result) windows.push({ sensorId: f.sensorId, window });
     }
 
-    const scores = await scoreSensorWindows(model, this.histories, windows);
+    // A context model's graph also gives each window's band levels, stored with its score (a sensor's noise per band, night by night).
+    const { scores, bandLevelsDb } = this.histories
+      ? await this.histories.scoreWindowsWithLevels(windows)
+      : { scores: await scoreSensorWindows(model, undefined, windows), bandLevelsDb: [] };
     const rows: LeakScore[] = windows.map((w, i) => ({
       sensorId: w.sensorId,
       windowStartMs: Math.round(w.window.startMs),
       windowEndMs: Math.round(w.window.endMs),
       score: scores[i]!,
       modelVersion: model.info.version,
+      ...(bandLevelsDb[i] && { bandLevelsDb: bandLevelsDb[i] }),
     }));
     if (rows.length > 0) await store.appendScores(rows);
     const version = await store.putConsumerState(this.consumerName, cursorState(page.cursor), position.version);

@@ -3,6 +3,7 @@ import type { LeakModel } from '../model/leak-model.ts';
 import { CONTEXT_ROWS, contextRows, joinsContext } from '../model/sensor-context.ts';
 import { DEFAULT_MAX_BATCH, meanOfParts, scoreWindows } from './window-scorer.ts';
 import type { Window } from './windower.ts';
+import { toDb } from '../model/level-history.ts';
 
 /** How long one of a window's parts (one model input) lasts. */
 const PART_MS = (WINDOW_SAMPLES / MODEL_SAMPLE_RATE_HZ) * 1000;
@@ -115,11 +116,33 @@ export class SensorHistories {
 
   /** Windows (of any number of 1 s parts) of many sensors; a window's score is the mean of its parts'. */
   async scoreWindows(windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
+    return (await this.scoreWindowsWithLevels(windows)).scores;
+  }
+
+  /**
+   * scoreWindows, with each window's band levels in dB re full scale (the
+   * mean of its parts'), or undefined where the model gives none.
+   */
+  async scoreWindowsWithLevels(windows: readonly { sensorId: string; window: Window }[]): Promise<{ scores: number[]; bandLevelsDb: (number[] | undefined)[] }> {
     const inputs = windows.flatMap((w) => windowInputs(w.sensorId, w.window));
-    return meanOfParts(
+    const levels = new Float32Array(inputs.length * BAND_COUNT).fill(Number.NaN);
+    const scores = meanOfParts(
       windows.map((w) => w.window),
-      await this.score(inputs),
+      await this.score(inputs, levels),
     );
+    let p = 0;
+    const bandLevelsDb = windows.map((w) => {
+      const parts = w.window.parts.length;
+      const first = p;
+      p += parts;
+      if (Number.isNaN(levels[first * BAND_COUNT]!)) return undefined;
+      return Array.from({ length: BAND_COUNT }, (_, b) => {
+        let sum = 0;
+        for (let i = first; i < first + parts; i++) sum += levels[i * BAND_COUNT + b]!;
+        return toDb(sum / parts);
+      });
+    });
+    return { scores, bandLevelsDb };
   }
 
   /** Inputs of distinct sensors: one run (two for sensors without a history: their own features first). */

@@ -55,7 +55,7 @@ import { API_KEYS_MIGRATION, SqliteApiKeys } from './sqlite-api-keys.ts';
 import type { DeviceCredentialStore, DeviceRoute, MqttCredential, MqttCredentialQuery, NewMqttCredential } from './device-credentials.ts';
 import { DEVICE_CREDENTIALS_MIGRATION, SqliteDeviceCredentials } from './sqlite-device-credentials.ts';
 import { BILLING_MIGRATION, LAST_ARRIVAL_SQL, SqliteBilling } from './sqlite-billing.ts';
-import { flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow, type StatusFields } from './store-rows.ts';
+import { bandLevelsToBytes, flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow, type StatusFields } from './store-rows.ts';
 
 /** Ids per registry kind lookup (deviceKinds). */
 const KIND_LOOKUP_CHUNK = 5000;
@@ -313,7 +313,7 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
       let inserted = 0;
       for (const sc of scores) {
         const key = this.deviceKey(sc.sensorId, 'sensor', null);
-        inserted += this.stmt.insertScore.run(key, sc.windowStartMs, sc.windowEndMs, sc.score, sc.modelVersion).changes;
+        inserted += this.stmt.insertScore.run(key, sc.windowStartMs, sc.windowEndMs, sc.score, sc.modelVersion, bandLevelsToBytes(sc.bandLevelsDb)).changes;
       }
       return { inserted, duplicate: scores.length - inserted };
     });
@@ -657,6 +657,8 @@ const MIGRATIONS: readonly string[] = [
   BILLING_MIGRATION,
   // 6: what surrounds a sensor (SENSOR_SITES), for per-site operating points of the leak model.
   `ALTER TABLE devices ADD COLUMN site TEXT;`,
+  // 7: a score's band levels (LeakScore.bandLevelsDb), float32 little-endian; null where the model gave none.
+  `ALTER TABLE leak_scores ADD COLUMN band_levels_db BLOB;`,
 ];
 
 /** Exported for the migration test only (a database at an older version). */
@@ -704,13 +706,13 @@ function prepare(db: Database.Database) {
        FROM acoustic_frames f JOIN devices d ON d.key = f.sensor_key LEFT JOIN frame_pcm p ON p.frame_id = f.id
        WHERE f.id > ? ORDER BY f.id LIMIT ?`,
     ),
-    insertScore: db.prepare('INSERT OR IGNORE INTO leak_scores (sensor_key, window_start, window_end, score, model_version) VALUES (?, ?, ?, ?, ?)'),
+    insertScore: db.prepare('INSERT OR IGNORE INTO leak_scores (sensor_key, window_start, window_end, score, model_version, band_levels_db) VALUES (?, ?, ?, ?, ?, ?)'),
     scoresInRange: db.prepare(
-      `SELECT s.window_start, s.window_end, s.score, s.model_version FROM leak_scores s JOIN devices d ON d.key = s.sensor_key
+      `SELECT s.window_start, s.window_end, s.score, s.model_version, s.band_levels_db FROM leak_scores s JOIN devices d ON d.key = s.sensor_key
        WHERE d.id = ? AND s.window_start >= ? AND s.window_start < ? ORDER BY s.window_start, s.model_version LIMIT ?`,
     ),
     scoresAfter: db.prepare(
-      `SELECT s.id, d.id AS sensor_id, s.window_start, s.window_end, s.score, s.model_version
+      `SELECT s.id, d.id AS sensor_id, s.window_start, s.window_end, s.score, s.model_version, s.band_levels_db
        FROM leak_scores s JOIN devices d ON d.key = s.sensor_key WHERE s.id > ? ORDER BY s.id LIMIT ?`,
     ),
     consumerState: db.prepare('SELECT value, version, updated_at FROM consumer_state WHERE name = ?'),

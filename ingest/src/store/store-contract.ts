@@ -204,6 +204,20 @@ export function describeStoreContract(name: string, makeFixture: () => Promise<S
       await expect(store.appendScores([{ ...score('S-1', 5, 0), score: Number.NaN }])).rejects.toMatchObject({ code: 'STORE_INPUT_INVALID' });
     });
 
+    it("keeps a score's band levels where the model gave them, and refuses malformed ones", async () => {
+      const levels = Array.from({ length: 24 }, (_, b) => -80 + b * 1.25 + 0.001);
+      await store.appendScores([{ ...score('S-1', 0, 0.4), bandLevelsDb: levels }, score('S-1', 1, 0.5)]);
+      const [withLevels, without] = await store.scoresInRange('S-1', T0, T0 + 2 * HOUR, 10);
+      expect(withLevels!.bandLevelsDb).toHaveLength(24);
+      withLevels!.bandLevelsDb!.forEach((db, b) => expect(db, `band ${b}`).toBeCloseTo(levels[b]!, 3));
+      expect(without!.bandLevelsDb).toBeUndefined();
+      const fed = (await store.scoresAfter(0, 10)).scores;
+      expect(fed.map((s) => s.bandLevelsDb?.length)).toEqual([24, undefined]);
+      for (const bad of [[], [Number.NaN], Array(65).fill(-60)]) {
+        await expect(store.appendScores([{ ...score('S-1', 3, 0.1), bandLevelsDb: bad }]), JSON.stringify(bad)).rejects.toMatchObject({ code: 'STORE_INPUT_INVALID' });
+      }
+    });
+
     it('feeds scores in the order they were stored, behind a cursor', async () => {
       await store.appendScores([score('S-1', 5, 0.1), score('S-2', 0, 0.2)]);
       await store.appendScores([score('S-1', 1, 0.3), score('S-1', 5, 0.9)]);

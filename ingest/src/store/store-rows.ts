@@ -1,5 +1,5 @@
 import { METER_FLAGS, type DeviceKind, type DeviceStatus, type MeterFlag } from '../contracts/index.ts';
-import { StoreInputError, type DeviceRecord, type LeakScore, type PipeMaterial, type SensorSite, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
+import { MAX_BAND_LEVELS, StoreInputError, type DeviceRecord, type LeakScore, type PipeMaterial, type SensorSite, type ReadBracket, type StoredFrame, type StoredRead, type StoredReplacement } from './store.ts';
 
 /**
  * What the SQL stores (SQLite and PostgreSQL) share below their SQL: the
@@ -42,6 +42,7 @@ export interface ScoreRow {
   window_end: number;
   score: number;
   model_version: string;
+  band_levels_db?: Uint8Array | null;
 }
 
 export function toRead(meterId: string, r: ReadRow): StoredRead {
@@ -62,7 +63,21 @@ export function toFrame(sensorId: string, r: FrameRow): StoredFrame {
 }
 
 export function toScore(sensorId: string, r: ScoreRow): LeakScore {
-  return { sensorId, windowStartMs: r.window_start, windowEndMs: r.window_end, score: r.score, modelVersion: r.model_version };
+  const score = { sensorId, windowStartMs: r.window_start, windowEndMs: r.window_end, score: r.score, modelVersion: r.model_version };
+  return r.band_levels_db ? { ...score, bandLevelsDb: bandLevelsFromBytes(r.band_levels_db) } : score;
+}
+
+/** Band levels as stored: float32, little-endian (a level to 0.001 dB is finer than any sensor's calibration). */
+export function bandLevelsToBytes(levels: readonly number[] | undefined): Buffer | null {
+  if (!levels) return null;
+  const bytes = Buffer.alloc(levels.length * 4);
+  levels.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return bytes;
+}
+
+export function bandLevelsFromBytes(bytes: Uint8Array): number[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: buf.length / 4 }, (_, i) => buf.readFloatLE(i * 4));
 }
 
 export function checkCursor(cursor: number, limit: number): void {
@@ -76,6 +91,14 @@ export function checkScore(s: LeakScore): void {
     throw new StoreInputError(`window of ${s.sensorId} must be integer milliseconds with start <= end`);
   }
   if (s.modelVersion.length === 0) throw new StoreInputError(`score of ${s.sensorId} names no model version`);
+  checkBandLevels(s);
+}
+
+export function checkBandLevels(s: LeakScore): void {
+  const levels = s.bandLevelsDb;
+  if (levels !== undefined && (!Array.isArray(levels) || levels.length === 0 || levels.length > MAX_BAND_LEVELS || !levels.every(Number.isFinite))) {
+    throw new StoreInputError(`band levels of ${s.sensorId} at ${s.windowStartMs} must be 1 to ${MAX_BAND_LEVELS} finite numbers`);
+  }
 }
 
 /** Billing's brackets: the read at or before an instant (b_) and at or after it (a_), one row per query. */

@@ -302,7 +302,18 @@ export interface LeakScore {
   readonly score: number;
   /** The model that scored: a new model scores the same window again, beside the old. */
   readonly modelVersion: string;
+  /**
+   * The window's level in each of the model's bands, dB re full scale, where
+   * the model gives them (detect: the graph's band_levels): a sensor's noise
+   * per band, night by night, for operators and for the night verdict that
+   * compares a night with the sensor's earlier ones. At most
+   * MAX_BAND_LEVELS values.
+   */
+  readonly bandLevelsDb?: readonly number[] | undefined;
 }
+
+/** More bands than any model of ours has; a longer list is refused as malformed. */
+export const MAX_BAND_LEVELS = 64;
 
 export interface AppendScoresResult {
   readonly inserted: number;

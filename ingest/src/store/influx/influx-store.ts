@@ -36,7 +36,7 @@ import type {
 import { InfluxHttp, type InfluxConnection } from './influx-http.ts';
 import { ensureSchema } from './influx-schema.ts';
 import { ident, ms, rowsOf, str } from './influxql.ts';
-import { MEASUREMENTS, batchLine, frameLine, readLine, rejectionLines, scoreLine } from './line-protocol.ts';
+import { MEASUREMENTS, bandLevelsOf, batchLine, frameLine, readLine, rejectionLines, scoreLine } from './line-protocol.ts';
 import { SelfMonitor } from './self-monitor.ts';
 
 export interface InfluxStoreOptions {
@@ -313,11 +313,15 @@ export class InfluxStore implements Store, ApiKeyStore, DeviceCredentialStore {
     if (limit < 1) return [];
     await this.ready();
     const [result] = await this.http.query([
-      `SELECT "score", "window_end_ms", "model" FROM ${this.rp(MEASUREMENTS.scores)} ` +
+      `SELECT * FROM ${this.rp(MEASUREMENTS.scores)} ` +
         `WHERE "sensor" = ${str(sensorId)} AND time >= ${ms(fromMs)} AND time < ${ms(toMs)} ORDER BY time ASC LIMIT ${Math.trunc(limit)}`,
     ]);
     return rowsOf(result!)
-      .map((r) => ({ sensorId, windowStartMs: r.time as number, windowEndMs: r.window_end_ms as number, score: r.score as number, modelVersion: String(r.model) }))
+      .map((r): LeakScore => {
+        const score = { sensorId, windowStartMs: r.time as number, windowEndMs: r.window_end_ms as number, score: r.score as number, modelVersion: String(r.model) };
+        const bandLevelsDb = bandLevelsOf(r);
+        return bandLevelsDb ? { ...score, bandLevelsDb } : score;
+      })
       .sort((a, b) => a.windowStartMs - b.windowStartMs || (a.modelVersion < b.modelVersion ? -1 : a.modelVersion > b.modelVersion ? 1 : 0));
   }
 

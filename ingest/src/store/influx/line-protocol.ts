@@ -1,5 +1,6 @@
 import type { MeterRead } from '../../contracts/index.ts';
 import { StoreInputError, type FrameToStore, type LeakScore } from '../store.ts';
+import { checkBandLevels } from '../store-rows.ts';
 
 /**
  * Line protocol for Suido's series (README: Storage, InfluxDB schema).
@@ -67,7 +68,21 @@ export function scoreLine(s: LeakScore): string {
   const what = `score of ${s.sensorId}`;
   if (s.modelVersion.length === 0) throw new StoreInputError(`${what} names no model version`);
   if (!Number.isSafeInteger(s.windowEndMs) || s.windowEndMs < s.windowStartMs) throw new StoreInputError(`${what}: window must be integer milliseconds with start <= end`);
-  return `${MEASUREMENTS.scores},model=${escapeKey(s.modelVersion)},sensor=${escapeKey(s.sensorId)} score=${float(s.score, what)},window_end_ms=${int(s.windowEndMs, what)} ${time(s.windowStartMs, what)}`;
+  checkBandLevels(s);
+  const levels = (s.bandLevelsDb ?? []).map((db, b) => `,${bandLevelField(b)}=${float(db, what)}`).join('');
+  return `${MEASUREMENTS.scores},model=${escapeKey(s.modelVersion)},sensor=${escapeKey(s.sensorId)} score=${float(s.score, what)},window_end_ms=${int(s.windowEndMs, what)}${levels} ${time(s.windowStartMs, what)}`;
+}
+
+/** A score's band level b as a field of leak_scores: band_00_db, band_01_db, ... (dashboards plot a sensor's noise per band). */
+export function bandLevelField(b: number): string {
+  return `band_${String(b).padStart(2, '0')}_db`;
+}
+
+/** The band levels of a leak_scores row read back, in band order; undefined if it has none. */
+export function bandLevelsOf(row: Readonly<Record<string, unknown>>): number[] | undefined {
+  const levels: number[] = [];
+  for (let b = 0; typeof row[bandLevelField(b)] === 'number'; b++) levels.push(row[bandLevelField(b)] as number);
+  return levels.length > 0 ? levels : undefined;
 }
 
 /** What one committed ingest batch did, for the self-monitoring series. */

@@ -56,7 +56,7 @@ import { PgAccess } from './pg-access.ts';
 import { PgBilling } from './pg-billing.ts';
 import { migrate } from './pg-migrate.ts';
 import { POSTGRES_DEFAULTS, newPool, q, redactedUrl, transaction, type PostgresConnection } from './pg-pool.ts';
-import { flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow } from '../store-rows.ts';
+import { bandLevelsToBytes, flagsToBits, checkCursor, checkScore, toDevice, toFrame, toRead, toScore, type DeviceColumns, type ReadRow, type FrameRow, type ScoreRow } from '../store-rows.ts';
 
 export interface PostgresStoreOptions extends PostgresConnection {
   readonly log?: Logger | undefined;
@@ -378,10 +378,17 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
       const inserted = await q(
         c,
         'pg-insert-scores',
-        `INSERT INTO leak_scores (sensor_key, window_start, window_end, score, model_version)
-         SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::float8[], $5::text[])
+        `INSERT INTO leak_scores (sensor_key, window_start, window_end, score, model_version, band_levels_db)
+         SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::float8[], $5::text[], $6::bytea[])
          ON CONFLICT DO NOTHING RETURNING 1`,
-        [scores.map((s) => keys.get(s.sensorId)!), scores.map((s) => s.windowStartMs), scores.map((s) => s.windowEndMs), scores.map((s) => s.score), scores.map((s) => s.modelVersion)],
+        [
+          scores.map((s) => keys.get(s.sensorId)!),
+          scores.map((s) => s.windowStartMs),
+          scores.map((s) => s.windowEndMs),
+          scores.map((s) => s.score),
+          scores.map((s) => s.modelVersion),
+          scores.map((s) => bandLevelsToBytes(s.bandLevelsDb)),
+        ],
       );
       return { inserted: inserted.length, duplicate: scores.length - inserted.length };
     });
@@ -410,7 +417,7 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
   async scoresInRange(sensorId: string, fromMs: number, toMs: number, limit: number): Promise<LeakScore[]> {
     const rows = await this.rows<ScoreRow>(
       'pg-scores-in-range',
-      `SELECT window_start, window_end, score, model_version FROM leak_scores
+      `SELECT window_start, window_end, score, model_version, band_levels_db FROM leak_scores
        WHERE sensor_key = (SELECT key FROM devices WHERE id = $1) AND window_start >= $2 AND window_start < $3
        ORDER BY window_start, model_version LIMIT $4`,
       [sensorId, fromMs, toMs, limit],
@@ -422,7 +429,7 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
     checkCursor(cursor, limit);
     const rows = await this.rows<ScoreRow & { id: number; sensor_id: string }>(
       'pg-scores-after',
-      `SELECT s.id, d.id AS sensor_id, s.window_start, s.window_end, s.score, s.model_version
+      `SELECT s.id, d.id AS sensor_id, s.window_start, s.window_end, s.score, s.model_version, s.band_levels_db
        FROM leak_scores s JOIN devices d ON d.key = s.sensor_key WHERE s.id > $1 ORDER BY s.id LIMIT $2`,
       [cursor, limit],
     );
