@@ -13,6 +13,13 @@ export interface DetectConfig {
   readonly leakK: number | undefined;
   readonly leakN: number | undefined;
   readonly leakM: number;
+  /**
+   * LEAK_LEVEL_VERDICT: raise by the model's night verdict with the sensor's
+   * level history where the model has one (model/level-history.ts); off: K
+   * of N alone. Not applied where LEAK_THRESHOLD, LEAK_K or LEAK_N is set: it
+   * was fitted for the model's own operating point.
+   */
+  readonly leakLevelVerdict: boolean;
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly pollMs: number;
@@ -58,6 +65,7 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     leakK: r.optionalString('LEAK_K') === undefined ? undefined : r.int('LEAK_K', DEFAULT_LEAK_ALERT_CONFIG.k, 1, 1000),
     leakN: r.optionalString('LEAK_N') === undefined ? undefined : r.int('LEAK_N', DEFAULT_LEAK_ALERT_CONFIG.n, 1, 1000),
     leakM: r.int('LEAK_M', DEFAULT_LEAK_ALERT_CONFIG.m, 1, 1000),
+    leakLevelVerdict: r.bool('LEAK_LEVEL_VERDICT', true),
     windowSeconds: r.int('DETECT_WINDOW_S', 1, 1, 60),
     hopSeconds: r.int('DETECT_HOP_S', 1, 1, 60),
     pollMs: r.int('DETECT_POLL_MS', 1000, 10, 600_000),

@@ -83,6 +83,10 @@ export class DetectService {
     const groups = (own: Readonly<Record<string, number | undefined>>) =>
       config.leakThreshold === undefined ? Object.fromEntries(Object.entries(own).map(([name, t]) => [name, { threshold: t!, clearThreshold: clearFor(t!) }])) : {};
     const bySite = groups(model.info.thresholds.bySite);
+    // The verdict was fitted for the model's own threshold and K of N: an operator's override of either turns it off.
+    const ownOperatingPoint = config.leakThreshold === undefined && config.leakK === undefined && config.leakN === undefined;
+    const levelVerdict = config.leakLevelVerdict && ownOperatingPoint ? model.info.levelVerdict : undefined;
+    if (model.info.levelVerdict && !levelVerdict) log.info({ leakLevelVerdict: config.leakLevelVerdict, ownOperatingPoint }, 'leak alerts by K of N alone: the model\'s night verdict with level history is off');
     const byMaterial = groups(model.info.thresholds.byMaterial);
     const publisher = config.alertsMqttUrl
       ? new MqttAlertPublisher({
@@ -113,7 +117,7 @@ export class DetectService {
       const leakAlerts = new LeakAlertEngine({
         store,
         log: plog.child({ component: 'leak-alerts' }),
-        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version, bySite, byMaterial },
+        config: { threshold, clearThreshold, k, n, m: config.leakM, modelVersion: model.info.version, bySite, byMaterial, levelVerdict },
         pollMs: config.pollMs,
         cursorName: cursors.leakAlerts,
         owns,

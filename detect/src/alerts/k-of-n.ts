@@ -1,5 +1,6 @@
 import { countsAsLeak } from '../model/operating-point.ts';
 import type { LeakAlertConfig } from './leak-alert-config.ts';
+import { parseLevelBaseline, type LevelBaseline } from './level-baseline.ts';
 
 /**
  * The raise/clear decision for one sensor, window by window, as plain
@@ -16,9 +17,17 @@ export interface WindowHistory {
   readonly active: boolean;
   /** Start of the newest window taken; a window not after it is late and skipped. */
   readonly lastWindowStartMs: number | null;
+  /** The sensor's band levels, for the night verdict (level-baseline.ts); absent until a score brings levels. */
+  readonly levels?: LevelBaseline | undefined;
 }
 
 export const EMPTY_HISTORY: WindowHistory = { recent: [], quiet: 0, active: false, lastWindowStartMs: null };
+
+/**
+ * A second way to raise: given the last windows (as `recent`), whether they
+ * raise, or undefined to leave it to K of N (level-baseline.ts levelVerdictOn).
+ */
+export type RaiseVerdict = (recent: readonly (readonly [number, number])[]) => { readonly raise: boolean; readonly probability: number; readonly riseDb: number } | undefined;
 
 export interface ScoredWindow {
   readonly windowStartMs: number;
@@ -31,8 +40,17 @@ export type WindowDecision =
   | { readonly op: 'none' }
   /** The window is not after the newest one taken (late, or a second model's score of it): ignored. */
   | { readonly op: 'late' }
-  /** K of the last N windows are above threshold: raise (or re-raise a cleared alert). */
-  | { readonly op: 'raise'; readonly score: number; readonly windowsAbove: number; readonly firstAboveAtMs: number }
+  /**
+   * K of the last N windows are above threshold, or the night verdict says
+   * so (`verdict`): raise (or re-raise a cleared alert).
+   */
+  | {
+      readonly op: 'raise';
+      readonly score: number;
+      readonly windowsAbove: number;
+      readonly firstAboveAtMs: number;
+      readonly verdict?: { readonly probability: number; readonly riseDb: number } | undefined;
+    }
   /** Still above threshold while raised: refresh lastSeenAt / peak. */
   | { readonly op: 'refresh'; readonly score: number }
   /** M windows in a row below clearThreshold while raised. */
@@ -46,26 +64,43 @@ export function isQuiet(score: number, config: LeakAlertConfig): boolean {
   return score < config.clearThreshold;
 }
 
-/** Takes one window into the history and says what it changes. */
-export function observeWindow(history: WindowHistory, window: ScoredWindow, config: LeakAlertConfig): { history: WindowHistory; decision: WindowDecision } {
-  if (history.lastWindowStartMs !== null && window.windowStartMs <= history.lastWindowStartMs) return { history, decision: { op: 'late' } };
+export function isLate(history: WindowHistory, window: Pick<ScoredWindow, 'windowStartMs'>): boolean {
+  return history.lastWindowStartMs !== null && window.windowStartMs <= history.lastWindowStartMs;
+}
+
+/**
+ * Takes one window into the history and says what it changes. With
+ * `verdict`, a sensor not raised is raised when the verdict says so, where
+ * it can give one; K of N otherwise. Clearing is K of N's hysteresis either way.
+ */
+export function observeWindow(history: WindowHistory, window: ScoredWindow, config: LeakAlertConfig, verdict?: RaiseVerdict): { history: WindowHistory; decision: WindowDecision } {
+  if (isLate(history, window)) return { history, decision: { op: 'late' } };
   const recent = [...history.recent, [window.windowEndMs, window.score] as const].slice(-config.n);
   const lastWindowStartMs = window.windowStartMs;
+  const kept = history.levels ? { levels: history.levels } : {};
   if (!history.active) {
     const above = recent.filter(([, s]) => isAbove(s, config));
-    if (above.length < config.k) return { history: { recent, quiet: 0, active: false, lastWindowStartMs }, decision: { op: 'none' } };
+    const judged = verdict?.(recent);
+    if (!(judged ? judged.raise : above.length >= config.k)) return { history: { recent, quiet: 0, active: false, lastWindowStartMs, ...kept }, decision: { op: 'none' } };
+    const counted = above.length > 0 ? above : recent;
     return {
-      history: { recent, quiet: 0, active: true, lastWindowStartMs },
-      decision: { op: 'raise', score: Math.max(...above.map(([, s]) => s)), windowsAbove: above.length, firstAboveAtMs: above[0]![0] },
+      history: { recent, quiet: 0, active: true, lastWindowStartMs, ...kept },
+      decision: {
+        op: 'raise',
+        score: Math.max(...counted.map(([, s]) => s)),
+        windowsAbove: above.length,
+        firstAboveAtMs: counted[0]![0],
+        ...(judged && { verdict: { probability: judged.probability, riseDb: judged.riseDb } }),
+      },
     };
   }
   const quiet = isQuiet(window.score, config) ? history.quiet + 1 : 0;
   if (quiet >= config.m) {
     // A cleared sensor starts afresh: raising again takes K new windows above,
     // not the tail of the ones that raised it the first time.
-    return { history: { recent: [], quiet: 0, active: false, lastWindowStartMs }, decision: { op: 'clear', quietWindows: quiet } };
+    return { history: { recent: [], quiet: 0, active: false, lastWindowStartMs, ...kept }, decision: { op: 'clear', quietWindows: quiet } };
   }
-  const next = { recent, quiet, active: true, lastWindowStartMs };
+  const next = { recent, quiet, active: true, lastWindowStartMs, ...kept };
   return { history: next, decision: isAbove(window.score, config) ? { op: 'refresh', score: window.score } : { op: 'none' } };
 }
 
@@ -77,5 +112,7 @@ export function parseWindowHistory(value: unknown): WindowHistory | undefined {
     Array.isArray(v.recent) && v.recent.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'number' && typeof p[1] === 'number');
   if (!recentOk || typeof v.quiet !== 'number' || typeof v.active !== 'boolean') return undefined;
   if (v.lastWindowStartMs !== null && typeof v.lastWindowStartMs !== 'number') return undefined;
-  return { recent: v.recent as [number, number][], quiet: v.quiet, active: v.active, lastWindowStartMs: v.lastWindowStartMs };
+  // Unreadable levels start afresh; the K-of-N history is still good.
+  const levels = v.levels === undefined ? undefined : parseLevelBaseline(v.levels);
+  return { recent: v.recent as [number, number][], quiet: v.quiet, active: v.active, lastWindowStartMs: v.lastWindowStartMs, ...(levels && { levels }) };
 }

@@ -1,4 +1,5 @@
 import { ConfigError, PIPE_MATERIALS, SENSOR_SITES, type PipeMaterial, type SensorSite } from '@suido/ingest';
+import type { LevelVerdict } from '../model/level-history.ts';
 
 /**
  * When a sensor's leak scores raise and clear an alert. Raising needs
@@ -30,6 +31,12 @@ export interface LeakAlertConfig {
    */
   readonly bySite?: Readonly<Partial<Record<SensorSite, GroupThresholds>>> | undefined;
   readonly byMaterial?: Readonly<Partial<Record<PipeMaterial, GroupThresholds>>> | undefined;
+  /**
+   * The model's night verdict with level history (model/level-history.ts):
+   * a sensor not raised is raised when it says so, where the sensor's
+   * scores bring band levels and it has an earlier night; K of N otherwise.
+   */
+  readonly levelVerdict?: LevelVerdict | undefined;
 }
 
 export interface GroupThresholds {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, PipeMaterial, SensorSite } from '@suido/ingest';
-import { EMPTY_HISTORY, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
+import { EMPTY_HISTORY, isLate, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
+import { EMPTY_LEVELS, levelVerdictOn, observeLevels } from './level-baseline.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
 
@@ -77,8 +78,17 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       scores.sort((a, b) => a.windowStartMs - b.windowStartMs);
       let history = await this.loadHistory(sensorId);
       const { config, group } = await this.configFor(sensorId);
+      const site = group && 'site' in group ? group.site : undefined;
       for (const s of scores) {
-        const step = observeWindow(history, s, config);
+        if (config.levelVerdict && !isLate(history, s) && (s.bandLevelsDb || history.levels)) {
+          history = { ...history, levels: observeLevels(history.levels ?? EMPTY_LEVELS, s.windowStartMs, s.bandLevelsDb, config.n) };
+        }
+        const levels = history.levels;
+        const verdict = config.levelVerdict;
+        const windowMs = s.windowEndMs - s.windowStartMs;
+        const byVerdict =
+          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, recent[0]![0] - windowMs, { k: config.k, threshold: config.threshold, site }, verdict) : undefined;
+        const step = observeWindow(history, s, config, byVerdict);
         history = step.history;
         const d = step.decision;
         const subject = { kind: LEAK_ALERT_KIND, sourceKind: 'sensor', sourceId: sensorId, atMs: s.windowEndMs } as const;
@@ -96,6 +106,8 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
               windowsAbove: d.windowsAbove,
               ofWindows: config.n,
               firstAboveAtMs: d.firstAboveAtMs,
+              // Raised by the night verdict: how sure, at what threshold, and how far the bands rose over earlier nights.
+              ...(d.verdict && { levelVerdict: { probability: d.verdict.probability, threshold: verdict!.threshold, meanRiseDb: d.verdict.riseDb } }),
             },
           });
         } else if (d.op === 'refresh') changes.push({ ...subject, op: 'refresh', score: d.score });

@@ -40,6 +40,11 @@ export function toDb(level: number): number {
   return DB_PER_NEPER_POWER * level;
 }
 
+/** A band level in dB as the graph gives it (natural log of power). */
+export function fromDb(db: number): number {
+  return db / DB_PER_NEPER_POWER;
+}
+
 /**
  * The level features of a verdict: per band, the median over its windows
  * (`current`) minus the median over the sensor's earlier windows

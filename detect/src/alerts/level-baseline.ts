@@ -1,0 +1,100 @@
+import { BAND_COUNT } from '../model/feature-spec.ts';
+import { fromDb, levelRise, verdictInputs, verdictProbability, type LevelVerdict } from '../model/level-history.ts';
+
+/**
+ * What the leak alert engine keeps of a sensor's band levels (the scores'
+ * bandLevelsDb) for the night verdict (model/level-history.ts): the levels
+ * of its last N windows, the median of each earlier night, and the current
+ * night's windows until it ends. Persisted with the window history, so a
+ * restarted engine judges as one that never stopped.
+ *
+ * A night runs from noon to noon Japan time, so a logger's 02:00–04:00
+ * frames, and a streaming sensor's whole night, fall in one.
+ */
+export interface LevelBaseline {
+  /** Band levels (dB) of the last windows taken, oldest first, null where a score had none; at most N. */
+  readonly recent: readonly (readonly number[] | null)[];
+  /** Per earlier night (night number), each band's median over its windows, oldest first; at most BASELINE_NIGHTS. */
+  readonly nights: readonly { readonly night: number; readonly median: readonly number[] }[];
+  /** The current night's windows' levels, thinned to at most NIGHT_SAMPLES. */
+  readonly tonight: { readonly night: number; readonly levels: readonly (readonly number[])[] } | null;
+}
+
+export const EMPTY_LEVELS: LevelBaseline = { recent: [], nights: [], tonight: null };
+/** Earlier nights kept: a main's background drifts with the season (BASELINE_SPAN_MS). */
+export const BASELINE_NIGHTS = 8;
+/** A night's median from at most this many of its windows (a logger sends ~12; a streaming sensor thousands). */
+export const NIGHT_SAMPLES = 16;
+const NOON_JST_UTC_MS = 3 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+export function nightOf(ms: number): number {
+  return Math.floor((ms - NOON_JST_UTC_MS) / DAY_MS);
+}
+
+/** Levels kept to 0.01 dB: far finer than any sensor's calibration, and a small history to persist. */
+const rounded = (levels: readonly number[]) => levels.map((v) => Math.round(v * 100) / 100);
+
+/** Takes a window's levels (undefined: its score had none) into the baseline. */
+export function observeLevels(state: LevelBaseline, windowStartMs: number, levelsDb: readonly number[] | undefined, n: number): LevelBaseline {
+  const recent = [...state.recent, levelsDb ? rounded(levelsDb) : null].slice(-n);
+  if (!levelsDb) return { ...state, recent };
+  const night = nightOf(windowStartMs);
+  let { nights, tonight } = state;
+  if (tonight && tonight.night !== night) {
+    // The night ended: its median joins the earlier nights.
+    nights = [...nights, { night: tonight.night, median: bandMedians(tonight.levels) }].slice(-BASELINE_NIGHTS);
+    tonight = null;
+  }
+  let levels = [...(tonight?.levels ?? []), rounded(levelsDb)];
+  // Thinned evenly, every other window, when a night brings more than NIGHT_SAMPLES.
+  if (levels.length > NIGHT_SAMPLES) levels = levels.filter((_, i) => i % 2 === 0);
+  return { recent, nights, tonight: { night, levels } };
+}
+
+function bandMedians(rows: readonly (readonly number[])[]): number[] {
+  const bands = rows[0]?.length ?? 0;
+  return Array.from({ length: bands }, (_, b) => {
+    const column = rows.map((r) => r[b]!).sort((x, y) => x - y);
+    return Math.round(column[(column.length - 1) >> 1]! * 100) / 100;
+  });
+}
+
+/**
+ * The night verdict on the last windows, if it can be given: each of them
+ * has levels, and the sensor has a night before the first of them within
+ * BASELINE_NIGHTS. `recent` are the windows' [end ms, score], as the K-of-N
+ * rule keeps them (the same windows as `state.recent`'s last ones).
+ */
+export function levelVerdictOn(
+  state: LevelBaseline,
+  recent: readonly (readonly [number, number])[],
+  firstStartMs: number,
+  rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined },
+  verdict: LevelVerdict,
+): { probability: number; raise: boolean; riseDb: number } | undefined {
+  const levels = state.recent.slice(-recent.length);
+  if (levels.length < recent.length || recent.length < rule.k || levels.some((l) => l === null)) return undefined;
+  const first = nightOf(firstStartMs);
+  const earlier = state.nights.filter((x) => x.night < first && x.night >= first - BASELINE_NIGHTS);
+  if (earlier.length === 0) return undefined;
+  const toRows = (rows: readonly (readonly number[])[]) => rows.map((r) => Float32Array.from(r, fromDb));
+  const rise = levelRise(toRows(levels as number[][]), toRows(earlier.map((x) => x.median)));
+  if (!rise) return undefined;
+  // The K-of-N night score: the k-th highest of the windows' scores.
+  const nightScore = [...recent.map(([, s]) => s)].sort((a, b) => b - a)[rule.k - 1]!;
+  const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rise, verdict.sites));
+  return { probability, raise: probability >= verdict.threshold, riseDb: rise[BAND_COUNT]! };
+}
+
+/** Reads persisted levels back; undefined if they are not whole (then the sensor's levels start afresh). */
+export function parseLevelBaseline(value: unknown): LevelBaseline | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const isLevels = (x: unknown) => Array.isArray(x) && x.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (!Array.isArray(v.recent) || !v.recent.every((r) => r === null || isLevels(r))) return undefined;
+  if (!Array.isArray(v.nights) || !v.nights.every((x) => typeof x === 'object' && x !== null && Number.isInteger((x as { night: unknown }).night) && isLevels((x as { median: unknown }).median))) return undefined;
+  const t = v.tonight as { night?: unknown; levels?: unknown } | null;
+  if (t !== null && (typeof t !== 'object' || !Number.isInteger(t.night) || !Array.isArray(t.levels) || !t.levels.every(isLevels))) return undefined;
+  return value as LevelBaseline;
+}

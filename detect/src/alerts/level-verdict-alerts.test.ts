@@ -1,0 +1,98 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore, type LeakScore } from '@suido/ingest';
+import { BAND_COUNT } from '../model/feature-spec.ts';
+import { LEVEL_FEATURES, LOW_BANDS, type LevelVerdict } from '../model/level-history.ts';
+import { BASELINE_NIGHTS, EMPTY_LEVELS, NIGHT_SAMPLES, nightOf, observeLevels, parseLevelBaseline } from './level-baseline.ts';
+import { LeakAlertEngine } from './leak-alert-engine.ts';
+
+const log = pino({ level: 'silent' });
+/** 02:00 in Hiroshima, night 0 of the fixture. */
+const T0 = Date.parse('2026-11-20T02:00:00+09:00');
+const DAY = 86_400_000;
+const STEP = 10 * 60_000;
+
+/**
+ * A verdict that raises when the low bands rose a few dB over the high ones
+ * (weight 1 on that feature, bias -4): the K-of-N night score's margin
+ * counts too, so a quiet night (no rise, scores far under the threshold)
+ * never raises.
+ */
+function verdict(): LevelVerdict {
+  const d = 1 + LEVEL_FEATURES;
+  const weights = Array<number>(d).fill(0);
+  weights[0] = 1;
+  weights[d - 1] = 1; // the low bands' rise over the others'
+  return { sites: [], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights, bias: -4, threshold: 0.5 };
+}
+
+/** Twelve frames a night, 02:00–04:00: scores, and band levels with the low bands `lowRiseDb` up. */
+function nightOfScores(sensorId: string, night: number, score: number, lowRiseDb: number | undefined): LeakScore[] {
+  return Array.from({ length: 12 }, (_, i) => {
+    const windowStartMs = T0 + night * DAY + i * STEP;
+    const levels = lowRiseDb === undefined ? undefined : Array.from({ length: BAND_COUNT }, (_, b) => -70 + (b < LOW_BANDS ? lowRiseDb : 0) + 0.2 * Math.sin(i + b));
+    return { sensorId, windowStartMs, windowEndMs: windowStartMs + 1000, score, modelVersion: 'm', ...(levels && { bandLevelsDb: levels }) };
+  });
+}
+
+describe('leak alerts with the night verdict on level history', () => {
+  const open: SqliteStore[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+  });
+
+  async function alertsFor(scores: LeakScore[], withVerdict: boolean, batchSize = 1000) {
+    const store = new SqliteStore({ path: ':memory:' });
+    open.push(store);
+    await store.appendScores(scores);
+    const config = { threshold: 0.7, clearThreshold: 0.4, k: 8, n: 12, m: 6, ...(withVerdict && { levelVerdict: verdict() }) };
+    await new LeakAlertEngine({ store, log, config, batchSize }).drain();
+    return store.listAlerts({ limit: 10 });
+  }
+
+  it('raises a leak that began while the sensor listened, which K of N misses, on the night it began; quiet nights and a first night without history stay K of N', async () => {
+    // S-1: two quiet nights, then a leak the model scores at 0.62 (under 0.7) that lifts the low bands 6 dB.
+    // S-2: the same scores, no rise. S-3: leak-like scores from its first night: K of N (no earlier night).
+    const scores = [
+      ...nightOfScores('S-1', 0, 0.2, 0), ...nightOfScores('S-1', 1, 0.25, 0), ...nightOfScores('S-1', 2, 0.62, 6),
+      ...nightOfScores('S-2', 0, 0.2, 0), ...nightOfScores('S-2', 1, 0.25, 0), ...nightOfScores('S-2', 2, 0.62, 0),
+      ...nightOfScores('S-3', 0, 0.9, 0),
+    ];
+    const without = await alertsFor(scores, false);
+    expect(without.map((a) => a.sourceId)).toEqual(['S-3']);
+    const alerts = await alertsFor(scores, true);
+    expect(alerts.map((a) => a.sourceId).sort()).toEqual(['S-1', 'S-3']);
+    const s1 = alerts.find((a) => a.sourceId === 'S-1')!;
+    // On night 2, once its K of N span holds the night's windows (the earlier ones mix in night 1's quiet levels).
+    expect(nightOf(s1.raisedAtMs)).toBe(nightOf(T0 + 2 * DAY));
+    expect(s1.details).toMatchObject({ windowsAbove: 0, levelVerdict: { threshold: 0.5 } });
+    expect((s1.details as { levelVerdict: { meanRiseDb: number } }).levelVerdict.meanRiseDb).toBeGreaterThan(1);
+    expect((alerts.find((a) => a.sourceId === 'S-3')!.details as { levelVerdict?: unknown }).levelVerdict).toBeUndefined();
+    // Page by page (a restart between pages reads the persisted levels back) decides the same.
+    const paged = await alertsFor(scores, true, 5);
+    expect(paged.map((a) => [a.sourceId, a.raisedAtMs]).sort()).toEqual(alerts.map((a) => [a.sourceId, a.raisedAtMs]).sort());
+  });
+
+  it('judges scores without band levels (an older model) by K of N alone', async () => {
+    const scores = [...nightOfScores('S-1', 0, 0.2, undefined), ...nightOfScores('S-1', 1, 0.25, undefined), ...nightOfScores('S-1', 2, 0.62, undefined)];
+    expect(await alertsFor(scores, true)).toEqual([]);
+  });
+});
+
+describe("a sensor's level baseline", () => {
+  it("keeps each earlier night's median, at most BASELINE_NIGHTS of them, and thins a streaming sensor's night", () => {
+    let state = EMPTY_LEVELS;
+    for (let night = 0; night < BASELINE_NIGHTS + 3; night++) {
+      for (let i = 0; i < 12; i++) state = observeLevels(state, T0 + night * DAY + i * STEP, [night, night + i], 12);
+    }
+    expect(state.nights.map((x) => x.night - nightOf(T0))).toEqual(Array.from({ length: BASELINE_NIGHTS }, (_, i) => i + 2));
+    expect(state.nights[0]!.median).toEqual([2, 7]); // lower median of 2 + 0 … 11
+    expect(state.tonight?.levels).toHaveLength(12);
+    let busy = EMPTY_LEVELS;
+    for (let i = 0; i < 500; i++) busy = observeLevels(busy, T0 + i * 1000, [i], 12);
+    expect(busy.tonight!.levels.length).toBeLessThanOrEqual(NIGHT_SAMPLES);
+    expect(busy.recent).toHaveLength(12);
+    expect(parseLevelBaseline(JSON.parse(JSON.stringify(state)))).toEqual(state);
+    expect(parseLevelBaseline({ ...state, nights: [{ night: 'x', median: [] }] })).toBeUndefined();
+  });
+});
