@@ -91,7 +91,7 @@ describe('leak and meter alerts, end to end on real parts', () => {
       ['S-0002', 'S-0003'].map(async (id) => `${id} ${Math.max(...(await store.scoresInRange(id, 0, Number.MAX_SAFE_INTEGER, 10_000)).map((x) => x.score)).toFixed(3)}`),
     );
     console.log(
-      `leak scenario: raised ${hoursAfter(leak.raisedAtMs, leakSpec.start).toFixed(1)} h after the leak began, cleared ${hoursAfter(leak.clearedAtMs!, leakSpec.end!).toFixed(1)} h after the repair; highest score without a leak: ${peaks.join(', ')}; leak alerts: ${byKind(leakAlerts).join(', ')}`,
+      `leak scenario: raised ${hoursAfter(leak.raisedAtMs, leakSpec.start).toFixed(1)} h after the leak began, cleared ${hoursAfter(leak.clearedAtMs!, leakSpec.end!).toFixed(1)} h after the repair; highest score without a leak: ${peaks.join(', ')}; leak alerts: ${byKind(leakAlerts).join(', ')}; raised by the night verdict on level history: ${leakAlerts.filter((a) => (a.details as { levelVerdict?: unknown }).levelVerdict !== undefined).map((a) => a.sourceId).join(', ') || 'none'}`,
     );
     quietPvcAlerts = leakAlerts.filter((a) => a.sourceId === QUIET_PVC_SENSOR).length;
     expect(byKind(withoutQuietPvcSensor(leakAlerts))).toEqual(['leak:S-0001:cleared']);

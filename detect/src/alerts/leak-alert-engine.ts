@@ -87,7 +87,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
         const verdict = config.levelVerdict;
         const windowMs = s.windowEndMs - s.windowStartMs;
         const byVerdict =
-          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, recent[0]![0] - windowMs, { k: config.k, threshold: config.threshold, site }, verdict) : undefined;
+          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, windowMs, { k: config.k, threshold: config.threshold, site }, verdict) : undefined;
         const step = observeWindow(history, s, config, byVerdict);
         history = step.history;
         const d = step.decision;

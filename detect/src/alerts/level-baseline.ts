@@ -61,28 +61,34 @@ function bandMedians(rows: readonly (readonly number[])[]): number[] {
 }
 
 /**
- * The night verdict on the last windows, if it can be given: each of them
- * has levels, and the sensor has a night before the first of them within
- * BASELINE_NIGHTS. `recent` are the windows' [end ms, score], as the K-of-N
- * rule keeps them (the same windows as `state.recent`'s last ones).
+ * The night verdict on the newest window's night, as training judged a
+ * night (training/level-verdict.ts): its windows among the last ones taken
+ * (at least K of them, each with levels) against the sensor's nights before
+ * it, within BASELINE_NIGHTS; undefined where it cannot be given (then K
+ * of N decides). `recent` are the windows' [end ms, score], as the K-of-N
+ * rule keeps them (the same windows as `state.recent`'s last ones), each
+ * `windowMs` long.
  */
 export function levelVerdictOn(
   state: LevelBaseline,
   recent: readonly (readonly [number, number])[],
-  firstStartMs: number,
+  windowMs: number,
   rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined },
   verdict: LevelVerdict,
 ): { probability: number; raise: boolean; riseDb: number } | undefined {
+  if (recent.length === 0) return undefined;
+  const night = nightOf(recent[recent.length - 1]![0] - windowMs);
   const levels = state.recent.slice(-recent.length);
-  if (levels.length < recent.length || recent.length < rule.k || levels.some((l) => l === null)) return undefined;
-  const first = nightOf(firstStartMs);
-  const earlier = state.nights.filter((x) => x.night < first && x.night >= first - BASELINE_NIGHTS);
+  if (levels.length < recent.length) return undefined;
+  const tonight = recent.flatMap(([end, score], i) => (nightOf(end - windowMs) === night ? [{ score, levels: levels[i]! }] : []));
+  if (tonight.length < rule.k || tonight.some((w) => w.levels === null)) return undefined;
+  const earlier = state.nights.filter((x) => x.night < night && x.night >= night - BASELINE_NIGHTS);
   if (earlier.length === 0) return undefined;
   const toRows = (rows: readonly (readonly number[])[]) => rows.map((r) => Float32Array.from(r, fromDb));
-  const rise = levelRise(toRows(levels as number[][]), toRows(earlier.map((x) => x.median)));
+  const rise = levelRise(toRows(tonight.map((w) => w.levels!)), toRows(earlier.map((x) => x.median)));
   if (!rise) return undefined;
-  // The K-of-N night score: the k-th highest of the windows' scores.
-  const nightScore = [...recent.map(([, s]) => s)].sort((a, b) => b - a)[rule.k - 1]!;
+  // The K-of-N night score: the k-th highest of the night's window scores.
+  const nightScore = tonight.map((w) => w.score).sort((a, b) => b - a)[rule.k - 1]!;
   const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rise, verdict.sites));
   return { probability, raise: probability >= verdict.threshold, riseDb: rise[BAND_COUNT]! };
 }

@@ -63,8 +63,8 @@ describe('leak alerts with the night verdict on level history', () => {
     const alerts = await alertsFor(scores, true);
     expect(alerts.map((a) => a.sourceId).sort()).toEqual(['S-1', 'S-3']);
     const s1 = alerts.find((a) => a.sourceId === 'S-1')!;
-    // On night 2, once its K of N span holds the night's windows (the earlier ones mix in night 1's quiet levels).
-    expect(nightOf(s1.raisedAtMs)).toBe(nightOf(T0 + 2 * DAY));
+    // On night 2, once the night has K windows: the verdict judges a night by its own windows, as in training.
+    expect(s1.raisedAtMs).toBe(T0 + 2 * DAY + 7 * STEP + 1000);
     expect(s1.details).toMatchObject({ windowsAbove: 0, levelVerdict: { threshold: 0.5 } });
     expect((s1.details as { levelVerdict: { meanRiseDb: number } }).levelVerdict.meanRiseDb).toBeGreaterThan(1);
     expect((alerts.find((a) => a.sourceId === 'S-3')!.details as { levelVerdict?: unknown }).levelVerdict).toBeUndefined();

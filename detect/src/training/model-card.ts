@@ -416,6 +416,8 @@ interface VerdictComparison {
   readonly onset: NightReport;
   readonly fromFirstNight: NightReport;
   readonly night: NightReport;
+  /** The nights with an earlier night only, where the verdict judges. */
+  readonly withHistory: NightReport;
 }
 
 function levelHistoryText(l: NonNullable<NonNullable<ModelCardInput['onset']>['levelHistory']>): string {
@@ -435,7 +437,7 @@ ${row('recall, leaks that begin inside the nights', (r) => f3(r.onset.recall))}
 ${row('alerted on the night the leak begins', (r) => f3(r.onset.alertedByNight[0] ?? 0))}
 ${row('recall, leaks there from the first night', (r) => f3(r.fromFirstNight.recall))}
 ${row('false alerts per 100 no-leak nights', (r) => f2(r.night.falseAlertsPer100Nights))}
-${row('night ROC-AUC (every night)', (r) => f3(r.night.auc))}
+${row('night ROC-AUC, nights with an earlier night', (r) => f3(r.withHistory.auc))}
 `;
 }
 

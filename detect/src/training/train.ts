@@ -420,12 +420,14 @@ const onset =
     ? (() => {
         const outcomes = nights(onsetSet.examples, onsetScored.scores, nightScore);
         const began = onsetSensors(onsetSet.examples);
+        const vn = levelChoice ? verdictNights(onsetSet.examples, onsetScored.scores, onsetScored.bandLevels, persistence, thresholds) : undefined;
         const bothWays = (judged: NightOutcome[]) => ({
           onset: nightReport(withLeaksOf(judged, began, true), 0.5),
           fromFirstNight: nightReport(withLeaksOf(judged, began, false), 0.5),
           night: nightReport(judged, 0.5),
+          // The ranking where the verdict judges at all: one scale per column.
+          withHistory: nightReport(judged.filter((_, i) => vn![i]!.rise !== undefined), 0.5),
         });
-        const vn = levelChoice ? verdictNights(onsetSet.examples, onsetScored.scores, onsetScored.bandLevels, persistence, thresholds) : undefined;
         return {
           dir: values['onset-test']!,
           leakOnsetShare: onsetSet.leakOnsetShare,
@@ -504,7 +506,7 @@ if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.o
 const lh = onset?.levelHistory;
 if (lh) {
   for (const [name, r] of [['K-of-N rule', lh.rule], ['level verdict', lh.verdictResult]] as const) {
-    log(`  ${name}: onsets recall ${r.onset.recall.toFixed(3)}, on the night they begin ${(r.onset.alertedByNight[0] ?? 0).toFixed(3)}; from the first night recall ${r.fromFirstNight.recall.toFixed(3)}; ${r.night.falseAlertsPer100Nights.toFixed(2)} false/100, night AUC ${r.night.auc.toFixed(4)}`);
+    log(`  ${name}: onsets recall ${r.onset.recall.toFixed(3)}, on the night they begin ${(r.onset.alertedByNight[0] ?? 0).toFixed(3)}; from the first night recall ${r.fromFirstNight.recall.toFixed(3)}; ${r.night.falseAlertsPer100Nights.toFixed(2)} false/100, night AUC where it judges ${r.withHistory.auc.toFixed(4)}`);
   }
 }
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
