@@ -9,7 +9,7 @@ import { LOCAL_DAY, RAW, suidoDashboard, tagVariable } from './common.ts';
 const SENSOR = `"sensor" = '$sensor'`;
 
 export function sensorDetail(): Dashboard {
-  return suidoDashboard('suido-sensor-detail', 'Suido — sensor detail', 'One acoustic sensor: its leak score, its night noise level and spread, its alerts.')
+  return suidoDashboard('suido-sensor-detail', 'Suido — sensor detail', 'One acoustic sensor: its leak score, its night noise level and spread, its band levels night by night, its alerts.')
     .withVariable(tagVariable('sensor', 'Sensor', RAW.frames, 'sensor'))
     .withPanel(
       new timeseries.PanelBuilder()
@@ -36,6 +36,23 @@ export function sensorDetail(): Dashboard {
         .unit('dB')
         .height(8)
         .span(12),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Night band levels')
+        .description(
+          'Each local night’s median level in four of the leak model’s bands (dB re full scale at the model’s input, from the scores of model 2.4.1 on). A leak that begins lifts the bands its pipe carries (below ~300 Hz on plastic mains, broadly on metal ones) and holds them up night after night; the night verdict weighs that rise against the sensor’s earlier nights.',
+        )
+        .withTarget(
+          influxql(
+            `SELECT median("band_01_db") AS "78 Hz", median("band_05_db") AS "200 Hz", median("band_11_db") AS "490 Hz", median("band_19_db") AS "1.2 kHz" FROM ${RAW.scores} WHERE ${SENSOR} AND $timeFilter GROUP BY ${LOCAL_DAY} fill(none)`,
+          ),
+        )
+        .drawStyle(GraphDrawStyle.Line)
+        .showPoints(VisibilityMode.Always)
+        .unit('dB')
+        .height(8)
+        .span(24),
     )
     .withPanel(
       new timeseries.PanelBuilder()
