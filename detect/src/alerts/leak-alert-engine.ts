@@ -79,6 +79,8 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       let history = await this.loadHistory(sensorId);
       const { config, group } = await this.configFor(sensorId);
       const site = group && 'site' in group ? group.site : undefined;
+      // The verdict weighs the main's material (plastic mains carry a leak low): read from the registry as the groups are.
+      const material = config.levelVerdict ? ((await this.placeOf(sensorId)).material ?? undefined) : undefined;
       for (const s of scores) {
         if (config.levelVerdict && !isLate(history, s) && (s.bandLevelsDb || history.levels)) {
           history = { ...history, levels: observeLevels(history.levels ?? EMPTY_LEVELS, s.windowStartMs, s.bandLevelsDb, config.n) };
@@ -87,7 +89,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
         const verdict = config.levelVerdict;
         const windowMs = s.windowEndMs - s.windowStartMs;
         const byVerdict =
-          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, windowMs, { k: config.k, threshold: config.threshold, site }, verdict) : undefined;
+          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, windowMs, { k: config.k, threshold: config.threshold, site, material }, verdict) : undefined;
         const step = observeWindow(history, s, config, byVerdict);
         history = step.history;
         const d = step.decision;
@@ -106,8 +108,8 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
               windowsAbove: d.windowsAbove,
               ofWindows: config.n,
               firstAboveAtMs: d.firstAboveAtMs,
-              // Raised by the night verdict: how sure, at what threshold, and how far the bands rose over earlier nights.
-              ...(d.verdict && { levelVerdict: { probability: d.verdict.probability, threshold: verdict!.threshold, meanRiseDb: d.verdict.riseDb } }),
+              // Raised by the night verdict: how sure, at what threshold, and how far the band that rose most rose over earlier nights.
+              ...(d.verdict && { levelVerdict: { probability: d.verdict.probability, threshold: verdict!.threshold, peakRiseDb: d.verdict.riseDb } }),
             },
           });
         } else if (d.op === 'refresh') changes.push({ ...subject, op: 'refresh', score: d.score });
@@ -133,6 +135,16 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
   private async configFor(sensorId: string): Promise<{ config: LeakAlertConfig; group: { site: SensorSite } | { pipeMaterial: PipeMaterial } | null }> {
     const { bySite = {}, byMaterial = {} } = this.config;
     if (Object.keys(bySite).length === 0 && Object.keys(byMaterial).length === 0) return { config: this.config, group: null };
+    const known = await this.placeOf(sensorId);
+    const site = known.site === null ? undefined : bySite[known.site];
+    if (site) return { config: { ...this.config, ...site }, group: { site: known.site! } };
+    const material = known.material === null ? undefined : byMaterial[known.material];
+    if (material) return { config: { ...this.config, ...material }, group: { pipeMaterial: known.material! } };
+    return { config: this.config, group: null };
+  }
+
+  /** The sensor's site and pipe material from the registry, kept `placeTtlMs`. */
+  private async placeOf(sensorId: string): Promise<{ site: SensorSite | null; material: PipeMaterial | null }> {
     const now = Date.now();
     let known = this.places.get(sensorId);
     if (!known || now - known.readAtMs >= this.placeTtlMs) {
@@ -140,11 +152,7 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
       known = { site: device?.site ?? null, material: device?.pipeMaterial ?? null, readAtMs: now };
       this.places.set(sensorId, known);
     }
-    const site = known.site === null ? undefined : bySite[known.site];
-    if (site) return { config: { ...this.config, ...site }, group: { site: known.site! } };
-    const material = known.material === null ? undefined : byMaterial[known.material];
-    if (material) return { config: { ...this.config, ...material }, group: { pipeMaterial: known.material! } };
-    return { config: this.config, group: null };
+    return known;
   }
 
   private historyName(sensorId: string): string {

@@ -73,7 +73,7 @@ export function levelVerdictOn(
   state: LevelBaseline,
   recent: readonly (readonly [number, number])[],
   windowMs: number,
-  rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined },
+  rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined; readonly material: string | undefined },
   verdict: LevelVerdict,
 ): { probability: number; raise: boolean; riseDb: number } | undefined {
   if (recent.length === 0) return undefined;
@@ -89,8 +89,9 @@ export function levelVerdictOn(
   if (!rise) return undefined;
   // The K-of-N night score: the k-th highest of the night's window scores.
   const nightScore = tonight.map((w) => w.score).sort((a, b) => b - a)[rule.k - 1]!;
-  const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rise, verdict.sites));
-  return { probability, raise: probability >= verdict.threshold, riseDb: rise[BAND_COUNT]! };
+  const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rule.material, rise, verdict.sites));
+  // The band that rose most: the rise's level plus its shape's largest.
+  return { probability, raise: probability >= verdict.threshold, riseDb: rise[0]! + rise[1 + BAND_COUNT]! };
 }
 
 /** Reads persisted levels back; undefined if they are not whole (then the sensor's levels start afresh). */

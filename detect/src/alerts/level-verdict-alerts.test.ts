@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type LeakScore } from '@suido/ingest';
 import { BAND_COUNT } from '../model/feature-spec.ts';
-import { LEVEL_FEATURES, LOW_BANDS, type LevelVerdict } from '../model/level-history.ts';
+import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, verdictInputCount, type LevelVerdict } from '../model/level-history.ts';
 import { BASELINE_NIGHTS, EMPTY_LEVELS, NIGHT_SAMPLES, nightOf, observeLevels, parseLevelBaseline } from './level-baseline.ts';
 import { LeakAlertEngine } from './leak-alert-engine.ts';
 
@@ -19,11 +19,11 @@ const STEP = 10 * 60_000;
  * never raises.
  */
 function verdict(): LevelVerdict {
-  const d = 1 + LEVEL_FEATURES;
+  const d = verdictInputCount(0);
   const weights = Array<number>(d).fill(0);
   weights[0] = 1;
-  weights[d - 1] = 1; // the low bands' rise over the others'
-  return { sites: [], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights, bias: -4, threshold: 0.5 };
+  weights[LEVEL_FEATURES] = 1; // the low bands' rise over the rise's level (the last level feature)
+  return { inputs: VERDICT_INPUTS, sites: [], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights, bias: -4, threshold: 0.5 };
 }
 
 /** Twelve frames a night, 02:00–04:00: scores, and band levels with the low bands `lowRiseDb` up. */
@@ -66,7 +66,7 @@ describe('leak alerts with the night verdict on level history', () => {
     // On night 2, once the night has K windows: the verdict judges a night by its own windows, as in training.
     expect(s1.raisedAtMs).toBe(T0 + 2 * DAY + 7 * STEP + 1000);
     expect(s1.details).toMatchObject({ windowsAbove: 0, levelVerdict: { threshold: 0.5 } });
-    expect((s1.details as { levelVerdict: { meanRiseDb: number } }).levelVerdict.meanRiseDb).toBeGreaterThan(1);
+    expect((s1.details as { levelVerdict: { peakRiseDb: number } }).levelVerdict.peakRiseDb).toBeCloseTo(6, 0);
     expect((alerts.find((a) => a.sourceId === 'S-3')!.details as { levelVerdict?: unknown }).levelVerdict).toBeUndefined();
     // Page by page (a restart between pages reads the persisted levels back) decides the same.
     const paged = await alertsFor(scores, true, 5);

@@ -1,30 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { BAND_COUNT } from './feature-spec.ts';
-import { LEVEL_FEATURES, LOW_BANDS, fitVerdictWeights, levelRise, parseLevelVerdict, verdictInputs, verdictProbability } from './level-history.ts';
+import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, fitVerdictWeights, levelRise, parseLevelVerdict, verdictInputCount, verdictInputs, verdictProbability } from './level-history.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 /** Band levels as the graph gives them (natural log of power) for levels in dB. */
 const row = (db: (b: number) => number) => Float32Array.from({ length: BAND_COUNT }, (_, b) => (db(b) * Math.LN10) / 10);
 
 describe("a sensor's band levels against its earlier nights", () => {
-  it('gives each band its rise in dB by medians, and the low bands against the rest', () => {
+  it('gives the rise in dB by medians, as its level over the bands and its shape', () => {
     const baseline = [row(() => -60), row(() => -61), row(() => -59), row(() => -20)]; // one loud window: the median ignores it
     const current = [row((b) => (b < LOW_BANDS ? -57 : -60)), row((b) => (b < LOW_BANDS ? -56.5 : -60.5)), row((b) => (b < LOW_BANDS ? -57.5 : -59.5))];
     const rise = levelRise(current, baseline)!;
     expect(rise).toHaveLength(LEVEL_FEATURES);
-    // Lower medians: baseline -60 of (-61, -60, -59, -20); current -57 and -60 of its three.
-    for (let b = 0; b < BAND_COUNT; b++) expect(rise[b]).toBeCloseTo(b < LOW_BANDS ? 3 : 0, 4);
-    expect(rise[BAND_COUNT]).toBeCloseTo((3 * LOW_BANDS) / BAND_COUNT, 4);
-    expect([rise[BAND_COUNT + 1], rise[BAND_COUNT + 2], rise[BAND_COUNT + 3]].map((x) => Number(x!.toFixed(4)))).toEqual([3, 0, 3]);
+    // Lower medians: baseline -60 of (-61, -60, -59, -20); current -57 and -60 of its three. The rise is 3 dB in
+    // the low bands, 0 above: its level (median over 24 bands, 16 of them 0) is 0, its shape the rises themselves.
+    expect(rise[0]).toBeCloseTo(0, 4);
+    for (let b = 0; b < BAND_COUNT; b++) expect(rise[1 + b]).toBeCloseTo(b < LOW_BANDS ? 3 : 0, 4);
+    expect([rise[1 + BAND_COUNT], rise[2 + BAND_COUNT]].map((x) => Number(x!.toFixed(4)))).toEqual([3, 3]);
+    // A night louder by 4 dB in every band: all level, no shape.
+    const louder = levelRise(current.map((r) => r.map((v) => v + (4 * Math.LN10) / 10)), current)!;
+    expect(louder[0]).toBeCloseTo(4, 3);
+    for (let b = 0; b < BAND_COUNT; b++) expect(Math.abs(louder[1 + b]!)).toBeLessThan(1e-3);
     expect(levelRise(current, [])).toBeUndefined();
   });
 
-  it("puts the night score as a margin over the sensor's threshold, its site as a flag, then the rise", () => {
+  it("puts the night score as a margin over the sensor's threshold, its site as a flag, the rise, then the plastic main's terms", () => {
     const rise = new Float64Array(LEVEL_FEATURES).fill(2);
-    const x = verdictInputs(0.9, 0.5, 'near_pump', rise, ['near_prv', 'near_pump']);
+    rise[0] = 5;
+    const x = verdictInputs(0.9, 0.5, 'near_pump', 'pvc', rise, ['near_prv', 'near_pump']);
+    expect(x).toHaveLength(verdictInputCount(2));
     expect(x[0]).toBeCloseTo(Math.log(9), 6);
-    expect([x[1], x[2], x[3]]).toEqual([0, 1, 2]);
-    expect(verdictInputs(0.5, 0.5, undefined, rise, [])[0]).toBe(0);
+    expect([x[1], x[2], x[3], x[4]]).toEqual([0, 1, 5, 2]);
+    expect([...x.slice(-4)]).toEqual([1, 5, 2, 2]);
+    const metal = verdictInputs(0.5, 0.5, undefined, 'ductile_iron', rise, []);
+    expect(metal[0]).toBe(0);
+    expect([...metal.slice(-4)]).toEqual([0, 0, 0, 0]);
+    expect([...verdictInputs(0.5, 0.5, undefined, undefined, rise, []).slice(-4)]).toEqual([0, 0, 0, 0]);
   });
 });
 
@@ -46,11 +57,13 @@ describe('fitting the verdict', () => {
     expect(right / inputs.length).toBeGreaterThan(0.9);
     expect(() => fitVerdictWeights([], [])).toThrow(RangeError);
 
-    const d = 1 + LEVEL_FEATURES;
-    const whole = { sites: ['near_prv'], inputMean: Array(d + 1).fill(0), inputStd: Array(d + 1).fill(1), weights: Array(d + 1).fill(0.1), bias: -1, threshold: 0.6 };
+    const d = verdictInputCount(1);
+    const whole = { inputs: VERDICT_INPUTS, sites: ['near_prv'], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights: Array(d).fill(0.1), bias: -1, threshold: 0.6 };
     expect(parseLevelVerdict(JSON.stringify(whole))).toEqual(whole);
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, weights: whole.weights.slice(1) }))).toThrow(/weights/);
-    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputStd: Array(d + 1).fill(0) }))).toThrow(/positive/);
+    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputStd: Array(d).fill(0) }))).toThrow(/positive/);
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, threshold: 1.5 }))).toThrow(/threshold/);
+    // A verdict fitted on another layout of inputs (2.4.1's) is refused, not misread.
+    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputs: undefined }))).toThrow(/inputs/);
   });
 });

@@ -30,8 +30,27 @@ export const BASELINE_AFTER_MS = 20 * 3_600_000;
 export const BASELINE_SPAN_MS = 8 * 86_400_000;
 /** Bands 0–7 (30 to ~300 Hz) hold a plastic main's leak; the rest a metal main's hiss and the background above it. */
 export const LOW_BANDS = 8;
-/** Per band its rise in dB, then their mean, largest, smallest, and the low bands' mean rise over the others'. */
-export const LEVEL_FEATURES = BAND_COUNT + 4;
+/** Bands 0–5 (to ~220 Hz) where a plastic main's new leak rises most; bands 12 on (above ~520 Hz) where it hardly does. */
+const PLASTIC_LEAK_BANDS = 6;
+const ABOVE_PLASTIC_LEAK = 12;
+/**
+ * The rise's level (its median over the bands, dB), then its shape: each
+ * band's rise over that median, the largest of those, and the low bands'
+ * mean. Why level and shape apart: a night of louder background flow
+ * lifts every band about alike, a new leak lifts the bands its pipe
+ * carries (on onset nights of the simulated sets: PVC +4 to +6 dB below
+ * ~200 Hz and under +0.5 above ~400 Hz, ductile iron +7 to +13 dB from 240
+ * Hz to 1.6 kHz and +0.1 at 53 Hz; a no-leak night's 90th percentile about
+ * +3.5 dB in every band). With the shape and the main's material
+ * (verdictInputs), the verdict on 2.4.x's scores found leaks that began
+ * inside the nights on 0.66 of their nights instead of 0.58–0.61 (scratch
+ * probe, both ways between onset seeds 3 and 5).
+ */
+export const LEVEL_FEATURES = 1 + BAND_COUNT + 2;
+/** What the verdict weighs beside the level features: plastic main; and on one, the rise's level, its low and its high shape. */
+const MATERIAL_FEATURES = 4;
+/** The layout of verdictInputs a fitted verdict is for (`level_verdict.inputs`); a model with another is refused. */
+export const VERDICT_INPUTS = 'margin-sites-level-shape-plastic/1';
 
 const DB_PER_NEPER_POWER = 10 / Math.LN10;
 
@@ -46,30 +65,29 @@ export function fromDb(db: number): number {
 }
 
 /**
- * The level features of a verdict: per band, the median over its windows
- * (`current`) minus the median over the sensor's earlier windows
- * (`baseline`), in dB, with their summaries; undefined without a baseline.
- * Band levels as the graph gives them (`band_levels`: natural log of power).
+ * The level features of a verdict (LEVEL_FEATURES): per band, the median
+ * over its windows (`current`) minus the median over the sensor's earlier
+ * windows (`baseline`), in dB, as the rise's level (the median of those)
+ * and its shape; undefined without a baseline. Band levels as the graph
+ * gives them (`band_levels`: natural log of power).
  */
 export function levelRise(current: readonly Float32Array[], baseline: readonly Float32Array[]): Float64Array | undefined {
   if (current.length === 0 || baseline.length === 0) return undefined;
+  const rises = Array.from({ length: BAND_COUNT }, (_, b) => DB_PER_NEPER_POWER * (median(current, b) - median(baseline, b)));
+  const sorted = [...rises].sort((a, b) => a - b);
+  // The middle of an even count, as numpy's median: the level the shape is taken from.
+  const level = (sorted[BAND_COUNT / 2 - 1]! + sorted[BAND_COUNT / 2]!) / 2;
   const out = new Float64Array(LEVEL_FEATURES);
-  let sum = 0;
+  out[0] = level;
   let max = -Infinity;
-  let min = Infinity;
   let low = 0;
-  for (let b = 0; b < BAND_COUNT; b++) {
-    const rise = DB_PER_NEPER_POWER * (median(current, b) - median(baseline, b));
-    out[b] = rise;
-    sum += rise;
-    max = Math.max(max, rise);
-    min = Math.min(min, rise);
-    if (b < LOW_BANDS) low += rise;
-  }
-  out[BAND_COUNT] = sum / BAND_COUNT;
-  out[BAND_COUNT + 1] = max;
-  out[BAND_COUNT + 2] = min;
-  out[BAND_COUNT + 3] = low / LOW_BANDS - (sum - low) / (BAND_COUNT - LOW_BANDS);
+  rises.forEach((r, b) => {
+    out[1 + b] = r - level;
+    max = Math.max(max, r - level);
+    if (b < LOW_BANDS) low += r - level;
+  });
+  out[1 + BAND_COUNT] = max;
+  out[2 + BAND_COUNT] = low / LOW_BANDS;
   return out;
 }
 
@@ -85,6 +103,8 @@ function median(rows: readonly Float32Array[], b: number): number {
  * probability at which a night alerts.
  */
 export interface LevelVerdict {
+  /** VERDICT_INPUTS of the code that fitted it. */
+  readonly inputs: string;
   readonly sites: readonly string[];
   readonly inputMean: readonly number[];
   readonly inputStd: readonly number[];
@@ -98,16 +118,30 @@ const logit = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
+export function verdictInputCount(sites: number): number {
+  return 1 + sites + LEVEL_FEATURES + MATERIAL_FEATURES;
+}
+
 /**
- * What the verdict weighs: the night score's margin over the sensor's
- * threshold (logits; > 0 where the K-of-N rule alone would alert), one
- * flag per site it knows, then the level features.
+ * What the verdict weighs (VERDICT_INPUTS): the night score's margin over
+ * the sensor's threshold (logits; > 0 where the K-of-N rule alone would
+ * alert), one flag per site it knows, the level features, and whether the
+ * main is plastic (PVC, PE: its leak noise lies below ~300 Hz) with the
+ * rise's level and shape on such a main. A sensor whose material the
+ * registry does not hold counts as on a metal main.
  */
-export function verdictInputs(nightScore: number, threshold: number, site: string | undefined, rise: Float64Array, sites: readonly string[]): Float64Array {
-  const x = new Float64Array(1 + sites.length + LEVEL_FEATURES);
+export function verdictInputs(nightScore: number, threshold: number, site: string | undefined, material: string | undefined, rise: Float64Array, sites: readonly string[]): Float64Array {
+  const x = new Float64Array(verdictInputCount(sites.length));
   x[0] = logit(nightScore) - logit(threshold);
   sites.forEach((s, i) => (x[1 + i] = site === s ? 1 : 0));
   x.set(rise, 1 + sites.length);
+  const plastic = material === 'pvc' || material === 'pe' ? 1 : 0;
+  const shape = (from: number, to: number) => {
+    let sum = 0;
+    for (let b = from; b < to; b++) sum += rise[1 + b]!;
+    return sum / (to - from);
+  };
+  x.set([plastic, plastic * rise[0]!, plastic * shape(0, PLASTIC_LEAK_BANDS), plastic * shape(ABOVE_PLASTIC_LEAK, BAND_COUNT)], 1 + sites.length + LEVEL_FEATURES);
   return x;
 }
 
@@ -161,9 +195,10 @@ export function fitVerdictWeights(
 export function parseLevelVerdict(text: string): LevelVerdict {
   const v = JSON.parse(text) as Partial<LevelVerdict>;
   const numbers = (a: unknown, length: number) => Array.isArray(a) && a.length === length && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (v.inputs !== VERDICT_INPUTS) throw new Error(`level_verdict: inputs '${v.inputs}' are not this build's ${VERDICT_INPUTS}; use the model this build ships, or its build`);
   const sites = v.sites;
   if (!Array.isArray(sites) || !sites.every((s) => typeof s === 'string')) throw new Error('level_verdict: sites must be a list of names');
-  const d = 1 + sites.length + LEVEL_FEATURES;
+  const d = verdictInputCount(sites.length);
   if (!numbers(v.inputMean, d) || !numbers(v.inputStd, d) || !numbers(v.weights, d)) throw new Error(`level_verdict: inputMean, inputStd and weights must each hold ${d} numbers`);
   if (!(v.inputStd as number[]).every((s) => s > 0)) throw new Error('level_verdict: inputStd must be positive');
   if (typeof v.bias !== 'number' || !Number.isFinite(v.bias)) throw new Error('level_verdict: bias must be a number');

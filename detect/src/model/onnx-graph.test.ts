@@ -4,7 +4,7 @@ import { BAND_FEATURE_COUNT, FEATURE_COUNT, LOW_BIN_COUNT, LOW_FEATURE_GROUPS, M
 import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
-import { LEVEL_FEATURES } from './level-history.ts';
+import { VERDICT_INPUTS, verdictInputCount } from './level-history.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 
@@ -121,8 +121,8 @@ describe('the leak model graph', () => {
   it('reads the level verdict from the metadata, and refuses one that is not whole', async () => {
     const weights = randomWeights(4);
     const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
-    const d = 1 + 1 + LEVEL_FEATURES;
-    const verdict = { sites: ['near_prv'], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights: Array(d).fill(0.1), bias: -1, threshold: 0.6 };
+    const d = verdictInputCount(1);
+    const verdict = { inputs: VERDICT_INPUTS, sites: ['near_prv'], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights: Array(d).fill(0.1), bias: -1, threshold: 0.6 };
     const withVerdict = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, level_verdict: JSON.stringify(verdict) }));
     expect(withVerdict.info.levelVerdict).toEqual(verdict);
     await withVerdict.close();

@@ -6,6 +6,7 @@ import {
   levelRise,
   verdictInputs,
   verdictProbability,
+  VERDICT_INPUTS,
   type LevelVerdict,
 } from '../model/level-history.ts';
 import { thresholdFor, type Thresholds } from '../model/operating-point.ts';
@@ -71,13 +72,13 @@ export function chooseLevelVerdict(
   maxFalsePer100: number,
 ): { verdict: LevelVerdict; leakNights: number; noLeakNights: number } {
   const judged = fitOn.filter((n) => n.rise !== undefined && n.outcome.kind !== 'inaudible');
-  const inputs = judged.map((n) => verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.rise!, sites));
+  const inputs = judged.map((n) => verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.outcome.meta.material, n.rise!, sites));
   const labels = judged.map((n) => (n.outcome.kind === 'leak' ? 1 : 0));
   if (!labels.includes(1) || !labels.includes(0)) throw new Error(`the level verdict needs leak and no-leak nights with an earlier night; got ${labels.length} nights`);
   const fitted = fitVerdictWeights(inputs, labels);
   const outcomes = judged.map((n, i) => ({ ...n.outcome, score: verdictProbability(fitted, inputs[i]!) }));
   const threshold = chooseThreshold(outcomes, maxFalsePer100);
-  return { verdict: { sites: [...sites], ...fitted, threshold }, leakNights: labels.filter((y) => y === 1).length, noLeakNights: labels.filter((y) => y === 0).length };
+  return { verdict: { inputs: VERDICT_INPUTS, sites: [...sites], ...fitted, threshold }, leakNights: labels.filter((y) => y === 1).length, noLeakNights: labels.filter((y) => y === 0).length };
 }
 
 /**
@@ -94,7 +95,7 @@ export function judgedNights(ns: readonly VerdictNight[], verdict?: LevelVerdict
   };
   return ns.map((n) => {
     if (verdict && n.rise) {
-      const p = verdictProbability(verdict, verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.rise, verdict.sites));
+      const p = verdictProbability(verdict, verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.outcome.meta.material, n.rise, verdict.sites));
       return { ...n.outcome, score: sigmoid(logit(p) - logit(verdict.threshold)) };
     }
     // The rule's own decision, kept exact: at or over the threshold is at or over 0.5.
