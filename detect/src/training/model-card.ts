@@ -86,6 +86,9 @@ export interface ModelCardInput {
     | {
         readonly dir: string;
         readonly leakOnsetShare: number;
+        /** 'test': --data's remake, its test split; 'all': a seed no step used, every split. */
+        readonly splits: 'test' | 'all';
+        readonly sensors: number;
         readonly night: NightReport;
         readonly onset: NightReport;
         readonly fromFirstNight: NightReport;
@@ -445,8 +448,13 @@ function onsetText(o: NonNullable<ModelCardInput['onset']>): string {
   const { onset: b, fromFirstNight: f } = o;
   return `
 ## Leaks that begin while the sensor listens (a third test)
-The test split of \`${o.dir}\`: the same test sensors as above (${o.night.nights} sensor-nights),
-made again with ${f3(o.leakOnsetShare)} of the leaks beginning inside the recorded nights, so a sensor
+${
+    o.splits === 'test'
+      ? `The test split of \`${o.dir}\`: the same ${o.sensors} test sensors as above (${o.night.nights} sensor-nights),
+made again`
+      : `Every split of \`${o.dir}\`: ${o.sensors} sensors (${o.night.nights} sensor-nights) of a seed no step
+of this model used (not its heads, operating point, recording threshold or verdict), made`
+  } with ${f3(o.leakOnsetShare)} of the leaks beginning inside the recorded nights, so a sensor
 hears its pipe without the leak first. In service nearly every leak begins so, under a
 sensor that has listened for months; in the test above every leak is there from the
 sensor's first night, and a context model's window waits until its context holds the

@@ -37,11 +37,12 @@
  * and chooses the model's recording threshold on that data set's training
  * and validation splits (evaluation.ts chooseRecordingThreshold); it must
  * not be training or validation data. --onset-test DIR adds a third test:
- * the test split of --data made again with leaks that begin inside the
- * recorded nights (\`npm run dataset -w simulators -- --seed S --sensors N
- * --leak-onset-share 0.5\` with --data's seed and sensors: the same test
- * sensors, other leak timing), judged at the operating point, its onset
- * leaks apart from those there from the first night. --level-history DIR,...
+ * a data set with leaks that begin inside the recorded nights (\`npm run
+ * dataset -w simulators -- --seed S --sensors N --leak-onset-share 0.5\`):
+ * with --data's seed and sensors, its test split (the same test sensors,
+ * other leak timing); with a seed no data set here has, every split (none
+ * of its sensors seen by any step). Judged at the operating point, its
+ * onset leaks apart from those there from the first night. --level-history DIR,...
  * (data sets with leak onsets whose sensors trained no head: another seed's
  * remake of --extra-val) fits the night verdict with level history
  * (model/level-history.ts, level-verdict.ts) on every split's nights,
@@ -431,6 +432,8 @@ const onset =
         return {
           dir: values['onset-test']!,
           leakOnsetShare: onsetSet.leakOnsetShare,
+          splits: onsetSet.splits,
+          sensors: new Set(onsetSet.examples.map((e) => e.meta.sensorId)).size,
           night: nightReport(outcomes, thresholds),
           onset: nightReport(withLeaksOf(outcomes, began, true), thresholds),
           fromFirstNight: nightReport(withLeaksOf(outcomes, began, false), thresholds),
@@ -565,15 +568,30 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
  * with leaks that begin inside the recorded nights; windowed and put in
  * context as the test split is.
  */
-async function onsetExamples(dir: string): Promise<{ examples: Example[]; leakOnsetShare: number }> {
+async function onsetExamples(dir: string): Promise<{ examples: Example[]; leakOnsetShare: number; splits: 'test' | 'all' }> {
   if (dataDirs.includes(resolve(dir))) throw new Error(`--onset-test ${dir} is also training or validation data`);
   const own = await onsetManifest('onset-test', dir);
   const main = manifest as { seed: number; options: { sensors: number } };
-  if (own.seed !== main.seed || own.options.sensors !== main.options.sensors)
-    throw new Error(`--onset-test ${dir}: seed ${own.seed} and ${own.options.sensors} sensors, but --data has seed ${main.seed} and ${main.options.sensors}: its test split would hold other sensors, some of them trained on`);
-  const data = await loadSplit(dir, 'test');
-  log(`onset test ← test of ${dir}: ${data.frames.length} frames`);
-  return { examples: windowsOf(data), leakOnsetShare: own.options.leakOnsetShare };
+  if (own.seed === main.seed && own.options.sensors === main.options.sensors) {
+    const data = await loadSplit(dir, 'test');
+    log(`onset test ← test of ${dir}: ${data.frames.length} frames`);
+    return { examples: windowsOf(data), leakOnsetShare: own.options.leakOnsetShare, splits: 'test' };
+  }
+  // Another seed: its sensors are new to every step if no data set here has its seed (remakes share sensors).
+  const used = [...manifests.map((m) => (m as { seed: number }).seed)];
+  for (const d of [...list(values['level-history']!), ...(values['recordings-test'] ? [values['recordings-test']] : [])]) {
+    used.push((JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8')) as { seed: number }).seed);
+  }
+  if (used.includes(own.seed)) {
+    throw new Error(`--onset-test ${dir}: seed ${own.seed} made sensors a step here used; give --data's own remake (seed ${main.seed}, ${main.options.sensors} sensors: its test split) or a seed no data set here has (every split)`);
+  }
+  const examples: Example[] = [];
+  for (const split of SPLITS) {
+    const data = withIdPrefix(await loadSplit(dir, split), `onset-${split}/`);
+    log(`onset test ← ${split} of ${dir}: ${data.frames.length} frames`);
+    examples.push(...windowsOf(data));
+  }
+  return { examples, leakOnsetShare: own.options.leakOnsetShare, splits: 'all' };
 }
 
 /**
