@@ -77,14 +77,15 @@ export function observeWindow(history: WindowHistory, window: ScoredWindow, conf
   if (isLate(history, window)) return { history, decision: { op: 'late' } };
   const recent = [...history.recent, [window.windowEndMs, window.score] as const].slice(-config.n);
   const lastWindowStartMs = window.windowStartMs;
-  const kept = history.levels ? { levels: history.levels } : {};
+  // Whatever else the history holds (the levels) goes on as it was.
+  const next = (change: Pick<WindowHistory, 'recent' | 'quiet' | 'active'>): WindowHistory => ({ ...history, ...change, lastWindowStartMs });
   if (!history.active) {
     const above = recent.filter(([, s]) => isAbove(s, config));
     const judged = verdict?.(recent);
-    if (!(judged ? judged.raise : above.length >= config.k)) return { history: { recent, quiet: 0, active: false, lastWindowStartMs, ...kept }, decision: { op: 'none' } };
+    if (!(judged ? judged.raise : above.length >= config.k)) return { history: next({ recent, quiet: 0, active: false }), decision: { op: 'none' } };
     const counted = above.length > 0 ? above : recent;
     return {
-      history: { recent, quiet: 0, active: true, lastWindowStartMs, ...kept },
+      history: next({ recent, quiet: 0, active: true }),
       decision: {
         op: 'raise',
         score: Math.max(...counted.map(([, s]) => s)),
@@ -98,10 +99,9 @@ export function observeWindow(history: WindowHistory, window: ScoredWindow, conf
   if (quiet >= config.m) {
     // A cleared sensor starts afresh: raising again takes K new windows above,
     // not the tail of the ones that raised it the first time.
-    return { history: { recent: [], quiet: 0, active: false, lastWindowStartMs, ...kept }, decision: { op: 'clear', quietWindows: quiet } };
+    return { history: next({ recent: [], quiet: 0, active: false }), decision: { op: 'clear', quietWindows: quiet } };
   }
-  const next = { recent, quiet, active: true, lastWindowStartMs, ...kept };
-  return { history: next, decision: isAbove(window.score, config) ? { op: 'refresh', score: window.score } : { op: 'none' } };
+  return { history: next({ recent, quiet, active: true }), decision: isAbove(window.score, config) ? { op: 'refresh', score: window.score } : { op: 'none' } };
 }
 
 /** Reads a persisted history back; undefined if it is not one (then the sensor starts afresh). */

@@ -52,12 +52,10 @@ export function observeLevels(state: LevelBaseline, windowStartMs: number, level
   return { recent, nights, tonight: { night, levels } };
 }
 
+/** Each band's lower median over rows already rounded (observeLevels), so the medians are too. */
 function bandMedians(rows: readonly (readonly number[])[]): number[] {
   const bands = rows[0]?.length ?? 0;
-  return Array.from({ length: bands }, (_, b) => {
-    const column = rows.map((r) => r[b]!).sort((x, y) => x - y);
-    return Math.round(column[(column.length - 1) >> 1]! * 100) / 100;
-  });
+  return Array.from({ length: bands }, (_, b) => rows.map((r) => r[b]!).sort((x, y) => x - y)[(rows.length - 1) >> 1]!);
 }
 
 /**

@@ -116,7 +116,11 @@ export class SensorHistories {
 
   /** Windows (of any number of 1 s parts) of many sensors; a window's score is the mean of its parts'. */
   async scoreWindows(windows: readonly { sensorId: string; window: Window }[]): Promise<number[]> {
-    return (await this.scoreWindowsWithLevels(windows)).scores;
+    const inputs = windows.flatMap((w) => windowInputs(w.sensorId, w.window));
+    return meanOfParts(
+      windows.map((w) => w.window),
+      await this.score(inputs),
+    );
   }
 
   /**

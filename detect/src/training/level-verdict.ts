@@ -40,10 +40,15 @@ export function verdictNights(
   const level = (i: number) => bandLevels.subarray(i * BAND_COUNT, (i + 1) * BAND_COUNT);
   const bySensor = new Map<string, number[]>();
   const byNight = new Map<string, number[]>();
+  const add = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
   examples.forEach((e, i) => {
     if (e.meta.daytime) return;
-    bySensor.set(e.meta.sensorId, [...(bySensor.get(e.meta.sensorId) ?? []), i]);
-    byNight.set(nightKey(e.meta), [...(byNight.get(nightKey(e.meta)) ?? []), i]);
+    add(bySensor, e.meta.sensorId, i);
+    add(byNight, nightKey(e.meta), i);
   });
   return nights(examples, scores, (s) => persistenceScore(s, persistence)).map((outcome) => {
     const own = byNight.get(outcome.key)!;

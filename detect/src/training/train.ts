@@ -311,8 +311,8 @@ const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train,
 // Threshold and persistence are not chosen yet; scores do not depend on them.
 // A context model scores each split's windows in their sensors' time order, as the detector does.
 const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(uniformThresholds(0.5), PERSISTENCE_CANDIDATES[0]!)));
-const pcmOf = (set: ExampleSet) => set.examples.map((e) => ({ sensorId: e.meta.sensorId, window: { startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] } }));
-const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set));
+const pcmOf = (examples: readonly Example[]) => examples.map((e) => ({ sensorId: e.meta.sensorId, window: { startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] } }));
+const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set.examples));
 const valScores = await scoreSplit(sets.val);
 const testScores = await scoreSplit(sets.test);
 const recordingsDir = values['recordings-test'] ? resolve(values['recordings-test']) : undefined;
@@ -324,7 +324,7 @@ const recordingsChoiceSet = recordingsDir ? await recordingExamples(recordingsDi
 const recordingsChoiceScores = recordingsChoiceSet ? await scoreSplit(recordingsChoiceSet.set) : undefined;
 /** Scores and band levels (the graph's band_levels) of windows, each sensor's in time order. */
 const scoreWithLevels = async (examples: readonly Example[]) => {
-  const inputs = pcmOf({ examples } as ExampleSet).flatMap((w) => windowInputs(w.sensorId, w.window));
+  const inputs = pcmOf(examples).flatMap((w) => windowInputs(w.sensorId, w.window));
   const bandLevels = new Float32Array(inputs.length * BAND_COUNT);
   const scores = await new SensorHistories(provisional).score(inputs, bandLevels);
   return { scores, bandLevels };
