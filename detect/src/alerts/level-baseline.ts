@@ -8,16 +8,22 @@ import { fromDb, levelRise, verdictInputs, verdictProbability, type LevelVerdict
  * night's windows until it ends. Persisted with the window history, so a
  * restarted engine judges as one that never stopped.
  *
- * A night runs from noon to noon Japan time, so a logger's 02:00–04:00
- * frames, and a streaming sensor's whole night, fall in one.
+ * A night's levels are its windows that start in the listening hours
+ * (LISTENING_HOURS_JST), as training's nights were: the model and its
+ * verdict were fitted on loggers' 02:00–04:00 frames, and a streaming
+ * sensor's day (6–12 dB louder with traffic and flow) would otherwise set
+ * the baseline a quiet night is judged against.
  */
 export interface LevelBaseline {
   /** Band levels (dB) of the last windows taken, oldest first, null where a score had none; at most N. */
   readonly recent: readonly (readonly number[] | null)[];
   /** Per earlier night (night number), each band's median over its windows, oldest first; at most BASELINE_NIGHTS. */
   readonly nights: readonly { readonly night: number; readonly median: readonly number[] }[];
-  /** The current night's windows' levels, thinned to at most NIGHT_SAMPLES. */
-  readonly tonight: { readonly night: number; readonly levels: readonly (readonly number[])[] } | null;
+  /**
+   * The current night's windows' levels, thinned evenly to at most
+   * NIGHT_SAMPLES: one of every `stride` windows (`seen` counted so far).
+   */
+  readonly tonight: { readonly night: number; readonly levels: readonly (readonly number[])[]; readonly seen?: number; readonly stride?: number } | null;
 }
 
 export const EMPTY_LEVELS: LevelBaseline = { recent: [], nights: [], tonight: null };
@@ -25,11 +31,22 @@ export const EMPTY_LEVELS: LevelBaseline = { recent: [], nights: [], tonight: nu
 export const BASELINE_NIGHTS = 8;
 /** A night's median from at most this many of its windows (a logger sends ~12; a streaming sensor thousands). */
 export const NIGHT_SAMPLES = 16;
-const NOON_JST_UTC_MS = 3 * 3_600_000;
+const HOUR_MS = 3_600_000;
+const NOON_JST_UTC_MS = 3 * HOUR_MS;
+const JST_OFFSET_MS = 9 * HOUR_MS;
 const DAY_MS = 86_400_000;
+/** [from, to) hours, Japan time, of the windows a night is judged by: when loggers listen (DOMAIN.md), the minimum-night-noise hours. */
+export const LISTENING_HOURS_JST = [2, 4] as const;
 
+/** Nights run from noon to noon Japan time: a night's listening hours fall in one. */
 export function nightOf(ms: number): number {
   return Math.floor((ms - NOON_JST_UTC_MS) / DAY_MS);
+}
+
+/** Whether a window starting at `ms` is in the listening hours. */
+export function inListeningHours(ms: number): boolean {
+  const hour = (((ms + JST_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS;
+  return hour >= LISTENING_HOURS_JST[0] && hour < LISTENING_HOURS_JST[1];
 }
 
 /** Levels kept to 0.01 dB: far finer than any sensor's calibration, and a small history to persist. */
@@ -38,7 +55,7 @@ const rounded = (levels: readonly number[]) => levels.map((v) => Math.round(v * 
 /** Takes a window's levels (undefined: its score had none) into the baseline. */
 export function observeLevels(state: LevelBaseline, windowStartMs: number, levelsDb: readonly number[] | undefined, n: number): LevelBaseline {
   const recent = [...state.recent, levelsDb ? rounded(levelsDb) : null].slice(-n);
-  if (!levelsDb) return { ...state, recent };
+  if (!levelsDb || !inListeningHours(windowStartMs)) return { ...state, recent };
   const night = nightOf(windowStartMs);
   let { nights, tonight } = state;
   if (tonight && tonight.night !== night) {
@@ -46,10 +63,17 @@ export function observeLevels(state: LevelBaseline, windowStartMs: number, level
     nights = [...nights, { night: tonight.night, median: bandMedians(tonight.levels) }].slice(-BASELINE_NIGHTS);
     tonight = null;
   }
-  let levels = [...(tonight?.levels ?? []), rounded(levelsDb)];
-  // Thinned evenly, every other window, when a night brings more than NIGHT_SAMPLES.
-  if (levels.length > NIGHT_SAMPLES) levels = levels.filter((_, i) => i % 2 === 0);
-  return { recent, nights, tonight: { night, levels } };
+  let levels = tonight?.levels ?? [];
+  const seen = tonight?.seen ?? levels.length;
+  let stride = tonight?.stride ?? 1;
+  if (seen % stride === 0) levels = [...levels, rounded(levelsDb)];
+  // A night that brings more than NIGHT_SAMPLES windows keeps every other one, and from then on one in twice as many:
+  // the night's first and last hours weigh the same.
+  if (levels.length > NIGHT_SAMPLES) {
+    levels = levels.filter((_, i) => i % 2 === 0);
+    stride *= 2;
+  }
+  return { recent, nights, tonight: { night, levels, seen: seen + 1, stride } };
 }
 
 /** Each band's lower median over rows already rounded (observeLevels), so the medians are too. */
@@ -75,10 +99,13 @@ export function levelVerdictOn(
   verdict: LevelVerdict,
 ): { probability: number; raise: boolean; riseDb: number } | undefined {
   if (recent.length === 0) return undefined;
-  const night = nightOf(recent[recent.length - 1]![0] - windowMs);
+  const newestStart = recent[recent.length - 1]![0] - windowMs;
+  // Outside the listening hours K of N decides: the verdict was fitted on night windows only.
+  if (!inListeningHours(newestStart)) return undefined;
+  const night = nightOf(newestStart);
   const levels = state.recent.slice(-recent.length);
   if (levels.length < recent.length) return undefined;
-  const tonight = recent.flatMap(([end, score], i) => (nightOf(end - windowMs) === night ? [{ score, levels: levels[i]! }] : []));
+  const tonight = recent.flatMap(([end, score], i) => (nightOf(end - windowMs) === night && inListeningHours(end - windowMs) ? [{ score, levels: levels[i]! }] : []));
   if (tonight.length < rule.k || tonight.some((w) => w.levels === null)) return undefined;
   const earlier = state.nights.filter((x) => x.night < night && x.night >= night - BASELINE_NIGHTS);
   if (earlier.length === 0) return undefined;
@@ -99,7 +126,10 @@ export function parseLevelBaseline(value: unknown): LevelBaseline | undefined {
   const isLevels = (x: unknown) => Array.isArray(x) && x.every((n) => typeof n === 'number' && Number.isFinite(n));
   if (!Array.isArray(v.recent) || !v.recent.every((r) => r === null || isLevels(r))) return undefined;
   if (!Array.isArray(v.nights) || !v.nights.every((x) => typeof x === 'object' && x !== null && Number.isInteger((x as { night: unknown }).night) && isLevels((x as { median: unknown }).median))) return undefined;
-  const t = v.tonight as { night?: unknown; levels?: unknown } | null;
+  const t = v.tonight as { night?: unknown; levels?: unknown; seen?: unknown; stride?: unknown } | null;
   if (t !== null && (typeof t !== 'object' || !Number.isInteger(t.night) || !Array.isArray(t.levels) || !t.levels.every(isLevels))) return undefined;
+  // `seen` and `stride` came later: a history without them goes on from its levels, unthinned.
+  const counter = (x: unknown) => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
+  if (t !== null && (!counter(t.seen) || !counter(t.stride) || t.stride === 0)) return undefined;
   return value as LevelBaseline;
 }

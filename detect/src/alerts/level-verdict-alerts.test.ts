@@ -73,6 +73,27 @@ describe('leak alerts with the night verdict on level history', () => {
     expect(paged.map((a) => [a.sourceId, a.raisedAtMs]).sort()).toEqual(alerts.map((a) => [a.sourceId, a.raisedAtMs]).sort());
   });
 
+  it("judges a streaming sensor's night by its listening hours, not by its louder day", async () => {
+    // Every 10 minutes, day and night, for four days. By day (07:00–22:00) traffic lifts the low bands 10 dB, and the
+    // model scores 0.2; on night 3 a leak lifts them 6 dB over the nights before and scores 0.62 (under K of N's 0.7).
+    const scores: LeakScore[] = [];
+    const midnight = T0 - 2 * 3_600_000;
+    for (let i = 0; i < 4 * 144; i++) {
+      const windowStartMs = midnight + i * STEP;
+      const hour = (i % 144) / 6;
+      const day = hour >= 7 && hour < 22;
+      const leak = windowStartMs >= midnight + 3 * DAY;
+      const lowRise = (day ? 10 : 0) + (leak ? 6 : 0);
+      const bandLevelsDb = Array.from({ length: BAND_COUNT }, (_, b) => -70 + (b < LOW_BANDS ? lowRise : 0) + 0.2 * Math.sin(i + b));
+      scores.push({ sensorId: 'S-9', windowStartMs, windowEndMs: windowStartMs + 1000, score: leak ? 0.62 : 0.2, modelVersion: 'm', bandLevelsDb });
+    }
+    const alerts = await alertsFor(scores, true);
+    expect(alerts.map((a) => a.sourceId)).toEqual(['S-9']);
+    // The leak began at midnight, but the verdict judges from 02:00, once the listening hours hold K (8) windows.
+    expect(alerts[0]!.raisedAtMs).toBe(midnight + 3 * DAY + 2 * 3_600_000 + 7 * STEP + 1000);
+    expect((alerts[0]!.details as { levelVerdict: { peakRiseDb: number } }).levelVerdict.peakRiseDb).toBeCloseTo(6, 0);
+  });
+
   it('judges scores without band levels (an older model) by K of N alone', async () => {
     const scores = [...nightOfScores('S-1', 0, 0.2, undefined), ...nightOfScores('S-1', 1, 0.25, undefined), ...nightOfScores('S-1', 2, 0.62, undefined)];
     expect(await alertsFor(scores, true)).toEqual([]);
@@ -91,7 +112,16 @@ describe("a sensor's level baseline", () => {
     let busy = EMPTY_LEVELS;
     for (let i = 0; i < 500; i++) busy = observeLevels(busy, T0 + i * 1000, [i], 12);
     expect(busy.tonight!.levels.length).toBeLessThanOrEqual(NIGHT_SAMPLES);
+    // Evenly: the first hour weighs as much as the last.
+    const kept = busy.tonight!.levels.map(([v]) => v!);
+    expect(kept[0]).toBe(0);
+    expect(new Set(kept.slice(1).map((v, i) => v - kept[i]!))).toEqual(new Set([busy.tonight!.stride]));
+    expect(kept[kept.length - 1]).toBeGreaterThan(500 - 2 * busy.tonight!.stride!);
     expect(busy.recent).toHaveLength(12);
+    // A day window (15:00) is in the recent levels, but not in the night's.
+    const afternoon = observeLevels(state, T0 + 13 * 3_600_000, [99, 99], 12);
+    expect(afternoon.tonight).toEqual(state.tonight);
+    expect(afternoon.recent.at(-1)).toEqual([99, 99]);
     expect(parseLevelBaseline(JSON.parse(JSON.stringify(state)))).toEqual(state);
     expect(parseLevelBaseline({ ...state, nights: [{ night: 'x', median: [] }] })).toBeUndefined();
   });
