@@ -30,8 +30,8 @@ export interface LeakModelInfo {
   readonly contextWindows: number;
   /**
    * The night verdict with the sensor's level history (level-history.ts),
-   * if the file has one (metadata `level_verdict`). Measured in the model
-   * card; the alert engine does not use it yet.
+   * if the file has one (metadata `level_verdict`): the alert engine raises
+   * by it where a sensor has an earlier night (LEAK_LEVEL_VERDICT).
    */
   readonly levelVerdict: LevelVerdict | undefined;
   readonly raw: Readonly<Record<string, string>>;

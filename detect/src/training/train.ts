@@ -75,6 +75,7 @@ import type { LevelVerdict } from '../model/level-history.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
+import { planHeldOutSets, type DatasetManifest, type GivenDataset, type OnsetSplits } from './held-out-sets.ts';
 import { mergeHeads } from './merge-heads.ts';
 import { renderModelCard, type ModelCardInput } from './model-card.ts';
 
@@ -228,6 +229,25 @@ const manifests = manifestTexts.map((text) => JSON.parse(text) as Record<string,
 const featureCache = values['feature-cache'] ? resolve(values['feature-cache']) : undefined;
 const manifest = manifests[0]!;
 
+// The held-out sets are checked now, not after hours of training.
+const givenManifest = async (option: string, arg: string): Promise<GivenDataset> => {
+  const text = await readFile(join(resolve(arg), 'manifest.json'), 'utf8').catch(() => {
+    throw new Error(`--${option}: no dataset in ${resolve(arg)}`);
+  });
+  return { arg, manifest: JSON.parse(text) as DatasetManifest };
+};
+const given = (d: number): GivenDataset => ({ arg: dataArgs[d]!, manifest: manifests[d] as unknown as DatasetManifest });
+const levelHistoryArgs = list(values['level-history']!);
+const { onsetSplits } = planHeldOutSets({
+  data: given(0),
+  extraTrain: extraTrainArgs.map((_, i) => given(1 + i)),
+  extraVal: extraValArgs.map((_, i) => given(1 + extraTrainArgs.length + i)),
+  recordingsTest: values['recordings-test'] ? await givenManifest('recordings-test', values['recordings-test']) : undefined,
+  onsetTest: values['onset-test'] ? await givenManifest('onset-test', values['onset-test']) : undefined,
+  levelHistory: await Promise.all(levelHistoryArgs.map((d) => givenManifest('level-history', d))),
+  contextModel: context !== undefined,
+});
+
 /**
  * Extra training datasets: every split of each goes to training. Their sensor
  * and frame ids get a prefix ("d2/S-0001"), as every generator run numbers its
@@ -316,7 +336,6 @@ const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context 
 const valScores = await scoreSplit(sets.val);
 const testScores = await scoreSplit(sets.test);
 const recordingsDir = values['recordings-test'] ? resolve(values['recordings-test']) : undefined;
-if (recordingsDir && dataDirs.includes(recordingsDir)) throw new Error(`--recordings-test ${values['recordings-test']} is also training or validation data`);
 const recordingsSet = recordingsDir ? await recordingExamples(recordingsDir, ['test']) : undefined;
 const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : undefined;
 // Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
@@ -329,11 +348,8 @@ const scoreWithLevels = async (examples: readonly Example[]) => {
   const scores = await new SensorHistories(provisional).score(inputs, bandLevels);
   return { scores, bandLevels };
 };
-const onsetSet = values['onset-test'] ? await onsetExamples(values['onset-test']) : undefined;
+const onsetSet = values['onset-test'] && onsetSplits ? await onsetExamples(values['onset-test'], onsetSplits) : undefined;
 const onsetScored = onsetSet ? await scoreWithLevels(onsetSet.examples) : undefined;
-const levelHistoryArgs = list(values['level-history']!);
-if (levelHistoryArgs.length > 0 && !onsetSet) throw new Error('--level-history needs --onset-test, where the verdict it fits is measured');
-if (levelHistoryArgs.length > 0 && !context) throw new Error('--level-history is for a context model (--context, or a reused one)');
 const levelHistoryParts: { examples: Example[]; scores: Float32Array; bandLevels: Float32Array }[] = [];
 for (const dir of levelHistoryArgs) {
   for (const split of SPLITS) {
@@ -563,58 +579,28 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
 }
 
 /**
- * --onset-test: the test split of a data set made as --data was (same seed
- * and sensors, so the same test sensors, none of which trained a head) but
- * with leaks that begin inside the recorded nights; windowed and put in
- * context as the test split is.
+ * --onset-test (planHeldOutSets chose its splits): --data's remake's test
+ * split (the same test sensors, none of which trained a head, with leaks
+ * that begin inside the recorded nights), or every split of a seed no step
+ * used; windowed and put in context as the test split is.
  */
-async function onsetExamples(dir: string): Promise<{ examples: Example[]; leakOnsetShare: number; splits: 'test' | 'all' }> {
-  if (dataDirs.includes(resolve(dir))) throw new Error(`--onset-test ${dir} is also training or validation data`);
-  const own = await onsetManifest('onset-test', dir);
-  const main = manifest as { seed: number; options: { sensors: number } };
-  if (own.seed === main.seed && own.options.sensors === main.options.sensors) {
-    const data = await loadSplit(dir, 'test');
-    log(`onset test ← test of ${dir}: ${data.frames.length} frames`);
-    return { examples: windowsOf(data), leakOnsetShare: own.options.leakOnsetShare, splits: 'test' };
-  }
-  // Another seed: its sensors are new to every step if no data set here has its seed (remakes share sensors).
-  const used = [...manifests.map((m) => (m as { seed: number }).seed)];
-  for (const d of [...list(values['level-history']!), ...(values['recordings-test'] ? [values['recordings-test']] : [])]) {
-    used.push((JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8')) as { seed: number }).seed);
-  }
-  if (used.includes(own.seed)) {
-    throw new Error(`--onset-test ${dir}: seed ${own.seed} made sensors a step here used; give --data's own remake (seed ${main.seed}, ${main.options.sensors} sensors: its test split) or a seed no data set here has (every split)`);
-  }
+async function onsetExamples(dir: string, splits: OnsetSplits): Promise<{ examples: Example[]; leakOnsetShare: number; splits: OnsetSplits }> {
+  const { leakOnsetShare } = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as DatasetManifest).options;
   const examples: Example[] = [];
-  for (const split of SPLITS) {
-    const data = withIdPrefix(await loadSplit(dir, split), `onset-${split}/`);
+  for (const split of splits === 'test' ? (['test'] as const) : SPLITS) {
+    const data = await loadSplit(dir, split);
     log(`onset test ← ${split} of ${dir}: ${data.frames.length} frames`);
-    examples.push(...windowsOf(data));
+    // Another seed's sensors are numbered from S-0001 too: a prefix per split keeps them apart.
+    examples.push(...windowsOf(splits === 'test' ? data : withIdPrefix(data, `onset-${split}/`)));
   }
-  return { examples, leakOnsetShare: own.options.leakOnsetShare, splits: 'all' };
+  return { examples, leakOnsetShare: leakOnsetShare!, splits };
 }
 
-/**
- * --level-history: a split of a data set with leak onsets. Its seed must be
- * none of --data's and --extra-train's: their remakes hold the same
- * sensors, some of which trained the heads.
- */
+/** --level-history: a split of a data set with leak onsets whose seed trained no head (planHeldOutSets). */
 async function levelHistoryExamples(dir: string, split: Split): Promise<Example[]> {
-  const own = await onsetManifest('level-history', dir);
-  const trainedOn = manifests.slice(0, 1 + extraTrainArgs.length).map((m) => (m as { seed: number }).seed);
-  if (trainedOn.includes(own.seed)) throw new Error(`--level-history ${dir}: seed ${own.seed} made sensors the heads were trained on (--data, --extra-train)`);
   const data = withIdPrefix(await loadSplit(dir, split), 'lh/');
   log(`level history ← ${split} of ${dir}: ${data.frames.length} frames`);
   return windowsOf(data);
-}
-
-async function onsetManifest(option: string, dir: string): Promise<{ seed: number; options: { sensors: number; leakOnsetShare: number } }> {
-  const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-    throw new Error(`--${option}: no dataset in ${dir}`);
-  });
-  const own = JSON.parse(text) as { seed: number; options: { sensors: number; leakOnsetShare?: number } };
-  if (!(own.options.leakOnsetShare !== undefined && own.options.leakOnsetShare > 0)) throw new Error(`--${option} ${dir}: its leaks all begin before its first night (made without --leak-onset-share)`);
-  return own as { seed: number; options: { sensors: number; leakOnsetShare: number } };
 }
 
 /** A split's windows with their PCM, no features: only scored, through the model. */

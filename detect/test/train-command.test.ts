@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeakModel } from '../src/model/leak-model.ts';
+import { VERDICT_INPUTS } from '../src/model/level-history.ts';
+
+/**
+ * The training command end to end, in small: the dataset command makes the
+ * four kinds of data set the shipped model's run takes (main, hand-held
+ * recordings, onsets for the test and for the verdict), then `train.ts`
+ * trains a one-head context model on them and writes the ONNX file, its
+ * card and metrics. The figures of so small a run mean nothing; what is
+ * checked is that every option reaches the file and the card, and that a
+ * held-out set a step saw is refused before any training.
+ */
+const exec = promisify(execFile);
+const DETECT = fileURLToPath(new URL('..', import.meta.url));
+const TRAIN = join(DETECT, 'src/training/train.ts');
+const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
+
+async function tsx(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await exec(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, timeout: timeoutMs, maxBuffer: 16 << 20 });
+    return { code: 0, stderr };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+describe('npm run train (train.ts), in small', () => {
+  let dir: string;
+  const at = (name: string) => join(dir, name);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'suido-train-'));
+    const sets: [string, string[]][] = [
+      ['main', ['--seed', '31', '--sensors', '30', '--nights', '2', '--frames-per-night', '6']],
+      ['hand-held', ['--seed', '34', '--sensors', '30', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '10', '--day-share', '0']],
+      ['onset', ['--seed', '32', '--sensors', '30', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
+      ['verdict', ['--seed', '33', '--sensors', '40', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
+    ];
+    for (const [name, args] of sets) {
+      const made = await tsx(DATASET, [...args, '--out', at(name), '--quiet'], 60_000);
+      expect(made, made.stderr).toMatchObject({ code: 0 });
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains a context model and writes its ONNX file with the operating point, recording threshold and night verdict, and a card with every test', async () => {
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context'];
+    const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict')];
+    const trained = await tsx(TRAIN, [...args, ...held], 240_000);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/ONNX Runtime vs TensorFlow\.js on \d+ validation windows/);
+
+    const model = await LeakModel.load(at('model/leak-detector.onnx'));
+    try {
+      expect(model.info.persistence).toEqual({ k: 2, n: 3 });
+      expect(model.info.contextWindows).toBeGreaterThan(1);
+      expect(model.info.recordingThreshold).toBeGreaterThan(0);
+      expect(model.info.levelVerdict?.inputs).toBe(VERDICT_INPUTS);
+    } finally {
+      await model.close();
+    }
+    const metrics = JSON.parse(await readFile(at('model/metrics.json'), 'utf8'));
+    // Seed 32 is no other set's: every split of it is the onset test.
+    expect(metrics.onset).toMatchObject({ splits: 'all', sensors: 30, leakOnsetShare: 0.5, levelHistory: expect.any(Object) });
+    expect(metrics.recordings).toMatchObject({ frameSeconds: 10 });
+    const card = await readFile(at('model/MODEL_CARD.md'), 'utf8');
+    // The card names the command that made it, so that it can be run again.
+    expect(card).toContain(`src/training/train.ts ${[...args, ...held].join(' ')}`);
+    for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings']) {
+      expect(card).toContain(heading);
+    }
+  }, 240_000);
+
+  it('refuses, before computing any feature, a verdict fitted on sensors that trained the heads and an onset test of validation data', async () => {
+    const refused = await tsx(TRAIN, ['--data', at('main'), '--out', at('refused'), '--context', '--extra-val', at('onset'), '--onset-test', at('onset'), '--level-history', at('main')], 60_000);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('invalid configuration');
+    expect(refused.stderr).toContain(`--onset-test ${at('onset')} is also training or validation data`);
+    expect(refused.stderr).toContain(`--level-history ${at('main')}: its leaks all begin before its first night`);
+    expect(refused.stderr).toContain(`--level-history ${at('main')}: seed 31 made sensors the heads were trained on`);
+    expect(refused.stderr).not.toContain('computing features');
+  }, 60_000);
+});
