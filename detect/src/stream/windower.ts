@@ -1,10 +1,11 @@
+import { highPass } from '../audio/high-pass.ts';
 import { resample } from '../audio/resample.ts';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
 
 /**
  * Turns one sensor's frames into model windows: resample each frame to the
- * model's rate, join frames that follow each other without a gap into one
- * stream, and cut it into windows of `windowSeconds` every `hopSeconds`. A
+ * model's rate, take out infrasound (audio/high-pass.ts), join frames that
+ * follow each other without a gap into one stream, and cut it into windows of `windowSeconds` every `hopSeconds`. A
  * window longer than the model's 1 s is scored as the mean of its 1 s parts.
  * The streaming detector, the WAV scoring CLI and training all cut audio
  * here, so a window means the same thing everywhere.
@@ -53,8 +54,8 @@ export class Windower {
     // Upsampling would present an empty band as silence the device never heard.
     if (chunk.sampleRateHz < MODEL_SAMPLE_RATE_HZ) return 'SAMPLE_RATE_BELOW_MODEL';
     const scaled = chunk.samples instanceof Int16Array ? Float32Array.from(chunk.samples, (s) => s / 32768) : chunk.samples;
-    const audio = resample(scaled, chunk.sampleRateHz, MODEL_SAMPLE_RATE_HZ);
     const contiguous = this.expectedNextMs !== undefined && Math.abs(chunk.startMs - this.expectedNextMs) <= CONTIGUITY_TOLERANCE_MS;
+    const audio = highPass(resample(scaled, chunk.sampleRateHz, MODEL_SAMPLE_RATE_HZ), MODEL_SAMPLE_RATE_HZ);
     if (!contiguous) {
       this.buffer = audio;
       this.bufferStartMs = chunk.startMs;
