@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
-import { DEFAULT_COLOURING, colour, drawColouring, gainSquared, highPass, highShelf, peaking } from './device-colouring.ts';
+import { gainSquared, highPass, highShelf, peaking } from '../audio/biquad.ts';
+import { DEFAULT_COLOURING, colour, drawColouring } from './device-colouring.ts';
 
 const sine = (hz: number) => Float32Array.from({ length: WINDOW_SAMPLES }, (_, n) => Math.sin((2 * Math.PI * hz * n) / MODEL_SAMPLE_RATE_HZ));
 const rms = (x: Float32Array, from = 0) => Math.sqrt(x.subarray(from).reduce((s, v) => s + v * v, 0) / (x.length - from));

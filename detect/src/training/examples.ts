@@ -1,8 +1,9 @@
+import type { Section } from '../audio/biquad.ts';
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
-import { colour, drawColouring, type Section } from './device-colouring.ts';
+import { colour, drawColouring } from './device-colouring.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /**
