@@ -44,6 +44,25 @@ describe('training examples', () => {
     expect(buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0, seed: 3 } }).features).toEqual(plain.features);
   });
 
+  it("adds mains hum to a sensor's windows per sensor, apart from the colouring, which stays as it was", () => {
+    const coloured = buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0.5, seed: 3, perSensor: true } });
+    const humOn = (seed: number) => buildExamples(data, DEFAULT_WINDOWING, { hum: { share: 0.5, seed, perSensor: true } });
+    // Two sensors: over a few seeds, each is humming in some and quiet in others, all its windows alike.
+    const changed = [1, 2, 3, 4, 5, 6].map((seed) => {
+      const set = humOn(seed);
+      return ['S-0', 'S-1'].map((id) => {
+        const rows = plain.examples.flatMap((e, i) => (e.meta.sensorId === id ? [!rowsEqual(plain.features, set.features, i)] : []));
+        expect(new Set(rows).size).toBe(1);
+        return rows[0]!;
+      });
+    });
+    expect(new Set(changed.flat())).toEqual(new Set([true, false]));
+    expect(humOn(2).features).toEqual(humOn(2).features);
+    // Hum drawn from its own stream: the colouring's draws, and so which sensors it colours, do not move.
+    const both = buildExamples(data, DEFAULT_WINDOWING, { colouring: { share: 0.5, seed: 3, perSensor: true }, hum: { share: 0, seed: 1, perSensor: true } });
+    expect(both.features).toEqual(coloured.features);
+  });
+
   it('takes a subset with its own features and labels', () => {
     const hydro = subsetExamples(plain, (e) => e.meta.sensorType === 'hydrophone');
     expect(hydro.examples).toHaveLength(20);

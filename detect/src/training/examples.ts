@@ -4,6 +4,7 @@ import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
 import { colour, drawColouring } from './device-colouring.ts';
+import { addHum, drawHum, type HumSite } from './mains-hum.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /**
@@ -50,7 +51,7 @@ export interface ExampleSet {
 export function buildExamples(
   data: SplitData,
   windowing: WindowingConfig,
-  opts: { keepPcm?: boolean; colouring?: ColouringOption; onProgress?: (done: number, total: number) => void } = {},
+  opts: { keepPcm?: boolean; colouring?: ColouringOption; hum?: ColouringOption; onProgress?: (done: number, total: number) => void } = {},
 ): ExampleSet {
   const examples: Example[] = [];
   const random = opts.colouring && opts.colouring.share > 0 ? seededRandom(opts.colouring.seed) : undefined;
@@ -61,12 +62,24 @@ export function buildExamples(
     if (!responses.has(sensorId)) responses.set(sensorId, random() < opts.colouring!.share ? drawColouring(random) : undefined);
     return responses.get(sensorId);
   };
+  // Mains hum (mains-hum.ts), drawn as the colouring is but from a stream of its own, so adding it leaves every colouring as it was.
+  const humRandom = opts.hum && opts.hum.share > 0 ? seededRandom(opts.hum.seed) : undefined;
+  const hums = new Map<string, HumSite | undefined>();
+  const humFor = (sensorId: string): HumSite | undefined => {
+    if (!humRandom) return undefined;
+    if (!opts.hum!.perSensor) return humRandom() < opts.hum!.share ? drawHum(humRandom) : undefined;
+    if (!hums.has(sensorId)) hums.set(sensorId, humRandom() < opts.hum!.share ? drawHum(humRandom) : undefined);
+    return hums.get(sensorId);
+  };
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
   for (const w of frameWindows(data, windowing, skipped, opts.onProgress)) {
     examples.push(opts.keepPcm ? { meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm } : { meta: w.meta, windowStartMs: w.startMs });
     const response = responseFor(w.meta.sensorId);
-    rows.push(referenceFeatures(response ? colour(w.pcm, response) : w.pcm));
+    const hum = humFor(w.meta.sensorId);
+    // Hum reaches the sensor beside the pipe's sound, through the same device: added first, then coloured.
+    const heard = hum ? addHum(w.pcm, hum, humRandom!) : w.pcm;
+    rows.push(referenceFeatures(response ? colour(heard, response) : heard));
   }
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));

@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import type { FrameMeta, SplitData } from './dataset.ts';
 import { buildExamples } from './examples.ts';
-import { cachedExamples } from './feature-cache.ts';
+import { cachedExamples, FEATURE_CODE } from './feature-cache.ts';
 
 /** Frames of noise at 8 kHz, every third a leak, one at 2 kHz (the Windower refuses it). */
 function split(frames: number): SplitData {
@@ -73,5 +73,18 @@ describe('cachedExamples', () => {
     const again = await cachedExamples(data, source, DEFAULT_WINDOWING, { onHit }, dir);
     expect(hits).toEqual([]);
     expect(Array.from(again.features)).toEqual(Array.from(plain.features));
+  });
+});
+
+describe('the feature code in the cache key', () => {
+  it('holds every module the listed ones import, so no edit that changes a feature is served from the cache', async () => {
+    const listed = new Set(FEATURE_CODE.map((f) => new URL(f, new URL('./feature-cache.ts', import.meta.url)).pathname));
+    for (const file of listed) {
+      const text = await readFile(file, 'utf8');
+      // Relative value imports (type-only imports cannot change a feature).
+      for (const [, spec] of text.matchAll(/^import (?!type )[^;]*? from '(\.{1,2}\/[^']+)';/gms)) {
+        expect(listed, `${file} imports ${spec}`).toContain(new URL(spec!, new URL(`file://${file}`)).pathname);
+      }
+    }
   });
 });

@@ -7,16 +7,19 @@ import type { SplitData } from './dataset.ts';
 import { buildExamples, frameWindows, windowLabels, type ColouringOption, type Example, type ExampleSet } from './examples.ts';
 
 /**
- * The code that decides a window's features and its device colouring. The
+ * The code that decides a window's features, its device colouring and hum. The
  * cache key holds its text, so an edit to any of it computes afresh instead
  * of serving features the code no longer makes.
  */
-const FEATURE_CODE = [
+export const FEATURE_CODE = [
   '../model/feature-spec.ts',
   '../model/reference-features.ts',
   '../stream/windower.ts',
   '../audio/resample.ts',
+  '../audio/high-pass.ts',
+  '../audio/biquad.ts',
   './device-colouring.ts',
+  './mains-hum.ts',
   './seeded-random.ts',
   './examples.ts',
   './dataset.ts',
@@ -49,11 +52,11 @@ export async function cachedExamples(
   data: SplitData,
   source: CacheSource,
   windowing: WindowingConfig,
-  opts: { keepPcm?: boolean; colouring?: ColouringOption; onProgress?: (done: number, total: number) => void; onHit?: (file: string) => void },
+  opts: { keepPcm?: boolean; colouring?: ColouringOption; hum?: ColouringOption; onProgress?: (done: number, total: number) => void; onHit?: (file: string) => void },
   cacheDir: string | undefined,
 ): Promise<ExampleSet> {
   if (!cacheDir) return buildExamples(data, windowing, opts);
-  const key = await cacheKey(source, windowing, opts.colouring);
+  const key = await cacheKey(source, windowing, opts.colouring, opts.hum);
   const base = join(cacheDir, key);
   const hit = await readCached(base, data, windowing, opts.keepPcm === true);
   if (hit) {
@@ -81,10 +84,10 @@ export async function cachedExamples(
 /** The feature code's text, read once per process (a run asks for a key per dataset split). */
 let featureCode: Promise<string[]> | undefined;
 
-async function cacheKey(source: CacheSource, windowing: WindowingConfig, colouring: ColouringOption | undefined): Promise<string> {
+async function cacheKey(source: CacheSource, windowing: WindowingConfig, colouring: ColouringOption | undefined, hum: ColouringOption | undefined): Promise<string> {
   featureCode ??= Promise.all(FEATURE_CODE.map((f) => readFile(new URL(f, import.meta.url), 'utf8')));
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ manifest: source.manifestText, split: source.split, windowing, colouring: colouring && colouring.share > 0 ? colouring : null, featureCount: FEATURE_COUNT }));
+  hash.update(JSON.stringify({ manifest: source.manifestText, split: source.split, windowing, colouring: colouring && colouring.share > 0 ? colouring : null, featureCount: FEATURE_COUNT, ...(hum && hum.share > 0 && { hum }) }));
   for (const text of await featureCode) hash.update('\0').update(text);
   return hash.digest('hex').slice(0, 32);
 }

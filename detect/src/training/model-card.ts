@@ -44,6 +44,8 @@ export interface ModelCardInput {
   readonly fit: Omit<FitOptions, 'onEpoch'>;
   /** Share of training windows passed through a random device response (device-colouring.ts). */
   readonly colourShare: number;
+  /** Share of training windows (sensors, for a context model) with mains hum added (mains-hum.ts). */
+  readonly humShare: number;
   /** A context model (model/sensor-context.ts): the training stride. */
   readonly context?: { readonly stride: number } | undefined;
   readonly familyProbe?: FamilyProbe | undefined;
@@ -160,6 +162,13 @@ per feature, with twelve times the frames for the 20–60 Hz band of a
 plastic main. Labels are the sensor's (a leak it hears on a quiet night is 1
 in every window); training takes ${stride === 1 ? 'every window' : `one window in ${stride}`} of each sensor in context,
 evaluation every window.`;
+}
+
+function humText(share: number, perSensor: boolean): string {
+  return `Mains hum: ${perSensor ? `the training windows of ${Math.round(share * 100)} % of the training sensors, each sensor with a hum of its own,` : `${Math.round(share * 100)} % of the training windows`}
+(drawn apart from the colouring) had mains hum added before their features were computed (\`training/mains-hum.ts\`):
+50 or 60 Hz, a transformer's series (twice the grid frequency strongest) or pickup's (odd harmonics), at −20 to
++15 dB of the window's RMS, without regard to the label.`;
 }
 
 function colouringText(share: number, perSensor: boolean): string {
@@ -326,7 +335,8 @@ lands varies with the seed; the mean varies less)`
 }; leak windows weighted by the class ratio. Inaudible leaks are
 left out of training (they are background physically) and reported apart.
 ${c.colourShare > 0 ? colouringText(c.colourShare, c.context !== undefined) : 'Training windows are used as recorded (no device colouring).'}
-TensorFlow.js (${(c.fit.backend ?? 'cpu') === 'cpu' ? 'CPU' : c.fit.backend} backend) trains; ONNX Runtime serves. Largest difference
+${c.humShare > 0 ? `${humText(c.humShare, c.context !== undefined)}
+` : ''}TensorFlow.js (${(c.fit.backend ?? 'cpu') === 'cpu' ? 'CPU' : c.fit.backend} backend) trains; ONNX Runtime serves. Largest difference
 between ${c.reusedFrom ? "the reused heads' TypeScript forward pass" : 'TensorFlow.js'} and ONNX Runtime on the validation windows:
 **${c.parityMaxAbsDiff.toExponential(2)}**.
 

@@ -4,7 +4,7 @@
  *
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
- *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--family-probe]
+ *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
  *
@@ -19,7 +19,9 @@
  * --search-persistence it is chosen on validation among
  * PERSISTENCE_CANDIDATES, with the threshold. --hidden and --l2 shape each
  * head. --colour-share passes that share of the training windows through a
- * random device response (device-colouring.ts). --family-probe adds single
+ * random device response (device-colouring.ts); --hum-share adds mains hum
+ * of a random grid, series and level to that share (mains-hum.ts), drawn
+ * apart from the colouring. --family-probe adds single
  * heads trained on one sensor type each and scored on the others' test
  * windows to the card (family-probe.ts). --context trains a context model
  * (model/sensor-context.ts: each window scored with its sensor's previous
@@ -133,6 +135,7 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: DEFAULT_FIT.hidden.join(',') },
     l2: { type: 'string', default: String(DEFAULT_FIT.l2) },
     'colour-share': { type: 'string', default: '0' },
+    'hum-share': { type: 'string', default: '0' },
     'family-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
@@ -187,6 +190,8 @@ const l2 = Number(values.l2);
 if (!(l2 >= 0)) throw new Error(`--l2 must be a number >= 0, got '${values.l2}'`);
 const colourShare = Number(values['colour-share']);
 if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
+const humShare = Number(values['hum-share']);
+if (!(humShare >= 0 && humShare <= 1)) throw new Error(`--hum-share must be a number from 0 to 1, got '${values['hum-share']}'`);
 /**
  * --reuse-model DIR: the heads of the model in DIR (leak-detector.onnx, with
  * the metrics.json its training wrote) instead of training new ones — or of
@@ -283,12 +288,17 @@ for (const split of SPLITS) {
   const sources = dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => (roleOf(dd) === 'split' ? s === split : roleOf(dd) === split)));
   for (const [part, [k, from]] of sources.entries()) {
     const data = await loadTagged(k, from);
-    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${split === 'train' && colourShare > 0 ? `, ${colourShare} of them through a random device response` : ''}`);
+    const augmented = [
+      ...(split === 'train' && colourShare > 0 ? [`${colourShare} of them through a random device response`] : []),
+      ...(split === 'train' && humShare > 0 ? [`${humShare} with mains hum`] : []),
+    ];
+    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${augmented.map((a) => `, ${a}`).join('')}`);
     parts.push(
       await cachedExamples(data, { manifestText: manifestTexts[k]!, split: from }, DEFAULT_WINDOWING, {
         keepPcm: split !== 'train',
         // Training windows only: validation and test are scored as recorded.
         ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
+        ...(split === 'train' && humShare > 0 ? { hum: { share: humShare, seed: fitOptions.seed * 1000 + part + 500, perSensor: context !== undefined } } : {}),
         onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
         onHit: (file) => log(`  ${split}: features from the cache (${file})`),
       }, featureCache),
@@ -486,6 +496,7 @@ const card = {
   splitCounts,
   fit: reuse ? reuse.metrics.fit : { ...fitOptions },
   colourShare: reuse ? reuse.metrics.colourShare : colourShare,
+  humShare: reuse ? reuse.metrics.humShare : humShare,
   context,
   familyProbe,
   epochsRun,
@@ -511,6 +522,8 @@ await writeFile(
       ...card,
       manifest: undefined,
       fit: usedBackend === 'cpu' ? fitRest : card.fit,
+      // Left out at 0, as the backend is: a run without hum writes the file it wrote before the option.
+      humShare: card.humShare > 0 ? card.humShare : undefined,
       moreData: card.moreData.length === 0 ? undefined : card.moreData.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
       moreValidation: card.moreValidation.length === 0 ? undefined : card.moreValidation.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
       operatingPoints: card.operatingPoints.length <= 1 ? undefined : card.operatingPoints,
@@ -623,6 +636,7 @@ interface Reused {
     readonly fit: Omit<FitOptions, 'onEpoch'>;
     readonly epochsRun: number[];
     readonly colourShare: number;
+    readonly humShare: number;
     readonly context?: { stride: number } | undefined;
     readonly familyProbe?: FamilyProbe | undefined;
   };
@@ -630,12 +644,12 @@ interface Reused {
 
 async function loadReused(dir: string): Promise<Reused> {
   const bytes = await readFile(join(dir, 'leak-detector.onnx'));
-  // Written by an earlier run of this script: colourShare is absent from cards older than the option.
-  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare'> & { colourShare?: number };
+  // Written by an earlier run of this script: colourShare and humShare are absent from cards older than the options (and humShare at 0).
+  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare' | 'humShare'> & { colourShare?: number; humShare?: number };
   const weights = readLeakModelWeights(bytes);
   if (Boolean(weights.context) !== Boolean(metrics.context)) throw new Error(`${dir}: metrics.json and the model disagree on whether it is a context model`);
   const trainedBy = metrics.reusedFrom === undefined ? [metrics.command] : typeof metrics.reusedFrom === 'string' ? [metrics.reusedFrom] : [...metrics.reusedFrom];
-  return { weights, trainedBy, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0 } };
+  return { weights, trainedBy, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0, humShare: metrics.humShare ?? 0 } };
 }
 
 /**
