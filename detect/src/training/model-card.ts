@@ -16,6 +16,7 @@ import {
   LOW_HOP_SAMPLES,
   MODEL_SAMPLE_RATE_HZ,
 } from '../model/feature-spec.ts';
+import { INFRASOUND_CUTOFF_HZ } from '../audio/high-pass.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
 import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SETTLED_MS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
@@ -291,6 +292,10 @@ simulator that real recordings lack. Treat these numbers as an upper bound
 until the model is measured on field recordings.
 
 ## Features (inside the ONNX graph)
+In front of the graph, as the live detector, \`score-wav\` and training all cut
+windows (\`stream/windower.ts\`): each recording chunk resampled to ${MODEL_SAMPLE_RATE_HZ} Hz
+and high-passed at ${INFRASOUND_CUTOFF_HZ} Hz (4th order; \`audio/high-pass.ts\`: infrasound that
+real sensors record and the simulated data does not hold). In the graph:
 DC removed; ${FRAME_SAMPLES}-sample Hann frames, hop ${HOP_SAMPLES} (30 per
 window); power spectrum by a DFT written as constant MatMuls; ${BAND_COUNT}
 triangular bands on the ERB scale, ${BAND_LOW_HZ}–${BAND_HIGH_HZ} Hz; natural
