@@ -15,7 +15,7 @@ import { highPass as section, runSections } from './biquad.ts';
  * infrasound under every band the model reads still moves every feature: a
  * 6 Hz rumble at five times a recording's RMS took the shipped model's
  * window ROC-AUC on hand-held clips from 0.906 to 0.816 (README,
- * "Infrasound"). 12 Hz: above the simulated background's 10 Hz, and low
+ * "Infrasound and hum"). 12 Hz: above the simulated background's 10 Hz, and low
  * enough that the lowest bins the model reads (15.6 Hz up) lose under 3 dB;
  * a 20 Hz corner stopped more rumble but cost the shipped model 0.004 of
  * logger window AUC, 12 Hz 0.001.

@@ -9,9 +9,12 @@ import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
  * more: 50 Hz from eastern Japan or abroad, a sensor on a pump station's
  * switchboard, an unshielded cable. With 2.4.2, 60 Hz and 180 Hz at three
  * times a hand-held clip's RMS took the window ROC-AUC from 0.906 to 0.733
- * (50 Hz and 150 Hz: 0.840; README, "Infrasound"). So a share of training
+ * (50 Hz and 150 Hz: 0.840; README, "Infrasound and hum"). So a share of training
  * sensors hear a hum of their own, and the model must find the leak beside
- * it: a few narrow lines do not make a broadband hiss.
+ * it: a few narrow lines do not make a broadband hiss. A first probe (one
+ * head, share 0.3) did not bear this out: no gain on loggers and worse on
+ * clips, with and without loud hum (README). The shipped training leaves it
+ * off; it is here for a model whose features a strong line moves less.
  *
  * A hum is drawn per sensor (a site keeps its hum): the grid (50 or 60 Hz,
  * within ±0.1 Hz), its series — a transformer's (twice the grid frequency
