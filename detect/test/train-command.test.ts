@@ -21,14 +21,15 @@ const exec = promisify(execFile);
 const DETECT = fileURLToPath(new URL('..', import.meta.url));
 const TRAIN = join(DETECT, 'src/training/train.ts');
 const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
+const ROBUSTNESS = join(DETECT, 'src/training/robustness.ts');
 
-async function tsx(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stderr: string }> {
+async function tsx(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stderr } = await exec(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, timeout: timeoutMs, maxBuffer: 16 << 20 });
-    return { code: 0, stderr };
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, timeout: timeoutMs, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
   } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
 
@@ -82,6 +83,16 @@ describe('npm run train (train.ts), in small', () => {
     for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings']) {
       expect(card).toContain(heading);
     }
+
+    // The robustness command scores the hand-held clips with that model, as recorded and changed.
+    const robust = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded,hum-60'], 60_000);
+    expect(robust.code, robust.stderr).toBe(0);
+    const lines = robust.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/clips of .*hand-held \(test\); clip score: the 2-th highest/);
+    expect(lines.slice(1).map((l) => l.split(' ')[0])).toEqual(['as-recorded', 'hum-60']);
+    for (const line of lines.slice(1)) expect(line).toMatch(/window ROC-AUC [01]\.\d{3}  clip ROC-AUC [01]\.\d{3}  mean no-leak window score 0\.\d{3}/);
+    const refused = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--variants', 'fog'], 60_000);
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown variant fog; known: as-recorded, dc-offset') });
   }, 240_000);
 
   it('refuses, before computing any feature, a verdict fitted on sensors that trained the heads and an onset test of validation data', async () => {
