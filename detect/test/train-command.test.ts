@@ -93,6 +93,8 @@ describe('npm run train (train.ts), in small', () => {
     for (const line of lines.slice(1)) expect(line).toMatch(/window ROC-AUC [01]\.\d{3}  clip ROC-AUC [01]\.\d{3}  mean no-leak window score 0\.\d{3}/);
     const refused = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--variants', 'fog'], 60_000);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown variant fog; known: as-recorded, dc-offset') });
+    const loggers = await tsx(ROBUSTNESS, ['--data', at('main'), '--model', at('model/leak-detector.onnx')], 60_000);
+    expect(loggers).toMatchObject({ code: 2, stderr: expect.stringContaining('sensors with more than one frame') });
   }, 240_000);
 
   it('refuses, before computing any feature, a verdict fitted on sensors that trained the heads and an onset test of validation data', async () => {

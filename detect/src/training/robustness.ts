@@ -41,6 +41,10 @@ if (unknown.length > 0) fail(`unknown variant ${unknown.join(', ')}; known: ${RE
 const variants = names ? RECORDING_VARIANTS.filter((v) => names.includes(v.name)) : RECORDING_VARIANTS;
 
 const data = await loadSplit(values.data!, values.split as Split);
+// A logger's frames are minutes apart and judged with its earlier frames as context: that is the card's test, not this one.
+const perSensor = new Map<string, number>();
+for (const f of data.frames) perSensor.set(f.sensorId, (perSensor.get(f.sensorId) ?? 0) + 1);
+if ([...perSensor.values()].some((count) => count > 1)) fail(`${values.data} ${values.split}: sensors with more than one frame; this scores recordings, one frame a sensor (--nights 1 --frames-per-night 1)`);
 const clips = data.frames.filter((f) => !f.leak || f.sensorAudible).slice(0, limit);
 if (!clips.some((f) => f.leak) || !clips.some((f) => !f.leak)) fail(`${values.data} ${values.split}: needs clips with and without an audible leak`);
 const model = await LeakModel.load(values.model!);
