@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../src/audio/wav.ts';
 import { FEATURE_COUNT } from '../src/model/feature-spec.ts';
@@ -15,8 +13,8 @@ import { SensorHistories } from '../src/stream/sensor-histories.ts';
 import { scoreWindows } from '../src/stream/window-scorer.ts';
 import { Windower } from '../src/stream/windower.ts';
 import { persists } from '../src/training/metrics.ts';
+import { runTsx } from './run-tsx.ts';
 
-const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../src/cli/score-wav.ts', import.meta.url));
 
 function weights(): LeakModelWeights {
@@ -27,15 +25,7 @@ function weights(): LeakModelWeights {
   return { featureMean: new Float32Array(FEATURE_COUNT), featureStd: new Float32Array(FEATURE_COUNT).fill(1), layers: [dense(FEATURE_COUNT, 8), dense(8, 1)] };
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runTsx(CLI, args, { timeoutMs: 30_000 });
 
 describe('score-wav CLI', () => {
   let dir: string;

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { VERDICT_INPUTS } from '../src/model/level-history.ts';
+import { runTsx } from './run-tsx.ts';
 
 /**
  * The training command end to end, in small: the dataset command makes the
@@ -17,21 +16,12 @@ import { VERDICT_INPUTS } from '../src/model/level-history.ts';
  * checked is that every option reaches the file and the card, and that a
  * held-out set a step saw is refused before any training.
  */
-const exec = promisify(execFile);
 const DETECT = fileURLToPath(new URL('..', import.meta.url));
 const TRAIN = join(DETECT, 'src/training/train.ts');
 const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
 const ROBUSTNESS = join(DETECT, 'src/training/robustness.ts');
 
-async function tsx(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, timeout: timeoutMs, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const tsx = (file: string, args: string[], timeoutMs: number) => runTsx(file, args, { cwd: DETECT, timeoutMs });
 
 describe('npm run train (train.ts), in small', () => {
   let dir: string;

@@ -1,10 +1,9 @@
-import type { Section } from '../audio/biquad.ts';
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
 import { colour, drawColouring } from './device-colouring.ts';
-import { addHum, drawHum, type HumSite } from './mains-hum.ts';
+import { addHum, drawHum } from './mains-hum.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /**
@@ -54,36 +53,41 @@ export function buildExamples(
   opts: { keepPcm?: boolean; colouring?: ColouringOption; hum?: ColouringOption; onProgress?: (done: number, total: number) => void } = {},
 ): ExampleSet {
   const examples: Example[] = [];
-  const random = opts.colouring && opts.colouring.share > 0 ? seededRandom(opts.colouring.seed) : undefined;
-  const responses = new Map<string, readonly Section[] | undefined>();
-  const responseFor = (sensorId: string): readonly Section[] | undefined => {
-    if (!random) return undefined;
-    if (!opts.colouring!.perSensor) return random() < opts.colouring!.share ? drawColouring(random) : undefined;
-    if (!responses.has(sensorId)) responses.set(sensorId, random() < opts.colouring!.share ? drawColouring(random) : undefined);
-    return responses.get(sensorId);
-  };
+  const colouring = drawsFor(opts.colouring, drawColouring);
   // Mains hum (mains-hum.ts), drawn as the colouring is but from a stream of its own, so adding it leaves every colouring as it was.
-  const humRandom = opts.hum && opts.hum.share > 0 ? seededRandom(opts.hum.seed) : undefined;
-  const hums = new Map<string, HumSite | undefined>();
-  const humFor = (sensorId: string): HumSite | undefined => {
-    if (!humRandom) return undefined;
-    if (!opts.hum!.perSensor) return humRandom() < opts.hum!.share ? drawHum(humRandom) : undefined;
-    if (!hums.has(sensorId)) hums.set(sensorId, humRandom() < opts.hum!.share ? drawHum(humRandom) : undefined);
-    return hums.get(sensorId);
-  };
+  const hum = drawsFor(opts.hum, drawHum);
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
   for (const w of frameWindows(data, windowing, skipped, opts.onProgress)) {
     examples.push(opts.keepPcm ? { meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm } : { meta: w.meta, windowStartMs: w.startMs });
-    const response = responseFor(w.meta.sensorId);
-    const hum = humFor(w.meta.sensorId);
+    const response = colouring.drawFor(w.meta.sensorId);
+    const site = hum.drawFor(w.meta.sensorId);
     // Hum reaches the sensor beside the pipe's sound, through the same device: added first, then coloured.
-    const heard = hum ? addHum(w.pcm, hum, humRandom!) : w.pcm;
+    const heard = site ? addHum(w.pcm, site, hum.random!) : w.pcm;
     rows.push(referenceFeatures(response ? colour(heard, response) : heard));
   }
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));
   return { examples, features, ...windowLabels(examples), skipped };
+}
+
+/**
+ * A training-time draw (a device response, a hum) for `option.share` of the
+ * windows, or of the sensors with `perSensor` (each keeping its draw), from
+ * the option's own seeded stream; undefined for the rest and without an
+ * option. `random` is that stream, for what the draw still takes per window.
+ */
+function drawsFor<T>(option: ColouringOption | undefined, draw: (random: () => number) => T): { random: (() => number) | undefined; drawFor: (sensorId: string) => T | undefined } {
+  const random = option && option.share > 0 ? seededRandom(option.seed) : undefined;
+  const bySensor = new Map<string, T | undefined>();
+  const once = (r: () => number) => (r() < option!.share ? draw(r) : undefined);
+  const drawFor = (sensorId: string): T | undefined => {
+    if (!random) return undefined;
+    if (!option!.perSensor) return once(random);
+    if (!bySensor.has(sensorId)) bySensor.set(sensorId, once(random));
+    return bySensor.get(sensorId);
+  };
+  return { random, drawFor };
 }
 
 /** One window of a frame, as the detector's Windower cuts it. */

@@ -4,7 +4,7 @@ import { ConfigError } from '@suido/ingest';
 /** What a data set's manifest.json says that decides where a training run may use it. */
 export interface DatasetManifest {
   readonly seed: number;
-  readonly options: { readonly sensors: number; readonly leakOnsetShare?: number };
+  readonly options: { readonly sensors: number; readonly leakOnsetShare?: number; readonly frameSeconds?: number };
 }
 
 /** A data set given on the command line: the argument as typed, and its manifest. */

@@ -10,6 +10,7 @@
  * no-leak windows. Inaudible-leak clips are left out, as in the card.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
@@ -21,7 +22,7 @@ import { RECORDING_VARIANTS } from './recording-variants.ts';
 const { values } = parseArgs({
   options: {
     data: { type: 'string' },
-    model: { type: 'string', default: new URL('../../model/leak-detector.onnx', import.meta.url).pathname },
+    model: { type: 'string', default: DEFAULT_MODEL_PATH },
     split: { type: 'string', default: 'test' },
     limit: { type: 'string' },
     variants: { type: 'string' },

@@ -235,20 +235,23 @@ const featureCache = values['feature-cache'] ? resolve(values['feature-cache']) 
 const manifest = manifests[0]!;
 
 // The held-out sets are checked now, not after hours of training.
-const givenManifest = async (option: string, arg: string): Promise<GivenDataset> => {
+/** A held-out data set's manifest, read once: its text keys the feature cache. */
+const givenManifest = async (option: string, arg: string): Promise<GivenDataset & { text: string }> => {
   const text = await readFile(join(resolve(arg), 'manifest.json'), 'utf8').catch(() => {
     throw new Error(`--${option}: no dataset in ${resolve(arg)}`);
   });
-  return { arg, manifest: JSON.parse(text) as DatasetManifest };
+  return { arg, text, manifest: JSON.parse(text) as DatasetManifest };
 };
 const given = (d: number): GivenDataset => ({ arg: dataArgs[d]!, manifest: manifests[d] as unknown as DatasetManifest });
 const levelHistoryArgs = list(values['level-history']!);
+const recordingsGiven = values['recordings-test'] ? await givenManifest('recordings-test', values['recordings-test']) : undefined;
+const onsetGiven = values['onset-test'] ? await givenManifest('onset-test', values['onset-test']) : undefined;
 const { onsetSplits } = planHeldOutSets({
   data: given(0),
   extraTrain: extraTrainArgs.map((_, i) => given(1 + i)),
   extraVal: extraValArgs.map((_, i) => given(1 + extraTrainArgs.length + i)),
-  recordingsTest: values['recordings-test'] ? await givenManifest('recordings-test', values['recordings-test']) : undefined,
-  onsetTest: values['onset-test'] ? await givenManifest('onset-test', values['onset-test']) : undefined,
+  recordingsTest: recordingsGiven,
+  onsetTest: onsetGiven,
   levelHistory: await Promise.all(levelHistoryArgs.map((d) => givenManifest('level-history', d))),
   contextModel: context !== undefined,
 });
@@ -345,11 +348,10 @@ const pcmOf = (examples: readonly Example[]) => examples.map((e) => ({ sensorId:
 const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set.examples));
 const valScores = await scoreSplit(sets.val);
 const testScores = await scoreSplit(sets.test);
-const recordingsDir = values['recordings-test'] ? resolve(values['recordings-test']) : undefined;
-const recordingsSet = recordingsDir ? await recordingExamples(recordingsDir, ['test']) : undefined;
+const recordingsSet = recordingsGiven ? await recordingExamples(recordingsGiven, ['test']) : undefined;
 const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : undefined;
 // Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
-const recordingsChoiceSet = recordingsDir ? await recordingExamples(recordingsDir, ['train', 'val']) : undefined;
+const recordingsChoiceSet = recordingsGiven ? await recordingExamples(recordingsGiven, ['train', 'val']) : undefined;
 const recordingsChoiceScores = recordingsChoiceSet ? await scoreSplit(recordingsChoiceSet.set) : undefined;
 /** Scores and band levels (the graph's band_levels) of windows, each sensor's in time order. */
 const scoreWithLevels = async (examples: readonly Example[]) => {
@@ -358,7 +360,7 @@ const scoreWithLevels = async (examples: readonly Example[]) => {
   const scores = await new SensorHistories(provisional).score(inputs, bandLevels);
   return { scores, bandLevels };
 };
-const onsetSet = values['onset-test'] && onsetSplits ? await onsetExamples(values['onset-test'], onsetSplits) : undefined;
+const onsetSet = onsetGiven && onsetSplits ? await onsetExamples(onsetGiven, onsetSplits) : undefined;
 const onsetScored = onsetSet ? await scoreWithLevels(onsetSet.examples) : undefined;
 const levelHistoryParts: { examples: Example[]; scores: Float32Array; bandLevels: Float32Array }[] = [];
 for (const dir of levelHistoryArgs) {
@@ -569,18 +571,19 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
  * windowed (and put in context) as the test split is; its sensor ids get a
  * prefix, as every generator run numbers its sensors from S-0001.
  */
-async function recordingExamples(dir: string, splits: readonly ('train' | 'val' | 'test')[]): Promise<{ set: ExampleSet; frameSeconds: number }> {
-  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-    throw new Error(`--recordings-test: no dataset in ${dir}`);
-  });
-  const { options } = JSON.parse(manifestText) as { options: { frameSeconds: number } };
+async function recordingExamples(
+  given: { arg: string; text: string; manifest: DatasetManifest },
+  splits: readonly ('train' | 'val' | 'test')[],
+): Promise<{ set: ExampleSet; frameSeconds: number }> {
+  // The generator writes every option it ran with, frameSeconds among them.
+  const frameSeconds = given.manifest.options.frameSeconds!;
   const parts: ExampleSet[] = [];
   for (const split of splits) {
-    const data = await loadSplit(dir, split);
+    const data = await loadSplit(resolve(given.arg), split);
     const tagged = withIdPrefix(data, 'rec/');
-    log(`recordings ← ${split} of ${values['recordings-test']}: ${data.frames.length} recordings of ${options.frameSeconds} s; computing features`);
+    log(`recordings ← ${split} of ${given.arg}: ${data.frames.length} recordings of ${frameSeconds} s; computing features`);
     parts.push(
-      await cachedExamples(tagged, { manifestText, split }, DEFAULT_WINDOWING, {
+      await cachedExamples(tagged, { manifestText: given.text, split }, DEFAULT_WINDOWING, {
         keepPcm: true,
         onProgress: (done, total) => log(`  recordings: ${done}/${total} frames`),
         onHit: (file) => log(`  recordings: features from the cache (${file})`),
@@ -588,7 +591,7 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
     );
   }
   const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
-  return { set: context ? contextExamples(windows, { stride: 1 }) : windows, frameSeconds: options.frameSeconds };
+  return { set: context ? contextExamples(windows, { stride: 1 }) : windows, frameSeconds };
 }
 
 /**
@@ -597,16 +600,17 @@ async function recordingExamples(dir: string, splits: readonly ('train' | 'val' 
  * that begin inside the recorded nights), or every split of a seed no step
  * used; windowed and put in context as the test split is.
  */
-async function onsetExamples(dir: string, splits: OnsetSplits): Promise<{ examples: Example[]; leakOnsetShare: number; splits: OnsetSplits }> {
-  const { leakOnsetShare } = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as DatasetManifest).options;
+async function onsetExamples(given: GivenDataset, splits: OnsetSplits): Promise<{ examples: Example[]; leakOnsetShare: number; splits: OnsetSplits }> {
+  const dir = given.arg;
   const examples: Example[] = [];
   for (const split of splits === 'test' ? (['test'] as const) : SPLITS) {
-    const data = await loadSplit(dir, split);
+    const data = await loadSplit(resolve(dir), split);
     log(`onset test ← ${split} of ${dir}: ${data.frames.length} frames`);
     // Another seed's sensors are numbered from S-0001 too: a prefix per split keeps them apart.
     examples.push(...windowsOf(splits === 'test' ? data : withIdPrefix(data, `onset-${split}/`)));
   }
-  return { examples, leakOnsetShare: leakOnsetShare!, splits };
+  // planHeldOutSets refused an onset test without onsets.
+  return { examples, leakOnsetShare: given.manifest.options.leakOnsetShare!, splits };
 }
 
 /** --level-history: a split of a data set with leak onsets whose seed trained no head (planHeldOutSets). */
