@@ -46,7 +46,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point, recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3'];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -58,6 +58,8 @@ describe('npm run train (train.ts), in small', () => {
       expect(model.info.contextWindows).toBeGreaterThan(1);
       expect(model.info.recordingThreshold).toBeGreaterThan(0);
       expect(model.info.levelVerdict?.inputs).toBe(VERDICT_INPUTS);
+      // Served with the front end it was trained with.
+      expect(model.info.frontEnd).toEqual({ minLineShare: 0.1 });
     } finally {
       await model.close();
     }
@@ -65,11 +67,12 @@ describe('npm run train (train.ts), in small', () => {
     // Seed 32 is no other set's: every split of it is the onset test.
     expect(metrics.onset).toMatchObject({ splits: 'all', sensors: 30, leakOnsetShare: 0.5, levelHistory: expect.any(Object) });
     expect(metrics.recordings).toMatchObject({ frameSeconds: 10 });
-    expect(metrics).toMatchObject({ colourShare: 0.5, humShare: 0.3 });
+    expect(metrics).toMatchObject({ colourShare: 0.5, humShare: 0.3, mainsLineShare: 0.1 });
     const card = await readFile(at('model/MODEL_CARD.md'), 'utf8');
     // The card names the command that made it, so that it can be run again.
     expect(card).toContain(`src/training/train.ts ${[...args, ...held].join(' ')}`);
     expect(card).toContain('Mains hum: the training windows of 30 % of the training sensors');
+    expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
     for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings']) {
       expect(card).toContain(heading);
     }

@@ -97,7 +97,7 @@ const threshold =
     : Number(values.threshold);
 if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
 
-const windower = new Windower({ windowSeconds, hopSeconds });
+const windower = new Windower({ windowSeconds, hopSeconds }, model.info.frontEnd);
 const windows = windower.push({ startMs: startMs ?? 0, sampleRateHz: audio.sampleRateHz, samples: audio.samples });
 if (typeof windows === 'string') fail(`${file}: ${windows}`);
 if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s window (${(audio.samples.length / audio.sampleRateHz).toFixed(2)} s)`);

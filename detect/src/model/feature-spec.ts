@@ -18,6 +18,23 @@
  *   (plastic pipes, hum), coarser above (metal-pipe hiss is broadband).
  */
 export const MODEL_SAMPLE_RATE_HZ = 4000;
+
+/**
+ * What is done to the audio before the graph sees it, beyond resampling and
+ * the 12 Hz high-pass every model has (stream/windower.ts). A model is
+ * trained with one front end and must be served with the same one, so the
+ * model file names it (metadata `mains_line_share`, LeakModel.info.frontEnd).
+ */
+export interface FrontEnd {
+  /**
+   * Mains lines carrying this share of a 1 s window's power or more are taken
+   * out (audio/mains-lines.ts); 0 leaves them in.
+   */
+  readonly minLineShare: number;
+}
+
+/** High-pass only: the front end of every model trained before mains lines were taken out. */
+export const PLAIN_FRONT_END: FrontEnd = { minLineShare: 0 };
 export const WINDOW_SAMPLES = 4000;
 export const FRAME_SAMPLES = 256;
 export const HOP_SAMPLES = 128;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
-import { FEATURE_COUNT, WINDOW_SAMPLES } from './feature-spec.ts';
+import { FEATURE_COUNT, PLAIN_FRONT_END, WINDOW_SAMPLES, type FrontEnd } from './feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 import type { Thresholds } from './operating-point.ts';
 import { parseLevelVerdict, type LevelVerdict } from './level-history.ts';
@@ -16,6 +16,11 @@ export interface LeakModelInfo {
   readonly thresholds: Thresholds;
   readonly sampleRateHz: number;
   readonly windowSamples: number;
+  /**
+   * What the windower does to the audio before this model sees it (metadata
+   * `mains_line_share`); plain (high-pass only) for a file without it.
+   */
+  readonly frontEnd: FrontEnd;
   /**
    * The threshold for hand-held recordings (score-wav), chosen on validation
    * recordings, if the file has one (operating-point.ts: recordingThresholds).
@@ -112,6 +117,11 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
     }
+    const minLineShare = raw.mains_line_share === undefined ? PLAIN_FRONT_END.minLineShare : Number(raw.mains_line_share);
+    if (!(minLineShare >= 0 && minLineShare <= 1)) {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `model metadata mains_line_share: '${raw.mains_line_share}' is not a share from 0 to 1`);
+    }
     const k = Number(raw.persistence_k);
     const n = Number(raw.persistence_n);
     const persistence = Number.isInteger(k) && Number.isInteger(n) && k >= 1 && k <= n ? { k, n } : undefined;
@@ -125,7 +135,7 @@ export class LeakModel {
       thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
       threshold,
       recordingThreshold,
-      sampleRateHz, windowSamples, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, raw });
+      sampleRateHz, windowSamples, frontEnd: { minLineShare }, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, raw });
   }
 
   /**

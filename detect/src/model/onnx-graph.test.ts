@@ -118,6 +118,20 @@ describe('the leak model graph', () => {
     await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, material_thresholds: '{"copper":0.5}' }))).rejects.toThrow(/material_thresholds: 'copper'/);
   });
 
+  it('reads the front end it was trained with from the metadata (plain without it), and refuses a share outside 0–1', async () => {
+    const weights = randomWeights(4);
+    const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+    const plain = await LeakModel.load(buildLeakModelGraph(weights, meta));
+    expect(plain.info.frontEnd).toEqual({ minLineShare: 0 });
+    await plain.close();
+    const lines = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, mains_line_share: '0.1' }));
+    expect(lines.info.frontEnd).toEqual({ minLineShare: 0.1 });
+    await lines.close();
+    for (const bad of ['1.5', '-0.1', 'x']) {
+      await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, mains_line_share: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    }
+  });
+
   it('reads the level verdict from the metadata, and refuses one that is not whole', async () => {
     const weights = randomWeights(4);
     const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };

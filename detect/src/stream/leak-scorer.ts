@@ -113,7 +113,7 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       }
       let windower = this.windowers.get(f.sensorId);
       if (!windower) {
-        this.windowers.set(f.sensorId, (windower = new Windower(this.windowing)));
+        this.windowers.set(f.sensorId, (windower = new Windower(this.windowing, this.opts.model.info.frontEnd)));
         if (this.histories) await this.recallHistory(f.sensorId, f.startMs);
       }
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples });
@@ -175,7 +175,7 @@ export class LeakScorer extends FeedConsumer<LeakScorerPass> {
       // Enough once the frames hold CONTEXT_ROWS spaced windows: a logger's last 11, a stream's last ~31.
       if (spacedTail(earlier.map((f) => f.startMs), CONTEXT_ROWS).length >= CONTEXT_ROWS) break;
     }
-    const windower = new Windower(this.windowing);
+    const windower = new Windower(this.windowing, this.opts.model.info.frontEnd);
     const parts: SensorInput[] = [];
     for (const f of earlier) {
       const result = windower.push({ startMs: f.startMs, sampleRateHz: f.sampleRateHz, samples: f.samples! });

@@ -1,11 +1,14 @@
 import { highPass } from '../audio/high-pass.ts';
+import { removeMainsLines } from '../audio/mains-lines.ts';
 import { resample } from '../audio/resample.ts';
-import { MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES } from '../model/feature-spec.ts';
+import { MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, type FrontEnd } from '../model/feature-spec.ts';
 
 /**
  * Turns one sensor's frames into model windows: resample each frame to the
  * model's rate, take out infrasound (audio/high-pass.ts), join frames that
- * follow each other without a gap into one stream, and cut it into windows of `windowSeconds` every `hopSeconds`. A
+ * follow each other without a gap into one stream, and cut it into windows of `windowSeconds` every `hopSeconds`;
+ * in each 1 s part, take out strong mains lines where the model's front end
+ * says so (model/feature-spec.ts FrontEnd; audio/mains-lines.ts). A
  * window longer than the model's 1 s is scored as the mean of its 1 s parts.
  * The streaming detector, the WAV scoring CLI and training all cut audio
  * here, so a window means the same thing everywhere.
@@ -39,14 +42,17 @@ const CONTIGUITY_TOLERANCE_MS = 5;
 
 export class Windower {
   private readonly config: WindowingConfig;
+  private readonly frontEnd: FrontEnd;
   private buffer: Float32Array = new Float32Array(0);
   private bufferStartMs = 0;
   private expectedNextMs: number | undefined;
 
-  constructor(config: WindowingConfig = DEFAULT_WINDOWING) {
+  constructor(config: WindowingConfig = DEFAULT_WINDOWING, frontEnd: FrontEnd = PLAIN_FRONT_END) {
     if (!Number.isInteger(config.windowSeconds) || config.windowSeconds < 1) throw new RangeError('windowSeconds must be a whole number >= 1');
     if (!(config.hopSeconds > 0)) throw new RangeError('hopSeconds must be > 0');
+    if (!(frontEnd.minLineShare >= 0 && frontEnd.minLineShare <= 1)) throw new RangeError('minLineShare must be in [0, 1]');
     this.config = config;
+    this.frontEnd = frontEnd;
   }
 
   /** The windows this chunk completes (possibly none), or why it was skipped. */
@@ -75,7 +81,7 @@ export class Windower {
     const hop = Math.round(this.config.hopSeconds * MODEL_SAMPLE_RATE_HZ);
     let at = 0;
     while (at + windowLength <= this.buffer.length) {
-      const parts = Array.from({ length: this.config.windowSeconds }, (_, p) => this.buffer.slice(at + p * WINDOW_SAMPLES, at + (p + 1) * WINDOW_SAMPLES));
+      const parts = Array.from({ length: this.config.windowSeconds }, (_, p) => this.part(this.buffer.subarray(at + p * WINDOW_SAMPLES, at + (p + 1) * WINDOW_SAMPLES)));
       const startMs = this.bufferStartMs + (at * 1000) / MODEL_SAMPLE_RATE_HZ;
       windows.push({ startMs, endMs: startMs + this.config.windowSeconds * 1000, parts });
       at += hop;
@@ -86,5 +92,11 @@ export class Windower {
       this.bufferStartMs += (consumed * 1000) / MODEL_SAMPLE_RATE_HZ;
     }
     return windows;
+  }
+
+  /** One model input: a copy, its strong mains lines out. */
+  private part(audio: Float32Array): Float32Array {
+    if (this.frontEnd.minLineShare === 0) return audio.slice();
+    return removeMainsLines(audio, MODEL_SAMPLE_RATE_HZ, this.frontEnd.minLineShare).samples;
   }
 }

@@ -63,6 +63,19 @@ describe('training examples', () => {
     expect(both.features).toEqual(coloured.features);
   });
 
+  it('takes the hum it added out again with a front end that takes mains lines out, as the detector would', () => {
+    const lines = { minLineShare: 0.1 };
+    // White noise holds no line: the front end leaves it as it was.
+    expect(buildExamples(data, DEFAULT_WINDOWING, { frontEnd: lines }).features).toEqual(plain.features);
+    const hum = { share: 1, seed: 5, perSensor: true };
+    const distance = (set: { features: Float32Array }) => set.features.reduce((sum, v, i) => sum + Math.abs(v - plain.features[i]!), 0);
+    const heard = distance(buildExamples(data, DEFAULT_WINDOWING, { hum }));
+    const served = distance(buildExamples(data, DEFAULT_WINDOWING, { hum, frontEnd: lines }));
+    expect(heard).toBeGreaterThan(0);
+    // Lines under a tenth of what is left of the window's power stay (a quiet hum, a weak harmonic), so not all of it goes.
+    expect(served).toBeLessThan(0.7 * heard);
+  });
+
   it('takes a subset with its own features and labels', () => {
     const hydro = subsetExamples(plain, (e) => e.meta.sensorType === 'hydrophone');
     expect(hydro.examples).toHaveLength(20);

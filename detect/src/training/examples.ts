@@ -1,4 +1,5 @@
-import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { removeMainsLines } from '../audio/mains-lines.ts';
+import { FEATURE_COUNT, MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, type FrontEnd } from '../model/feature-spec.ts';
 import { referenceFeatures } from '../model/reference-features.ts';
 import { Windower, type WindowingConfig } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
@@ -46,25 +47,36 @@ export interface ExampleSet {
   readonly skipped: Record<string, number>;
 }
 
+/** What buildExamples is asked for beyond the windowing. */
+export interface ExampleOptions {
+  readonly keepPcm?: boolean;
+  readonly colouring?: ColouringOption;
+  readonly hum?: ColouringOption;
+  /** The front end the model is trained with and will be served with (model/feature-spec.ts); plain without. */
+  readonly frontEnd?: FrontEnd;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 /** Cuts every frame into model windows (frameWindows) and computes the reference features. */
-export function buildExamples(
-  data: SplitData,
-  windowing: WindowingConfig,
-  opts: { keepPcm?: boolean; colouring?: ColouringOption; hum?: ColouringOption; onProgress?: (done: number, total: number) => void } = {},
-): ExampleSet {
+export function buildExamples(data: SplitData, windowing: WindowingConfig, opts: ExampleOptions = {}): ExampleSet {
+  const frontEnd = opts.frontEnd ?? PLAIN_FRONT_END;
   const examples: Example[] = [];
   const colouring = drawsFor(opts.colouring, drawColouring);
   // Mains hum (mains-hum.ts), drawn as the colouring is but from a stream of its own, so adding it leaves every colouring as it was.
   const hum = drawsFor(opts.hum, drawHum);
   const rows: Float32Array[] = [];
   const skipped: Record<string, number> = {};
-  for (const w of frameWindows(data, windowing, skipped, opts.onProgress)) {
+  for (const w of frameWindows(data, windowing, skipped, { frontEnd, onProgress: opts.onProgress })) {
     examples.push(opts.keepPcm ? { meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm } : { meta: w.meta, windowStartMs: w.startMs });
     const response = colouring.drawFor(w.meta.sensorId);
     const site = hum.drawFor(w.meta.sensorId);
     // Hum reaches the sensor beside the pipe's sound, through the same device: added first, then coloured.
     const heard = site ? addHum(w.pcm, site, hum.random!) : w.pcm;
-    rows.push(referenceFeatures(response ? colour(heard, response) : heard));
+    const recorded = response ? colour(heard, response) : heard;
+    // What the detector's front end would make of that recording: its strong mains lines out again
+    // (a hum just added, a weak line a resonance lifted), as they were out of the window as cut.
+    const served = recorded !== w.pcm && frontEnd.minLineShare > 0 ? removeMainsLines(recorded, MODEL_SAMPLE_RATE_HZ, frontEnd.minLineShare).samples : recorded;
+    rows.push(referenceFeatures(served));
   }
   const features = new Float32Array(rows.length * FEATURE_COUNT);
   rows.forEach((r, i) => features.set(r, i * FEATURE_COUNT));
@@ -102,18 +114,19 @@ export interface FrameWindow {
  * Every frame cut into model windows with the detector's own Windower, in
  * frame order, one at a time (a training split's windows would not fit in
  * memory at once). Frames are independent recordings here (minutes apart),
- * so each gets a fresh Windower; a frame it refuses is counted in `skipped`
- * by reason.
+ * so each gets a fresh Windower (with the model's front end); a frame it
+ * refuses is counted in `skipped` by reason.
  */
 export function* frameWindows(
   data: SplitData,
   windowing: WindowingConfig,
   skipped: Record<string, number>,
-  onProgress?: (done: number, total: number) => void,
+  opts: { frontEnd?: FrontEnd; onProgress?: ((done: number, total: number) => void) | undefined } = {},
 ): Generator<FrameWindow> {
+  const { frontEnd = PLAIN_FRONT_END, onProgress } = opts;
   for (let i = 0; i < data.frames.length; i++) {
     const meta = data.frames[i]!;
-    const result = new Windower({ windowSeconds: 1, hopSeconds: windowing.hopSeconds }).push({
+    const result = new Windower({ windowSeconds: 1, hopSeconds: windowing.hopSeconds }, frontEnd).push({
       startMs: meta.startMs,
       sampleRateHz: meta.sampleRateHz,
       samples: framePcm(data, meta),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { FEATURE_COUNT } from '../model/feature-spec.ts';
 import type { WindowingConfig } from '../stream/windower.ts';
 import type { SplitData } from './dataset.ts';
-import { buildExamples, frameWindows, windowLabels, type ColouringOption, type Example, type ExampleSet } from './examples.ts';
+import { PLAIN_FRONT_END, type FrontEnd } from '../model/feature-spec.ts';
+import { buildExamples, frameWindows, windowLabels, type Example, type ExampleOptions, type ExampleSet } from './examples.ts';
 
 /**
  * The code that decides a window's features, its device colouring and hum. The
@@ -18,6 +19,7 @@ export const FEATURE_CODE = [
   '../audio/resample.ts',
   '../audio/high-pass.ts',
   '../audio/biquad.ts',
+  '../audio/mains-lines.ts',
   './device-colouring.ts',
   './mains-hum.ts',
   './seeded-random.ts',
@@ -52,13 +54,13 @@ export async function cachedExamples(
   data: SplitData,
   source: CacheSource,
   windowing: WindowingConfig,
-  opts: { keepPcm?: boolean; colouring?: ColouringOption; hum?: ColouringOption; onProgress?: (done: number, total: number) => void; onHit?: (file: string) => void },
+  opts: ExampleOptions & { onHit?: (file: string) => void },
   cacheDir: string | undefined,
 ): Promise<ExampleSet> {
   if (!cacheDir) return buildExamples(data, windowing, opts);
-  const key = await cacheKey(source, windowing, opts.colouring, opts.hum);
+  const key = await cacheKey(source, windowing, opts);
   const base = join(cacheDir, key);
-  const hit = await readCached(base, data, windowing, opts.keepPcm === true);
+  const hit = await readCached(base, data, windowing, opts.frontEnd ?? PLAIN_FRONT_END, opts.keepPcm === true);
   if (hit) {
     opts.onHit?.(`${base}.f32`);
     return hit;
@@ -84,15 +86,17 @@ export async function cachedExamples(
 /** The feature code's text, read once per process (a run asks for a key per dataset split). */
 let featureCode: Promise<string[]> | undefined;
 
-async function cacheKey(source: CacheSource, windowing: WindowingConfig, colouring: ColouringOption | undefined, hum: ColouringOption | undefined): Promise<string> {
+async function cacheKey(source: CacheSource, windowing: WindowingConfig, { colouring, hum, frontEnd }: ExampleOptions): Promise<string> {
   featureCode ??= Promise.all(FEATURE_CODE.map((f) => readFile(new URL(f, import.meta.url), 'utf8')));
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ manifest: source.manifestText, split: source.split, windowing, colouring: colouring && colouring.share > 0 ? colouring : null, featureCount: FEATURE_COUNT, ...(hum && hum.share > 0 && { hum }) }));
+  // Options at their "off" value are left out of the key, so keys made before an option existed still match.
+  const lines = frontEnd && frontEnd.minLineShare > 0 ? { frontEnd } : {};
+  hash.update(JSON.stringify({ manifest: source.manifestText, split: source.split, windowing, colouring: colouring && colouring.share > 0 ? colouring : null, featureCount: FEATURE_COUNT, ...(hum && hum.share > 0 && { hum }), ...lines }));
   for (const text of await featureCode) hash.update('\0').update(text);
   return hash.digest('hex').slice(0, 32);
 }
 
-async function readCached(base: string, data: SplitData, windowing: WindowingConfig, keepPcm: boolean): Promise<ExampleSet | undefined> {
+async function readCached(base: string, data: SplitData, windowing: WindowingConfig, frontEnd: FrontEnd, keepPcm: boolean): Promise<ExampleSet | undefined> {
   let index: CacheIndex;
   let bytes: Buffer;
   try {
@@ -107,7 +111,7 @@ async function readCached(base: string, data: SplitData, windowing: WindowingCon
   const examples: Example[] = index.frameIndex.map((f, i) => ({ meta: data.frames[f]!, windowStartMs: index.windowStartMs[i]! }));
   if (keepPcm) {
     let i = 0;
-    for (const w of frameWindows(data, windowing, {})) {
+    for (const w of frameWindows(data, windowing, {}, { frontEnd })) {
       const e = examples[i];
       if (!e || e.meta !== w.meta || e.windowStartMs !== w.startMs) return undefined;
       examples[i++] = { ...e, pcm: w.pcm };

@@ -17,6 +17,7 @@ import {
   MODEL_SAMPLE_RATE_HZ,
 } from '../model/feature-spec.ts';
 import { INFRASOUND_CUTOFF_HZ } from '../audio/high-pass.ts';
+import { MAX_LINE_HZ } from '../audio/mains-lines.ts';
 import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
 import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SETTLED_MS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
@@ -47,6 +48,8 @@ export interface ModelCardInput {
   readonly colourShare: number;
   /** Share of training windows (sensors, for a context model) with mains hum added (mains-hum.ts). */
   readonly humShare: number;
+  /** The front end's mains-line share (audio/mains-lines.ts); 0: high-pass only. Absent in cards before the option. */
+  readonly mainsLineShare?: number | undefined;
   /** A context model (model/sensor-context.ts): the training stride. */
   readonly context?: { readonly stride: number } | undefined;
   readonly familyProbe?: FamilyProbe | undefined;
@@ -295,7 +298,7 @@ until the model is measured on field recordings.
 In front of the graph, as the live detector, \`score-wav\` and training all cut
 windows (\`stream/windower.ts\`): each recording chunk resampled to ${MODEL_SAMPLE_RATE_HZ} Hz
 and high-passed at ${INFRASOUND_CUTOFF_HZ} Hz (4th order; \`audio/high-pass.ts\`: infrasound that
-real sensors record and the simulated data does not hold). In the graph:
+real sensors record and the simulated data does not hold)${(c.mainsLineShare ?? 0) > 0 ? `; then in each 1 s window every mains line (a multiple of 50 or 60 Hz up to ${MAX_LINE_HZ} Hz, searched within the grid's wander) that carries ${Math.round(c.mainsLineShare! * 100)} % or more of the window's power is fitted and subtracted (\`audio/mains-lines.ts\`; \`mains_line_share\` in the model's metadata; training windows given hum or a device response lose theirs the same way after it)` : ''}. In the graph:
 DC removed; ${FRAME_SAMPLES}-sample Hann frames, hop ${HOP_SAMPLES} (30 per
 window); power spectrum by a DFT written as constant MatMuls; ${BAND_COUNT}
 triangular bands on the ERB scale, ${BAND_LOW_HZ}–${BAND_HIGH_HZ} Hz; natural

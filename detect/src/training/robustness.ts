@@ -59,7 +59,7 @@ for (const variant of variants) {
   const clipLabels: number[] = [];
   for (const [i, clip] of clips.entries()) {
     const samples = variant.apply(Float32Array.from(framePcm(data, clip), (v) => v / 32768), clip.sampleRateHz);
-    const windows = new Windower().push({ startMs: clip.startMs, sampleRateHz: clip.sampleRateHz, samples });
+    const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: clip.startMs, sampleRateHz: clip.sampleRateHz, samples });
     if (typeof windows === 'string' || windows.length === 0) continue;
     const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
     const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: clip.id, window })));

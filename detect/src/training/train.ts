@@ -4,7 +4,7 @@
  *
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
- *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--family-probe]
+ *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
  *
@@ -21,7 +21,11 @@
  * head. --colour-share passes that share of the training windows through a
  * random device response (device-colouring.ts); --hum-share adds mains hum
  * of a random grid, series and level to that share (mains-hum.ts), drawn
- * apart from the colouring. --family-probe adds single
+ * apart from the colouring. --mains-lines S gives the model a front end
+ * that takes out mains lines of share S or more of a window's power
+ * (audio/mains-lines.ts), trained with and served with (the model file
+ * says `mains_line_share`); without it the model is high-pass only, as
+ * every model before. --family-probe adds single
  * heads trained on one sensor type each and scored on the others' test
  * windows to the card (family-probe.ts). --context trains a context model
  * (model/sensor-context.ts: each window scored with its sensor's previous
@@ -61,7 +65,7 @@ import { LeakModel } from '../model/leak-model.ts';
 import { denseForward } from '../model/dense-forward.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from '../model/onnx-graph.ts';
 import { readLeakModelWeights } from '../model/onnx-weights.ts';
-import { BAND_COUNT, MODEL_SAMPLE_RATE_HZ, WINDOW_SAMPLES, FEATURE_COUNT } from '../model/feature-spec.ts';
+import { BAND_COUNT, MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, FEATURE_COUNT, type FrontEnd } from '../model/feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows, windowInputs } from '../stream/sensor-histories.ts';
 import { contextExamples } from './context-examples.ts';
@@ -136,6 +140,7 @@ const { values } = parseArgs({
     l2: { type: 'string', default: String(DEFAULT_FIT.l2) },
     'colour-share': { type: 'string', default: '0' },
     'hum-share': { type: 'string', default: '0' },
+    'mains-lines': { type: 'string' },
     'family-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
@@ -207,6 +212,14 @@ if (reuse && !values.version) throw new Error('--reuse-model needs --version: th
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
+/** The front end the heads are trained with, and the model is served with (reused heads bring theirs). */
+const frontEnd: FrontEnd = ((): FrontEnd => {
+  const given = values['mains-lines'];
+  const share = given === undefined ? (reuse?.metrics.mainsLineShare ?? PLAIN_FRONT_END.minLineShare) : Number(given);
+  if (!(share >= 0 && share <= 1)) throw new Error(`--mains-lines must be a share from 0 to 1, got '${given}'`);
+  if (reuse && share !== reuse.metrics.mainsLineShare) throw new Error(`--mains-lines ${given}: the reused heads were trained with ${reuse.metrics.mainsLineShare}; leave it out`);
+  return { minLineShare: share };
+})();
 const modelVersion = values.version || (context ? CONTEXT_MODEL_VERSION : MODEL_VERSION);
 const fitOptions = {
   ...DEFAULT_FIT,
@@ -299,6 +312,7 @@ for (const split of SPLITS) {
     parts.push(
       await cachedExamples(data, { manifestText: manifestTexts[k]!, split: from }, DEFAULT_WINDOWING, {
         keepPcm: split !== 'train',
+        frontEnd,
         // Training windows only: validation and test are scored as recorded.
         ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
         ...(split === 'train' && humShare > 0 ? { hum: { share: humShare, seed: fitOptions.seed * 1000 + part + 500, perSensor: context !== undefined } } : {}),
@@ -499,6 +513,7 @@ const card = {
   fit: reuse ? reuse.metrics.fit : { ...fitOptions },
   colourShare: reuse ? reuse.metrics.colourShare : colourShare,
   humShare: reuse ? reuse.metrics.humShare : humShare,
+  mainsLineShare: frontEnd.minLineShare,
   context,
   familyProbe,
   epochsRun,
@@ -526,6 +541,7 @@ await writeFile(
       fit: usedBackend === 'cpu' ? fitRest : card.fit,
       // Left out at 0, as the backend is: a run without hum writes the file it wrote before the option.
       humShare: card.humShare > 0 ? card.humShare : undefined,
+      mainsLineShare: card.mainsLineShare > 0 ? card.mainsLineShare : undefined,
       moreData: card.moreData.length === 0 ? undefined : card.moreData.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
       moreValidation: card.moreValidation.length === 0 ? undefined : card.moreValidation.map(({ dir, manifest: m }) => ({ dir, seed: m.seed, options: m.options })),
       operatingPoints: card.operatingPoints.length <= 1 ? undefined : card.operatingPoints,
@@ -555,6 +571,7 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
     ...(Object.keys(t.byMaterial).length > 0 && { material_thresholds: JSON.stringify(t.byMaterial) }),
     ...(recordingThreshold !== undefined && { recording_threshold: String(recordingThreshold) }),
     ...(levelVerdict !== undefined && { level_verdict: JSON.stringify(levelVerdict) }),
+    ...(frontEnd.minLineShare > 0 && { mains_line_share: String(frontEnd.minLineShare) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
@@ -585,6 +602,7 @@ async function recordingExamples(
     parts.push(
       await cachedExamples(tagged, { manifestText: given.text, split }, DEFAULT_WINDOWING, {
         keepPcm: true,
+        frontEnd,
         onProgress: (done, total) => log(`  recordings: ${done}/${total} frames`),
         onHit: (file) => log(`  recordings: features from the cache (${file})`),
       }, featureCache),
@@ -623,7 +641,7 @@ async function levelHistoryExamples(dir: string, split: Split): Promise<Example[
 /** A split's windows with their PCM, no features: only scored, through the model. */
 function windowsOf(data: SplitData): Example[] {
   const skipped: Record<string, number> = {};
-  return [...frameWindows(data, DEFAULT_WINDOWING, skipped)].map((w) => ({ meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm }));
+  return [...frameWindows(data, DEFAULT_WINDOWING, skipped, { frontEnd })].map((w) => ({ meta: w.meta, windowStartMs: w.startMs, pcm: w.pcm }));
 }
 
 /** The model file and the metrics.json of a model trained before (--reuse-model). */
@@ -641,6 +659,8 @@ interface Reused {
     readonly epochsRun: number[];
     readonly colourShare: number;
     readonly humShare: number;
+    /** The front end's mains-line share the heads were trained with (0: plain). */
+    readonly mainsLineShare: number;
     readonly context?: { stride: number } | undefined;
     readonly familyProbe?: FamilyProbe | undefined;
   };
@@ -648,12 +668,12 @@ interface Reused {
 
 async function loadReused(dir: string): Promise<Reused> {
   const bytes = await readFile(join(dir, 'leak-detector.onnx'));
-  // Written by an earlier run of this script: colourShare and humShare are absent from cards older than the options (and humShare at 0).
-  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare' | 'humShare'> & { colourShare?: number; humShare?: number };
+  // Written by an earlier run of this script: colourShare, humShare and mainsLineShare are absent from cards older than the options (and at 0).
+  const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8')) as Omit<Reused['metrics'], 'colourShare' | 'humShare' | 'mainsLineShare'> & { colourShare?: number; humShare?: number; mainsLineShare?: number };
   const weights = readLeakModelWeights(bytes);
   if (Boolean(weights.context) !== Boolean(metrics.context)) throw new Error(`${dir}: metrics.json and the model disagree on whether it is a context model`);
   const trainedBy = metrics.reusedFrom === undefined ? [metrics.command] : typeof metrics.reusedFrom === 'string' ? [metrics.reusedFrom] : [...metrics.reusedFrom];
-  return { weights, trainedBy, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0, humShare: metrics.humShare ?? 0 } };
+  return { weights, trainedBy, metrics: { ...metrics, fit: { backend: 'cpu' as const, ...metrics.fit }, colourShare: metrics.colourShare ?? 0, humShare: metrics.humShare ?? 0, mainsLineShare: metrics.mainsLineShare ?? 0 } };
 }
 
 /**
@@ -664,6 +684,8 @@ async function loadReused(dir: string): Promise<Reused> {
  */
 function mergeReused(models: readonly Reused[], names: readonly string[]): Reused {
   if (models.length === 1) return models[0]!;
+  const shares = new Set(models.map((m) => m.metrics.mainsLineShare));
+  if (shares.size > 1) throw new Error(`the heads were trained with different front ends (mains-line shares ${[...shares].join(', ')}): one model serves one`);
   const seedsOf = (m: Reused) => Array.from({ length: m.metrics.fit.heads }, (_, h) => m.metrics.fit.seed + (m.metrics.fit.firstHead ?? 0) + h);
   const { weights, headSeeds } = mergeHeads(models.map((m, i) => ({ name: names[i]!, weights: m.weights, headSeeds: seedsOf(m) })));
   const lowest = Math.min(...headSeeds);
