@@ -36,7 +36,10 @@
  * A,B then merges their heads into one model (merge-heads.ts).
  * --feature-cache DIR keeps each dataset split's window features there
  * (feature-cache.ts): a second run on the same data skips the hour spent on
- * them. --recordings-test DIR adds a second test to the card: the test
+ * them; --features-only I/N (with the command's other options as the run
+ * that reads them will have them) computes only the I-th of N shares of
+ * those features into the cache and stops, so N processes fill it together
+ * (feature-shards.ts). --recordings-test DIR adds a second test to the card: the test
  * split of a data set of hand-held recordings (one long frame a sensor:
  * \`npm run dataset -w simulators -- --nights 1 --frames-per-night 1
  * --frame-seconds 30 --day-share 0\`), scored as score-wav scores a clip,
@@ -79,6 +82,7 @@ import { concatExamples, frameWindows, subsetExamples, type Example, type Exampl
 import { chooseLevelVerdict, judgedNights, verdictNights } from './level-verdict.ts';
 import type { LevelVerdict } from '../model/level-history.ts';
 import { cachedExamples } from './feature-cache.ts';
+import { parseFeatureShard, shareOut } from './feature-shards.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { planHeldOutSets, type DatasetManifest, type GivenDataset, type OnsetSplits } from './held-out-sets.ts';
@@ -141,6 +145,7 @@ const { values } = parseArgs({
     'colour-share': { type: 'string', default: '0' },
     'hum-share': { type: 'string', default: '0' },
     'mains-lines': { type: 'string' },
+    'features-only': { type: 'string' },
     'family-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
@@ -245,6 +250,8 @@ for (const dir of dataDirs) {
 }
 const manifests = manifestTexts.map((text) => JSON.parse(text) as Record<string, unknown>);
 const featureCache = values['feature-cache'] ? resolve(values['feature-cache']) : undefined;
+const featuresShard = values['features-only'] === undefined ? undefined : parseFeatureShard(values['features-only']);
+if (featuresShard && !featureCache) throw new Error('--features-only fills the feature cache: give --feature-cache DIR');
 const manifest = manifests[0]!;
 
 // The held-out sets are checked now, not after hours of training.
@@ -282,6 +289,59 @@ const loadTagged = async (dir: number, split: Split): Promise<SplitData> => {
 /** Every generator run numbers its sensors from S-0001: a prefix keeps another dataset's ids apart. */
 const withIdPrefix = (data: SplitData, tag: string): SplitData => ({ ...data, frames: data.frames.map((f) => ({ ...f, id: tag + f.id, sensorId: tag + f.sensorId })) });
 
+/** One dataset split whose window features a split of the model's data takes. */
+interface FeatureJob {
+  readonly split: Split;
+  /** Its place among the split's sources: seeds the colouring and hum of training windows. */
+  readonly part: number;
+  /** Index in dataArgs. */
+  readonly k: number;
+  readonly from: Split;
+}
+/** Test comes from --data alone; training and validation also take every split of their extra datasets. */
+const featureJobs = (split: Split): FeatureJob[] =>
+  dataDirs
+    .flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => (roleOf(dd) === 'split' ? s === split : roleOf(dd) === split)))
+    .map(([k, from], part) => ({ split, part, k, from }));
+/** A job's frames and window features (from the cache where they are there). */
+async function runFeatureJob({ split, part, k, from }: FeatureJob): Promise<{ data: SplitData; set: ExampleSet }> {
+  const data = await loadTagged(k, from);
+  const augmented = [
+    ...(split === 'train' && colourShare > 0 ? [`${colourShare} of them through a random device response`] : []),
+    ...(split === 'train' && humShare > 0 ? [`${humShare} with mains hum`] : []),
+  ];
+  log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${augmented.map((a) => `, ${a}`).join('')}`);
+  const set = await cachedExamples(data, { manifestText: manifestTexts[k]!, split: from }, DEFAULT_WINDOWING, {
+    keepPcm: split !== 'train',
+    frontEnd,
+    // Training windows only: validation and test are scored as recorded.
+    ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
+    ...(split === 'train' && humShare > 0 ? { hum: { share: humShare, seed: fitOptions.seed * 1000 + part + 500, perSensor: context !== undefined } } : {}),
+    onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
+    onHit: (file) => log(`  ${split}: features from the cache (${file})`),
+  }, featureCache);
+  return { data, set };
+}
+
+if (featuresShard) {
+  // --features-only I/N: this process's share of every feature job (the recordings' splits among them), into the cache.
+  const weighOf = (manifestOf: DatasetManifest, from: Split) => {
+    const split = (manifestOf as unknown as { splits?: Record<string, { frames?: number }> }).splits?.[from];
+    return (split?.frames ?? 1) * (manifestOf.options.frameSeconds ?? 1);
+  };
+  const jobs = [
+    ...SPLITS.filter((split) => !(reuse && split === 'train')).flatMap((split) =>
+      featureJobs(split).map((job) => ({ weight: weighOf(manifests[job.k] as unknown as DatasetManifest, job.from), run: () => runFeatureJob(job) })),
+    ),
+    ...(recordingsGiven ? SPLITS.map((split) => ({ weight: weighOf(recordingsGiven.manifest, split), run: () => recordingExamples(recordingsGiven, [split]) })) : []),
+  ];
+  const mine = shareOut(jobs.map((j) => j.weight), featuresShard.count)[featuresShard.index]!;
+  log(`features only: ${mine.length} of ${jobs.length} dataset splits (shard ${featuresShard.index + 1} of ${featuresShard.count}) into ${featureCache}`);
+  for (const j of mine) await jobs[j]!.run();
+  log('features only: done');
+  process.exit(0);
+}
+
 const sets = {} as Record<Split, ExampleSet>;
 const levelsBySplit = new Map<Split, Map<string, number>>();
 const splitCounts: Record<string, ModelCardInput['splitCounts'][string]> = {};
@@ -300,26 +360,10 @@ for (const split of SPLITS) {
   const splitLevels = new Map<string, number>();
   let frames = 0;
   const sensors = new Set<string>();
-  // Test comes from --data alone; training and validation also take every split of their extra datasets.
-  const sources = dataDirs.flatMap((_, d) => SPLITS.map((s) => [d, s] as const).filter(([dd, s]) => (roleOf(dd) === 'split' ? s === split : roleOf(dd) === split)));
-  for (const [part, [k, from]] of sources.entries()) {
-    const data = await loadTagged(k, from);
-    const augmented = [
-      ...(split === 'train' && colourShare > 0 ? [`${colourShare} of them through a random device response`] : []),
-      ...(split === 'train' && humShare > 0 ? [`${humShare} with mains hum`] : []),
-    ];
-    log(`${split} ← ${from} of ${dataArgs[k]}: ${data.frames.length} frames; computing features${augmented.map((a) => `, ${a}`).join('')}`);
-    parts.push(
-      await cachedExamples(data, { manifestText: manifestTexts[k]!, split: from }, DEFAULT_WINDOWING, {
-        keepPcm: split !== 'train',
-        frontEnd,
-        // Training windows only: validation and test are scored as recorded.
-        ...(split === 'train' && colourShare > 0 ? { colouring: { share: colourShare, seed: fitOptions.seed * 1000 + part, perSensor: context !== undefined } } : {}),
-        ...(split === 'train' && humShare > 0 ? { hum: { share: humShare, seed: fitOptions.seed * 1000 + part + 500, perSensor: context !== undefined } } : {}),
-        onProgress: (done, total) => log(`  ${split}: ${done}/${total} frames`),
-        onHit: (file) => log(`  ${split}: features from the cache (${file})`),
-      }, featureCache),
-    );
+  for (const job of featureJobs(split)) {
+    const { data, set } = await runFeatureJob(job);
+    const k = job.k;
+    parts.push(set);
     frames += data.frames.length;
     for (const f of data.frames) sensors.add(f.sensorId);
     if (k === 0) for (const f of data.frames) fromData.add(f.sensorId);
@@ -575,7 +619,8 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
     features: String(FEATURE_COUNT),
-    heads: String(fitOptions.heads),
+    // The merged ensemble's, for reused heads (2.4.3's file says 1 for its four: written before this was mended).
+    heads: String(reuse ? reuse.metrics.fit.heads : fitOptions.heads),
     persistence_k: String(persistence.k),
     persistence_n: String(persistence.n),
     trained_on: 'simulated acoustic dataset (see MODEL_CARD.md)',

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
+
+describe('the training recipe', () => {
+  it("names the shipped model's twelve data sets once each, in the roles its card gives them", () => {
+    const sets = recipeDatasets(SHIPPED_RECIPE);
+    expect(sets).toHaveLength(12);
+    expect(new Set(sets.map((d) => d.dir)).size).toBe(12);
+    expect(trainDataArgs(SHIPPED_RECIPE)).toEqual([
+      '--data', '../data/acoustic-dataset-2000',
+      '--extra-train', '../data/acoustic-dataset-600,../data/acoustic-dataset-seed2-1200,../data/acoustic-dataset-seed4-2000,../data/acoustic-dataset-seed6-2000,../data/acoustic-dataset-seed7-2000,../data/handheld-seed9-1000,../data/handheld-seed10-2000',
+      '--extra-val', '../data/acoustic-dataset-seed5-2000',
+    ]);
+    expect(heldOutArgs(SHIPPED_RECIPE)).toEqual(['--recordings-test', '../data/handheld-seed8-2000', '--onset-test', '../data/onset/acoustic-dataset-seed12-1000', '--level-history', '../data/onset/acoustic-dataset-seed5-2000']);
+  });
+
+  it('spells out every option of the dataset command, and knows a manifest made with them', () => {
+    const onset = SHIPPED_RECIPE.onsetTest!;
+    expect(datasetArgs(onset)).toEqual(['--seed', '12', '--sensors', '1000', '--nights', '4', '--frames-per-night', '12', '--frame-seconds', '1', '--day-share', '0.15', '--leak-onset-share', '0.5', '--out', onset.dir]);
+    // As the generator writes it (a leak onset share only where one was asked for).
+    const options = { sensors: 1000, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4, leakOnsetShare: 0.5 };
+    expect(manifestMatches(onset, { seed: 12, options })).toBe(true);
+    expect(manifestMatches(onset, { seed: 13, options })).toBe(false);
+    const { leakOnsetShare: _, ...withoutOnsets } = options;
+    expect(manifestMatches(onset, { seed: 12, options: withoutOnsets })).toBe(false);
+    expect(manifestMatches({ ...onset, leakOnsetShare: undefined }, { seed: 12, options: withoutOnsets })).toBe(true);
+    expect(manifestMatches(onset, { seed: 12, options: { ...options, sensors: 999 } })).toBe(false);
+  });
+});

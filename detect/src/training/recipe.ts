@@ -1,0 +1,100 @@
+/**
+ * The shipped model's recipe, in one place: the data sets it is trained and
+ * tested on, and the options of its heads and of the run that merges them.
+ * `npm run train -w detect` (retrain.ts) runs it; a JSON file of the same
+ * shape (--recipe) runs another, e.g. a small one in a test.
+ */
+/** A data set as the dataset command makes it (simulators: npm run dataset), every option spelt out. */
+export interface DatasetRecipe {
+  /** Relative to detect/. */
+  readonly dir: string;
+  readonly seed: number;
+  readonly sensors: number;
+  readonly nights: number;
+  readonly framesPerNight: number;
+  readonly frameSeconds: number;
+  readonly dayShare: number;
+  /** Absent: every leak there from the first night (the generator's default). */
+  readonly leakOnsetShare?: number;
+}
+
+export interface Recipe {
+  /** Split into train / validation / test by sensor. */
+  readonly data: DatasetRecipe;
+  /** Every split to training. */
+  readonly extraTrain: readonly DatasetRecipe[];
+  /** Every split to validation (the operating point). */
+  readonly extraVal: readonly DatasetRecipe[];
+  /** Hand-held clips: the card's second test, and the recording threshold. */
+  readonly recordingsTest?: DatasetRecipe | undefined;
+  /** Leaks that begin while the sensor listens: the card's third test. */
+  readonly onsetTest?: DatasetRecipe | undefined;
+  /** Data for the night verdict with level history. */
+  readonly levelHistory?: readonly DatasetRecipe[] | undefined;
+  /** Heads of the ensemble, each trained by a process of its own. */
+  readonly heads: number;
+  /** train.ts options of every head (and of the feature shards, which must key the cache as the heads do). */
+  readonly headOptions: readonly string[];
+  /** train.ts options the last head adds (its card's probe). */
+  readonly lastHeadOptions: readonly string[];
+  /** train.ts options of the run that merges the heads and chooses the operating point. */
+  readonly mergeOptions: readonly string[];
+}
+
+/** Hand-held logger clips: one 30 s recording a sensor, at night. */
+const clips = (seed: number, sensors: number): DatasetRecipe => ({ dir: `../data/handheld-seed${seed}-${sensors}`, seed, sensors, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0 });
+/** Noise loggers: 4 nights of 12 one-second frames from 02:00 to 04:00, 15 % of frames by day (the generator's defaults). */
+const LOGGER_NIGHTS = { nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15 };
+const loggers = (seed: number, sensors: number, dir = `../data/acoustic-dataset-seed${seed}-${sensors}`): DatasetRecipe => ({ dir, seed, sensors, ...LOGGER_NIGHTS });
+const onsets = (seed: number, sensors: number): DatasetRecipe => ({ dir: `../data/onset/acoustic-dataset-seed${seed}-${sensors}`, seed, sensors, ...LOGGER_NIGHTS, leakOnsetShare: 0.5 });
+
+const SHAPE = ['--hidden', '128,64,32', '--l2', '0.001', '--backend', 'wasm', '--search-persistence', '--separate-sites', 'near_prv,near_pump'];
+
+/** The shipped model's (README, "2.4.0: the 9,200-sensor heads"; MODEL_CARD.md names the commands it ran). */
+export const SHIPPED_RECIPE: Recipe = {
+  data: loggers(3, 2000, '../data/acoustic-dataset-2000'),
+  extraTrain: [loggers(1, 600, '../data/acoustic-dataset-600'), loggers(2, 1200), loggers(4, 2000), loggers(6, 2000), loggers(7, 2000), clips(9, 1000), clips(10, 2000)],
+  extraVal: [loggers(5, 2000)],
+  recordingsTest: clips(8, 2000),
+  onsetTest: onsets(12, 1000),
+  levelHistory: [onsets(5, 2000)],
+  heads: 4,
+  headOptions: [...SHAPE, '--colour-share', '0.5', '--context'],
+  lastHeadOptions: ['--family-probe'],
+  mergeOptions: SHAPE,
+};
+
+/** Every data set the recipe reads, each once. */
+export const recipeDatasets = (r: Recipe): DatasetRecipe[] => {
+  const all = [r.data, ...r.extraTrain, ...r.extraVal, ...(r.recordingsTest ? [r.recordingsTest] : []), ...(r.onsetTest ? [r.onsetTest] : []), ...(r.levelHistory ?? [])];
+  return all.filter((d, i) => all.findIndex((e) => e.dir === d.dir) === i);
+};
+
+/** The dataset command's options for one data set. */
+export const datasetArgs = (d: DatasetRecipe): string[] => [
+  '--seed', String(d.seed), '--sensors', String(d.sensors), '--nights', String(d.nights), '--frames-per-night', String(d.framesPerNight),
+  '--frame-seconds', String(d.frameSeconds), '--day-share', String(d.dayShare),
+  ...(d.leakOnsetShare !== undefined ? ['--leak-onset-share', String(d.leakOnsetShare)] : []),
+  '--out', d.dir,
+];
+
+/** Does a manifest (as the generator writes it) describe this data set, whole? */
+export function manifestMatches(d: DatasetRecipe, manifest: { seed?: unknown; options?: Record<string, unknown> }): boolean {
+  const o = manifest.options ?? {};
+  const wanted: [string, number | undefined][] = [['sensors', d.sensors], ['nights', d.nights], ['framesPerNight', d.framesPerNight], ['frameSeconds', d.frameSeconds], ['dayShare', d.dayShare], ['leakOnsetShare', d.leakOnsetShare]];
+  return manifest.seed === d.seed && wanted.every(([k, v]) => o[k] === v);
+}
+
+/** train.ts's data options: the sets every run of the recipe reads in the same roles. */
+export const trainDataArgs = (r: Recipe): string[] => [
+  '--data', r.data.dir,
+  ...(r.extraTrain.length > 0 ? ['--extra-train', r.extraTrain.map((d) => d.dir).join(',')] : []),
+  ...(r.extraVal.length > 0 ? ['--extra-val', r.extraVal.map((d) => d.dir).join(',')] : []),
+];
+
+/** The held-out tests' options (the merge run's; the feature shards take the recordings to cache them). */
+export const heldOutArgs = (r: Recipe): string[] => [
+  ...(r.recordingsTest ? ['--recordings-test', r.recordingsTest.dir] : []),
+  ...(r.onsetTest ? ['--onset-test', r.onsetTest.dir] : []),
+  ...(r.levelHistory && r.levelHistory.length > 0 ? ['--level-history', r.levelHistory.map((d) => d.dir).join(',')] : []),
+];
