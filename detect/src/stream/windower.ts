@@ -1,5 +1,6 @@
 import { highPass } from '../audio/high-pass.ts';
 import { removeMainsLines } from '../audio/mains-lines.ts';
+import { fromPcm16 } from '../audio/pcm16.ts';
 import { resample } from '../audio/resample.ts';
 import { MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, type FrontEnd } from '../model/feature-spec.ts';
 
@@ -59,7 +60,7 @@ export class Windower {
   push(chunk: AudioChunk): Window[] | SkipReason {
     // Upsampling would present an empty band as silence the device never heard.
     if (chunk.sampleRateHz < MODEL_SAMPLE_RATE_HZ) return 'SAMPLE_RATE_BELOW_MODEL';
-    const scaled = chunk.samples instanceof Int16Array ? Float32Array.from(chunk.samples, (s) => s / 32768) : chunk.samples;
+    const scaled = chunk.samples instanceof Int16Array ? fromPcm16(chunk.samples) : chunk.samples;
     const contiguous = this.expectedNextMs !== undefined && Math.abs(chunk.startMs - this.expectedNextMs) <= CONTIGUITY_TOLERANCE_MS;
     const audio = highPass(resample(scaled, chunk.sampleRateHz, MODEL_SAMPLE_RATE_HZ), MODEL_SAMPLE_RATE_HZ);
     if (!contiguous) {

@@ -20,6 +20,7 @@ export const FEATURE_CODE = [
   '../audio/high-pass.ts',
   '../audio/biquad.ts',
   '../audio/mains-lines.ts',
+  '../audio/pcm16.ts',
   './device-colouring.ts',
   './mains-hum.ts',
   './seeded-random.ts',

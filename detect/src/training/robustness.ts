@@ -10,6 +10,7 @@
  * no-leak windows. Inaudible-leak clips are left out, as in the card.
  */
 import { parseArgs } from 'node:util';
+import { fromPcm16 } from '../audio/pcm16.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { verdictWindows } from '../model/sensor-context.ts';
@@ -58,7 +59,7 @@ for (const variant of variants) {
   const clipScores: number[] = [];
   const clipLabels: number[] = [];
   for (const [i, clip] of clips.entries()) {
-    const samples = variant.apply(Float32Array.from(framePcm(data, clip), (v) => v / 32768), clip.sampleRateHz);
+    const samples = variant.apply(fromPcm16(framePcm(data, clip)), clip.sampleRateHz);
     const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: clip.startMs, sampleRateHz: clip.sampleRateHz, samples });
     if (typeof windows === 'string' || windows.length === 0) continue;
     const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
