@@ -70,6 +70,19 @@ describe('npm run train (retrain.ts), in small', () => {
     expect(card).toContain('--first-head 1');
     expect(card).toContain(`--reuse-model ${at('work')}/heads-9.9.9-h0,${at('work')}/heads-9.9.9-h1`);
 
+    // The same heads served with a front end they were not trained with: the card says so, the file serves it.
+    const served = await runTsx(
+      join(DETECT, 'src/training/train.ts'),
+      ['--data', at('work/main'), '--k', '2', '--n', '3', '--feature-cache', at('work/feature-cache'), '--reuse-model', at('work/heads-9.9.9-h0') + ',' + at('work/heads-9.9.9-h1'), '--mains-lines', '0.5', '--version', '9.9.10', '--out', at('served')],
+      { cwd: DETECT, timeoutMs: 120_000 },
+    );
+    expect(served.code, served.stderr).toBe(0);
+    const withLines = await LeakModel.load(at('served/leak-detector.onnx'));
+    expect(withLines.info.frontEnd).toEqual({ minLineShare: 0.5 });
+    await withLines.close();
+    expect(JSON.parse(await readFile(at('served/metrics.json'), 'utf8'))).toMatchObject({ mainsLineShare: 0.5, trainedMainsLineShare: 0 });
+    expect(await readFile(at('served/MODEL_CARD.md'), 'utf8')).toContain('its heads were trained on windows with every line left in');
+
     // The data sets are kept when asked again.
     const again = await retrain(['--datasets-only']);
     expect(again.code, again.stderr).toBe(0);

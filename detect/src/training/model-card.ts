@@ -50,6 +50,8 @@ export interface ModelCardInput {
   readonly humShare: number;
   /** The front end's mains-line share (audio/mains-lines.ts); 0: high-pass only. Absent in cards before the option. */
   readonly mainsLineShare?: number | undefined;
+  /** Set where the heads were trained with another share than the model is served with. */
+  readonly trainedMainsLineShare?: number | undefined;
   /** A context model (model/sensor-context.ts): the training stride. */
   readonly context?: { readonly stride: number } | undefined;
   readonly familyProbe?: FamilyProbe | undefined;
@@ -298,7 +300,7 @@ until the model is measured on field recordings.
 In front of the graph, as the live detector, \`score-wav\` and training all cut
 windows (\`stream/windower.ts\`): each recording chunk resampled to ${MODEL_SAMPLE_RATE_HZ} Hz
 and high-passed at ${INFRASOUND_CUTOFF_HZ} Hz (4th order; \`audio/high-pass.ts\`: infrasound that
-real sensors record and the simulated data does not hold)${(c.mainsLineShare ?? 0) > 0 ? `; then in each 1 s window every mains line (a multiple of 50 or 60 Hz up to ${MAX_LINE_HZ} Hz, searched within the grid's wander) that carries ${Math.round(c.mainsLineShare! * 100)} % or more of the window's power is fitted and subtracted (\`audio/mains-lines.ts\`; \`mains_line_share\` in the model's metadata; training windows given hum or a device response lose theirs the same way after it)` : ''}. In the graph:
+real sensors record and the simulated data does not hold)${(c.mainsLineShare ?? 0) > 0 ? `; then in each 1 s window every mains line (a multiple of 50 or 60 Hz up to ${MAX_LINE_HZ} Hz, searched within the grid's wander) that carries ${Math.round(c.mainsLineShare! * 100)} % or more of the window's power is fitted and subtracted (\`audio/mains-lines.ts\`; \`mains_line_share\` in the model's metadata${c.trainedMainsLineShare === undefined ? '; training windows given hum or a device response lose theirs the same way after it' : ''})` : ''}${c.trainedMainsLineShare !== undefined ? ` (its heads were trained ${c.trainedMainsLineShare > 0 ? `with lines of ${Math.round(c.trainedMainsLineShare * 100)} % or more taken out` : 'on windows with every line left in'}; this front end was put in front of them when the operating point was chosen, and every figure below is measured through it)` : ''}. In the graph:
 DC removed; ${FRAME_SAMPLES}-sample Hann frames, hop ${HOP_SAMPLES} (30 per
 window); power spectrum by a DFT written as constant MatMuls; ${BAND_COUNT}
 triangular bands on the ERB scale, ${BAND_LOW_HZ}–${BAND_HIGH_HZ} Hz; natural

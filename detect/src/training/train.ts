@@ -217,14 +217,20 @@ if (reuse && !values.version) throw new Error('--reuse-model needs --version: th
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
-/** The front end the heads are trained with, and the model is served with (reused heads bring theirs). */
+/**
+ * The front end the heads are trained with, and the model is served with.
+ * Reused heads bring theirs; --mains-lines with --reuse-model serves them
+ * with another (every figure is then measured with it, and the card says
+ * what they were trained with).
+ */
 const frontEnd: FrontEnd = ((): FrontEnd => {
   const given = values['mains-lines'];
   const share = given === undefined ? (reuse?.metrics.mainsLineShare ?? PLAIN_FRONT_END.minLineShare) : Number(given);
   if (!(share >= 0 && share <= 1)) throw new Error(`--mains-lines must be a share from 0 to 1, got '${given}'`);
-  if (reuse && share !== reuse.metrics.mainsLineShare) throw new Error(`--mains-lines ${given}: the reused heads were trained with ${reuse.metrics.mainsLineShare}; leave it out`);
   return { minLineShare: share };
 })();
+/** The share the heads were trained with: the reused heads', or this run's. */
+const trainedLineShare = reuse ? (reuse.metrics.trainedMainsLineShare ?? reuse.metrics.mainsLineShare) : frontEnd.minLineShare;
 const modelVersion = values.version || (context ? CONTEXT_MODEL_VERSION : MODEL_VERSION);
 const fitOptions = {
   ...DEFAULT_FIT,
@@ -558,6 +564,7 @@ const card = {
   colourShare: reuse ? reuse.metrics.colourShare : colourShare,
   humShare: reuse ? reuse.metrics.humShare : humShare,
   mainsLineShare: frontEnd.minLineShare,
+  ...(trainedLineShare !== frontEnd.minLineShare && { trainedMainsLineShare: trainedLineShare }),
   context,
   familyProbe,
   epochsRun,
@@ -706,6 +713,8 @@ interface Reused {
     readonly humShare: number;
     /** The front end's mains-line share the heads were trained with (0: plain). */
     readonly mainsLineShare: number;
+    /** Set where the heads were trained with another front end than the model serves them with. */
+    readonly trainedMainsLineShare?: number | undefined;
     readonly context?: { stride: number } | undefined;
     readonly familyProbe?: FamilyProbe | undefined;
   };
@@ -729,7 +738,7 @@ async function loadReused(dir: string): Promise<Reused> {
  */
 function mergeReused(models: readonly Reused[], names: readonly string[]): Reused {
   if (models.length === 1) return models[0]!;
-  const shares = new Set(models.map((m) => m.metrics.mainsLineShare));
+  const shares = new Set(models.map((m) => m.metrics.trainedMainsLineShare ?? m.metrics.mainsLineShare));
   if (shares.size > 1) throw new Error(`the heads were trained with different front ends (mains-line shares ${[...shares].join(', ')}): one model serves one`);
   const seedsOf = (m: Reused) => Array.from({ length: m.metrics.fit.heads }, (_, h) => m.metrics.fit.seed + (m.metrics.fit.firstHead ?? 0) + h);
   const { weights, headSeeds } = mergeHeads(models.map((m, i) => ({ name: names[i]!, weights: m.weights, headSeeds: seedsOf(m) })));
