@@ -9,7 +9,8 @@
  * then one run that merges them, chooses the operating point and writes the
  * model, its card and metrics into --out (train.ts --reuse-model). Run one
  * after the other in one process the same work takes hours longer; each
- * step is a process of its own, its output in WORK/logs/. A head whose
+ * step is a process of its own, its output in WORK/logs/ (and each running
+ * step's latest progress line printed every minute). A head whose
  * directory holds a model trained by the same command is kept, so a run
  * stopped midway goes on where it stopped.
  */
@@ -52,19 +53,34 @@ const frontEnd = values['mains-lines'] === undefined ? [] : ['--mains-lines', va
 const started = Date.now();
 const say = (msg: string) => process.stderr.write(`[retrain ${((Date.now() - started) / 60_000).toFixed(1)} min] ${msg}\n`);
 
+/** Each running step's last line of output, for the progress printed every PROGRESS_MS. */
+const running = new Map<string, string>();
+const PROGRESS_MS = 60_000;
+const progress = setInterval(() => {
+  for (const [name, last] of running) say(`${name}: ${last || 'running'}`);
+}, PROGRESS_MS);
+progress.unref();
+
 /** Runs one step (a TypeScript command, from detect/) with its output in logs/NAME.log; rejects when it fails. */
 async function step(name: string, file: string, args: readonly string[]): Promise<void> {
   const logFile = join(logs, `${name}.log`);
   const out = createWriteStream(logFile);
   say(`${name}: started (log: ${logFile})`);
   const t = Date.now();
+  running.set(name, '');
   const code = await new Promise<number>((done, broke) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(out, { end: false });
-    child.stderr.pipe(out, { end: false });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (chunk: Buffer) => {
+        out.write(chunk);
+        const lines = chunk.toString('utf8').trim().split('\n');
+        running.set(name, lines.at(-1)!.replace(/^\[train\]\s*/, '').slice(0, 160));
+      });
+    }
     child.on('error', broke);
     child.on('close', (c) => done(c ?? 1));
   });
+  running.delete(name);
   out.end();
   if (code !== 0) throw new Error(`${name} failed (exit ${code}); see ${logFile}`);
   say(`${name}: done in ${((Date.now() - t) / 60_000).toFixed(1)} min`);
@@ -113,7 +129,7 @@ try {
     [...missing].sort((a, b) => size(b) - size(a)).map((d) => async () => {
       // A set cut short would leave its old manifest beside new frames: start from an empty directory.
       await rm(resolve(DETECT, d.dir), { recursive: true, force: true });
-      await step(`dataset-${d.dir.split('/').pop()}`, DATASET, [...datasetArgs(d), '--quiet']);
+      await step(`dataset-${d.dir.split('/').pop()}`, DATASET, datasetArgs(d));
     }),
   );
 
