@@ -103,7 +103,8 @@ describe('score-wav CLI', () => {
     const bad = await cli([join(dir, 'rec.wav'), '--model', rulePath]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('recording_threshold');
-  });
+    // Thirteen runs of the CLI, each a Node process of its own: over 30 s on a loaded 2-core machine.
+  }, 120_000);
 
   it('scores a context model each window with the recording\'s windows before it, as the live detector scores a sensor\'s', async () => {
     const contextPath = join(dir, 'context.onnx');
