@@ -129,7 +129,8 @@ try {
     [...missing].sort((a, b) => size(b) - size(a)).map((d) => async () => {
       // A set cut short would leave its old manifest beside new frames: start from an empty directory.
       await rm(resolve(DETECT, d.dir), { recursive: true, force: true });
-      await step(`dataset-${d.dir.split('/').pop()}`, DATASET, datasetArgs(d));
+      // Named by the whole path: ../data/onset/acoustic-dataset-seed5-2000 is not ../data/acoustic-dataset-seed5-2000.
+      await step(`dataset-${d.dir.split('/').filter((p) => p !== '' && p !== '..' && p !== '.').join('-')}`, DATASET, datasetArgs(d));
     }),
   );
 
