@@ -27,7 +27,7 @@ describe('npm run train (retrain.ts), in small', () => {
     const recipe: Recipe = {
       data: { dir: at('work/main'), seed: 41, sensors: 30, nights: 2, framesPerNight: 6, frameSeconds: 1, dayShare: 0.15 },
       extraTrain: [],
-      extraVal: [],
+      extraVal: [{ dir: at('work/more-val'), seed: 42, sensors: 20, nights: 2, framesPerNight: 6, frameSeconds: 1, dayShare: 0.15 }],
       recordingsTest: { dir: at('work/hand-held'), seed: 44, sensors: 30, nights: 1, framesPerNight: 1, frameSeconds: 10, dayShare: 0 },
       heads: 2,
       headOptions: ['--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5'],
@@ -44,7 +44,7 @@ describe('npm run train (retrain.ts), in small', () => {
   it('makes the data sets, fills the feature cache in shards, trains the heads two at a time and merges them into one model', async () => {
     const run = await retrain(['--version', '9.9.9', '--out', at('model')]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('data sets: 0 of 2 there');
+    expect(run.stderr).toContain('data sets: 0 of 3 there');
     expect(run.stderr).toMatch(/features-2-of-2: done in/);
     expect(run.stderr).toMatch(/head-1: done in/);
     expect(run.stderr).toContain(`model 9.9.9 written to ${at('model')}`);
@@ -54,8 +54,12 @@ describe('npm run train (retrain.ts), in small', () => {
       const log = await readFile(at(`work/logs/head-${h}.log`), 'utf8');
       expect(log).toContain('features from the cache');
       expect(log).not.toMatch(/\d+\/\d+ frames/);
+      // The extra validation is the merge's (the operating point), not the heads'.
+      expect(log).not.toContain('more-val');
     }
-    expect((await readdir(at('work/feature-cache'))).filter((f) => f.endsWith('.f32')).length).toBe(6);
+    expect(await readFile(at('work/logs/merge.log'), 'utf8')).toContain('more-val');
+    // Main's three splits, the extra validation set's three, the recordings' three.
+    expect((await readdir(at('work/feature-cache'))).filter((f) => f.endsWith('.f32')).length).toBe(9);
 
     const model = await LeakModel.load(at('model/leak-detector.onnx'));
     try {
@@ -86,7 +90,7 @@ describe('npm run train (retrain.ts), in small', () => {
     // The data sets are kept when asked again.
     const again = await retrain(['--datasets-only']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain('data sets: 2 of 2 there; making none');
+    expect(again.stderr).toContain('data sets: 3 of 3 there; making none');
   }, 300_000);
 
   it('refuses to run without a version, or with a number of jobs that is not one', async () => {

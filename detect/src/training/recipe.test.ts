@@ -11,6 +11,8 @@ describe('the training recipe', () => {
       '--extra-train', '../data/acoustic-dataset-600,../data/acoustic-dataset-seed2-1200,../data/acoustic-dataset-seed4-2000,../data/acoustic-dataset-seed6-2000,../data/acoustic-dataset-seed7-2000,../data/handheld-seed9-1000,../data/handheld-seed10-2000',
       '--extra-val', '../data/acoustic-dataset-seed5-2000',
     ]);
+    // The heads' runs leave the extra validation (the operating point's) out.
+    expect(trainDataArgs(SHIPPED_RECIPE, { extraVal: false })).not.toContain('--extra-val');
     expect(heldOutArgs(SHIPPED_RECIPE)).toEqual(['--recordings-test', '../data/handheld-seed8-2000', '--onset-test', '../data/onset/acoustic-dataset-seed12-1000', '--level-history', '../data/onset/acoustic-dataset-seed5-2000']);
   });
 

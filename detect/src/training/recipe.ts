@@ -85,11 +85,16 @@ export function manifestMatches(d: DatasetRecipe, manifest: { seed?: unknown; op
   return manifest.seed === d.seed && wanted.every(([k, v]) => o[k] === v);
 }
 
-/** train.ts's data options: the sets every run of the recipe reads in the same roles. */
-export const trainDataArgs = (r: Recipe): string[] => [
+/**
+ * train.ts's data options: the sets every run of the recipe reads in the
+ * same roles. The heads' runs leave the extra validation out: it serves the
+ * operating point alone (early stopping keeps to --data's validation
+ * sensors), so a head is the same without it, and is spared scoring it.
+ */
+export const trainDataArgs = (r: Recipe, opts: { extraVal?: boolean } = {}): string[] => [
   '--data', r.data.dir,
   ...(r.extraTrain.length > 0 ? ['--extra-train', r.extraTrain.map((d) => d.dir).join(',')] : []),
-  ...(r.extraVal.length > 0 ? ['--extra-val', r.extraVal.map((d) => d.dir).join(',')] : []),
+  ...(r.extraVal.length > 0 && opts.extraVal !== false ? ['--extra-val', r.extraVal.map((d) => d.dir).join(',')] : []),
 ];
 
 /** The held-out tests' options (the merge run's; the feature shards take the recordings to cache them). */

@@ -106,7 +106,7 @@ const isWhole = async (d: DatasetRecipe) => {
 };
 const headDir = (h: number) => join(work, `heads-${values.version}-h${h}`);
 const headArgs = (h: number) => [
-  ...trainDataArgs(recipe), ...recipe.headOptions, ...frontEnd, ...(h === recipe.heads - 1 ? recipe.lastHeadOptions : []),
+  ...trainDataArgs(recipe, { extraVal: false }), ...recipe.headOptions, ...frontEnd, ...(h === recipe.heads - 1 ? recipe.lastHeadOptions : []),
   '--heads', '1', '--first-head', String(h), '--feature-cache', cache, '--out', headDir(h),
 ];
 /** The command train.ts writes into its metrics.json: a head made by the same one is kept. */
