@@ -62,6 +62,22 @@ describe('score-wav CLI', () => {
     expect(out.stderr).toContain('names no K of N rule');
   });
 
+  it('says where the front end took mains hum out of the recording, and where a plain model leaves it in', async () => {
+    // Three seconds of hiss under a 60.05 Hz hum at twice its RMS, at 8 kHz.
+    let seed = 3;
+    const hiss = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 2000;
+    const humming = Int16Array.from({ length: 24_000 }, (_, i) => Math.round(hiss() + 1600 * Math.sin((2 * Math.PI * 60.05 * i) / 8000)));
+    await writeFile(join(dir, 'hum.wav'), writeWav(humming, 8000));
+    const linesModel = join(dir, 'lines.onnx');
+    await writeFile(linesModel, buildLeakModelGraph(weights(), { version: 'cli-lines', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000', mains_line_share: '0.1' }));
+    const withLines = await cli([join(dir, 'hum.wav'), '--model', linesModel]);
+    expect(withLines.code, withLines.stderr).toBe(0);
+    expect(withLines.stderr).toMatch(/hum\.wav: mains hum taken out of 3 of 3 windows \(loudest line 60\.\d Hz, (8\d|9\d) % of its window's power\)/);
+    const plain = await cli([join(dir, 'hum.wav'), '--model', modelPath]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain('mains hum');
+  }, 60_000);
+
   it("judges the recording by the model's K of N rule over its consecutive windows", async () => {
     const rulePath = join(dir, 'rule.onnx');
     const meta = { version: 'cli-test', sample_rate_hz: '4000', window_samples: '4000', persistence_k: '2', persistence_n: '3' };

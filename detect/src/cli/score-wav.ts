@@ -31,7 +31,7 @@ import { LeakModel } from '../model/leak-model.ts';
 import { countsAsLeak, recordingThresholds, thresholdFor } from '../model/operating-point.ts';
 import { CONTEXT_SETTLED_MS, verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
-import { Windower } from '../stream/windower.ts';
+import { Windower, type Window } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
 const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL]';
@@ -126,8 +126,21 @@ windows.forEach((w, i) => {
 });
 process.stderr.write(
   `${name}: ${windows.length} windows of ${windowSeconds} s at ${audio.sampleRateHz} Hz, ${leaks} above ${threshold.toFixed(3)} ` +
-    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${persistenceVerdict(model.info.persistence)}\n`,
+    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${humNote(windows)}${persistenceVerdict(model.info.persistence)}\n`,
 );
+
+/**
+ * Where the model's front end took mains hum out (audio/mains-lines.ts), a
+ * line that says so: a loud hum is worth knowing of a recording (a
+ * transformer or an unshielded cable near the logger), and the windows it
+ * filled were judged on what was left.
+ */
+function humNote(cut: readonly Window[]): string {
+  const humming = cut.filter((w) => (w.mainsLines?.length ?? 0) > 0);
+  if (humming.length === 0) return '';
+  const loudest = humming.flatMap((w) => w.mainsLines!).reduce((a, b) => (b.share > a.share ? b : a));
+  return `${name}: mains hum taken out of ${humming.length} of ${cut.length} windows (loudest line ${loudest.hz.toFixed(1)} Hz, ${Math.round(loudest.share * 100)} % of its window's power)\n`;
+}
 
 /**
  * The alert rule the model was chosen with (K of N windows above the

@@ -1,5 +1,5 @@
 import { highPass } from '../audio/high-pass.ts';
-import { removeMainsLines } from '../audio/mains-lines.ts';
+import { removeMainsLines, type FittedLine } from '../audio/mains-lines.ts';
 import { fromPcm16 } from '../audio/pcm16.ts';
 import { resample } from '../audio/resample.ts';
 import { MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, type FrontEnd } from '../model/feature-spec.ts';
@@ -34,6 +34,8 @@ export interface Window {
   readonly endMs: number;
   /** `windowSeconds` model inputs of WINDOW_SAMPLES each, at MODEL_SAMPLE_RATE_HZ. */
   readonly parts: readonly Float32Array[];
+  /** The mains lines the front end took out of its parts, where it took any (score-wav tells the engineer). */
+  readonly mainsLines?: readonly FittedLine[];
 }
 
 export type SkipReason = 'SAMPLE_RATE_BELOW_MODEL';
@@ -82,9 +84,10 @@ export class Windower {
     const hop = Math.round(this.config.hopSeconds * MODEL_SAMPLE_RATE_HZ);
     let at = 0;
     while (at + windowLength <= this.buffer.length) {
-      const parts = Array.from({ length: this.config.windowSeconds }, (_, p) => this.part(this.buffer.subarray(at + p * WINDOW_SAMPLES, at + (p + 1) * WINDOW_SAMPLES)));
+      const cut = Array.from({ length: this.config.windowSeconds }, (_, p) => this.part(this.buffer.subarray(at + p * WINDOW_SAMPLES, at + (p + 1) * WINDOW_SAMPLES)));
       const startMs = this.bufferStartMs + (at * 1000) / MODEL_SAMPLE_RATE_HZ;
-      windows.push({ startMs, endMs: startMs + this.config.windowSeconds * 1000, parts });
+      const mainsLines = cut.flatMap((c) => c.lines);
+      windows.push({ startMs, endMs: startMs + this.config.windowSeconds * 1000, parts: cut.map((c) => c.samples), ...(mainsLines.length > 0 && { mainsLines }) });
       at += hop;
     }
     if (at > 0) {
@@ -95,9 +98,9 @@ export class Windower {
     return windows;
   }
 
-  /** One model input: a copy, its strong mains lines out. */
-  private part(audio: Float32Array): Float32Array {
-    if (this.frontEnd.minLineShare === 0) return audio.slice();
-    return removeMainsLines(audio, MODEL_SAMPLE_RATE_HZ, this.frontEnd.minLineShare).samples;
+  /** One model input: a copy, its strong mains lines out, and which they were. */
+  private part(audio: Float32Array): { samples: Float32Array; lines: readonly FittedLine[] } {
+    if (this.frontEnd.minLineShare === 0) return { samples: audio.slice(), lines: [] };
+    return removeMainsLines(audio, MODEL_SAMPLE_RATE_HZ, this.frontEnd.minLineShare);
   }
 }
