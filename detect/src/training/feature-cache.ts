@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FEATURE_COUNT } from '../model/feature-spec.ts';
+import { FEATURE_COUNT, PLAIN_FRONT_END, type FrontEnd } from '../model/feature-spec.ts';
 import type { WindowingConfig } from '../stream/windower.ts';
 import type { SplitData } from './dataset.ts';
-import { PLAIN_FRONT_END, type FrontEnd } from '../model/feature-spec.ts';
 import { buildExamples, frameWindows, windowLabels, type Example, type ExampleOptions, type ExampleSet } from './examples.ts';
 
 /**

@@ -5,6 +5,8 @@ import { ConfigError } from '@suido/ingest';
 export interface DatasetManifest {
   readonly seed: number;
   readonly options: { readonly sensors: number; readonly leakOnsetShare?: number; readonly frameSeconds?: number };
+  /** Frames per split, as the generator counted them. */
+  readonly splits?: Readonly<Record<string, { readonly frames?: number }>>;
 }
 
 /** A data set given on the command line: the argument as typed, and its manifest. */

@@ -97,9 +97,12 @@ export const trainDataArgs = (r: Recipe, opts: { extraVal?: boolean } = {}): str
   ...(r.extraVal.length > 0 && opts.extraVal !== false ? ['--extra-val', r.extraVal.map((d) => d.dir).join(',')] : []),
 ];
 
-/** The held-out tests' options (the merge run's; the feature shards take the recordings to cache them). */
+/** The hand-held recordings' test option: the merge's, and the feature shards' (they cache its features). */
+export const recordingsArgs = (r: Recipe): string[] => (r.recordingsTest ? ['--recordings-test', r.recordingsTest.dir] : []);
+
+/** The held-out tests' options (the merge run's). */
 export const heldOutArgs = (r: Recipe): string[] => [
-  ...(r.recordingsTest ? ['--recordings-test', r.recordingsTest.dir] : []),
+  ...recordingsArgs(r),
   ...(r.onsetTest ? ['--onset-test', r.onsetTest.dir] : []),
   ...(r.levelHistory && r.levelHistory.length > 0 ? ['--level-history', r.levelHistory.map((d) => d.dir).join(',')] : []),
 ];

@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, SHIPPED_RECIPE, trainDataArgs, type DatasetRecipe, type Recipe } from './recipe.ts';
+import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, recordingsArgs, SHIPPED_RECIPE, trainDataArgs, type DatasetRecipe, type Recipe } from './recipe.ts';
 
 const DETECT = fileURLToPath(new URL('../..', import.meta.url));
 const TRAIN = fileURLToPath(new URL('./train.ts', import.meta.url));
@@ -139,7 +139,7 @@ try {
     process.exit(0);
   }
 
-  await pool(Array.from({ length: jobs }, (_, i) => () => step(`features-${i + 1}-of-${jobs}`, TRAIN, [...trainDataArgs(recipe), ...recipe.headOptions, ...frontEnd, ...(recipe.recordingsTest ? ['--recordings-test', recipe.recordingsTest.dir] : []), '--feature-cache', cache, '--features-only', `${i + 1}/${jobs}`])));
+  await pool(Array.from({ length: jobs }, (_, i) => () => step(`features-${i + 1}-of-${jobs}`, TRAIN, [...trainDataArgs(recipe), ...recipe.headOptions, ...frontEnd, ...recordingsArgs(recipe), '--feature-cache', cache, '--features-only', `${i + 1}/${jobs}`])));
 
   await pool(
     Array.from({ length: recipe.heads }, (_, h) => async () => {

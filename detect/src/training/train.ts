@@ -331,13 +331,11 @@ async function runFeatureJob({ split, part, k, from }: FeatureJob): Promise<{ da
 
 if (featuresShard) {
   // --features-only I/N: this process's share of every feature job (the recordings' splits among them), into the cache.
-  const weighOf = (manifestOf: DatasetManifest, from: Split) => {
-    const split = (manifestOf as unknown as { splits?: Record<string, { frames?: number }> }).splits?.[from];
-    return (split?.frames ?? 1) * (manifestOf.options.frameSeconds ?? 1);
-  };
+  // A job weighs its frames times their seconds: a 30 s clip is thirty windows.
+  const weighOf = (m: DatasetManifest, from: Split) => (m.splits?.[from]?.frames ?? 1) * (m.options.frameSeconds ?? 1);
   const jobs = [
     ...SPLITS.filter((split) => !(reuse && split === 'train')).flatMap((split) =>
-      featureJobs(split).map((job) => ({ weight: weighOf(manifests[job.k] as unknown as DatasetManifest, job.from), run: () => runFeatureJob(job) })),
+      featureJobs(split).map((job) => ({ weight: weighOf(given(job.k).manifest, job.from), run: () => runFeatureJob(job) })),
     ),
     ...(recordingsGiven ? SPLITS.map((split) => ({ weight: weighOf(recordingsGiven.manifest, split), run: () => recordingExamples(recordingsGiven, [split]) })) : []),
   ];
@@ -368,11 +366,10 @@ for (const split of SPLITS) {
   const sensors = new Set<string>();
   for (const job of featureJobs(split)) {
     const { data, set } = await runFeatureJob(job);
-    const k = job.k;
     parts.push(set);
     frames += data.frames.length;
     for (const f of data.frames) sensors.add(f.sensorId);
-    if (k === 0) for (const f of data.frames) fromData.add(f.sensorId);
+    if (job.k === 0) for (const f of data.frames) fromData.add(f.sensorId);
     if (split !== 'train') for (const [id, level] of frameLevels(data)) splitLevels.set(id, level);
   }
   const windows = parts.length === 1 ? parts[0]! : concatExamples(parts);
@@ -711,7 +708,7 @@ interface Reused {
     readonly epochsRun: number[];
     readonly colourShare: number;
     readonly humShare: number;
-    /** The front end's mains-line share the heads were trained with (0: plain). */
+    /** The front end's mains-line share the model serves its heads with (0: plain); they were trained with it unless trainedMainsLineShare says otherwise. */
     readonly mainsLineShare: number;
     /** Set where the heads were trained with another front end than the model serves them with. */
     readonly trainedMainsLineShare?: number | undefined;
