@@ -27,7 +27,9 @@ export const EMPTY_HISTORY: WindowHistory = { recent: [], quiet: 0, active: fals
  * A second way to raise: given the last windows (as `recent`), whether they
  * raise, or undefined to leave it to K of N (level-baseline.ts levelVerdictOn).
  */
-export type RaiseVerdict = (recent: readonly (readonly [number, number])[]) => { readonly raise: boolean; readonly probability: number; readonly riseDb: number } | undefined;
+export type RaiseVerdict = (
+  recent: readonly (readonly [number, number])[],
+) => { readonly raise: boolean; readonly probability: number; readonly riseDb: number; readonly confirmedBy?: number | undefined } | undefined;
 
 export interface ScoredWindow {
   readonly windowStartMs: number;
@@ -49,7 +51,7 @@ export type WindowDecision =
       readonly score: number;
       readonly windowsAbove: number;
       readonly firstAboveAtMs: number;
-      readonly verdict?: { readonly probability: number; readonly riseDb: number } | undefined;
+      readonly verdict?: { readonly probability: number; readonly riseDb: number; readonly confirmedBy?: number | undefined } | undefined;
     }
   /** Still above threshold while raised: refresh lastSeenAt / peak. */
   | { readonly op: 'refresh'; readonly score: number }
@@ -79,9 +81,10 @@ export function observeWindow(history: WindowHistory, window: ScoredWindow, conf
   const lastWindowStartMs = window.windowStartMs;
   // Whatever else the history holds (the levels) goes on as it was.
   const next = (change: Pick<WindowHistory, 'recent' | 'quiet' | 'active'>): WindowHistory => ({ ...history, ...change, lastWindowStartMs });
+  // Heard on every window, raised or not: the verdict keeps its night's peak for the next night to confirm with.
+  const judged = verdict?.(recent);
   if (!history.active) {
     const above = recent.filter(([, s]) => isAbove(s, config));
-    const judged = verdict?.(recent);
     if (!(judged ? judged.raise : above.length >= config.k)) return { history: next({ recent, quiet: 0, active: false }), decision: { op: 'none' } };
     const counted = above.length > 0 ? above : recent;
     return {
@@ -91,7 +94,7 @@ export function observeWindow(history: WindowHistory, window: ScoredWindow, conf
         score: Math.max(...counted.map(([, s]) => s)),
         windowsAbove: above.length,
         firstAboveAtMs: counted[0]![0],
-        ...(judged && { verdict: { probability: judged.probability, riseDb: judged.riseDb } }),
+        ...(judged && { verdict: { probability: judged.probability, riseDb: judged.riseDb, ...(judged.confirmedBy !== undefined && { confirmedBy: judged.confirmedBy }) } }),
       },
     };
   }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AlertChange, AlertEvent, ConsumerStatePut, LeakScore, PipeMaterial, SensorSite } from '@suido/ingest';
 import { EMPTY_HISTORY, isLate, observeWindow, parseWindowHistory, type WindowHistory } from './k-of-n.ts';
-import { EMPTY_LEVELS, levelVerdictOn, observeLevels } from './level-baseline.ts';
+import { EMPTY_LEVELS, levelVerdictOn, notePeak, observeLevels } from './level-baseline.ts';
 import { leakAlertConfig, type LeakAlertConfig } from './leak-alert-config.ts';
 import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
 
@@ -88,10 +88,15 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
         const levels = history.levels;
         const verdict = config.levelVerdict;
         const windowMs = s.windowEndMs - s.windowStartMs;
+        let judged: ReturnType<typeof levelVerdictOn>;
         const byVerdict =
-          verdict && levels ? (recent: readonly (readonly [number, number])[]) => levelVerdictOn(levels, recent, windowMs, { k: config.k, threshold: config.threshold, site, material }, verdict) : undefined;
+          verdict && levels
+            ? (recent: readonly (readonly [number, number])[]) => (judged = levelVerdictOn(levels, recent, windowMs, { k: config.k, threshold: config.threshold, site, material }, verdict))
+            : undefined;
         const step = observeWindow(history, s, config, byVerdict);
         history = step.history;
+        // The night's peak, for the next night's confirmation (a verdict with confirmedThreshold).
+        if (judged && history.levels) history = { ...history, levels: notePeak(history.levels, judged.night, judged.probability) };
         const d = step.decision;
         const subject = { kind: LEAK_ALERT_KIND, sourceKind: 'sensor', sourceId: sensorId, atMs: s.windowEndMs } as const;
         if (d.op === 'late') lateWindows++;
@@ -109,7 +114,15 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
               ofWindows: config.n,
               firstAboveAtMs: d.firstAboveAtMs,
               // Raised by the night verdict: how sure, at what threshold, and how far the band that rose most rose over earlier nights.
-              ...(d.verdict && { levelVerdict: { probability: d.verdict.probability, threshold: verdict!.threshold, peakRiseDb: d.verdict.riseDb } }),
+              // Confirmed: the night before's peak probability, which reached the confirmed threshold too.
+              ...(d.verdict && {
+                levelVerdict: {
+                  probability: d.verdict.probability,
+                  threshold: verdict!.threshold,
+                  peakRiseDb: d.verdict.riseDb,
+                  ...(d.verdict.confirmedBy !== undefined && { confirmedThreshold: verdict!.confirmedThreshold, nightBefore: d.verdict.confirmedBy }),
+                },
+              }),
             },
           });
         } else if (d.op === 'refresh') changes.push({ ...subject, op: 'refresh', score: d.score });

@@ -1,5 +1,5 @@
 import { BAND_COUNT } from '../model/feature-spec.ts';
-import { fromDb, levelRise, verdictInputs, verdictProbability, type LevelVerdict } from '../model/level-history.ts';
+import { fromDb, levelRise, verdictInputs, verdictProbability, verdictRaises, type LevelVerdict } from '../model/level-history.ts';
 
 /**
  * What the leak alert engine keeps of a sensor's band levels (the scores'
@@ -24,6 +24,13 @@ export interface LevelBaseline {
    * NIGHT_SAMPLES: one of every `stride` windows (`seen` counted so far).
    */
   readonly tonight: { readonly night: number; readonly levels: readonly (readonly number[])[]; readonly seen?: number; readonly stride?: number } | null;
+  /**
+   * The highest verdict probability of the sensor's last nights (at most
+   * two: this one and the one before), for a verdict that a night can
+   * confirm (LevelVerdict.confirmedThreshold). Absent in histories written
+   * before it: no night before to confirm with.
+   */
+  readonly peaks?: readonly { readonly night: number; readonly probability: number }[] | undefined;
 }
 
 export const EMPTY_LEVELS: LevelBaseline = { recent: [], nights: [], tonight: null };
@@ -73,7 +80,7 @@ export function observeLevels(state: LevelBaseline, windowStartMs: number, level
     levels = levels.filter((_, i) => i % 2 === 0);
     stride *= 2;
   }
-  return { recent, nights, tonight: { night, levels, seen: seen + 1, stride } };
+  return { ...state, recent, nights, tonight: { night, levels, seen: seen + 1, stride } };
 }
 
 /** Each band's lower median over rows already rounded (observeLevels), so the medians are too. */
@@ -97,7 +104,7 @@ export function levelVerdictOn(
   windowMs: number,
   rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined; readonly material: string | undefined },
   verdict: LevelVerdict,
-): { probability: number; raise: boolean; riseDb: number } | undefined {
+): { probability: number; raise: boolean; riseDb: number; night: number; confirmedBy?: number | undefined } | undefined {
   if (recent.length === 0) return undefined;
   const newestStart = recent[recent.length - 1]![0] - windowMs;
   // Outside the listening hours K of N decides: the verdict was fitted on night windows only.
@@ -115,8 +122,19 @@ export function levelVerdictOn(
   // The K-of-N night score: the k-th highest of the night's window scores.
   const nightScore = tonight.map((w) => w.score).sort((a, b) => b - a)[rule.k - 1]!;
   const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rule.material, rise, verdict.sites));
+  const before = state.peaks?.find((p) => p.night === night - 1)?.probability;
+  const raise = verdictRaises(verdict, probability, before);
   // The band that rose most: the rise's level plus its shape's largest.
-  return { probability, raise: probability >= verdict.threshold, riseDb: rise[0]! + rise[1 + BAND_COUNT]! };
+  const riseDb = rise[0]! + rise[1 + BAND_COUNT]!;
+  return { probability, raise, riseDb, night, ...(raise && probability < verdict.threshold && { confirmedBy: before }) };
+}
+
+/** Keeps a verdict's probability as its night's peak if it is the highest yet (the two newest nights are kept). */
+export function notePeak(state: LevelBaseline, night: number, probability: number): LevelBaseline {
+  const peaks = state.peaks ?? [];
+  const last = peaks[peaks.length - 1];
+  if (last?.night === night) return probability > last.probability ? { ...state, peaks: [...peaks.slice(0, -1), { night, probability }] } : state;
+  return { ...state, peaks: [...peaks, { night, probability }].slice(-2) };
 }
 
 /** Reads persisted levels back; undefined if they are not whole (then the sensor's levels start afresh). */
@@ -131,5 +149,10 @@ export function parseLevelBaseline(value: unknown): LevelBaseline | undefined {
   // `seen` and `stride` came later: a history without them goes on from its levels, unthinned.
   const counter = (x: unknown) => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
   if (t !== null && (!counter(t.seen) || !counter(t.stride) || t.stride === 0)) return undefined;
+  const isPeak = (x: unknown) => {
+    const p = x as { night?: unknown; probability?: unknown } | null;
+    return typeof p === 'object' && p !== null && Number.isInteger(p.night) && typeof p.probability === 'number' && p.probability >= 0 && p.probability <= 1;
+  };
+  if (v.peaks !== undefined && !(Array.isArray(v.peaks) && v.peaks.every(isPeak))) return undefined;
   return value as LevelBaseline;
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type LeakScore } from '@suido/ingest';
 import { BAND_COUNT } from '../model/feature-spec.ts';
 import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, verdictInputCount, type LevelVerdict } from '../model/level-history.ts';
-import { BASELINE_NIGHTS, EMPTY_LEVELS, NIGHT_SAMPLES, nightOf, observeLevels, parseLevelBaseline } from './level-baseline.ts';
+import { BASELINE_NIGHTS, EMPTY_LEVELS, NIGHT_SAMPLES, nightOf, notePeak, observeLevels, parseLevelBaseline } from './level-baseline.ts';
 import { LeakAlertEngine } from './leak-alert-engine.ts';
 
 const log = pino({ level: 'silent' });
@@ -41,11 +41,12 @@ describe('leak alerts with the night verdict on level history', () => {
     for (const s of open.splice(0)) await s.close();
   });
 
-  async function alertsFor(scores: LeakScore[], withVerdict: boolean, batchSize = 1000) {
+  async function alertsFor(scores: LeakScore[], withVerdict: boolean | LevelVerdict, batchSize = 1000) {
     const store = new SqliteStore({ path: ':memory:' });
     open.push(store);
     await store.appendScores(scores);
-    const config = { threshold: 0.7, clearThreshold: 0.4, k: 8, n: 12, m: 6, ...(withVerdict && { levelVerdict: verdict() }) };
+    const levelVerdict = withVerdict === true ? verdict() : withVerdict || undefined;
+    const config = { threshold: 0.7, clearThreshold: 0.4, k: 8, n: 12, m: 6, ...(levelVerdict && { levelVerdict }) };
     await new LeakAlertEngine({ store, log, config, batchSize }).drain();
     return store.listAlerts({ limit: 10 });
   }
@@ -94,6 +95,29 @@ describe('leak alerts with the night verdict on level history', () => {
     expect((alerts[0]!.details as { levelVerdict: { peakRiseDb: number } }).levelVerdict.peakRiseDb).toBeCloseTo(6, 0);
   });
 
+  it('raises at the confirmed threshold only on the second of two nights in a row that reach it', async () => {
+    // The verdict gives both sensors' loud nights ~0.84: under 0.9 alone, over the confirmed 0.5.
+    const confirming = { ...verdict(), threshold: 0.9, confirmedThreshold: 0.5 };
+    // S-1: a leak from night 2, heard on nights 2 and 3. S-2: one loud night (2) between quiet ones.
+    const scores = [
+      ...nightOfScores('S-1', 0, 0.2, 0), ...nightOfScores('S-1', 1, 0.25, 0), ...nightOfScores('S-1', 2, 0.62, 6), ...nightOfScores('S-1', 3, 0.62, 6),
+      ...nightOfScores('S-2', 0, 0.2, 0), ...nightOfScores('S-2', 1, 0.25, 0), ...nightOfScores('S-2', 2, 0.62, 6), ...nightOfScores('S-2', 3, 0.25, 0),
+    ];
+    const alerts = await alertsFor(scores, confirming);
+    expect(alerts.map((a) => a.sourceId)).toEqual(['S-1']);
+    expect(alerts[0]!.raisedAtMs).toBe(T0 + 3 * DAY + 7 * STEP + 1000);
+    const judged = (alerts[0]!.details as { levelVerdict: { probability: number; threshold: number; confirmedThreshold: number; nightBefore: number } }).levelVerdict;
+    expect(judged).toMatchObject({ threshold: 0.9, confirmedThreshold: 0.5 });
+    expect(judged.probability).toBeGreaterThanOrEqual(0.5);
+    expect(judged.probability).toBeLessThan(0.9);
+    expect(judged.nightBefore).toBeGreaterThanOrEqual(0.5);
+    // Judged alone, each loud night is under 0.9: neither sensor is raised.
+    expect(await alertsFor(scores, { ...confirming, confirmedThreshold: undefined })).toEqual([]);
+    // A restart between pages keeps the night before's peak.
+    const paged = await alertsFor(scores, confirming, 5);
+    expect(paged.map((a) => [a.sourceId, a.raisedAtMs])).toEqual([['S-1', alerts[0]!.raisedAtMs]]);
+  });
+
   it('judges scores without band levels (an older model) by K of N alone', async () => {
     const scores = [...nightOfScores('S-1', 0, 0.2, undefined), ...nightOfScores('S-1', 1, 0.25, undefined), ...nightOfScores('S-1', 2, 0.62, undefined)];
     expect(await alertsFor(scores, true)).toEqual([]);
@@ -124,5 +148,12 @@ describe("a sensor's level baseline", () => {
     expect(afternoon.recent.at(-1)).toEqual([99, 99]);
     expect(parseLevelBaseline(JSON.parse(JSON.stringify(state)))).toEqual(state);
     expect(parseLevelBaseline({ ...state, nights: [{ night: 'x', median: [] }] })).toBeUndefined();
+    // Each night's verdict peak, for the next night to confirm with: the two newest nights.
+    let peaks = notePeak(notePeak(notePeak(state, 5, 0.3), 5, 0.6), 5, 0.4);
+    peaks = notePeak(notePeak(peaks, 6, 0.2), 7, 0.1);
+    expect(peaks.peaks).toEqual([{ night: 6, probability: 0.2 }, { night: 7, probability: 0.1 }]);
+    expect(notePeak(state, 5, 0.6).peaks).toEqual([{ night: 5, probability: 0.6 }]);
+    expect(parseLevelBaseline(JSON.parse(JSON.stringify(peaks)))).toEqual(peaks);
+    expect(parseLevelBaseline({ ...state, peaks: [{ night: 1, probability: 2 }] })).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAND_COUNT } from './feature-spec.ts';
-import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, fitVerdictWeights, levelRise, parseLevelVerdict, verdictInputCount, verdictInputs, verdictProbability } from './level-history.ts';
+import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, fitVerdictWeights, levelRise, parseLevelVerdict, verdictInputCount, verdictInputs, verdictProbability, verdictRaises } from './level-history.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 /** Band levels as the graph gives them (natural log of power) for levels in dB. */
@@ -65,5 +65,20 @@ describe('fitting the verdict', () => {
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, threshold: 1.5 }))).toThrow(/threshold/);
     // A verdict fitted on another layout of inputs (2.4.1's) is refused, not misread.
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputs: undefined }))).toThrow(/inputs/);
+    expect(parseLevelVerdict(JSON.stringify({ ...whole, confirmedThreshold: 0.4 })).confirmedThreshold).toBe(0.4);
+    // Confirmation lowers the bar for two nights in a row; above the night-alone threshold it would mean nothing.
+    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, confirmedThreshold: 0.7 }))).toThrow(/confirmedThreshold/);
+    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, confirmedThreshold: '0.4' }))).toThrow(/confirmedThreshold/);
+  });
+
+  it('raises a night by itself at the threshold, or at the confirmed threshold when the night before reached it too', () => {
+    const v = { threshold: 0.8, confirmedThreshold: 0.5 };
+    expect(verdictRaises(v, 0.8, undefined)).toBe(true);
+    expect(verdictRaises(v, 0.79, undefined)).toBe(false);
+    expect(verdictRaises(v, 0.6, 0.55)).toBe(true);
+    expect(verdictRaises(v, 0.6, 0.45)).toBe(false);
+    expect(verdictRaises(v, 0.45, 0.9)).toBe(false);
+    // Without a confirmed threshold every night stands alone, as before.
+    expect(verdictRaises({ threshold: 0.8 }, 0.6, 0.9)).toBe(false);
   });
 });

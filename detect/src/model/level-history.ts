@@ -110,7 +110,28 @@ export interface LevelVerdict {
   readonly inputStd: readonly number[];
   readonly weights: readonly number[];
   readonly bias: number;
+  /** The probability at which a night alerts by itself. */
   readonly threshold: number;
+  /**
+   * Where present (≤ threshold): a night at or above it alerts when the
+   * sensor's night before reached it too. A leak, once begun, is heard
+   * night after night; a louder night of background flow seldom comes twice
+   * in a row, so two nights in a row can be believed at a lower probability
+   * than one. A build that does not know it judges every night by
+   * `threshold` alone: fewer alerts, never more.
+   */
+  readonly confirmedThreshold?: number | undefined;
+}
+
+/**
+ * Whether a night alerts, given its verdict probability and the peak of the
+ * sensor's night before (undefined: none judged): by itself at
+ * `threshold`, or at `confirmedThreshold` where the night before reached it too.
+ */
+export function verdictRaises(v: Pick<LevelVerdict, 'threshold' | 'confirmedThreshold'>, probability: number, nightBefore: number | undefined): boolean {
+  if (probability >= v.threshold) return true;
+  const c = v.confirmedThreshold;
+  return c !== undefined && nightBefore !== undefined && probability >= c && nightBefore >= c;
 }
 
 const logit = (p: number) => {
@@ -203,5 +224,7 @@ export function parseLevelVerdict(text: string): LevelVerdict {
   if (!(v.inputStd as number[]).every((s) => s > 0)) throw new Error('level_verdict: inputStd must be positive');
   if (typeof v.bias !== 'number' || !Number.isFinite(v.bias)) throw new Error('level_verdict: bias must be a number');
   if (typeof v.threshold !== 'number' || !(v.threshold >= 0 && v.threshold <= 1)) throw new Error('level_verdict: threshold must be from 0 to 1');
+  const c = v.confirmedThreshold;
+  if (c !== undefined && (typeof c !== 'number' || !(c >= 0 && c <= v.threshold))) throw new Error('level_verdict: confirmedThreshold must be from 0 to threshold');
   return v as LevelVerdict;
 }

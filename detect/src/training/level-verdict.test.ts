@@ -5,7 +5,8 @@ import { uniformThresholds } from '../model/operating-point.ts';
 import type { FrameMeta } from './dataset.ts';
 import { nightReport } from './evaluation.ts';
 import type { Example } from './examples.ts';
-import { chooseLevelVerdict, judgedNights, verdictNights } from './level-verdict.ts';
+import { verdictRaises } from '../model/level-history.ts';
+import { chooseConfirmation, chooseLevelVerdict, judgedNights, verdictNights } from './level-verdict.ts';
 import { seededRandom } from './seeded-random.ts';
 
 const DAY = 86_400_000;
@@ -67,5 +68,62 @@ describe('the night verdict with level history', () => {
     const keep = examples.flatMap((e, i) => (e.meta.leak ? [] : [i]));
     const quiet = verdictNights(keep.map((i) => examples[i]!), keep.map((i) => scores[i]!), new Float32Array(keep.length * BAND_COUNT), { k: 1, n: 1 }, uniformThresholds(0.5));
     expect(() => chooseLevelVerdict(quiet, [], 1)).toThrow(/leak and no-leak/);
+  });
+
+  it('believes two nights in a row at a lower probability than one: a leak persists, a loud night of background seldom comes twice', () => {
+    const r = seededRandom(5);
+    const nights: { p: number; before: number | undefined; leak: boolean }[] = [];
+    const sensor = (leak: boolean) => {
+      let before: number | undefined;
+      for (let n = 0; n < 3; n++) {
+        // One night in ten of a quiet sensor is loud and scores like a leak's; a leak's every night scores alike.
+        const p = leak ? 0.55 + 0.2 * r() : r() < 0.1 ? 0.5 + 0.4 * r() : 0.5 * r();
+        nights.push({ p, before, leak });
+        before = p;
+      }
+    };
+    for (let s = 0; s < 200; s++) sensor(false);
+    for (let s = 0; s < 50; s++) sensor(true);
+    const noLeak = nights.filter((n) => !n.leak);
+    // Alone, the threshold must clear the loud quiet nights: it finds almost no leak night.
+    const aloneThreshold = [...noLeak.map((n) => n.p)].sort((a, b) => b - a)[Math.floor(noLeak.length / 100)]! + 1e-9;
+    const aloneRecall = nights.filter((n) => n.leak && n.p >= aloneThreshold).length / 150;
+    expect(aloneRecall).toBeLessThan(0.1);
+    const chosen = chooseConfirmation(nights, 1, aloneRecall)!;
+    expect(chosen.confirmedThreshold).toBeLessThan(chosen.threshold);
+    expect(chosen.recall).toBeGreaterThan(0.6);
+    expect(chosen.falsePer100).toBeLessThanOrEqual(1);
+    // Measured as the engine decides.
+    const alerted = nights.map((n) => verdictRaises(chosen, n.p, n.before));
+    expect(nights.filter((n, i) => n.leak && alerted[i]).length / 150).toBeCloseTo(chosen.recall, 10);
+    expect((100 * noLeak.filter((n) => verdictRaises(chosen, n.p, n.before)).length) / noLeak.length).toBeCloseTo(chosen.falsePer100, 10);
+    // Where a night alone already finds what it can, there is nothing to confirm.
+    const clear = nights.map((n) => ({ ...n, p: n.leak ? 0.95 : n.p * 0.5 }));
+    expect(chooseConfirmation(clear, 1, 1)).toBeUndefined();
+  });
+
+  it('judges a night by the confirmed threshold only when its sensor\'s night before reached it too', () => {
+    const thresholds = uniformThresholds(0.7);
+    const persistence = { k: 3, n: 4 };
+    const fit = fleet(1, 150);
+    const { verdict, alone } = chooseLevelVerdict(verdictNights(fit.examples, fit.scores, fit.levels, persistence, thresholds), [], 1);
+    const test = fleet(2, 150);
+    const nights = verdictNights(test.examples, test.scores, test.levels, persistence, thresholds);
+    // A verdict with a low confirmed threshold, whatever the fit chose.
+    const confirming = { ...alone, threshold: 0.9, confirmedThreshold: 0.3 };
+    const judged = judgedNights(nights, confirming);
+    const aloneJudged = judgedNights(nights, { ...alone, threshold: 0.9 });
+    let confirmedSomewhere = false;
+    nights.forEach((n, i) => {
+      if (!n.rise) return expect(judged[i]!.score).toBe(aloneJudged[i]!.score);
+      const previous = nights.findIndex((m) => m.outcome.meta.sensorId === n.outcome.meta.sensorId && m.outcome.meta.night === n.outcome.meta.night - 1);
+      const beforeRaisedAt = (t: number) => previous >= 0 && nights[previous]!.rise !== undefined && judgedNights([nights[previous]!], { ...alone, threshold: t })[0]!.score >= 0.5;
+      const own = judgedNights([n], { ...alone, threshold: 0.3 })[0]!.score >= 0.5;
+      const expected = aloneJudged[i]!.score >= 0.5 || (own && beforeRaisedAt(0.3));
+      expect(judged[i]!.score >= 0.5).toBe(expected);
+      if (expected && aloneJudged[i]!.score < 0.5) confirmedSomewhere = true;
+    });
+    expect(confirmedSomewhere).toBe(true);
+    expect(verdict.threshold).toBeGreaterThanOrEqual(verdict.confirmedThreshold ?? 0);
   });
 });

@@ -113,6 +113,18 @@ export interface ModelCardInput {
               readonly nightsWithHistory: number;
               readonly rule: VerdictComparison;
               readonly verdictResult: VerdictComparison;
+              /**
+               * Where the verdict has a confirmed threshold: the same verdict
+               * judging every night alone (its own threshold chosen at the
+               * budget without confirmation), and the fitting nights' figures both ways.
+               */
+              readonly confirmation?:
+                | {
+                    readonly aloneThreshold: number;
+                    readonly aloneResult: VerdictComparison;
+                    readonly fitting: { readonly alone: { readonly recall: number; readonly falsePer100: number }; readonly confirmed: { readonly recall: number; readonly falsePer100: number } };
+                  }
+                | undefined;
             }
           | undefined;
       }
@@ -444,7 +456,9 @@ interface VerdictComparison {
 }
 
 function levelHistoryText(l: NonNullable<NonNullable<ModelCardInput['onset']>['levelHistory']>): string {
-  const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${f(l.rule)} | ${f(l.verdictResult)} |`;
+  const c = l.confirmation;
+  const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${f(l.rule)} |${c ? ` ${f(c.aloneResult)} |` : ''} ${f(l.verdictResult)} |`;
+  const confirmed = l.verdict.confirmedThreshold;
   return `
 ### With the sensor's level history (\`level_verdict\`)
 A night after a sensor's first is judged by a logistic regression on its K-of-N night
@@ -453,11 +467,24 @@ score, its site and how far each band's level rose over the sensor's earlier nig
 (${l.fittedOn.leakNights} audible-leak and ${l.fittedOn.noLeakNights} no-leak nights with an earlier night;
 no head was trained on their sensors), its threshold **${f3(l.verdict.threshold)}** chosen there at the same
 budget; a sensor's first night by the K-of-N rule. Here ${l.nightsWithHistory} of the nights have an earlier night.
-
-| | K-of-N rule | with level history |
-|---|---|---|
+${
+    c && confirmed !== undefined
+      ? `
+Confirmed by the night before: a night whose verdict reaches **${f3(confirmed)}** alerts when its
+sensor's night before reached it too; alone, a night alerts at ${f3(l.verdict.threshold)} (a leak is
+heard night after night, a louder night of background flow seldom comes twice). Both thresholds were
+chosen together on the fitting nights at the same budget, against the verdict judging each night
+alone at ${f3(c.aloneThreshold)}: there recall ${f3(c.fitting.alone.recall)} at ${f2(c.fitting.alone.falsePer100)} false alerts per 100 alone,
+${f3(c.fitting.confirmed.recall)} at ${f2(c.fitting.confirmed.falsePer100)} confirmed. A leak's first night is found only when it is
+clear by itself; the second confirms it.
+`
+      : ''
+  }
+| | K-of-N rule |${c ? ' with level history, each night alone |' : ''} with level history${c ? ', confirmed by the night before' : ''} |
+|---|---|---|${c ? '---|' : ''}
 ${row('recall, leaks that begin inside the nights', (r) => f3(r.onset.recall))}
 ${row('alerted on the night the leak begins', (r) => f3(r.onset.alertedByNight[0] ?? 0))}
+${row('alerted by the night after', (r) => f3(r.onset.alertedByNight[1] ?? r.onset.alertedByNight[0] ?? 0))}
 ${row('recall, leaks there from the first night', (r) => f3(r.fromFirstNight.recall))}
 ${row('false alerts per 100 no-leak nights', (r) => f2(r.night.falseAlertsPer100Nights))}
 ${row('night ROC-AUC, nights with an earlier night', (r) => f3(r.withHistory.auc))}

@@ -504,7 +504,15 @@ const levelChoice =
         maxFalsePer100,
       )
     : undefined;
-if (levelChoice) log(`level verdict: threshold ${levelChoice.verdict.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights with an earlier night`);
+if (levelChoice) {
+  const { alone, confirmed } = levelChoice.fitting;
+  log(`level verdict: threshold ${levelChoice.alone.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights with an earlier night: recall ${alone.recall.toFixed(3)}, ${alone.falsePer100.toFixed(2)} false/100`);
+  log(
+    confirmed
+      ? `  confirmed by the night before: ${levelChoice.verdict.confirmedThreshold!.toFixed(4)} two nights in a row, ${levelChoice.verdict.threshold.toFixed(4)} alone: recall ${confirmed.recall.toFixed(3)}, ${confirmed.falsePer100.toFixed(2)} false/100`
+      : '  confirmed by the night before: no pair of thresholds finds more leak nights; every night stands alone',
+  );
+}
 const onset =
   onsetSet && onsetScored
     ? (() => {
@@ -535,6 +543,12 @@ const onset =
                   nightsWithHistory: vn.filter((n) => n.rise !== undefined).length,
                   rule: bothWays(judgedNights(vn)),
                   verdictResult: bothWays(judgedNights(vn, levelChoice.verdict)),
+                  confirmation:
+                    levelChoice.fitting.confirmed && {
+                      aloneThreshold: levelChoice.alone.threshold,
+                      aloneResult: bothWays(judgedNights(vn, levelChoice.alone)),
+                      fitting: { alone: levelChoice.fitting.alone, confirmed: levelChoice.fitting.confirmed },
+                    },
                 }
               : undefined,
         };
@@ -603,7 +617,10 @@ if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.to
 if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.onset.recall.toFixed(3)}, alerted on the night they begin ${(onset.onset.alertedByNight[0] ?? 0).toFixed(3)}; leaks there from the first night: recall ${onset.fromFirstNight.recall.toFixed(3)}; ${onset.night.falseAlertsPer100Nights.toFixed(2)} false/100`);
 const lh = onset?.levelHistory;
 if (lh) {
-  for (const [name, r] of [['K-of-N rule', lh.rule], ['level verdict', lh.verdictResult]] as const) {
+  const judges = lh.confirmation
+    ? ([['K-of-N rule', lh.rule], ['level verdict, each night alone', lh.confirmation.aloneResult], ['level verdict, confirmed', lh.verdictResult]] as const)
+    : ([['K-of-N rule', lh.rule], ['level verdict', lh.verdictResult]] as const);
+  for (const [name, r] of judges) {
     log(`  ${name}: onsets recall ${r.onset.recall.toFixed(3)}, on the night they begin ${(r.onset.alertedByNight[0] ?? 0).toFixed(3)}; from the first night recall ${r.fromFirstNight.recall.toFixed(3)}; ${r.night.falseAlertsPer100Nights.toFixed(2)} false/100, night AUC where it judges ${r.withHistory.auc.toFixed(4)}`);
   }
 }
