@@ -98,5 +98,9 @@ describe('npm run train (train.ts), in small', () => {
     expect(refused.stderr).toContain(`--level-history ${at('main')}: its leaks all begin before its first night`);
     expect(refused.stderr).toContain(`--level-history ${at('main')}: seed 31 made sensors the heads were trained on`);
     expect(refused.stderr).not.toContain('computing features');
+    const unconfirmed = await tsx(TRAIN, ['--data', at('main'), '--out', at('refused'), '--context', '--confirm-nights'], 60_000);
+    expect(unconfirmed.code).not.toBe(0);
+    expect(unconfirmed.stderr).toContain('--confirm-nights confirms the night verdict: it needs --level-history');
+    expect(unconfirmed.stderr).not.toContain('computing features');
   }, 60_000);
 });

@@ -120,8 +120,13 @@ export interface ModelCardInput {
                */
               readonly confirmation?:
                 | {
+                    /** The model carries the confirmed verdict (train.ts --confirm-nights); else the one judging each night alone. */
+                    readonly adopted: boolean;
+                    readonly threshold: number;
+                    readonly confirmedThreshold: number;
                     readonly aloneThreshold: number;
                     readonly aloneResult: VerdictComparison;
+                    readonly confirmedResult: VerdictComparison;
                     readonly fitting: { readonly alone: { readonly recall: number; readonly falsePer100: number }; readonly confirmed: { readonly recall: number; readonly falsePer100: number } };
                   }
                 | undefined;
@@ -457,8 +462,14 @@ interface VerdictComparison {
 
 function levelHistoryText(l: NonNullable<NonNullable<ModelCardInput['onset']>['levelHistory']>): string {
   const c = l.confirmation;
-  const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${f(l.rule)} |${c ? ` ${f(c.aloneResult)} |` : ''} ${f(l.verdictResult)} |`;
-  const confirmed = l.verdict.confirmedThreshold;
+  const columns: [string, VerdictComparison][] = c
+    ? [
+        ['K-of-N rule', l.rule],
+        [`with level history, each night alone${c.adopted ? '' : ' (this model)'}`, c.aloneResult],
+        [`with level history, confirmed by the night before${c.adopted ? ' (this model)' : ''}`, c.confirmedResult],
+      ]
+    : [['K-of-N rule', l.rule], ['with level history', l.verdictResult]];
+  const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${columns.map(([, r]) => f(r)).join(' | ')} |`;
   return `
 ### With the sensor's level history (\`level_verdict\`)
 A night after a sensor's first is judged by a logistic regression on its K-of-N night
@@ -468,20 +479,19 @@ score, its site and how far each band's level rose over the sensor's earlier nig
 no head was trained on their sensors), its threshold **${f3(l.verdict.threshold)}** chosen there at the same
 budget; a sensor's first night by the K-of-N rule. Here ${l.nightsWithHistory} of the nights have an earlier night.
 ${
-    c && confirmed !== undefined
+    c
       ? `
-Confirmed by the night before: a night whose verdict reaches **${f3(confirmed)}** alerts when its
-sensor's night before reached it too; alone, a night alerts at ${f3(l.verdict.threshold)} (a leak is
-heard night after night, a louder night of background flow seldom comes twice). Both thresholds were
-chosen together on the fitting nights at the same budget, against the verdict judging each night
-alone at ${f3(c.aloneThreshold)}: there recall ${f3(c.fitting.alone.recall)} at ${f2(c.fitting.alone.falsePer100)} false alerts per 100 alone,
-${f3(c.fitting.confirmed.recall)} at ${f2(c.fitting.confirmed.falsePer100)} confirmed. A leak's first night is found only when it is
-clear by itself; the second confirms it.
+Confirmed by the night before (${c.adopted ? '**this model carries it**' : 'measured, **not carried**: `train.ts --confirm-nights` would'}): a night whose
+verdict reaches ${f3(c.confirmedThreshold)} alerts when its sensor's night before reached it too, and alone
+at ${f3(c.threshold)} (a leak is heard night after night; a louder night of background flow seldom comes
+twice). Both thresholds were chosen together on the fitting nights at the same budget, against
+${f3(c.aloneThreshold)} for each night alone: there recall ${f3(c.fitting.alone.recall)} at ${f2(c.fitting.alone.falsePer100)} false alerts per 100
+alone, ${f3(c.fitting.confirmed.recall)} at ${f2(c.fitting.confirmed.falsePer100)} confirmed.
 `
       : ''
   }
-| | K-of-N rule |${c ? ' with level history, each night alone |' : ''} with level history${c ? ', confirmed by the night before' : ''} |
-|---|---|---|${c ? '---|' : ''}
+| | ${columns.map(([name]) => name).join(' | ')} |
+|---|${columns.map(() => '---|').join('')}
 ${row('recall, leaks that begin inside the nights', (r) => f3(r.onset.recall))}
 ${row('alerted on the night the leak begins', (r) => f3(r.onset.alertedByNight[0] ?? 0))}
 ${row('alerted by the night after', (r) => f3(r.onset.alertedByNight[1] ?? r.onset.alertedByNight[0] ?? 0))}

@@ -57,7 +57,9 @@
  * (model/level-history.ts, level-verdict.ts) on every split's nights,
  * chooses its threshold there at the same budget, writes it into the model
  * (\`level_verdict\`) and measures it on the onset test beside the K-of-N
- * rule. The command in a model card (`npm run train -w detect` for the
+ * rule; beside it, the verdict confirmed by the night before (a lower
+ * threshold for two nights in a row, level-verdict.ts chooseConfirmation),
+ * which --confirm-nights writes into the model instead. The command in a model card (`npm run train -w detect` for the
  * committed one) rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -158,6 +160,7 @@ const { values } = parseArgs({
     'recordings-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
     'level-history': { type: 'string', default: '' },
+    'confirm-nights': { type: 'boolean', default: false },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -214,6 +217,8 @@ if (!(humShare >= 0 && humShare <= 1)) throw new Error(`--hum-share must be a nu
 const reuseDirs = list(values['reuse-model']!);
 const reuse = reuseDirs.length > 0 ? mergeReused(await Promise.all(reuseDirs.map((d) => loadReused(resolve(d)))), reuseDirs) : undefined;
 if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
+const confirmNights = values['confirm-nights']!;
+if (confirmNights && list(values['level-history']!).length === 0) throw new Error('--confirm-nights confirms the night verdict: it needs --level-history');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
@@ -504,12 +509,14 @@ const levelChoice =
         maxFalsePer100,
       )
     : undefined;
+/** The verdict the model carries: each night alone, or confirmed by the night before (--confirm-nights, where that found more leak nights). */
+const shippedVerdict = levelChoice && (confirmNights ? levelChoice.verdict : levelChoice.alone);
 if (levelChoice) {
   const { alone, confirmed } = levelChoice.fitting;
   log(`level verdict: threshold ${levelChoice.alone.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights with an earlier night: recall ${alone.recall.toFixed(3)}, ${alone.falsePer100.toFixed(2)} false/100`);
   log(
     confirmed
-      ? `  confirmed by the night before: ${levelChoice.verdict.confirmedThreshold!.toFixed(4)} two nights in a row, ${levelChoice.verdict.threshold.toFixed(4)} alone: recall ${confirmed.recall.toFixed(3)}, ${confirmed.falsePer100.toFixed(2)} false/100`
+      ? `  confirmed by the night before: ${levelChoice.verdict.confirmedThreshold!.toFixed(4)} two nights in a row, ${levelChoice.verdict.threshold.toFixed(4)} alone: recall ${confirmed.recall.toFixed(3)}, ${confirmed.falsePer100.toFixed(2)} false/100 (${confirmNights ? 'the model carries it' : 'measured, not carried: --confirm-nights'})`
       : '  confirmed by the night before: no pair of thresholds finds more leak nights; every night stands alone',
   );
 }
@@ -538,15 +545,19 @@ const onset =
             levelChoice && vn
               ? {
                   dirs: levelHistoryArgs,
-                  verdict: levelChoice.verdict,
+                  verdict: shippedVerdict!,
                   fittedOn: { leakNights: levelChoice.leakNights, noLeakNights: levelChoice.noLeakNights },
                   nightsWithHistory: vn.filter((n) => n.rise !== undefined).length,
                   rule: bothWays(judgedNights(vn)),
-                  verdictResult: bothWays(judgedNights(vn, levelChoice.verdict)),
+                  verdictResult: bothWays(judgedNights(vn, shippedVerdict)),
                   confirmation:
                     levelChoice.fitting.confirmed && {
+                      adopted: confirmNights,
+                      threshold: levelChoice.verdict.threshold,
+                      confirmedThreshold: levelChoice.verdict.confirmedThreshold!,
                       aloneThreshold: levelChoice.alone.threshold,
                       aloneResult: bothWays(judgedNights(vn, levelChoice.alone)),
+                      confirmedResult: bothWays(judgedNights(vn, levelChoice.verdict)),
                       fitting: { alone: levelChoice.fitting.alone, confirmed: levelChoice.fitting.confirmed },
                     },
                 }
@@ -556,7 +567,7 @@ const onset =
     : undefined;
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, levelChoice?.verdict)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict)));
 const card = {
   version: modelVersion,
   generatedAt: new Date().toISOString(),
@@ -618,7 +629,7 @@ if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.o
 const lh = onset?.levelHistory;
 if (lh) {
   const judges = lh.confirmation
-    ? ([['K-of-N rule', lh.rule], ['level verdict, each night alone', lh.confirmation.aloneResult], ['level verdict, confirmed', lh.verdictResult]] as const)
+    ? ([['K-of-N rule', lh.rule], ['level verdict, each night alone', lh.confirmation.aloneResult], ['level verdict, confirmed by the night before', lh.confirmation.confirmedResult]] as const)
     : ([['K-of-N rule', lh.rule], ['level verdict', lh.verdictResult]] as const);
   for (const [name, r] of judges) {
     log(`  ${name}: onsets recall ${r.onset.recall.toFixed(3)}, on the night they begin ${(r.onset.alertedByNight[0] ?? 0).toFixed(3)}; from the first night recall ${r.fromFirstNight.recall.toFixed(3)}; ${r.night.falseAlertsPer100Nights.toFixed(2)} false/100, night AUC where it judges ${r.withHistory.auc.toFixed(4)}`);
