@@ -167,6 +167,26 @@ describe('score-wav CLI', () => {
     expect(short.stderr).toContain('every window: too short');
   });
 
+  it('scores the channel it is given of a file of several, as that channel alone would score', async () => {
+    // Two sensors in one file: the recording above on channel 2, another on channel 1.
+    const other = Int16Array.from(pcm, (x, i) => (i % 3) * 500 - x);
+    const both = Int16Array.from({ length: pcm.length * 2 }, (_, i) => (i % 2 === 0 ? other[i >> 1]! : pcm[i >> 1]!));
+    const stereo = writeWav(both, 8000);
+    const v = new DataView(stereo.buffer);
+    v.setUint16(22, 2, true);
+    v.setUint32(24, 4000, true); // the rate of each channel: the header's 8000 counted both channels' samples
+    await writeFile(join(dir, 'pair.wav'), stereo);
+    const scoresOf = async (args: string[]) => {
+      const out = await cli([...args, '--model', modelPath]);
+      expect(out.code, out.stderr).toBe(0);
+      return out.stdout.trim().split('\n').map((l) => JSON.parse(l).score as number);
+    };
+    await writeFile(join(dir, 'mono4k.wav'), writeWav(pcm, 4000));
+    await writeFile(join(dir, 'other4k.wav'), writeWav(other, 4000));
+    expect(await scoresOf([join(dir, 'pair.wav'), '--channel', '2'])).toEqual(await scoresOf([join(dir, 'mono4k.wav')]));
+    expect(await scoresOf([join(dir, 'pair.wav'), '--channel', '1'])).toEqual(await scoresOf([join(dir, 'other4k.wav')]));
+  }, 120_000);
+
   it('windows longer than a second, with a hop', async () => {
     const out = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--window', '2', '--hop', '0.5']);
     expect(out.code, out.stderr).toBe(0);
@@ -181,7 +201,11 @@ describe('score-wav CLI', () => {
     await writeFile(join(dir, 'slow.wav'), writeWav(pcm.subarray(0, 8000), 2000));
     const a = await cli([join(dir, 'stereo.wav'), '--model', modelPath]);
     expect(a.code).toBe(2);
-    expect(a.stderr).toContain('WAV_FORMAT_UNSUPPORTED');
+    expect(a.stderr).toContain('WAV_CHANNEL_REQUIRED: 2 channels (often one sensor each): choose one, 1 to 2 with --channel');
+    const a3 = await cli([join(dir, 'stereo.wav'), '--model', modelPath, '--channel', '3']);
+    expect(a3.stderr).toContain('WAV_NO_SUCH_CHANNEL');
+    const a0 = await cli([join(dir, 'stereo.wav'), '--model', modelPath, '--channel', '0']);
+    expect(a0.stderr).toContain('--channel must be a whole number from 1');
     const b = await cli([join(dir, 'slow.wav'), '--model', modelPath]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('SAMPLE_RATE_BELOW_MODEL');
@@ -194,5 +218,5 @@ describe('score-wav CLI', () => {
     expect(e.stderr).toContain('--site must be one of');
     const f = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--material', 'pvc', '--threshold', '0.5']);
     expect(f.stderr).toContain('give --threshold or --site/--material, not both');
-  });
+  }, 120_000);
 });

@@ -30,6 +30,22 @@ describe('resample', () => {
   });
 });
 
+/** A WAV file of any format code, bits and channels around the given data bytes. */
+function rawWav(code: number, bits: number, channels: number, data: readonly number[]): Uint8Array {
+  const out = new Uint8Array(44 + data.length);
+  out.set(writeWav(new Int16Array(0), 8000).subarray(0, 44));
+  const v = new DataView(out.buffer);
+  v.setUint32(4, 36 + data.length, true);
+  v.setUint16(20, code, true);
+  v.setUint16(22, channels, true);
+  v.setUint32(28, (8000 * channels * bits) / 8, true);
+  v.setUint16(32, (channels * bits) / 8, true);
+  v.setUint16(34, bits, true);
+  v.setUint32(40, data.length, true);
+  out.set(data, 44);
+  return out;
+}
+
 describe('WAV', () => {
   it('round-trips mono 16-bit PCM', () => {
     const pcm = Int16Array.from([0, 1, -1, 32767, -32768, 1000]);
@@ -79,7 +95,37 @@ describe('WAV', () => {
     for (const f of files) expect(Array.from(readWav(f).samples)).toEqual(values);
     const nan = wav(3, 32, (v, at, x) => v.setFloat32(at, x === 0.25 ? Number.NaN : x, true));
     expect(() => readWav(nan)).toThrow(expect.objectContaining({ code: 'WAV_FORMAT_UNSUPPORTED' }));
-    expect(() => readWav(wav(1, 8, (v, at, x) => v.setInt8(at, Math.round(x * 127))))).toThrow(expect.objectContaining({ code: 'WAV_FORMAT_UNSUPPORTED' }));
+    expect(() => readWav(wav(1, 12, () => {}))).toThrow(expect.objectContaining({ code: 'WAV_FORMAT_UNSUPPORTED' }));
+  });
+  it('reads 8-bit unsigned PCM, G.711 A-law and µ-law, with their standard end points and in order', () => {
+    expect(Array.from(readWav(rawWav(1, 8, 1, [128, 192, 64, 0, 255])).samples)).toEqual([0, 0.5, -0.5, -1, 127 / 128]);
+    const decode = (code: number, bytes: number[]) => Array.from(readWav(rawWav(code, 8, 1, bytes)).samples, (x) => Math.round(x * 32768));
+    // µ-law: 0x00 and 0x80 are the loudest (-/+32124), 0x7f and 0xff silence.
+    expect(decode(7, [0x00, 0x80, 0x7f, 0xff])).toEqual([-32124, 32124, 0, 0]);
+    // A-law: 0xd5 / 0x55 the quietest (+/-8), 0xaa / 0x2a the loudest (+/-32256).
+    expect(decode(6, [0xd5, 0x55, 0xaa, 0x2a])).toEqual([8, -8, 32256, -32256]);
+    // Each law's 128 positive codes are 128 distinct levels, so every byte means what the table says.
+    const muPositive = decode(7, Array.from({ length: 128 }, (_, i) => 0xff - i));
+    expect(new Set(muPositive).size).toBe(128);
+    expect(muPositive).toEqual([...muPositive].sort((a, b) => a - b));
+    const aPositive = decode(6, Array.from({ length: 128 }, (_, i) => 0x80 | (i ^ 0x55)));
+    expect(new Set(aPositive).size).toBe(128);
+    expect(aPositive).toEqual([...aPositive].sort((a, b) => a - b));
+  });
+  it('reads the one channel asked for from an interleaved file, and asks which where there are several', () => {
+    // Three channels of 16-bit samples, interleaved, and half of a fourth frame.
+    const samples = [1, -1, 100, 2, -2, 200, 3, -3, 300, 4, -4];
+    const bytes = new Uint8Array(samples.length * 2);
+    samples.forEach((x, i) => new DataView(bytes.buffer).setInt16(i * 2, x, true));
+    const file = rawWav(1, 16, 3, [...bytes]);
+    const channel = (c: number) => Array.from(readWav(file, { channel: c }).samples, (x) => x * 32768);
+    expect(channel(1)).toEqual([1, 2, 3]);
+    expect(channel(2)).toEqual([-1, -2, -3]);
+    expect(channel(3)).toEqual([100, 200, 300]);
+    expect(() => readWav(file)).toThrow(expect.objectContaining({ code: 'WAV_CHANNEL_REQUIRED', message: expect.stringContaining('1 to 3') }));
+    for (const c of [0, 4, 1.5]) expect(() => readWav(file, { channel: c })).toThrow(expect.objectContaining({ code: 'WAV_NO_SUCH_CHANNEL' }));
+    // A mono file is channel 1 whether or not it is named.
+    expect(readWav(writeWav(Int16Array.from([7]), 8000), { channel: 1 }).samples[0]).toBe(7 / 32768);
   });
   it('skips unknown chunks and reads a data chunk that runs past the end', () => {
     const base = writeWav(Int16Array.from([5, 6, 7]), 4000);
@@ -99,7 +145,7 @@ describe('WAV', () => {
         return (err as WavError).code;
       }
     };
-    expect(code(stereo)).toBe('WAV_FORMAT_UNSUPPORTED');
+    expect(code(stereo)).toBe('WAV_CHANNEL_REQUIRED');
     expect(code(new TextEncoder().encode('hello, this is not audio'))).toBe('WAV_NOT_RIFF');
     expect(code(writeWav(new Int16Array(0), 8000))).toBe('WAV_TRUNCATED');
     expect(code(writeWav(Int16Array.from([1]), 8000).subarray(0, 30))).toBe('WAV_TRUNCATED');

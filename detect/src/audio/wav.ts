@@ -1,10 +1,13 @@
 /**
- * Reads a mono RIFF/WAVE file: 16-bit integer PCM, the format hand-held leak
- * loggers export, and the 24/32-bit integer and 32/64-bit float PCM that
- * data-acquisition units and audio tools write (a recording converted to
- * 16 bits first would lose nothing the model uses, but an engineer should not
- * have to). Stereo is refused rather than mixed: two channels are often two
- * sensors, and averaging them would invent a recording nobody made.
+ * Reads a RIFF/WAVE file: 16-bit integer PCM, the format hand-held leak
+ * loggers export; the 24/32-bit integer and 32/64-bit float PCM that
+ * data-acquisition units and audio tools write; and the 8-bit formats of
+ * older and telephone-grade recorders (unsigned PCM, G.711 A-law and µ-law).
+ * A recording converted to 16 bits first would lose nothing the model uses,
+ * but an engineer should not have to convert it. A file of several channels
+ * is read one channel at a time, chosen by the caller, never mixed: two
+ * channels are often two sensors (a correlator's pair), and averaging them
+ * would invent a recording nobody made.
  */
 export interface WavAudio {
   readonly sampleRateHz: number;
@@ -12,7 +15,12 @@ export interface WavAudio {
   readonly samples: Float32Array;
 }
 
-export type WavErrorCode = 'WAV_NOT_RIFF' | 'WAV_NO_FORMAT' | 'WAV_NO_DATA' | 'WAV_FORMAT_UNSUPPORTED' | 'WAV_TRUNCATED';
+export interface ReadWavOptions {
+  /** Which channel to read, 1 to the file's count (as a recorder labels them); required where it has more than one. */
+  readonly channel?: number | undefined;
+}
+
+export type WavErrorCode = 'WAV_NOT_RIFF' | 'WAV_NO_FORMAT' | 'WAV_NO_DATA' | 'WAV_FORMAT_UNSUPPORTED' | 'WAV_TRUNCATED' | 'WAV_CHANNEL_REQUIRED' | 'WAV_NO_SUCH_CHANNEL';
 
 export class WavError extends Error {
   readonly code: WavErrorCode;
@@ -25,11 +33,33 @@ export class WavError extends Error {
 
 const PCM = 1;
 const IEEE_FLOAT = 3;
+const A_LAW = 6;
+const MU_LAW = 7;
 const EXTENSIBLE = 0xfffe;
+
+/** G.711 µ-law: the byte is stored inverted; sign, 3-bit exponent, 4-bit mantissa, bias 0x84 (ITU-T G.711). */
+function muLaw(byte: number): number {
+  const u = ~byte & 0xff;
+  const magnitude = (((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 7);
+  return (u & 0x80 ? 0x84 - magnitude : magnitude - 0x84) / 32768;
+}
+
+/** G.711 A-law: even bits inverted (0x55); a set sign bit is positive; segment 0 is linear (ITU-T G.711). */
+function aLaw(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 7;
+  const mantissa = (a & 0x0f) << 4;
+  const magnitude = exponent === 0 ? mantissa + 8 : (mantissa + 0x108) << (exponent - 1);
+  return (a & 0x80 ? magnitude : -magnitude) / 32768;
+}
 
 type SampleReader = (view: DataView, at: number) => number;
 /** Sample readers by format code and bits, scaled to [-1, 1). */
 const READERS: Record<string, SampleReader> = {
+  // 8-bit PCM is unsigned, centred on 128.
+  [`${PCM}/8`]: (v, at) => (v.getUint8(at) - 128) / 128,
+  [`${A_LAW}/8`]: (v, at) => aLaw(v.getUint8(at)),
+  [`${MU_LAW}/8`]: (v, at) => muLaw(v.getUint8(at)),
   [`${PCM}/16`]: (v, at) => v.getInt16(at, true) / 32768,
   // Little-endian 24-bit: the low two bytes unsigned, the high byte signed.
   [`${PCM}/24`]: (v, at) => (v.getUint16(at, true) + v.getInt8(at + 2) * 65536) / 8388608,
@@ -40,7 +70,7 @@ const READERS: Record<string, SampleReader> = {
 /** Above any recorder's rate (768 kHz is the highest in audio interfaces). */
 const MAX_SAMPLE_RATE_HZ = 768_000;
 
-export function readWav(bytes: Uint8Array): WavAudio {
+export function readWav(bytes: Uint8Array, opts: ReadWavOptions = {}): WavAudio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (bytes.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new WavError('WAV_NOT_RIFF', 'not a RIFF/WAVE file');
@@ -59,11 +89,18 @@ export function readWav(bytes: Uint8Array): WavAudio {
     } else if (id === 'data') {
       if (!format) throw new WavError('WAV_NO_FORMAT', 'data chunk before any fmt chunk');
       const read = READERS[`${format.code}/${format.bits}`];
-      if (!read || format.channels !== 1) {
+      if (!read || format.channels < 1) {
         throw new WavError(
           'WAV_FORMAT_UNSUPPORTED',
-          `need mono integer PCM of 16, 24 or 32 bits or float PCM of 32 or 64 bits; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
+          `need integer PCM of 8, 16, 24 or 32 bits, float PCM of 32 or 64 bits, or 8-bit A-law or µ-law; this file is ${format.channels} channel(s), ${format.bits}-bit, format code ${format.code}`,
         );
+      }
+      const channel = opts.channel ?? (format.channels === 1 ? 1 : undefined);
+      if (channel === undefined) {
+        throw new WavError('WAV_CHANNEL_REQUIRED', `${format.channels} channels (often one sensor each): choose one, 1 to ${format.channels}`);
+      }
+      if (!Number.isInteger(channel) || channel < 1 || channel > format.channels) {
+        throw new WavError('WAV_NO_SUCH_CHANNEL', `channel ${channel} asked for; this file has ${format.channels} (1 to ${format.channels})`);
       }
       if (format.rate < 1 || format.rate > MAX_SAMPLE_RATE_HZ) {
         // A zero rate (found by fuzzing) would reach the resampler as a division by zero.
@@ -72,10 +109,13 @@ export function readWav(bytes: Uint8Array): WavAudio {
       // Some recorders write a data size larger than what they flushed; use what is there.
       const available = Math.min(size, bytes.byteLength - body);
       const width = format.bits / 8;
-      if (available < width) throw new WavError('WAV_TRUNCATED', 'data chunk holds no samples');
-      const count = Math.floor(available / width);
+      // Channels interleave sample by sample; a last frame cut short is dropped whole.
+      const stride = width * format.channels;
+      if (available < stride) throw new WavError('WAV_TRUNCATED', 'data chunk holds no samples');
+      const count = Math.floor(available / stride);
       const samples = new Float32Array(count);
-      for (let i = 0; i < count; i++) samples[i] = read(view, body + i * width);
+      const first = body + (channel - 1) * width;
+      for (let i = 0; i < count; i++) samples[i] = read(view, first + i * stride);
       if (format.code === IEEE_FLOAT && !samples.every(Number.isFinite)) {
         // A NaN would reach the model as a NaN score for every window it touches.
         throw new WavError('WAV_FORMAT_UNSUPPORTED', 'float samples include NaN or infinity');

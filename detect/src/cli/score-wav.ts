@@ -1,7 +1,7 @@
 /**
  * Scores a recording from a hand-held logger or a sensor:
  *
- *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00]
+ *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00] [--channel N]
  *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv --material pvc]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
@@ -34,7 +34,7 @@ import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.
 import { Windower, type Window } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
-const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL]';
+const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--channel N] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`score-wav: ${message}\n${USAGE}\n`);
@@ -47,6 +47,7 @@ try {
     allowPositionals: true,
     options: {
       start: { type: 'string' },
+      channel: { type: 'string' },
       window: { type: 'string', default: '1' },
       hop: { type: 'string' },
       model: { type: 'string', default: DEFAULT_MODEL_PATH },
@@ -75,15 +76,18 @@ const windowSeconds = Number(values.window);
 if (!Number.isInteger(windowSeconds) || windowSeconds < 1) fail(`--window must be a whole number of seconds >= 1, got '${values.window}'`);
 const hopSeconds = values.hop === undefined ? windowSeconds : Number(values.hop);
 if (!(hopSeconds > 0)) fail(`--hop must be a positive number of seconds, got '${values.hop}'`);
+// A file of several channels is scored one channel at a time (audio/wav.ts says why), numbered from 1 as recorders label them.
+const channel = values.channel === undefined ? undefined : Number(values.channel);
+if (channel !== undefined && !(Number.isInteger(channel) && channel >= 1)) fail(`--channel must be a whole number from 1, got '${values.channel}'`);
 const startMs = values.start === undefined ? undefined : Date.parse(values.start);
 if (startMs !== undefined && !Number.isFinite(startMs)) fail(`--start must be an ISO 8601 time, got '${values.start}'`);
 
 const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => fail(`cannot read ${file}: ${err.code ?? err.message}`));
 let audio;
 try {
-  audio = readWav(bytes);
+  audio = readWav(bytes, { channel });
 } catch (err) {
-  if (err instanceof WavError) fail(`${file}: ${err.code}: ${err.message}`);
+  if (err instanceof WavError) fail(`${file}: ${err.code}: ${err.message}${err.code === 'WAV_CHANNEL_REQUIRED' ? ' with --channel' : ''}`);
   throw err;
 }
 if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
