@@ -52,6 +52,6 @@ export { bandPower, tonePower, shortTimeRms } from './sensors/signal/band-power.
 export { MALFORMED_VARIANTS, type MalformedVariant } from './faults/malformed.ts';
 // The labelled acoustic data set (training and evaluation of the leak detector).
 export { writeAcousticDataset, DATASET_DEFAULTS, DATASET_LIMITS, type DatasetOptions, type DatasetProgress, type DatasetReport } from './dataset/write-dataset.ts';
-export { drawPopulation, assignSplits, SPLITS, SPLIT_SHARES, type DatasetSensor, type Split } from './dataset/dataset-population.ts';
+export { drawPopulation, assignSplits, SPLITS, SPLIT_SHARES, type DatasetSensor, type PopulationConditions, type Split } from './dataset/dataset-population.ts';
 export { sensorFrames, frameTimes, type FrameRecord, type FrameSchedule } from './dataset/dataset-frames.ts';
 export { DATASET_GENERATOR_VERSION, type SplitCounts } from './dataset/dataset-manifest.ts';

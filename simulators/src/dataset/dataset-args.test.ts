@@ -22,4 +22,20 @@ describe('dataset command line', () => {
     expect(error(['--seed', '1', '--out', 'x', '--bogus', '1'])).toMatch(/bogus/);
     expect(parseDatasetArgs(['--help'], '/')).toEqual({ kind: 'help' });
   });
+
+  it('takes one condition for every sensor, and names the flag of one the simulator cannot render', () => {
+    const run = parseDatasetArgs(['--seed', '1', '--out', 'x', '--material', 'pvc', '--environment', 'near_pump', '--sensor-type', 'hydrophone', '--sample-rate', '8000', '--leak-distance', '0-5'], '/');
+    expect(run).toMatchObject({ kind: 'run', options: { conditions: { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', sampleRateHz: 8000, leakDistanceM: [0, 5] } } });
+    expect(parseDatasetArgs(['--seed', '1', '--out', 'x', '--leak-distance', '2.5'], '/')).toMatchObject({ options: { conditions: { leakDistanceM: [2.5, 2.5] } } });
+    expect(parseDatasetArgs(['--seed', '1', '--out', 'x'], '/')).not.toHaveProperty('options.conditions');
+    const error = (...flags: string[]) => {
+      const args = parseDatasetArgs(['--seed', '1', '--out', 'x', ...flags], '/');
+      return args.kind === 'error' ? args.message : '';
+    };
+    expect(error('--material', 'lead')).toMatch(/^--material must be one of ductile_iron, .*got 'lead'$/);
+    expect(error('--sensor-type', 'geophone')).toMatch(/^--sensor-type must be one of accelerometer, hydrophone/);
+    expect(error('--sample-rate', '2000')).toMatch(/^--sample-rate must be an integer from 4000 to 48000/);
+    expect(error('--leak-distance', '5-1')).toMatch(/^--leak-distance must be from 0 to 1000 m, nearer first/);
+    expect(error('--leak-distance', 'near')).toBe("--leak-distance 'near' must be metres A or a range A-B");
+  });
 });

@@ -1,6 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DATASET_DEFAULTS, DATASET_LIMITS, type DatasetOptions } from './write-dataset.ts';
+import { PIPE_MATERIALS } from '@suido/ingest';
+import { ENVIRONMENTS } from '../sensors/environment.ts';
+import { SENSOR_TYPES } from '../sensors/sensor-hardware.ts';
+import type { PopulationConditions } from './dataset-population.ts';
+import { CONDITION_LEAK_DISTANCE_M, CONDITION_SAMPLE_RATE_HZ, DATASET_DEFAULTS, DATASET_LIMITS, DatasetConditionError, checkedConditions, type DatasetOptions } from './write-dataset.ts';
 
 export const DATASET_USAGE = `Usage: npm run dataset -w simulators -- --seed N --out DIR [options]
 
@@ -21,6 +25,15 @@ Options:
   --leak-share X         share of sensors with a leak on their pipe (default ${DATASET_DEFAULTS.leakShare}, 0-1)
   --leak-onset-share X   share of those leaks that begin inside the recorded nights, from the second night on
                          (default ${DATASET_DEFAULTS.leakOnsetShare}: all there from the first night; 0-1)
+
+One condition for every sensor instead of the drawn mix (to measure a model
+under it, as a field trial would; every other draw stays the seed's):
+  --material M           ${PIPE_MATERIALS.join(', ')}
+  --environment E        ${ENVIRONMENTS.join(', ')}
+  --sensor-type T        ${SENSOR_TYPES.join(', ')}
+  --sample-rate HZ       ${CONDITION_SAMPLE_RATE_HZ[0]}-${CONDITION_SAMPLE_RATE_HZ[1]}
+  --leak-distance A[-B]  leaks A metres from the sensor, or uniform from A to B (${CONDITION_LEAK_DISTANCE_M[0]}-${CONDITION_LEAK_DISTANCE_M[1]})
+
   --quiet                no progress lines on stderr
   -h, --help             show this help`;
 
@@ -51,6 +64,11 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
       options: {
         ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
         out: { type: 'string' },
+        material: { type: 'string' },
+        environment: { type: 'string' },
+        'sensor-type': { type: 'string' },
+        'sample-rate': { type: 'string' },
+        'leak-distance': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -73,6 +91,8 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
   if (numbers.seed === undefined) return { kind: 'error', message: '--seed N is required (the same seed gives the same data set)' };
   const out = values.out as string | undefined;
   if (!out) return { kind: 'error', message: '--out DIR is required' };
+  const conditions = parseConditions(values);
+  if (typeof conditions === 'string') return { kind: 'error', message: conditions };
   return {
     kind: 'run',
     quiet: values.quiet === true,
@@ -86,6 +106,37 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
       dayShare: numbers.dayShare,
       leakShare: numbers.leakShare,
       leakOnsetShare: numbers.leakOnsetShare,
+      ...(Object.keys(conditions).length > 0 && { conditions }),
     },
   };
 }
+
+/** The condition flags as PopulationConditions, or a message naming the flag that is wrong. */
+function parseConditions(values: Record<string, string | boolean | undefined>): PopulationConditions | string {
+  const text = (flag: string) => values[flag] as string | undefined;
+  const rate = text('sample-rate');
+  const distance = text('leak-distance');
+  const range = distance?.match(/^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/);
+  if (distance !== undefined && !range) return `--leak-distance '${distance}' must be metres A or a range A-B`;
+  const conditions: PopulationConditions = {
+    ...(text('material') !== undefined && { material: text('material') as PopulationConditions['material'] }),
+    ...(text('environment') !== undefined && { environment: text('environment') as PopulationConditions['environment'] }),
+    ...(text('sensor-type') !== undefined && { sensorType: text('sensor-type') as PopulationConditions['sensorType'] }),
+    ...(rate !== undefined && { sampleRateHz: Number(rate) }),
+    ...(range && { leakDistanceM: [Number(range[1]), Number(range[2] ?? range[1])] as const }),
+  };
+  try {
+    return checkedConditions(conditions);
+  } catch (err) {
+    if (err instanceof DatasetConditionError) return `--${CONDITION_FLAGS[err.condition]} ${err.detail}`;
+    throw err;
+  }
+}
+
+const CONDITION_FLAGS: Record<keyof PopulationConditions, string> = {
+  material: 'material',
+  environment: 'environment',
+  sensorType: 'sensor-type',
+  sampleRateHz: 'sample-rate',
+  leakDistanceM: 'leak-distance',
+};

@@ -67,6 +67,8 @@ export function countFrame(c: SplitCounts, r: FrameRecord): void {
 export interface DatasetManifestInput {
   readonly seed: number;
   readonly options: Record<string, number>;
+  /** What every sensor shares instead of drawing it; written only where something is fixed. */
+  readonly conditions?: object | undefined;
   readonly counts: Record<Split, SplitCounts>;
 }
 
@@ -89,6 +91,7 @@ export function datasetManifest(input: DatasetManifestInput): Record<string, unk
     generator: { name: '@suido/simulators acoustic dataset', version: DATASET_GENERATOR_VERSION },
     seed: input.seed,
     options: input.options,
+    ...(input.conditions && Object.keys(input.conditions).length > 0 && { conditions: input.conditions }),
     splits: Object.fromEntries(SPLITS.map((s) => [s, input.counts[s]])),
     files: {
       layout: Object.fromEntries(SPLITS.map((s) => [s, { pcm: `${s}.pcm`, index: `${s}.jsonl` }])),

@@ -51,6 +51,27 @@ describe('the sensor population', () => {
     expect(withOnsets.map(({ leakStartMs: _, ...rest }) => rest)).toEqual(population.map(({ leakStartMs: _, ...rest }) => rest));
   });
 
+  it('holds a condition fixed for every sensor and leaves every other draw as it was', () => {
+    const fixed = drawPopulation(12, 900, 0.4, undefined, { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', sampleRateHz: 8000, leakDistanceM: [0, 5] });
+    expect(new Set(fixed.map((s) => `${s.site.material} ${s.site.environment} ${s.site.hardware.type} ${s.site.hardware.sampleRateHz}`))).toEqual(new Set(['pvc near_pump hydrophone 8000']));
+    const distances = fixed.flatMap((s) => (s.leak ? [s.leak.distanceM] : []));
+    expect(Math.min(...distances)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...distances)).toBeLessThanOrEqual(5);
+    // Spread over the range, not one value.
+    expect(Math.max(...distances) - Math.min(...distances)).toBeGreaterThan(4);
+    // The same sensors leak, with the same sizes, on the same days, in the same splits; gain is drawn apart from the type's other traits.
+    const kept = (xs: readonly DatasetSensor[]) => xs.map((s) => [s.id, s.split, s.firstDay, s.leak === null, s.leak?.sizeLps]);
+    expect(kept(fixed)).toEqual(kept(population));
+    // A fixed distance is that distance; an unfixed one is drawn up to about a sensor spacing.
+    expect(drawPopulation(12, 60, 0.4, undefined, { leakDistanceM: [2, 2] }).flatMap((s) => (s.leak ? [s.leak.distanceM] : []))).toSatisfy((d: number[]) => d.every((x) => x === 2));
+    // Closer leaks on a plastic main are louder at the sensor.
+    const snr = (range: readonly [number, number]) => {
+      const xs = drawPopulation(12, 300, 1, undefined, { material: 'pvc', leakDistanceM: range }).map((s) => s.sensorSnrDb!).sort((a, b) => a - b);
+      return xs[xs.length >> 1]!;
+    };
+    expect(snr([0, 5])).toBeGreaterThan(snr([40, 80]) + 6);
+  });
+
   it('splits 70/15/15 by sensor with about the same share of leaks in each', () => {
     for (const split of SPLITS) {
       const members = population.filter((s) => s.split === split);

@@ -2,7 +2,7 @@ import { HOUR_MS, tokyoDay, tokyoMidnight } from '../clock/tokyo-time.ts';
 import { chance, intBetween, shuffle, uniform } from '../random/distributions.ts';
 import { createRng, type Rng } from '../random/prng.ts';
 import { sensorId } from '../sensors/acoustic-sensor.ts';
-import { drawAcousticSite, type AcousticSite } from '../sensors/acoustic-site.ts';
+import { drawAcousticSite, type AcousticSite, type SiteOptions } from '../sensors/acoustic-site.ts';
 import { drawLeak, type LeakSource } from '../sensors/leak/leak-noise.ts';
 import { AUDIBLE_SNR_DB, quietNightSnrDb } from '../sensors/sensor-frame.ts';
 
@@ -37,17 +37,33 @@ export interface DatasetSensor {
 const FIRST_DAY = tokyoDay(Date.parse('2025-04-01T12:00:00+09:00'));
 
 /**
+ * What a population holds fixed instead of drawing (unset: drawn): one
+ * condition to measure a model under, as a field trial is one condition —
+ * hydrophones on PVC beside a pump, leaks a few metres from the sensor. A
+ * fixed part leaves every other draw of the seed as it was (each has its
+ * own stream), so the same seed with and without a condition differs in
+ * that condition only.
+ */
+export interface PopulationConditions extends SiteOptions {
+  /** Leaks lie uniformly between these distances from the sensor, metres (drawn: up to about one sensor spacing). */
+  readonly leakDistanceM?: readonly [number, number] | undefined;
+}
+
+/**
  * Draws a sensor population. Whether a sensor's pipe leaks is drawn apart
  * from everything else about it (material, environment, device, sample
  * rate, gain), so nothing but the sound can tell a leak.
  */
-export function drawPopulation(seed: number, count: number, leakShare: number, onsets: LeakOnsets = NO_ONSETS): DatasetSensor[] {
+export function drawPopulation(seed: number, count: number, leakShare: number, onsets: LeakOnsets = NO_ONSETS, conditions: PopulationConditions = {}): DatasetSensor[] {
+  const { leakDistanceM, ...siteOptions } = conditions;
   const drafts = Array.from({ length: count }, (_, index) => {
     const id = sensorId(index);
-    const site = drawAcousticSite(createRng(seed, 'dataset', id, 'site'));
+    const site = drawAcousticSite(createRng(seed, 'dataset', id, 'site'), siteOptions);
     const leakRng = createRng(seed, 'dataset', id, 'leak');
     const leaks = chance(leakRng, leakShare);
-    const leak = leaks ? drawLeak(site.material, leakRng) : null;
+    // Its own stream: without a distance condition, every other draw is what it was.
+    const distanceM = leakDistanceM && uniform(createRng(seed, 'dataset', id, 'leak-distance'), leakDistanceM[0], leakDistanceM[1]);
+    const leak = leaks ? drawLeak(site.material, leakRng, { distanceM }) : null;
     const sensorSnrDb = leak ? quietNightSnrDb(site, [leak]) : null;
     const firstDay = FIRST_DAY + intBetween(createRng(seed, 'dataset', id, 'dates'), 0, 364);
     // Its own stream: with no onsets drawn, every other draw is what it was.

@@ -135,5 +135,20 @@ describe('the acoustic data set', () => {
   it('refuses options out of range with a message that names them', async () => {
     await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), dayShare: 1 })).rejects.toThrow(/dayShare must be a number from 0 to 0.9/);
     await expect(writeAcousticDataset({ seed: 1.5, outDir: join(root, 'x') })).rejects.toThrow(/seed must be an integer/);
+    await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), conditions: { material: 'lead' as never } })).rejects.toThrow(/condition material must be one of ductile_iron/);
+    await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), conditions: { leakDistanceM: [5, 1] } })).rejects.toThrow(/condition leakDistanceM must be from 0 to 1000 m, nearer first/);
+    await expect(writeAcousticDataset({ seed: 1, outDir: join(root, 'x'), conditions: { sampleRateHz: 2000 } })).rejects.toThrow(/sampleRateHz must be an integer from 4000/);
+  });
+
+  it('renders one condition for every sensor and names it in the manifest; without one the manifest has no such key', async () => {
+    const c = join(root, 'c');
+    await writeAcousticDataset({ seed: 3, outDir: c, ...small, conditions: { material: 'pe', sensorType: 'accelerometer', sampleRateHz: 44_100, leakDistanceM: [1, 3] } });
+    const frames = (await Promise.all(SPLITS.map((s) => lines(c, s)))).flat();
+    expect(new Set(frames.map((f) => `${f.material} ${f.sensorType} ${f.sampleRateHz}`))).toEqual(new Set(['pe accelerometer 44100']));
+    expect(frames.filter((f) => f.leak).every((f) => f.distanceM! >= 1 && f.distanceM! <= 3)).toBe(true);
+    expect(frames.every((f) => f.samples === Math.round(44_100 * small.frameSeconds))).toBe(true);
+    const manifest = JSON.parse(await readFile(join(c, 'manifest.json'), 'utf8'));
+    expect(manifest.conditions).toEqual({ material: 'pe', sensorType: 'accelerometer', sampleRateHz: 44_100, leakDistanceM: [1, 3] });
+    expect(JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8'))).not.toHaveProperty('conditions');
   });
 });

@@ -3,7 +3,10 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { countFrame, datasetManifest, emptyCounts, type SplitCounts } from './dataset-manifest.ts';
 import { sensorFrames, type FrameRecord } from './dataset-frames.ts';
-import { drawPopulation, SPLITS, type Split } from './dataset-population.ts';
+import { PIPE_MATERIALS } from '@suido/ingest';
+import { drawPopulation, SPLITS, type PopulationConditions, type Split } from './dataset-population.ts';
+import { ENVIRONMENTS } from '../sensors/environment.ts';
+import { SENSOR_TYPES } from '../sensors/sensor-hardware.ts';
 import { dropCachedPowers } from '../sensors/signal/spectral-noise.ts';
 
 export interface DatasetOptions {
@@ -20,6 +23,8 @@ export interface DatasetOptions {
   readonly leakShare?: number | undefined;
   /** Share of those leaks that begin inside the recorded nights (from the second night on) rather than before the first. */
   readonly leakOnsetShare?: number | undefined;
+  /** What every sensor shares instead of drawing it (PopulationConditions); unset: the population as drawn. */
+  readonly conditions?: PopulationConditions | undefined;
   readonly onProgress?: ((progress: DatasetProgress) => void) | undefined;
   readonly progressIntervalMs?: number | undefined;
 }
@@ -56,6 +61,44 @@ export const DATASET_LIMITS = {
 
 type Limited = keyof typeof DATASET_LIMITS;
 
+/** Sample rates a condition may fix: from the model's 4 kHz to a recorder's 48 kHz. */
+export const CONDITION_SAMPLE_RATE_HZ = [4000, 48_000] as const;
+/** Leak distances a condition may fix, metres: beyond a few hundred metres no main carries a leak's sound. */
+export const CONDITION_LEAK_DISTANCE_M = [0, 1000] as const;
+
+/** A condition the simulator cannot render: which one, and what it must be. */
+export class DatasetConditionError extends RangeError {
+  readonly condition: keyof PopulationConditions;
+  readonly detail: string;
+  constructor(condition: keyof PopulationConditions, detail: string) {
+    super(`dataset condition ${condition} ${detail}`);
+    this.name = 'DatasetConditionError';
+    this.condition = condition;
+    this.detail = detail;
+  }
+}
+
+/** The conditions, checked: a DatasetConditionError for the first that the simulator cannot render. */
+export function checkedConditions(c: PopulationConditions): PopulationConditions {
+  const oneOf = (name: 'material' | 'environment' | 'sensorType', allowed: readonly string[]) => {
+    const value = c[name];
+    if (value !== undefined && !allowed.includes(value)) throw new DatasetConditionError(name, `must be one of ${allowed.join(', ')}, got '${value}'`);
+  };
+  oneOf('material', PIPE_MATERIALS);
+  oneOf('environment', ENVIRONMENTS);
+  oneOf('sensorType', SENSOR_TYPES);
+  const [minRate, maxRate] = CONDITION_SAMPLE_RATE_HZ;
+  if (c.sampleRateHz !== undefined && !(Number.isInteger(c.sampleRateHz) && c.sampleRateHz >= minRate && c.sampleRateHz <= maxRate)) {
+    throw new DatasetConditionError('sampleRateHz', `must be an integer from ${minRate} to ${maxRate}, got ${c.sampleRateHz}`);
+  }
+  const [near, far] = CONDITION_LEAK_DISTANCE_M;
+  const d = c.leakDistanceM;
+  if (d !== undefined && !(d[0] >= near && d[0] <= d[1] && d[1] <= far)) {
+    throw new DatasetConditionError('leakDistanceM', `must be from ${near} to ${far} m, nearer first; got ${d.join(' to ')}`);
+  }
+  return c;
+}
+
 function checked(name: Limited, value: number, integer: boolean): number {
   const [min, max] = DATASET_LIMITS[name];
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -90,10 +133,11 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
   };
   const leakShare = checked('leakShare', opts.leakShare ?? DATASET_DEFAULTS.leakShare, false);
   const interval = opts.progressIntervalMs ?? 2000;
+  const conditions = checkedConditions(opts.conditions ?? {});
 
   await mkdir(opts.outDir, { recursive: true });
   const leakOnsetShare = checked('leakOnsetShare', opts.leakOnsetShare ?? DATASET_DEFAULTS.leakOnsetShare, false);
-  const population = drawPopulation(seed, sensors, leakShare, { share: leakOnsetShare, nights: schedule.nights });
+  const population = drawPopulation(seed, sensors, leakShare, { share: leakOnsetShare, nights: schedule.nights }, conditions);
   const counts = Object.fromEntries(SPLITS.map((s) => [s, emptyCounts()])) as Record<Split, SplitCounts>;
   const files = new Map<Split, { pcm: FileHandle; index: FileHandle }>();
   let frames = 0;
@@ -130,7 +174,7 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
       await f.index.close();
     }
   }
-  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare, ...(leakOnsetShare > 0 && { leakOnsetShare }) }, counts });
+  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare, ...(leakOnsetShare > 0 && { leakOnsetShare }) }, conditions, counts });
   await writeFile(join(opts.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   opts.onProgress?.({ sensorsDone: sensors, sensors, frames, elapsedMs: Date.now() - started });
   return { outDir: opts.outDir, manifest, counts, frames, elapsedMs: Date.now() - started };
