@@ -83,7 +83,15 @@ describe('npm run train (train.ts), in small', () => {
     const lines = robust.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/clips of .*hand-held \(test\); clip score: the 2-th highest/);
     expect(lines.slice(1).map((l) => l.split(' ')[0])).toEqual(['as-recorded', 'hum-60']);
-    for (const line of lines.slice(1)) expect(line).toMatch(/window ROC-AUC [01]\.\d{3}  clip ROC-AUC [01]\.\d{3}  mean no-leak window score 0\.\d{3}/);
+    for (const line of lines.slice(1)) {
+      expect(line).toMatch(/window ROC-AUC [01]\.\d{3}  clip ROC-AUC [01]\.\d{3}  mean no-leak window score 0\.\d{3}  called a leak: leak clips \d+\/\d+ \([01]\.\d{3}\), no-leak clips \d+\/\d+ \([01]\.\d{3}\)/);
+    }
+    // Every split of a set that no model was trained on: more clips than its test split alone.
+    const all = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded', '--split', 'all'], 60_000);
+    expect(all.code, all.stderr).toBe(0);
+    const count = (out: string) => Number(/; (\d+) clips of/.exec(out)![1]);
+    expect(count(all.stdout)).toBeGreaterThan(count(robust.stdout));
+    expect(all.stdout).toContain('(all)');
     const refused = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--variants', 'fog'], 60_000);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown variant fog; known: as-recorded, dc-offset') });
     const loggers = await tsx(ROBUSTNESS, ['--data', at('main'), '--model', at('model/leak-detector.onnx')], 60_000);
