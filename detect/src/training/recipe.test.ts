@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
+import { datasetArgs, heldOutArgs, manifestMatches, PLASTIC_MAINS_RECIPE, RECIPES, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
 
 describe('the training recipe', () => {
   it("names the shipped model's twelve data sets once each, in the roles its card gives them", () => {
@@ -27,5 +27,23 @@ describe('the training recipe', () => {
     expect(manifestMatches(onset, { seed: 12, options: withoutOnsets })).toBe(false);
     expect(manifestMatches({ ...onset, leakOnsetShare: undefined }, { seed: 12, options: withoutOnsets })).toBe(true);
     expect(manifestMatches(onset, { seed: 12, options: { ...options, sensors: 999 } })).toBe(false);
+  });
+
+  it('adds training sensors on plastic mains, each set of one material, and knows their manifests from a mixed one', () => {
+    const sets = recipeDatasets(PLASTIC_MAINS_RECIPE);
+    expect(sets).toHaveLength(14);
+    const plastic = PLASTIC_MAINS_RECIPE.extraTrain.filter((d) => d.material !== undefined);
+    expect(plastic.map((d) => [d.material, d.sensors])).toEqual([['pvc', 2000], ['pe', 2000]]);
+    expect(datasetArgs(plastic[0]!)).toEqual(expect.arrayContaining(['--material', 'pvc']));
+    expect(datasetArgs(SHIPPED_RECIPE.data)).not.toContain('--material');
+    // Everything else is the shipped recipe's: its heads are trained and merged as 2.4.4's were.
+    expect({ ...PLASTIC_MAINS_RECIPE, extraTrain: [] }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [] });
+    const options = { sensors: 2000, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4 };
+    expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(true);
+    expect(manifestMatches(plastic[0]!, { seed: 13, options })).toBe(false);
+    expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pe' } })).toBe(false);
+    expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc', environment: 'near_pump' } })).toBe(false);
+    expect(manifestMatches({ ...plastic[0]!, material: undefined }, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(false);
+    expect(Object.keys(RECIPES)).toEqual(['shipped', 'plastic-mains']);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run train -w detect -- --version V [--jobs N] [--out model] [--work ../data] [--recipe FILE] [--mains-lines S]`
+ * `npm run train -w detect -- --version V [--jobs N] [--out model] [--work ../data] [--recipe NAME|FILE] [--mains-lines S]`
  * `npm run dataset -w detect` (--datasets-only): the data sets alone.
  *
  * The shipped model from nothing, on every core: the recipe's data sets
@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, recordingsArgs, SHIPPED_RECIPE, trainDataArgs, type DatasetRecipe, type Recipe } from './recipe.ts';
+import { datasetArgs, heldOutArgs, manifestMatches, recipeDatasets, recordingsArgs, RECIPES, trainDataArgs, type DatasetRecipe, type Recipe } from './recipe.ts';
 
 const DETECT = fileURLToPath(new URL('../..', import.meta.url));
 const TRAIN = fileURLToPath(new URL('./train.ts', import.meta.url));
@@ -45,7 +45,11 @@ const fail = (message: string): never => {
 if (!values.version && !values['datasets-only']) fail('give --version V: the model this makes is another one');
 const jobs = Number(values.jobs);
 if (!(Number.isInteger(jobs) && jobs >= 1)) fail(`--jobs must be a whole number >= 1, got '${values.jobs}'`);
-const recipe: Recipe = values.recipe ? (JSON.parse(await readFile(values.recipe, 'utf8')) as Recipe) : SHIPPED_RECIPE;
+// A recipe by name (recipe.ts RECIPES), or a JSON file of a Recipe's shape (a test's small one).
+const recipeName = values.recipe ?? 'shipped';
+const recipe: Recipe = Object.hasOwn(RECIPES, recipeName)
+  ? RECIPES[recipeName]!
+  : (JSON.parse(await readFile(values.recipe!, 'utf8').catch(() => fail(`--recipe: '${values.recipe}' is neither a recipe (${Object.keys(RECIPES).join(', ')}) nor a readable file`))) as Recipe);
 const work = values.work!;
 const cache = join(work, 'feature-cache');
 const logs = resolve(DETECT, work, 'logs');
