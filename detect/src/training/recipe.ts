@@ -1,9 +1,12 @@
 /**
  * The shipped model's recipe, in one place: the data sets it is trained and
  * tested on, and the options of its heads and of the run that merges them.
- * `npm run train -w detect` (retrain.ts) runs it; a JSON file of the same
- * shape (--recipe) runs another, e.g. a small one in a test.
+ * `npm run train -w detect` (retrain.ts) runs it; `--recipe NAME` runs
+ * another of RECIPES (the next model's candidates), and a JSON file of the
+ * same shape another still, e.g. a small one in a test.
  */
+import type { PipeMaterial } from '@suido/ingest';
+
 /** A data set as the dataset command makes it (simulators: npm run dataset), every option spelt out. */
 export interface DatasetRecipe {
   /** Relative to detect/. */
@@ -47,8 +50,6 @@ export interface Recipe {
   /** train.ts options of the run that merges the heads and chooses the operating point. */
   readonly mergeOptions: readonly string[];
 }
-
-import type { PipeMaterial } from '@suido/ingest';
 
 /** Hand-held logger clips: one 30 s recording a sensor, at night. */
 const clips = (seed: number, sensors: number): DatasetRecipe => ({ dir: `../data/handheld-seed${seed}-${sensors}`, seed, sensors, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0 });

@@ -59,7 +59,7 @@ describe('the sensor population', () => {
     expect(Math.max(...distances)).toBeLessThanOrEqual(5);
     // Spread over the range, not one value.
     expect(Math.max(...distances) - Math.min(...distances)).toBeGreaterThan(4);
-    // The same sensors leak, with the same sizes, on the same days, in the same splits; gain is drawn apart from the type's other traits.
+    // The same sensors leak, with the same sizes, on the same days, in the same splits.
     const kept = (xs: readonly DatasetSensor[]) => xs.map((s) => [s.id, s.split, s.firstDay, s.leak === null, s.leak?.sizeLps]);
     expect(kept(fixed)).toEqual(kept(population));
     // A fixed distance is that distance; an unfixed one is drawn up to about a sensor spacing.
