@@ -34,6 +34,7 @@ describe('npm run train (train.ts), in small', () => {
       ['hand-held', ['--seed', '34', '--sensors', '30', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '10', '--day-share', '0']],
       ['onset', ['--seed', '32', '--sensors', '30', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
       ['verdict', ['--seed', '33', '--sensors', '40', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
+      ['pvc-pump', ['--seed', '35', '--sensors', '16', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '20', '--day-share', '0', '--leak-share', '0.5', '--material', 'pvc', '--environment', 'near_pump', '--sensor-type', 'hydrophone', '--leak-distance', '0-5']],
     ];
     for (const [name, args] of sets) {
       const made = await tsx(DATASET, [...args, '--out', at(name), '--quiet'], 60_000);
@@ -47,7 +48,7 @@ describe('npm run train (train.ts), in small', () => {
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point, recording threshold and night verdict, and a card with every test', async () => {
     const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1'];
-    const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict')];
+    const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toMatch(/ONNX Runtime vs TensorFlow\.js on \d+ validation windows/);
@@ -73,9 +74,15 @@ describe('npm run train (train.ts), in small', () => {
     expect(card).toContain(`src/training/train.ts ${[...args, ...held].join(' ')}`);
     expect(card).toContain('Mains hum: the training windows of 30 % of the training sensors');
     expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
-    for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings']) {
+    for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '## Field-trial conditions']) {
       expect(card).toContain(heading);
     }
+    // The condition set, named by what it held fixed, scored as score-wav scores it.
+    expect(card).toMatch(/\| hydrophones, on pvc, at near_pump, leaks 0–5 m away \(`.*pvc-pump`, seed 35\) \| [01]\.\d{3} \| [01]\.\d{3} \| \d+ of \d+ \| \d+ of \d+ \|/);
+    expect(metrics.conditions).toEqual([
+      expect.objectContaining({ seed: 35, conditions: { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', leakDistanceM: [0, 5] }, frameSeconds: 20, leakClips: expect.any(Number), clipAuc: expect.any(Number) }),
+    ]);
+    expect(metrics.conditions[0].leakClips + metrics.conditions[0].noLeakClips).toBeGreaterThan(8);
 
     // The robustness command scores the hand-held clips with that model, as recorded and changed.
     const robust = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded,hum-60'], 60_000);
@@ -99,12 +106,14 @@ describe('npm run train (train.ts), in small', () => {
   }, 240_000);
 
   it('refuses, before computing any feature, a verdict fitted on sensors that trained the heads and an onset test of validation data', async () => {
-    const refused = await tsx(TRAIN, ['--data', at('main'), '--out', at('refused'), '--context', '--extra-val', at('onset'), '--onset-test', at('onset'), '--level-history', at('main')], 60_000);
+    const refused = await tsx(TRAIN, ['--data', at('main'), '--out', at('refused'), '--context', '--extra-val', at('onset'), '--onset-test', at('onset'), '--level-history', at('main'), '--conditions-test', at('main')], 60_000);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('invalid configuration');
     expect(refused.stderr).toContain(`--onset-test ${at('onset')} is also training or validation data`);
     expect(refused.stderr).toContain(`--level-history ${at('main')}: its leaks all begin before its first night`);
     expect(refused.stderr).toContain(`--level-history ${at('main')}: seed 31 made sensors the heads were trained on`);
+    expect(refused.stderr).toContain(`--conditions-test ${at('main')}: seed 31 made sensors a step here learned from`);
+    expect(refused.stderr).toContain(`--conditions-test ${at('main')}: not recordings`);
     expect(refused.stderr).not.toContain('computing features');
     const unconfirmed = await tsx(TRAIN, ['--data', at('main'), '--out', at('refused'), '--context', '--confirm-nights'], 60_000);
     expect(unconfirmed.code).not.toBe(0);

@@ -63,4 +63,16 @@ describe('the held-out sets of a training run', () => {
       '--onset-test d5/ is also training or validation data',
     ]);
   });
+
+  it('takes condition sets of recordings and of seeds of their own; refuses one of a seed a step learned from, or of loggers', () => {
+    const clips = (arg: string, seed: number): GivenDataset => ({ arg, manifest: { seed, options: { sensors: 200, nights: 1, framesPerNight: 1, frameSeconds: 30 }, conditions: { material: 'pvc' } } });
+    // Sharing a seed with another held-out set (or each other) is no leak: none of them trains or fits anything.
+    expect(problemsOf(run({ conditionsTest: [clips('pvc41', 41), clips('pe41', 41), clips('hh', 8)] }))).toEqual([]);
+    const loggers: GivenDataset = { arg: 'logs', manifest: { seed: 42, options: { sensors: 200, nights: 4, framesPerNight: 12 } } };
+    expect(problemsOf(run({ conditionsTest: [clips('pvc4', 4), clips('pvc5', 5), loggers] }))).toEqual([
+      expect.stringContaining('--conditions-test pvc4: seed 4 made sensors a step here learned from'),
+      expect.stringContaining('--conditions-test pvc5: seed 5 made sensors a step here learned from'),
+      '--conditions-test logs: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)',
+    ]);
+  });
 });

@@ -4,7 +4,9 @@ import { ConfigError } from '@suido/ingest';
 /** What a data set's manifest.json says that decides where a training run may use it. */
 export interface DatasetManifest {
   readonly seed: number;
-  readonly options: { readonly sensors: number; readonly leakOnsetShare?: number; readonly frameSeconds?: number };
+  readonly options: { readonly sensors: number; readonly leakOnsetShare?: number; readonly frameSeconds?: number; readonly nights?: number; readonly framesPerNight?: number };
+  /** What the data set held fixed instead of drawing (the dataset command's --material, ...); absent: nothing. */
+  readonly conditions?: Readonly<Record<string, unknown>>;
   /** Frames per split, as the generator counted them. */
   readonly splits?: Readonly<Record<string, { readonly frames?: number }>>;
 }
@@ -22,6 +24,8 @@ export interface TrainingDatasets {
   readonly extraVal: readonly GivenDataset[];
   readonly recordingsTest?: GivenDataset | undefined;
   readonly onsetTest?: GivenDataset | undefined;
+  /** Data sets of one condition each, of recordings (--conditions-test). */
+  readonly conditionsTest?: readonly GivenDataset[] | undefined;
   readonly levelHistory: readonly GivenDataset[];
   /** A context model (--context, or reused heads that are one): the level verdict needs its band levels. */
   readonly contextModel: boolean;
@@ -42,7 +46,10 @@ export type OnsetSplits = 'test' | 'all';
  * seed and sensors: its test split, sensors no head saw) or of a seed no
  * data set of the run has (same seed, same sensors); --level-history's
  * seed trained no head, and it needs --onset-test (where its verdict is
- * measured) and a context model.
+ * measured) and a context model; a --conditions-test set is of recordings
+ * (one frame a sensor) and of a seed that no training, validation or
+ * verdict set here has (a seed's remake under a condition keeps its
+ * sensors' leaks, sizes and splits).
  */
 export function planHeldOutSets(sets: TrainingDatasets): { onsetSplits: OnsetSplits | undefined } {
   const problems: string[] = [];
@@ -70,6 +77,13 @@ export function planHeldOutSets(sets: TrainingDatasets): { onsetSplits: OnsetSpl
         );
       } else onsetSplits = 'all';
     }
+  }
+
+  const conditionsTest = sets.conditionsTest ?? [];
+  const fittedSeeds = [...learnedFrom, ...sets.levelHistory].map((d) => d.manifest.seed);
+  for (const d of conditionsTest) {
+    if (fittedSeeds.includes(d.manifest.seed)) problems.push(`--conditions-test ${d.arg}: seed ${d.manifest.seed} made sensors a step here learned from (a condition keeps the seed's leaks and splits); give it a seed of its own`);
+    if (d.manifest.options.nights !== 1 || d.manifest.options.framesPerNight !== 1) problems.push(`--conditions-test ${d.arg}: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)`);
   }
 
   if (sets.levelHistory.length > 0) {

@@ -25,6 +25,16 @@ import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
 import type { LevelVerdict } from '../model/level-history.ts';
+import type { ClipReport } from './clip-scores.ts';
+
+/** One data set of one condition, scored (train.ts --conditions-test). */
+export interface ConditionsReport extends ClipReport {
+  readonly dir: string;
+  readonly seed: number;
+  /** What the data set held fixed (its manifest's `conditions`; empty: the population's mix). */
+  readonly conditions: Readonly<Record<string, unknown>>;
+  readonly frameSeconds: number;
+}
 
 export interface ModelCardInput {
   readonly version: string;
@@ -84,6 +94,14 @@ export interface ModelCardInput {
         readonly atLoggerThresholds: NightReport;
       }
     | undefined;
+  /**
+   * Data sets of one condition each (train.ts --conditions-test; the
+   * dataset command's --material, --environment, --sensor-type,
+   * --sample-rate, --leak-distance), every split, clips no step used,
+   * scored through the written model as score-wav scores them: how the
+   * model fares where a field trial would put it.
+   */
+  readonly conditions?: readonly ConditionsReport[] | undefined;
   /**
    * The test split made again with leaks that begin inside the recorded
    * nights (train.ts --onset-test): the same test sensors, at the operating
@@ -449,7 +467,40 @@ ${table(t.night.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false
 ### Validation split (where the threshold was chosen)
 Model: recall ${f3(c.val.night.recall)}, ${f2(c.val.night.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(c.val.night.auc)}.
 Baseline: recall ${f3(b.val.recall)}, ${f2(b.val.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(b.val.auc)}.
-${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}`;
+${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}${c.conditions && c.conditions.length > 0 ? conditionsText(c.conditions) : ''}`;
+}
+
+/** A data set's condition in words: what it held fixed. */
+function conditionText(c: Readonly<Record<string, unknown>>): string {
+  const parts = [
+    c.sensorType !== undefined && `${String(c.sensorType)}s`,
+    c.material !== undefined && `on ${String(c.material)}`,
+    c.environment !== undefined && `at ${String(c.environment)}`,
+    c.sampleRateHz !== undefined && `${String(c.sampleRateHz)} Hz`,
+    Array.isArray(c.leakDistanceM) && `leaks ${c.leakDistanceM[0] === c.leakDistanceM[1] ? c.leakDistanceM[0] : c.leakDistanceM.join('–')} m away`,
+  ].filter((x): x is string => typeof x === 'string');
+  return parts.length > 0 ? parts.join(', ') : 'the population\'s mix';
+}
+
+function conditionsText(list: readonly ConditionsReport[]): string {
+  const rows = list.map(
+    (r) =>
+      `| ${conditionText(r.conditions)} (\`${r.dir}\`, seed ${r.seed}) | ${f3(r.clipAuc)} | ${f3(r.windowAuc)} | ${r.leakClipsCalled} of ${r.leakClips} | ${r.noLeakClipsCalled} of ${r.noLeakClips} |`,
+  );
+  return `
+## Field-trial conditions (a fourth test)
+Data sets of one condition each, as a field trial or a test rig holds one (the dataset
+command's \`--material\`, \`--environment\`, \`--sensor-type\`, \`--sample-rate\`,
+\`--leak-distance\`): every split, recordings of ${list.map((r) => r.frameSeconds).filter((x, i, a) => a.indexOf(x) === i).join(' or ')} s of sensors no step of this
+model used, scored as \`score-wav\` scores them; a clip's score is the K-th highest of the
+windows its verdict counts, and "called a leak" is \`score-wav --site S --material M\`'s
+verdict (the recording threshold, a site's own where higher). Inaudible-leak clips are
+left out.
+
+| condition | clip ROC-AUC | window ROC-AUC | leak clips called a leak | no-leak clips called a leak |
+|---|---|---|---|---|
+${rows.join('\n')}
+`;
 }
 
 interface VerdictComparison {

@@ -31,19 +31,41 @@ describe('the training recipe', () => {
 
   it('adds training sensors on plastic mains, each set of one material, and knows their manifests from a mixed one', () => {
     const sets = recipeDatasets(PLASTIC_MAINS_RECIPE);
-    expect(sets).toHaveLength(14);
-    const plastic = PLASTIC_MAINS_RECIPE.extraTrain.filter((d) => d.material !== undefined);
-    expect(plastic.map((d) => [d.material, d.sensors])).toEqual([['pvc', 2000], ['pe', 2000]]);
+    expect(sets).toHaveLength(19);
+    const plastic = PLASTIC_MAINS_RECIPE.extraTrain.filter((d) => d.conditions !== undefined);
+    expect(plastic.map((d) => [d.conditions, d.sensors])).toEqual([[{ material: 'pvc' }, 2000], [{ material: 'pe' }, 2000]]);
     expect(datasetArgs(plastic[0]!)).toEqual(expect.arrayContaining(['--material', 'pvc']));
     expect(datasetArgs(SHIPPED_RECIPE.data)).not.toContain('--material');
     // Everything else is the shipped recipe's: its heads are trained and merged as 2.4.4's were.
-    expect({ ...PLASTIC_MAINS_RECIPE, extraTrain: [] }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [] });
+    expect({ ...PLASTIC_MAINS_RECIPE, extraTrain: [], conditionsTest: undefined }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [], conditionsTest: undefined });
     const options = { sensors: 2000, nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15, leakShare: 0.4 };
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(true);
     expect(manifestMatches(plastic[0]!, { seed: 13, options })).toBe(false);
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pe' } })).toBe(false);
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc', environment: 'near_pump' } })).toBe(false);
-    expect(manifestMatches({ ...plastic[0]!, material: undefined }, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(false);
+    expect(manifestMatches({ ...plastic[0]!, conditions: undefined }, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(false);
     expect(Object.keys(RECIPES)).toEqual(['shipped', 'plastic-mains']);
+  });
+
+  it("measures the field trial's conditions: recordings of one condition each, made and matched with every flag", () => {
+    const trials = PLASTIC_MAINS_RECIPE.conditionsTest!;
+    expect(trials).toHaveLength(5);
+    expect(heldOutArgs(PLASTIC_MAINS_RECIPE)).toEqual(expect.arrayContaining(['--conditions-test', trials.map((d) => d.dir).join(',')]));
+    expect(heldOutArgs(SHIPPED_RECIPE)).not.toContain('--conditions-test');
+    const pump = trials[0]!;
+    expect(datasetArgs(pump)).toEqual([
+      '--seed', '41', '--sensors', '200', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '30', '--day-share', '0', '--leak-share', '0.5',
+      '--material', 'pvc', '--environment', 'near_pump', '--sensor-type', 'hydrophone', '--sample-rate', '8000', '--leak-distance', '0-5',
+      '--out', '../data/conditions/pvc-hyd-pump-0-5',
+    ]);
+    // The manifest as the generator wrote it for those flags (README, "A field trial's condition").
+    const manifest = {
+      seed: 41,
+      options: { sensors: 200, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0, leakShare: 0.5 },
+      conditions: { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', sampleRateHz: 8000, leakDistanceM: [0, 5] },
+    };
+    expect(manifestMatches(pump, manifest)).toBe(true);
+    expect(manifestMatches(pump, { ...manifest, options: { ...manifest.options, leakShare: 0.4 } })).toBe(false);
+    expect(manifestMatches(pump, { ...manifest, conditions: { ...manifest.conditions, leakDistanceM: [0, 6] } })).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  * another of RECIPES (the next model's candidates), and a JSON file of the
  * same shape another still, e.g. a small one in a test.
  */
-import type { PipeMaterial } from '@suido/ingest';
+import type { PipeMaterial, SensorSite } from '@suido/ingest';
 
 /** A data set as the dataset command makes it (simulators: npm run dataset), every option spelt out. */
 export interface DatasetRecipe {
@@ -19,13 +19,26 @@ export interface DatasetRecipe {
   readonly dayShare: number;
   /** Absent: every leak there from the first night (the generator's default). */
   readonly leakOnsetShare?: number;
+  /** Absent: the generator's 0.4. */
+  readonly leakShare?: number;
   /**
-   * Every sensor on mains of this material (the dataset command's
-   * --material); absent: materials drawn as the population has them. More
-   * training sensors where the detector is weakest: plastic mains (README,
-   * "A field trial's condition").
+   * What every sensor shares instead of drawing it (the dataset command's
+   * --material, --environment, --sensor-type, --sample-rate,
+   * --leak-distance); absent: the population's mix. Training sensors where
+   * the detector is weakest (plastic mains), or a field trial's condition
+   * to measure it under (README, "A field trial's condition").
    */
+  readonly conditions?: DatasetConditions;
+}
+
+/** A data set's condition, as the dataset command takes it and its manifest names it. */
+export interface DatasetConditions {
   readonly material?: PipeMaterial;
+  readonly environment?: SensorSite;
+  readonly sensorType?: 'accelerometer' | 'hydrophone';
+  readonly sampleRateHz?: number;
+  /** Metres, from and to. */
+  readonly leakDistanceM?: readonly [number, number];
 }
 
 export interface Recipe {
@@ -39,6 +52,8 @@ export interface Recipe {
   readonly recordingsTest?: DatasetRecipe | undefined;
   /** Leaks that begin while the sensor listens: the card's third test. */
   readonly onsetTest?: DatasetRecipe | undefined;
+  /** Recordings of one condition each: the card's fourth test (train.ts --conditions-test). */
+  readonly conditionsTest?: readonly DatasetRecipe[] | undefined;
   /** Data for the night verdict with level history. */
   readonly levelHistory?: readonly DatasetRecipe[] | undefined;
   /** Heads of the ensemble, each trained by a process of its own. */
@@ -53,6 +68,22 @@ export interface Recipe {
 
 /** Hand-held logger clips: one 30 s recording a sensor, at night. */
 const clips = (seed: number, sensors: number): DatasetRecipe => ({ dir: `../data/handheld-seed${seed}-${sensors}`, seed, sensors, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0 });
+/**
+ * A field trial's condition (README, "A field trial's condition"): 200
+ * hydrophone clips of 30 s at 8 kHz, half with a leak, seed 41 (no other
+ * set's), what else `conditions` holds fixed.
+ */
+const trial = (name: string, conditions: DatasetConditions): DatasetRecipe => ({
+  dir: `../data/conditions/${name}`,
+  seed: 41,
+  sensors: 200,
+  nights: 1,
+  framesPerNight: 1,
+  frameSeconds: 30,
+  dayShare: 0,
+  leakShare: 0.5,
+  conditions: { sensorType: 'hydrophone', sampleRateHz: 8000, ...conditions },
+});
 /** Noise loggers: 4 nights of 12 one-second frames from 02:00 to 04:00, 15 % of frames by day (the generator's defaults). */
 const LOGGER_NIGHTS = { nights: 4, framesPerNight: 12, frameSeconds: 1, dayShare: 0.15 };
 const loggers = (seed: number, sensors: number, dir = `../data/acoustic-dataset-seed${seed}-${sensors}`): DatasetRecipe => ({ dir, seed, sensors, ...LOGGER_NIGHTS });
@@ -86,7 +117,18 @@ export const SHIPPED_RECIPE: Recipe = {
  */
 export const PLASTIC_MAINS_RECIPE: Recipe = {
   ...SHIPPED_RECIPE,
-  extraTrain: [...SHIPPED_RECIPE.extraTrain, { ...loggers(13, 2000, '../data/acoustic-dataset-pvc-seed13-2000'), material: 'pvc' }, { ...loggers(14, 2000, '../data/acoustic-dataset-pe-seed14-2000'), material: 'pe' }],
+  extraTrain: [
+    ...SHIPPED_RECIPE.extraTrain,
+    { ...loggers(13, 2000, '../data/acoustic-dataset-pvc-seed13-2000'), conditions: { material: 'pvc' } },
+    { ...loggers(14, 2000, '../data/acoustic-dataset-pe-seed14-2000'), conditions: { material: 'pe' } },
+  ],
+  conditionsTest: [
+    trial('pvc-hyd-pump-0-5', { material: 'pvc', environment: 'near_pump', leakDistanceM: [0, 5] }),
+    trial('pvc-hyd-quiet-0-5', { material: 'pvc', environment: 'quiet_residential', leakDistanceM: [0, 5] }),
+    trial('pe-hyd-pump-0-5', { material: 'pe', environment: 'near_pump', leakDistanceM: [0, 5] }),
+    trial('di-hyd-pump-0-5', { material: 'ductile_iron', environment: 'near_pump', leakDistanceM: [0, 5] }),
+    trial('pvc-hyd-pump', { material: 'pvc', environment: 'near_pump' }),
+  ],
 };
 
 /** Recipes by name (`npm run train -w detect -- --recipe NAME`; a JSON file of a Recipe's shape is taken too). */
@@ -94,7 +136,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = { shipped: SHIPPED_RECI
 
 /** Every data set the recipe reads, each once. */
 export const recipeDatasets = (r: Recipe): DatasetRecipe[] => {
-  const all = [r.data, ...r.extraTrain, ...r.extraVal, ...(r.recordingsTest ? [r.recordingsTest] : []), ...(r.onsetTest ? [r.onsetTest] : []), ...(r.levelHistory ?? [])];
+  const all = [r.data, ...r.extraTrain, ...r.extraVal, ...(r.recordingsTest ? [r.recordingsTest] : []), ...(r.onsetTest ? [r.onsetTest] : []), ...(r.levelHistory ?? []), ...(r.conditionsTest ?? [])];
   return all.filter((d, i) => all.findIndex((e) => e.dir === d.dir) === i);
 };
 
@@ -102,19 +144,34 @@ export const recipeDatasets = (r: Recipe): DatasetRecipe[] => {
 export const datasetArgs = (d: DatasetRecipe): string[] => [
   '--seed', String(d.seed), '--sensors', String(d.sensors), '--nights', String(d.nights), '--frames-per-night', String(d.framesPerNight),
   '--frame-seconds', String(d.frameSeconds), '--day-share', String(d.dayShare),
+  ...(d.leakShare !== undefined ? ['--leak-share', String(d.leakShare)] : []),
   ...(d.leakOnsetShare !== undefined ? ['--leak-onset-share', String(d.leakOnsetShare)] : []),
-  ...(d.material !== undefined ? ['--material', d.material] : []),
+  ...conditionArgs(d.conditions ?? {}),
   '--out', d.dir,
+];
+
+/** The dataset command's leak share where none is given. */
+const DEFAULT_LEAK_SHARE = 0.4;
+
+/** The dataset command's flags of a condition. */
+const conditionArgs = (c: DatasetConditions): string[] => [
+  ...(c.material !== undefined ? ['--material', c.material] : []),
+  ...(c.environment !== undefined ? ['--environment', c.environment] : []),
+  ...(c.sensorType !== undefined ? ['--sensor-type', c.sensorType] : []),
+  ...(c.sampleRateHz !== undefined ? ['--sample-rate', String(c.sampleRateHz)] : []),
+  ...(c.leakDistanceM !== undefined ? ['--leak-distance', `${c.leakDistanceM[0]}-${c.leakDistanceM[1]}`] : []),
 ];
 
 /** Does a manifest (as the generator writes it) describe this data set, whole? */
 export function manifestMatches(d: DatasetRecipe, manifest: { seed?: unknown; options?: Record<string, unknown>; conditions?: Record<string, unknown> }): boolean {
   const o = manifest.options ?? {};
   const wanted: [string, number | undefined][] = [['sensors', d.sensors], ['nights', d.nights], ['framesPerNight', d.framesPerNight], ['frameSeconds', d.frameSeconds], ['dayShare', d.dayShare], ['leakOnsetShare', d.leakOnsetShare]];
-  // The generator names conditions only where one was asked for; a recipe asks for a material at most.
-  const conditions = manifest.conditions ?? {};
-  const sameConditions = d.material === undefined ? Object.keys(conditions).length === 0 : Object.keys(conditions).length === 1 && conditions.material === d.material;
-  return manifest.seed === d.seed && wanted.every(([k, v]) => o[k] === v) && sameConditions;
+  // The generator writes the leak share always, and conditions only where one was asked for.
+  const made = manifest.conditions ?? {};
+  const asked: Record<string, unknown> = { ...d.conditions };
+  const keys = new Set([...Object.keys(made), ...Object.keys(asked)]);
+  const sameConditions = [...keys].every((k) => JSON.stringify(made[k]) === JSON.stringify(asked[k]));
+  return manifest.seed === d.seed && wanted.every(([k, v]) => o[k] === v) && o.leakShare === (d.leakShare ?? DEFAULT_LEAK_SHARE) && sameConditions;
 }
 
 /**
@@ -136,5 +193,6 @@ export const recordingsArgs = (r: Recipe): string[] => (r.recordingsTest ? ['--r
 export const heldOutArgs = (r: Recipe): string[] => [
   ...recordingsArgs(r),
   ...(r.onsetTest ? ['--onset-test', r.onsetTest.dir] : []),
+  ...(r.conditionsTest && r.conditionsTest.length > 0 ? ['--conditions-test', r.conditionsTest.map((d) => d.dir).join(',')] : []),
   ...(r.levelHistory && r.levelHistory.length > 0 ? ['--level-history', r.levelHistory.map((d) => d.dir).join(',')] : []),
 ];

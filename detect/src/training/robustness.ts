@@ -15,15 +15,10 @@
  * no model was trained on.
  */
 import { parseArgs } from 'node:util';
-import { fromPcm16 } from '../audio/pcm16.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { recordingThresholds, thresholdFor } from '../model/operating-point.ts';
-import { verdictWindows } from '../model/sensor-context.ts';
-import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
-import { Windower } from '../stream/windower.ts';
-import { framePcm, loadSplit, SPLITS, type Split } from './dataset.ts';
-import { persists, rocAuc } from './metrics.ts';
+import { reportedClips, scoreClips } from './clip-scores.ts';
+import { loadSplit, SPLITS, type Split } from './dataset.ts';
 import { RECORDING_VARIANTS } from './recording-variants.ts';
 
 const { values } = parseArgs({
@@ -54,45 +49,19 @@ const sets = await Promise.all(splits.map((split) => loadSplit(values.data!, spl
 const perSensor = new Map<string, number>();
 for (const f of sets.flatMap((d) => d.frames)) perSensor.set(f.sensorId, (perSensor.get(f.sensorId) ?? 0) + 1);
 if ([...perSensor.values()].some((count) => count > 1)) fail(`${values.data} ${values.split}: sensors with more than one frame; this scores recordings, one frame a sensor (--nights 1 --frames-per-night 1)`);
-const clips = sets.flatMap((data) => data.frames.filter((f) => !f.leak || f.sensorAudible).map((clip) => ({ data, clip }))).slice(0, limit);
-if (!clips.some(({ clip }) => clip.leak) || !clips.some(({ clip }) => !clip.leak)) fail(`${values.data} ${values.split}: needs clips with and without an audible leak`);
+const clips = sets.flatMap(reportedClips).slice(0, limit);
+if (!clips.some(({ meta }) => meta.leak) || !clips.some(({ meta }) => !meta.leak)) fail(`${values.data} ${values.split}: needs clips with and without an audible leak`);
 const model = await LeakModel.load(values.model!);
-const k = model.info.persistence?.k ?? 1;
-const n = model.info.persistence?.n ?? 1;
-const thresholds = recordingThresholds(model.info.thresholds, model.info.recordingThreshold);
-process.stdout.write(`model ${model.info.version}; ${clips.length} clips of ${values.data} (${values.split}); clip score: the ${k}-th highest of the windows its verdict counts\n`);
+process.stdout.write(`model ${model.info.version}; ${clips.length} clips of ${values.data} (${values.split}); clip score: the ${model.info.persistence?.k ?? 1}-th highest of the windows its verdict counts\n`);
 for (const variant of variants) {
-  const windowScores: number[] = [];
-  const windowLabels: number[] = [];
-  const clipScores: number[] = [];
-  const clipLabels: number[] = [];
-  const alerts = { leak: 0, noLeak: 0 };
-  for (const [i, { data, clip }] of clips.entries()) {
-    const samples = variant.apply(fromPcm16(framePcm(data, clip)), clip.sampleRateHz);
-    const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: clip.startMs, sampleRateHz: clip.sampleRateHz, samples });
-    if (typeof windows === 'string' || windows.length === 0) continue;
-    const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-    const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: clip.id, window })));
-    const counted = histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j);
-    for (const j of counted) {
-      windowScores.push(scores[j]!);
-      windowLabels.push(clip.leak ? 1 : 0);
-    }
-    const sorted = counted.map((j) => scores[j]!).sort((a, b) => b - a);
-    clipScores.push(sorted[Math.min(k, sorted.length) - 1]!);
-    clipLabels.push(clip.leak ? 1 : 0);
-    // score-wav's verdict where the engineer names the site and the material.
-    const threshold = thresholdFor(thresholds, { site: clip.environment, material: clip.material });
-    if (persists(counted.map((j) => scores[j]!), threshold, k, n)) alerts[clip.leak ? 'leak' : 'noLeak']++;
-    if ((i + 1) % 100 === 0) process.stderr.write(`robustness: ${variant.name}: ${i + 1}/${clips.length} clips\n`);
-  }
-  const quiet = windowScores.filter((_, j) => windowLabels[j] === 0);
-  const mean = quiet.reduce((a, b) => a + b, 0) / quiet.length;
-  const leakClips = clipLabels.filter((l) => l === 1).length;
+  const r = await scoreClips(model, clips, {
+    change: variant.apply,
+    onProgress: (done) => done % 100 === 0 && process.stderr.write(`robustness: ${variant.name}: ${done}/${clips.length} clips\n`),
+  });
   const share = (x: number, of: number) => `${x}/${of} (${(x / of).toFixed(3)})`;
   process.stdout.write(
-    `${variant.name.padEnd(12)} window ROC-AUC ${rocAuc(windowScores, windowLabels).toFixed(3)}  clip ROC-AUC ${rocAuc(clipScores, clipLabels).toFixed(3)}  mean no-leak window score ${mean.toFixed(3)}  ` +
-      `called a leak: leak clips ${share(alerts.leak, leakClips)}, no-leak clips ${share(alerts.noLeak, clipLabels.length - leakClips)}  (${variant.description})\n`,
+    `${variant.name.padEnd(12)} window ROC-AUC ${r.windowAuc.toFixed(3)}  clip ROC-AUC ${r.clipAuc.toFixed(3)}  mean no-leak window score ${r.meanNoLeakWindowScore.toFixed(3)}  ` +
+      `called a leak: leak clips ${share(r.leakClipsCalled, r.leakClips)}, no-leak clips ${share(r.noLeakClipsCalled, r.noLeakClips)}  (${variant.description})\n`,
   );
 }
 await model.close();

@@ -7,6 +7,7 @@
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
+ *     [--conditions-test DIR[,DIR...]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -59,8 +60,14 @@
  * (\`level_verdict\`) and measures it on the onset test beside the K-of-N
  * rule; beside it, the verdict confirmed by the night before (a lower
  * threshold for two nights in a row, level-verdict.ts chooseConfirmation),
- * which --confirm-nights writes into the model instead. The command in a model card (`npm run train -w detect` for the
- * committed one) rebuilds that model.
+ * which --confirm-nights writes into the model instead. --conditions-test
+ * DIR,... adds a fourth: data sets of recordings of one condition each (the
+ * dataset command's --material, --environment, --sensor-type, --sample-rate,
+ * --leak-distance: a field trial's), every split, scored through the
+ * written model file as score-wav scores them (clip-scores.ts); their seeds
+ * must be none that a step here learned from (planHeldOutSets). The
+ * command in a model card (`npm run train -w detect` for the committed one)
+ * rebuilds that model.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -73,6 +80,7 @@ import { readLeakModelWeights } from '../model/onnx-weights.ts';
 import { BAND_COUNT, MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, FEATURE_COUNT, type FrontEnd } from '../model/feature-spec.ts';
 import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows, windowInputs } from '../stream/sensor-histories.ts';
+import { reportedClips, scoreClips } from './clip-scores.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
@@ -89,7 +97,7 @@ import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { planHeldOutSets, type DatasetManifest, type GivenDataset, type OnsetSplits } from './held-out-sets.ts';
 import { mergeHeads } from './merge-heads.ts';
-import { renderModelCard, type ModelCardInput } from './model-card.ts';
+import { renderModelCard, type ConditionsReport, type ModelCardInput } from './model-card.ts';
 
 /**
  * The one-window recipe's version (1.6.0 was the last shipped); a context
@@ -158,6 +166,7 @@ const { values } = parseArgs({
     'separate-sites': { type: 'string', default: '' },
     'separate-materials': { type: 'string', default: '' },
     'recordings-test': { type: 'string', default: '' },
+    'conditions-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
     'level-history': { type: 'string', default: '' },
     'confirm-nights': { type: 'boolean', default: false },
@@ -277,12 +286,14 @@ const given = (d: number): GivenDataset => ({ arg: dataArgs[d]!, manifest: manif
 const levelHistoryArgs = list(values['level-history']!);
 const recordingsGiven = values['recordings-test'] ? await givenManifest('recordings-test', values['recordings-test']) : undefined;
 const onsetGiven = values['onset-test'] ? await givenManifest('onset-test', values['onset-test']) : undefined;
+const conditionsGiven = await Promise.all(list(values['conditions-test']!).map((d) => givenManifest('conditions-test', d)));
 const { onsetSplits } = planHeldOutSets({
   data: given(0),
   extraTrain: extraTrainArgs.map((_, i) => given(1 + i)),
   extraVal: extraValArgs.map((_, i) => given(1 + extraTrainArgs.length + i)),
   recordingsTest: recordingsGiven,
   onsetTest: onsetGiven,
+  conditionsTest: conditionsGiven,
   levelHistory: await Promise.all(levelHistoryArgs.map((d) => givenManifest('level-history', d))),
   contextModel: context !== undefined,
 });
@@ -568,6 +579,7 @@ const onset =
 
 await mkdir(outDir, { recursive: true });
 await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict)));
+const conditions = conditionsGiven.length > 0 ? await conditionsReports(join(outDir, 'leak-detector.onnx'), conditionsGiven) : undefined;
 const card = {
   version: modelVersion,
   generatedAt: new Date().toISOString(),
@@ -600,6 +612,7 @@ const card = {
   baseline: { alpha: baseline.alpha, thresholdDb: baseline.threshold, test: baselineTest, val: baselineVal },
   recordings,
   onset,
+  conditions,
   targets: TARGETS,
 };
 await writeFile(join(outDir, 'MODEL_CARD.md'), renderModelCard(card));
@@ -625,6 +638,9 @@ await writeFile(
 );
 log(`test: window AUC ${test.window.auc.toFixed(4)}; nights: recall ${test.night.recall.toFixed(3)}, ${test.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${test.night.auc.toFixed(4)}`);
 if (recordings) log(`hand-held recordings: window AUC ${recordings.window.auc.toFixed(4)}; recordings: recall ${recordings.night.recall.toFixed(3)}, ${recordings.night.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${recordings.night.auc.toFixed(4)}`);
+for (const c of conditions ?? []) {
+  log(`conditions test ${c.dir}: clip AUC ${c.clipAuc.toFixed(4)}, window AUC ${c.windowAuc.toFixed(4)}; called a leak: ${c.leakClipsCalled} of ${c.leakClips} leak clips, ${c.noLeakClipsCalled} of ${c.noLeakClips} no-leak clips`);
+}
 if (onset) log(`onset test: leaks that begin inside the nights: recall ${onset.onset.recall.toFixed(3)}, alerted on the night they begin ${(onset.onset.alertedByNight[0] ?? 0).toFixed(3)}; leaks there from the first night: recall ${onset.fromFirstNight.recall.toFixed(3)}; ${onset.night.falseAlertsPer100Nights.toFixed(2)} false/100`);
 const lh = onset?.levelHistory;
 if (lh) {
@@ -706,6 +722,27 @@ async function onsetExamples(given: GivenDataset, splits: OnsetSplits): Promise<
   }
   // planHeldOutSets refused an onset test without onsets.
   return { examples, leakOnsetShare: given.manifest.options.leakOnsetShare!, splits };
+}
+
+/**
+ * --conditions-test: each data set of one condition (planHeldOutSets: one
+ * recording a sensor, a seed no other data set here has), every split,
+ * scored through the model file as written, as score-wav scores a recording.
+ */
+async function conditionsReports(modelFile: string, givens: readonly (GivenDataset & { text: string })[]): Promise<ConditionsReport[]> {
+  const model = await LeakModel.load(modelFile);
+  try {
+    const out: ConditionsReport[] = [];
+    for (const g of givens) {
+      const clips = (await Promise.all(SPLITS.map((split) => loadSplit(resolve(g.arg), split)))).flatMap(reportedClips);
+      log(`conditions test ← ${g.arg}: ${clips.length} recordings`);
+      const report = await scoreClips(model, clips);
+      out.push({ dir: g.arg, seed: g.manifest.seed, conditions: g.manifest.conditions ?? {}, frameSeconds: g.manifest.options.frameSeconds!, ...report });
+    }
+    return out;
+  } finally {
+    await model.close();
+  }
 }
 
 /** --level-history: a split of a data set with leak onsets whose seed trained no head (planHeldOutSets). */

@@ -1,0 +1,93 @@
+import { fromPcm16 } from '../audio/pcm16.ts';
+import type { LeakModel } from '../model/leak-model.ts';
+import { recordingThresholds, thresholdFor } from '../model/operating-point.ts';
+import { verdictWindows } from '../model/sensor-context.ts';
+import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
+import { Windower } from '../stream/windower.ts';
+import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
+import { persists, rocAuc } from './metrics.ts';
+
+/** A recording of a data set: one long frame of one sensor (a hand-held clip). */
+export interface Clip {
+  readonly data: SplitData;
+  readonly meta: FrameMeta;
+}
+
+/**
+ * Recordings scored as `score-wav` scores them, summed up: the window and
+ * clip ROC-AUC (audible leak against no leak; a clip's score is the K-th
+ * highest of the windows its verdict counts, K of the model's rule), the
+ * mean no-leak window score, and how many clips of each kind `score-wav
+ * --site S --material M` would call a leak.
+ */
+export interface ClipReport {
+  readonly leakClips: number;
+  readonly noLeakClips: number;
+  readonly windowAuc: number;
+  readonly clipAuc: number;
+  readonly meanNoLeakWindowScore: number;
+  readonly leakClipsCalled: number;
+  readonly noLeakClipsCalled: number;
+}
+
+/** The clips a report takes: audible leaks and no leaks (an inaudible leak is background, reported apart in the card). */
+export function reportedClips(data: SplitData): Clip[] {
+  return data.frames.filter((f) => !f.leak || f.sensorAudible).map((meta) => ({ data, meta }));
+}
+
+/**
+ * Scores each clip through the streaming detector's windower and batch
+ * scorer (the clip's earlier windows as a context model's context), with
+ * `change` applied to its samples first (a robustness variant), and judges
+ * it at the model's recording thresholds for its site and material.
+ */
+export async function scoreClips(
+  model: LeakModel,
+  clips: readonly Clip[],
+  opts: { change?: (samples: Float32Array, sampleRateHz: number) => Float32Array; onProgress?: (done: number) => void } = {},
+): Promise<ClipReport> {
+  const k = model.info.persistence?.k ?? 1;
+  const n = model.info.persistence?.n ?? 1;
+  const thresholds = recordingThresholds(model.info.thresholds, model.info.recordingThreshold);
+  const windowScores: number[] = [];
+  const windowLabels: number[] = [];
+  const clipScores: number[] = [];
+  const clipLabels: number[] = [];
+  let leakClipsCalled = 0;
+  let noLeakClipsCalled = 0;
+  for (const [i, { data, meta }] of clips.entries()) {
+    const recorded = fromPcm16(framePcm(data, meta));
+    const samples = opts.change ? opts.change(recorded, meta.sampleRateHz) : recorded;
+    const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: meta.startMs, sampleRateHz: meta.sampleRateHz, samples });
+    if (typeof windows === 'string' || windows.length === 0) continue;
+    const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
+    const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window })));
+    const counted = histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j);
+    const label = meta.leak ? 1 : 0;
+    for (const j of counted) {
+      windowScores.push(scores[j]!);
+      windowLabels.push(label);
+    }
+    const sorted = counted.map((j) => scores[j]!).sort((a, b) => b - a);
+    clipScores.push(sorted[Math.min(k, sorted.length) - 1]!);
+    clipLabels.push(label);
+    // score-wav's verdict where the engineer names the site and the material.
+    const threshold = thresholdFor(thresholds, { site: meta.environment, material: meta.material });
+    if (persists(counted.map((j) => scores[j]!), threshold, k, n)) {
+      if (meta.leak) leakClipsCalled++;
+      else noLeakClipsCalled++;
+    }
+    opts.onProgress?.(i + 1);
+  }
+  const quiet = windowScores.filter((_, j) => windowLabels[j] === 0);
+  const leakClips = clipLabels.filter((l) => l === 1).length;
+  return {
+    leakClips,
+    noLeakClips: clipLabels.length - leakClips,
+    windowAuc: rocAuc(windowScores, windowLabels),
+    clipAuc: rocAuc(clipScores, clipLabels),
+    meanNoLeakWindowScore: quiet.reduce((a, b) => a + b, 0) / Math.max(1, quiet.length),
+    leakClipsCalled,
+    noLeakClipsCalled,
+  };
+}
