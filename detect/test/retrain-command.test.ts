@@ -33,6 +33,8 @@ describe('npm run train (retrain.ts), in small', () => {
       headOptions: ['--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5'],
       lastHeadOptions: [],
       mergeOptions: ['--k', '2', '--n', '3'],
+      // Plain heads served behind the line front end, as 2.4.4's are.
+      servedMainsLineShare: 0.3,
     };
     await writeFile(at('recipe.json'), JSON.stringify(recipe));
   });
@@ -58,14 +60,16 @@ describe('npm run train (retrain.ts), in small', () => {
       expect(log).not.toContain('more-val');
     }
     expect(await readFile(at('work/logs/merge.log'), 'utf8')).toContain('more-val');
-    // Main's three splits, the extra validation set's three, the recordings' three.
-    expect((await readdir(at('work/feature-cache'))).filter((f) => f.endsWith('.f32')).length).toBe(9);
+    // Main's three splits, the extra validation set's three, the recordings' three, as the heads were trained (plain);
+    // and those the merge scores, again behind the front end it serves (servedMainsLineShare).
+    expect((await readdir(at('work/feature-cache'))).filter((f) => f.endsWith('.f32')).length).toBeGreaterThan(9);
 
     const model = await LeakModel.load(at('model/leak-detector.onnx'));
     try {
       expect(model.info.version).toBe('9.9.9');
       expect(model.info.raw.heads).toBe('2');
       expect(model.info.recordingThreshold).toBeGreaterThan(0);
+      expect(model.info.frontEnd).toEqual({ minLineShare: 0.3 });
     } finally {
       await model.close();
     }
@@ -73,6 +77,8 @@ describe('npm run train (retrain.ts), in small', () => {
     expect(card).toContain('--first-head 0');
     expect(card).toContain('--first-head 1');
     expect(card).toContain(`--reuse-model ${at('work')}/heads-9.9.9-h0,${at('work')}/heads-9.9.9-h1`);
+    expect(card).toContain('--mains-lines 0.3');
+    expect(JSON.parse(await readFile(at('model/metrics.json'), 'utf8'))).toMatchObject({ mainsLineShare: 0.3, trainedMainsLineShare: 0 });
 
     // The same heads served with a front end they were not trained with: the card says so, the file serves it.
     const served = await runTsx(
@@ -96,5 +102,7 @@ describe('npm run train (retrain.ts), in small', () => {
   it('refuses to run without a version, or with a number of jobs that is not one', async () => {
     expect(await retrain([])).toMatchObject({ code: 2, stderr: expect.stringContaining('give --version V') });
     expect(await retrain(['--version', '1', '--jobs', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--jobs must be a whole number >= 1') });
+    const unknown = await runTsx(RETRAIN, ['--recipe', at('no-such-recipe.json'), '--version', '1'], { cwd: DETECT, timeoutMs: 60_000 });
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining(`--recipe: '${at('no-such-recipe.json')}' is neither a recipe (shipped, plastic-mains) nor a readable file`) });
   }, 60_000);
 });

@@ -45,6 +45,8 @@ describe('the training recipe', () => {
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc', environment: 'near_pump' } })).toBe(false);
     expect(manifestMatches({ ...plastic[0]!, conditions: undefined }, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(false);
     expect(Object.keys(RECIPES)).toEqual(['shipped', 'plastic-mains']);
+    // 2.4.4's heads were trained plain and are served behind the line front end at 0.5; so are the next model's.
+    expect([SHIPPED_RECIPE.servedMainsLineShare, PLASTIC_MAINS_RECIPE.servedMainsLineShare]).toEqual([0.5, 0.5]);
   });
 
   it("measures the field trial's conditions: recordings of one condition each, made and matched with every flag", () => {

@@ -64,6 +64,13 @@ export interface Recipe {
   readonly lastHeadOptions: readonly string[];
   /** train.ts options of the run that merges the heads and chooses the operating point. */
   readonly mergeOptions: readonly string[];
+  /**
+   * The mains-line share (train.ts --mains-lines) the merged model is served
+   * at, where its heads were trained plain (2.4.4: 2.4.0's heads behind the
+   * line front end at 0.5); absent: as its heads were trained. A share given
+   * to the run (`npm run train -- --mains-lines S`) trains and serves at S.
+   */
+  readonly servedMainsLineShare?: number | undefined;
 }
 
 /** Hand-held logger clips: one 30 s recording a sensor, at night. */
@@ -103,6 +110,7 @@ export const SHIPPED_RECIPE: Recipe = {
   headOptions: [...SHAPE, '--colour-share', '0.5', '--context'],
   lastHeadOptions: ['--family-probe'],
   mergeOptions: SHAPE,
+  servedMainsLineShare: 0.5,
 };
 
 /**

@@ -154,7 +154,9 @@ try {
   );
 
   const heads = Array.from({ length: recipe.heads }, (_, h) => headDir(h)).join(',');
-  await step('merge', TRAIN, [...trainDataArgs(recipe), ...recipe.mergeOptions, ...heldOutArgs(recipe), '--feature-cache', cache, '--reuse-model', heads, '--version', values.version!, '--out', values.out!]);
+  // Served as the heads were trained, unless the recipe serves plain heads behind the line front end (servedMainsLineShare).
+  const served = frontEnd.length === 0 && recipe.servedMainsLineShare !== undefined ? ['--mains-lines', String(recipe.servedMainsLineShare)] : [];
+  await step('merge', TRAIN, [...trainDataArgs(recipe), ...recipe.mergeOptions, ...served, ...heldOutArgs(recipe), '--feature-cache', cache, '--reuse-model', heads, '--version', values.version!, '--out', values.out!]);
   say(`model ${values.version} written to ${values.out} (leak-detector.onnx, MODEL_CARD.md, metrics.json)`);
 } catch (err) {
   fail((err as Error).message);
