@@ -5,6 +5,7 @@ import { verdictWindows } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
 import { Windower } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
+import { kindOf } from './evaluation.ts';
 import { persists, rocAuc } from './metrics.ts';
 
 /** A recording of a data set: one long frame of one sensor (a hand-held clip). */
@@ -32,7 +33,7 @@ export interface ClipReport {
 
 /** The clips a report takes: audible leaks and no leaks (an inaudible leak is background, reported apart in the card). */
 export function reportedClips(data: SplitData): Clip[] {
-  return data.frames.filter((f) => !f.leak || f.sensorAudible).map((meta) => ({ data, meta }));
+  return data.frames.filter((f) => kindOf(f) !== 'inaudible').map((meta) => ({ data, meta }));
 }
 
 /**

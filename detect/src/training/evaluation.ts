@@ -21,7 +21,7 @@ export interface NightOutcome {
 }
 
 /** A night's kind comes from the sensor's audibility on a quiet night: a leak it can hear is one it should report. */
-const kindOf = (m: FrameMeta): NightKind => (!m.leak ? 'none' : m.sensorAudible ? 'leak' : 'inaudible');
+export const kindOf = (m: FrameMeta): NightKind => (!m.leak ? 'none' : m.sensorAudible ? 'leak' : 'inaudible');
 
 /** k-th largest score in the best run of n consecutive windows: "k of n" fires iff threshold <= this. */
 export function persistenceScore(scores: readonly number[], { k, n }: Persistence): number {

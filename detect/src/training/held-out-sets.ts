@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '@suido/ingest';
+import type { DatasetConditions } from './recipe.ts';
 
 /** What a data set's manifest.json says that decides where a training run may use it. */
 export interface DatasetManifest {
   readonly seed: number;
   readonly options: { readonly sensors: number; readonly leakOnsetShare?: number; readonly frameSeconds?: number; readonly nights?: number; readonly framesPerNight?: number };
   /** What the data set held fixed instead of drawing (the dataset command's --material, ...); absent: nothing. */
-  readonly conditions?: Readonly<Record<string, unknown>>;
+  readonly conditions?: DatasetConditions;
   /** Frames per split, as the generator counted them. */
   readonly splits?: Readonly<Record<string, { readonly frames?: number }>>;
 }

@@ -26,13 +26,14 @@ import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
 import type { LevelVerdict } from '../model/level-history.ts';
 import type { ClipReport } from './clip-scores.ts';
+import type { DatasetConditions } from './recipe.ts';
 
 /** One data set of one condition, scored (train.ts --conditions-test). */
 export interface ConditionsReport extends ClipReport {
   readonly dir: string;
   readonly seed: number;
   /** What the data set held fixed (its manifest's `conditions`; empty: the population's mix). */
-  readonly conditions: Readonly<Record<string, unknown>>;
+  readonly conditions: DatasetConditions;
   readonly frameSeconds: number;
 }
 
@@ -471,13 +472,14 @@ ${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings
 }
 
 /** A data set's condition in words: what it held fixed. */
-function conditionText(c: Readonly<Record<string, unknown>>): string {
+function conditionText(c: DatasetConditions): string {
+  const d = c.leakDistanceM;
   const parts = [
-    c.sensorType !== undefined && `${String(c.sensorType)}s`,
-    c.material !== undefined && `on ${String(c.material)}`,
-    c.environment !== undefined && `at ${String(c.environment)}`,
-    c.sampleRateHz !== undefined && `${String(c.sampleRateHz)} Hz`,
-    Array.isArray(c.leakDistanceM) && `leaks ${c.leakDistanceM[0] === c.leakDistanceM[1] ? c.leakDistanceM[0] : c.leakDistanceM.join('–')} m away`,
+    c.sensorType && `${c.sensorType}s`,
+    c.material && `on ${c.material}`,
+    c.environment && `at ${c.environment}`,
+    c.sampleRateHz && `${c.sampleRateHz} Hz`,
+    d && `leaks ${d[0] === d[1] ? d[0] : d.join('–')} m away`,
   ].filter((x): x is string => typeof x === 'string');
   return parts.length > 0 ? parts.join(', ') : 'the population\'s mix';
 }
