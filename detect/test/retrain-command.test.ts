@@ -103,6 +103,6 @@ describe('npm run train (retrain.ts), in small', () => {
     expect(await retrain([])).toMatchObject({ code: 2, stderr: expect.stringContaining('give --version V') });
     expect(await retrain(['--version', '1', '--jobs', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--jobs must be a whole number >= 1') });
     const unknown = await runTsx(RETRAIN, ['--recipe', at('no-such-recipe.json'), '--version', '1'], { cwd: DETECT, timeoutMs: 60_000 });
-    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining(`--recipe: '${at('no-such-recipe.json')}' is neither a recipe (shipped, plastic-mains) nor a readable file`) });
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining(`--recipe: '${at('no-such-recipe.json')}' is neither a recipe (shipped, plastic-mains, plastic-clips) nor a readable file`) });
   }, 60_000);
 });

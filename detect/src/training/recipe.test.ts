@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { datasetArgs, heldOutArgs, manifestMatches, PLASTIC_MAINS_RECIPE, RECIPES, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
+import { datasetArgs, heldOutArgs, manifestMatches, PLASTIC_CLIPS_RECIPE, PLASTIC_MAINS_RECIPE, RECIPES, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
 
 describe('the training recipe', () => {
   it("names the shipped model's twelve data sets once each, in the roles its card gives them", () => {
@@ -44,9 +44,23 @@ describe('the training recipe', () => {
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pe' } })).toBe(false);
     expect(manifestMatches(plastic[0]!, { seed: 13, options, conditions: { material: 'pvc', environment: 'near_pump' } })).toBe(false);
     expect(manifestMatches({ ...plastic[0]!, conditions: undefined }, { seed: 13, options, conditions: { material: 'pvc' } })).toBe(false);
-    expect(Object.keys(RECIPES)).toEqual(['shipped', 'plastic-mains']);
+    expect(Object.keys(RECIPES)).toEqual(['shipped', 'plastic-mains', 'plastic-clips']);
     // 2.4.4's heads were trained plain and are served behind the line front end at 0.5; so are the next model's.
     expect([SHIPPED_RECIPE.servedMainsLineShare, PLASTIC_MAINS_RECIPE.servedMainsLineShare]).toEqual([0.5, 0.5]);
+  });
+
+  it('adds hand-held clips of plastic mains, each set of one material and seed of its own, and is otherwise the shipped recipe', () => {
+    const plastic = PLASTIC_CLIPS_RECIPE.extraTrain.filter((d) => d.conditions !== undefined);
+    expect(plastic.map((d) => [d.conditions, d.seed, d.sensors, d.frameSeconds, d.nights, d.framesPerNight])).toEqual([
+      [{ material: 'pvc' }, 15, 1000, 30, 1, 1],
+      [{ material: 'pe' }, 16, 1000, 30, 1, 1],
+    ]);
+    expect(datasetArgs(plastic[1]!)).toEqual(expect.arrayContaining(['--material', 'pe', '--frame-seconds', '30', '--out', '../data/handheld-pe-seed16-1000']));
+    // No other set of the recipe has their seeds: one sharing a seed with a held-out set would hold its leaks.
+    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE)).toHaveLength(19);
+    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE).filter((d) => d.seed === 15 || d.seed === 16)).toEqual(plastic);
+    expect(PLASTIC_CLIPS_RECIPE.conditionsTest).toEqual(PLASTIC_MAINS_RECIPE.conditionsTest);
+    expect({ ...PLASTIC_CLIPS_RECIPE, extraTrain: [], conditionsTest: undefined }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [], conditionsTest: undefined });
   });
 
   it("measures the field trial's conditions: recordings of one condition each, made and matched with every flag", () => {

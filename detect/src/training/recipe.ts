@@ -142,8 +142,31 @@ export const PLASTIC_MAINS_RECIPE: Recipe = {
   ],
 };
 
+/**
+ * The shipped recipe with 2,000 more hand-held clips of plastic mains in
+ * training (1,000 PVC, 1,000 PE; seeds of their own, sensor types as the
+ * population draws them), measured on the same five field-trial conditions.
+ * Why: 2.6.0 (4,000 more plastic mains as loggers' nights) found plastic
+ * leak nights twice as often but lost every recording test (hand-held clips
+ * 0.859 -> 0.822, the PVC-pump trial 0.913 -> 0.887): what a logger hears
+ * over a night did not carry to a 30 s clip. A field engineer's recording
+ * and the recordings the detector is judged on are clips, and plastic mains
+ * are where clips are weakest, so this adds plastic mains as clips. Its rule
+ * for shipping (detect/README.md, "2.7.0: plastic mains as clips") was
+ * written before its figures were read.
+ */
+export const PLASTIC_CLIPS_RECIPE: Recipe = {
+  ...SHIPPED_RECIPE,
+  extraTrain: [
+    ...SHIPPED_RECIPE.extraTrain,
+    { ...clips(15, 1000), dir: '../data/handheld-pvc-seed15-1000', conditions: { material: 'pvc' } },
+    { ...clips(16, 1000), dir: '../data/handheld-pe-seed16-1000', conditions: { material: 'pe' } },
+  ],
+  conditionsTest: PLASTIC_MAINS_RECIPE.conditionsTest,
+};
+
 /** Recipes by name (`npm run train -w detect -- --recipe NAME`; a JSON file of a Recipe's shape is taken too). */
-export const RECIPES: Readonly<Record<string, Recipe>> = { shipped: SHIPPED_RECIPE, 'plastic-mains': PLASTIC_MAINS_RECIPE };
+export const RECIPES: Readonly<Record<string, Recipe>> = { shipped: SHIPPED_RECIPE, 'plastic-mains': PLASTIC_MAINS_RECIPE, 'plastic-clips': PLASTIC_CLIPS_RECIPE };
 
 /** Every data set the recipe reads, each once. */
 export const recipeDatasets = (r: Recipe): DatasetRecipe[] => {
