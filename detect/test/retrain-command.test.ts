@@ -1,6 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeakModel } from '../src/model/leak-model.ts';
@@ -20,7 +20,11 @@ const RETRAIN = join(DETECT, 'src/training/retrain.ts');
 describe('npm run train (retrain.ts), in small', () => {
   let dir: string;
   const at = (name: string) => join(dir, name);
-  const retrain = (args: string[]) => runTsx(RETRAIN, ['--recipe', at('recipe.json'), '--work', at('work'), '--jobs', '2', ...args], { cwd: DETECT, timeoutMs: 300_000 });
+  // `npm run train -w detect` typed at the repository's root sets npm's INIT_CWD to the root, not detect/. Here it is a
+  // folder deeper than any checkout's detect/, so that a path resolved against it instead lands somewhere else.
+  const npmTypedIn = () => at('npm-typed-here/a/b/c/d/e/f/g/h/i/j');
+  const retrain = (args: string[]) =>
+    runTsx(RETRAIN, ['--recipe', at('recipe.json'), '--work', at('work'), '--jobs', '2', ...args], { cwd: DETECT, env: { ...process.env, INIT_CWD: npmTypedIn() }, timeoutMs: 300_000 });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'suido-retrain-'));
@@ -28,7 +32,8 @@ describe('npm run train (retrain.ts), in small', () => {
       data: { dir: at('work/main'), seed: 41, sensors: 30, nights: 2, framesPerNight: 6, frameSeconds: 1, dayShare: 0.15 },
       extraTrain: [],
       extraVal: [{ dir: at('work/more-val'), seed: 42, sensors: 20, nights: 2, framesPerNight: 6, frameSeconds: 1, dayShare: 0.15 }],
-      recordingsTest: { dir: at('work/hand-held'), seed: 44, sensors: 30, nights: 1, framesPerNight: 1, frameSeconds: 10, dayShare: 0 },
+      // A recipe's paths are relative to detect/ (the shipped one's are): made and read there wherever npm was run from.
+      recordingsTest: { dir: relative(DETECT, at('work/hand-held')), seed: 44, sensors: 30, nights: 1, framesPerNight: 1, frameSeconds: 10, dayShare: 0 },
       heads: 2,
       headOptions: ['--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5'],
       lastHeadOptions: [],

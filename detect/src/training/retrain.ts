@@ -73,7 +73,9 @@ async function step(name: string, file: string, args: readonly string[]): Promis
   const t = Date.now();
   running.set(name, '');
   const code = await new Promise<number>((done, broke) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Every path of a recipe is relative to detect/; the dataset command resolves --out against npm's INIT_CWD (where
+    // `npm run` was typed), which for `npm run train -w detect` at the root is the root: each step gets detect/ as both.
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: DETECT, env: { ...process.env, INIT_CWD: DETECT }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       stream.on('data', (chunk: Buffer) => {
         out.write(chunk);
