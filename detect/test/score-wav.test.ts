@@ -62,6 +62,16 @@ describe('score-wav CLI', () => {
     expect(out.stderr).toContain('names no K of N rule');
   });
 
+  it('finds the recording and the model from where the command was typed, as npm run -w detect passes it', async () => {
+    // npm runs the script in detect/ and keeps the folder it was typed in as INIT_CWD.
+    const out = await runTsx(CLI, ['rec.wav', '--model', 'm.onnx'], { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, INIT_CWD: dir }, timeoutMs: 30_000 });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout.trim().split('\n')).toHaveLength(3);
+    const missing = await runTsx(CLI, ['no-such.wav', '--model', 'm.onnx'], { env: { ...process.env, INIT_CWD: dir }, timeoutMs: 30_000 });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read no-such.wav: ENOENT');
+  });
+
   it('says where the front end took mains hum out of the recording, and where a plain model leaves it in', async () => {
     // Three seconds of hiss under a 60.05 Hz hum at twice its RMS, at 8 kHz.
     let seed = 3;

@@ -21,7 +21,7 @@
  * loggers' nights).
  */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { WavError, readWav } from '../audio/wav.ts';
@@ -82,7 +82,10 @@ if (channel !== undefined && !(Number.isInteger(channel) && channel >= 1)) fail(
 const startMs = values.start === undefined ? undefined : Date.parse(values.start);
 if (startMs !== undefined && !Number.isFinite(startMs)) fail(`--start must be an ISO 8601 time, got '${values.start}'`);
 
-const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => fail(`cannot read ${file}: ${err.code ?? err.message}`));
+// Paths are the engineer's, from where the command was typed: npm runs a workspace's script in the workspace
+// (detect/), and keeps where it was typed in INIT_CWD.
+const typedIn = process.env.INIT_CWD ?? process.cwd();
+const bytes = await readFile(resolve(typedIn, file)).catch((err: NodeJS.ErrnoException) => fail(`cannot read ${file}: ${err.code ?? err.message}`));
 let audio;
 try {
   audio = readWav(bytes, { channel });
@@ -94,7 +97,7 @@ if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
   fail(`${file}: SAMPLE_RATE_BELOW_MODEL: recorded at ${audio.sampleRateHz} Hz; the model needs at least ${MODEL_SAMPLE_RATE_HZ} Hz`);
 }
 
-const model = await LeakModel.load(values.model!).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
+const model = await LeakModel.load(resolve(typedIn, values.model!)).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
 const threshold =
   values.threshold === undefined
     ? thresholdFor(recordingThresholds(model.info.thresholds, model.info.recordingThreshold), { site: values.site, material: values.material })
