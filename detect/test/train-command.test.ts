@@ -99,6 +99,11 @@ describe('npm run train (train.ts), in small', () => {
     const count = (out: string) => Number(/; (\d+) clips of/.exec(out)![1]);
     expect(count(all.stdout)).toBeGreaterThan(count(robust.stdout));
     expect(all.stdout).toContain('(all)');
+    // Against a second model, the same clips scored by both: the model against itself differs by nothing, on every draw.
+    const paired = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--against', at('model/leak-detector.onnx'), '--variants', 'as-recorded', '--split', 'all'], 60_000);
+    expect(paired.code, paired.stderr).toBe(0);
+    const clipAuc = /clip ROC-AUC ([01]\.\d{3})/.exec(paired.stdout)![1];
+    expect(paired.stdout).toContain(`against ${model.info.version}: clip ROC-AUC ${clipAuc}; difference +0.000, 95 % interval +0.000 to +0.000 (2000 draws of the ${count(all.stdout)} clips, the same for both): not told apart`);
     const refused = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--variants', 'fog'], 60_000);
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown variant fog; known: as-recorded, dc-offset') });
     const loggers = await tsx(ROBUSTNESS, ['--data', at('main'), '--model', at('model/leak-detector.onnx')], 60_000);

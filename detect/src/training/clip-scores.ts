@@ -36,46 +36,68 @@ export function reportedClips(data: SplitData): Clip[] {
   return data.frames.filter((f) => kindOf(f) !== 'inaudible').map((meta) => ({ data, meta }));
 }
 
+/** One recording as `score-wav` scores it: the scores of the windows its verdict counts, its clip score and its verdict. */
+export interface ScoredClip {
+  readonly counted: readonly number[];
+  /** The K-th highest of `counted` (K of the model's rule): what the clip ROC-AUC ranks. */
+  readonly score: number;
+  /** `score-wav --site S --material M`'s verdict, at the model's recording thresholds for the clip's site and material. */
+  readonly called: boolean;
+}
+
 /**
- * Scores each clip through the streaming detector's windower and batch
+ * Scores one clip through the streaming detector's windower and batch
  * scorer (the clip's earlier windows as a context model's context), with
- * `change` applied to its samples first (a robustness variant), and judges
- * it at the model's recording thresholds for its site and material.
+ * `change` applied to its samples first (a robustness variant). Undefined
+ * for a clip too short for one window.
+ */
+export async function scoreClip(model: LeakModel, { data, meta }: Clip, change?: (samples: Float32Array, sampleRateHz: number) => Float32Array): Promise<ScoredClip | undefined> {
+  const k = model.info.persistence?.k ?? 1;
+  const n = model.info.persistence?.n ?? 1;
+  const recorded = fromPcm16(framePcm(data, meta));
+  const samples = change ? change(recorded, meta.sampleRateHz) : recorded;
+  const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: meta.startMs, sampleRateHz: meta.sampleRateHz, samples });
+  if (typeof windows === 'string' || windows.length === 0) return undefined;
+  const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
+  const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window })));
+  const counted = (histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j)).map((j) => scores[j]!);
+  const sorted = [...counted].sort((a, b) => b - a);
+  const threshold = thresholdFor(recordingThresholds(model.info.thresholds, model.info.recordingThreshold), { site: meta.environment, material: meta.material });
+  return { counted, score: sorted[Math.min(k, sorted.length) - 1]!, called: persists(counted, threshold, k, n) };
+}
+
+/**
+ * Scores each clip as scoreClip does and sums them up as a ClipReport.
  */
 export async function scoreClips(
   model: LeakModel,
   clips: readonly Clip[],
-  opts: { change?: (samples: Float32Array, sampleRateHz: number) => Float32Array; onProgress?: (done: number) => void } = {},
+  opts: {
+    change?: (samples: Float32Array, sampleRateHz: number) => Float32Array;
+    onProgress?: (done: number) => void;
+    /** Each clip as scored, by its index in `clips` (a clip too short for a window is not). */
+    onClip?: (index: number, scored: ScoredClip) => void;
+  } = {},
 ): Promise<ClipReport> {
-  const k = model.info.persistence?.k ?? 1;
-  const n = model.info.persistence?.n ?? 1;
-  const thresholds = recordingThresholds(model.info.thresholds, model.info.recordingThreshold);
   const windowScores: number[] = [];
   const windowLabels: number[] = [];
   const clipScores: number[] = [];
   const clipLabels: number[] = [];
   let leakClipsCalled = 0;
   let noLeakClipsCalled = 0;
-  for (const [i, { data, meta }] of clips.entries()) {
-    const recorded = fromPcm16(framePcm(data, meta));
-    const samples = opts.change ? opts.change(recorded, meta.sampleRateHz) : recorded;
-    const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: meta.startMs, sampleRateHz: meta.sampleRateHz, samples });
-    if (typeof windows === 'string' || windows.length === 0) continue;
-    const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-    const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window })));
-    const counted = histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j);
-    const label = meta.leak ? 1 : 0;
-    for (const j of counted) {
-      windowScores.push(scores[j]!);
+  for (const [i, clip] of clips.entries()) {
+    const scored = await scoreClip(model, clip, opts.change);
+    if (!scored) continue;
+    opts.onClip?.(i, scored);
+    const label = clip.meta.leak ? 1 : 0;
+    for (const score of scored.counted) {
+      windowScores.push(score);
       windowLabels.push(label);
     }
-    const sorted = counted.map((j) => scores[j]!).sort((a, b) => b - a);
-    clipScores.push(sorted[Math.min(k, sorted.length) - 1]!);
+    clipScores.push(scored.score);
     clipLabels.push(label);
-    // score-wav's verdict where the engineer names the site and the material.
-    const threshold = thresholdFor(thresholds, { site: meta.environment, material: meta.material });
-    if (persists(counted.map((j) => scores[j]!), threshold, k, n)) {
-      if (meta.leak) leakClipsCalled++;
+    if (scored.called) {
+      if (clip.meta.leak) leakClipsCalled++;
       else noLeakClipsCalled++;
     }
     opts.onProgress?.(i + 1);

@@ -153,7 +153,9 @@ export const PLASTIC_MAINS_RECIPE: Recipe = {
  * and the recordings the detector is judged on are clips, and plastic mains
  * are where clips are weakest, so this adds plastic mains as clips. Its rule
  * for shipping (detect/README.md, "2.7.0: plastic mains as clips") was
- * written before its figures were read.
+ * written before its figures were read. Measured (2.7.0, session 19): no
+ * recording test moved beyond the draw of its clips, and the onset verdict
+ * lost, so it was not shipped; kept to rebuild and compare.
  */
 export const PLASTIC_CLIPS_RECIPE: Recipe = {
   ...SHIPPED_RECIPE,

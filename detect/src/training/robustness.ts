@@ -1,5 +1,5 @@
 /**
- * `npm run robustness -w detect -- --data DIR [--model FILE] [--split test|all] [--limit N] [--variants a,b]`
+ * `npm run robustness -w detect -- --data DIR [--model FILE] [--against FILE] [--split test|all] [--limit N] [--variants a,b]`
  *
  * Scores a data set's recordings (hand-held clips: one long frame a sensor)
  * as `score-wav` scores them — the streaming detector's windower, the
@@ -12,12 +12,16 @@
  * a site's own where higher) with and without one. Inaudible-leak clips are
  * left out, as in the card. `--split all` takes every split: a data set of
  * one condition (the dataset command's --material, --environment, ...) that
- * no model was trained on.
+ * no model was trained on. `--against FILE` scores the same clips with a
+ * second model (the shipped one, beside a candidate) and prints, per change,
+ * its clip ROC-AUC and the difference with a bootstrap interval over the
+ * clips (paired-auc.ts): whether the two differ beyond the draw of clips.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { reportedClips, scoreClips } from './clip-scores.ts';
+import { pairedAucDifference } from './paired-auc.ts';
 import { loadSplit, SPLITS, type Split } from './dataset.ts';
 import { RECORDING_VARIANTS } from './recording-variants.ts';
 
@@ -25,6 +29,7 @@ const { values } = parseArgs({
   options: {
     data: { type: 'string' },
     model: { type: 'string', default: DEFAULT_MODEL_PATH },
+    against: { type: 'string' },
     split: { type: 'string', default: 'test' },
     limit: { type: 'string' },
     variants: { type: 'string' },
@@ -52,16 +57,31 @@ if ([...perSensor.values()].some((count) => count > 1)) fail(`${values.data} ${v
 const clips = sets.flatMap(reportedClips).slice(0, limit);
 if (!clips.some(({ meta }) => meta.leak) || !clips.some(({ meta }) => !meta.leak)) fail(`${values.data} ${values.split}: needs clips with and without an audible leak`);
 const model = await LeakModel.load(values.model!);
+const against = values.against === undefined ? undefined : await LeakModel.load(values.against);
 process.stdout.write(`model ${model.info.version}; ${clips.length} clips of ${values.data} (${values.split}); clip score: the ${model.info.persistence?.k ?? 1}-th highest of the windows its verdict counts\n`);
 for (const variant of variants) {
+  const clipScores = new Map<number, number>();
   const r = await scoreClips(model, clips, {
     change: variant.apply,
     onProgress: (done) => done % 100 === 0 && process.stderr.write(`robustness: ${variant.name}: ${done}/${clips.length} clips\n`),
+    onClip: (i, scored) => clipScores.set(i, scored.score),
   });
   const share = (x: number, of: number) => `${x}/${of} (${(x / of).toFixed(3)})`;
   process.stdout.write(
     `${variant.name.padEnd(12)} window ROC-AUC ${r.windowAuc.toFixed(3)}  clip ROC-AUC ${r.clipAuc.toFixed(3)}  mean no-leak window score ${r.meanNoLeakWindowScore.toFixed(3)}  ` +
       `called a leak: leak clips ${share(r.leakClipsCalled, r.leakClips)}, no-leak clips ${share(r.noLeakClipsCalled, r.noLeakClips)}  (${variant.description})\n`,
   );
+  if (against) {
+    const otherScores = new Map<number, number>();
+    await scoreClips(against, clips, { change: variant.apply, onClip: (i, scored) => otherScores.set(i, scored.score) });
+    const both = [...clipScores.keys()].filter((i) => otherScores.has(i));
+    const p = pairedAucDifference(both.map((i) => clipScores.get(i)!), both.map((i) => otherScores.get(i)!), both.map((i) => (clips[i]!.meta.leak ? 1 : 0)));
+    const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+    process.stdout.write(
+      `${''.padEnd(12)} against ${against.info.version}: clip ROC-AUC ${p.aucB.toFixed(3)}; difference ${signed(p.difference)}, ${Math.round(p.level * 100)} % interval ${signed(p.low)} to ${signed(p.high)} ` +
+        `(${p.draws} draws of the ${both.length} clips, the same for both)${p.low > 0 || p.high < 0 ? '' : ': not told apart'}\n`,
+    );
+  }
 }
 await model.close();
+await against?.close();
