@@ -70,14 +70,14 @@ describe('the training recipe', () => {
     expect(heldOutArgs(SHIPPED_RECIPE)).not.toContain('--conditions-test');
     const pump = trials[0]!;
     expect(datasetArgs(pump)).toEqual([
-      '--seed', '41', '--sensors', '200', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '30', '--day-share', '0', '--leak-share', '0.5',
+      '--seed', '41', '--sensors', '1000', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '30', '--day-share', '0', '--leak-share', '0.5',
       '--material', 'pvc', '--environment', 'near_pump', '--sensor-type', 'hydrophone', '--sample-rate', '8000', '--leak-distance', '0-5',
-      '--out', '../data/conditions/pvc-hyd-pump-0-5',
+      '--out', '../data/conditions-1000/pvc-hyd-pump-0-5',
     ]);
     // The manifest as the generator wrote it for those flags (README, "A field trial's condition").
     const manifest = {
       seed: 41,
-      options: { sensors: 200, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0, leakShare: 0.5 },
+      options: { sensors: 1000, nights: 1, framesPerNight: 1, frameSeconds: 30, dayShare: 0, leakShare: 0.5 },
       conditions: { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', sampleRateHz: 8000, leakDistanceM: [0, 5] },
     };
     expect(manifestMatches(pump, manifest)).toBe(true);
