@@ -31,7 +31,7 @@ describe('the training recipe', () => {
 
   it('adds training sensors on plastic mains, each set of one material, and knows their manifests from a mixed one', () => {
     const sets = recipeDatasets(PLASTIC_MAINS_RECIPE);
-    expect(sets).toHaveLength(19);
+    expect(sets).toHaveLength(20);
     const plastic = PLASTIC_MAINS_RECIPE.extraTrain.filter((d) => d.conditions !== undefined);
     expect(plastic.map((d) => [d.conditions, d.sensors])).toEqual([[{ material: 'pvc' }, 2000], [{ material: 'pe' }, 2000]]);
     expect(datasetArgs(plastic[0]!)).toEqual(expect.arrayContaining(['--material', 'pvc']));
@@ -57,7 +57,7 @@ describe('the training recipe', () => {
     ]);
     expect(datasetArgs(plastic[1]!)).toEqual(expect.arrayContaining(['--material', 'pe', '--frame-seconds', '30', '--out', '../data/handheld-pe-seed16-1000']));
     // No other set of the recipe has their seeds: one sharing a seed with a held-out set would hold its leaks.
-    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE)).toHaveLength(19);
+    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE)).toHaveLength(20);
     expect(recipeDatasets(PLASTIC_CLIPS_RECIPE).filter((d) => d.seed === 15 || d.seed === 16)).toEqual(plastic);
     expect(PLASTIC_CLIPS_RECIPE.conditionsTest).toEqual(PLASTIC_MAINS_RECIPE.conditionsTest);
     expect({ ...PLASTIC_CLIPS_RECIPE, extraTrain: [], conditionsTest: undefined }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [], conditionsTest: undefined });
@@ -65,7 +65,9 @@ describe('the training recipe', () => {
 
   it("measures the field trial's conditions: recordings of one condition each, made and matched with every flag", () => {
     const trials = PLASTIC_MAINS_RECIPE.conditionsTest!;
-    expect(trials).toHaveLength(5);
+    expect(trials).toHaveLength(6);
+    // The last is hand-held clips of the population's mix, every flag the generator's default.
+    expect(datasetArgs(trials[5]!)).toEqual(['--seed', '17', '--sensors', '2000', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '30', '--day-share', '0', '--out', '../data/handheld-seed17-2000']);
     expect(heldOutArgs(PLASTIC_MAINS_RECIPE)).toEqual(expect.arrayContaining(['--conditions-test', trials.map((d) => d.dir).join(',')]));
     expect(heldOutArgs(SHIPPED_RECIPE)).not.toContain('--conditions-test');
     const pump = trials[0]!;

@@ -142,6 +142,9 @@ export const PLASTIC_MAINS_RECIPE: Recipe = {
     trial('pe-hyd-pump-0-5', { material: 'pe', environment: 'near_pump', leakDistanceM: [0, 5] }),
     trial('di-hyd-pump-0-5', { material: 'ductile_iron', environment: 'near_pump', leakDistanceM: [0, 5] }),
     trial('pvc-hyd-pump', { material: 'pvc', environment: 'near_pump' }),
+    // Hand-held clips of the population's mix that no step of any model used: 2,000 where the card's second test
+    // has 300 (its other splits choose the recording threshold), so that two models' clips can be told apart.
+    clips(17, 2000),
   ],
 };
 
