@@ -20,7 +20,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { reportedClips, scoreClips } from './clip-scores.ts';
+import { reportedClips, scoreClip, scoreClips } from './clip-scores.ts';
 import { pairedAucDifference } from './paired-auc.ts';
 import { loadSplit, SPLITS, type Split } from './dataset.ts';
 import { RECORDING_VARIANTS } from './recording-variants.ts';
@@ -73,7 +73,10 @@ for (const variant of variants) {
   );
   if (against) {
     const otherScores = new Map<number, number>();
-    await scoreClips(against, clips, { change: variant.apply, onClip: (i, scored) => otherScores.set(i, scored.score) });
+    for (const [i, clip] of clips.entries()) {
+      const scored = await scoreClip(against, clip, variant.apply);
+      if (scored) otherScores.set(i, scored.score);
+    }
     const both = [...clipScores.keys()].filter((i) => otherScores.has(i));
     const p = pairedAucDifference(both.map((i) => clipScores.get(i)!), both.map((i) => otherScores.get(i)!), both.map((i) => (clips[i]!.meta.leak ? 1 : 0)));
     const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
