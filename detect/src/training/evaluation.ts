@@ -3,6 +3,7 @@ import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
 import { countsAsLeak, thresholdFor, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
 import { verdictWindows } from '../model/sensor-context.ts';
+import { calibrateMaterials } from './material-calibration.ts';
 import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
 
 export interface Persistence {
@@ -198,6 +199,12 @@ export interface OperatingPoint {
 export interface SeparateGroups {
   readonly sites?: readonly SensorSite[] | undefined;
   readonly materials?: readonly PipeMaterial[] | undefined;
+  /**
+   * Every material a threshold of its own from one calibrated probability
+   * (material-calibration.ts), chosen on the nights of sensors at sites that
+   * are not separate; instead of `materials`.
+   */
+  readonly calibrateMaterials?: boolean | undefined;
 }
 
 /**
@@ -224,6 +231,7 @@ export function chooseOperatingPoint(
   separate: SeparateGroups = {},
 ): { chosen: OperatingPoint; tried: OperatingPoint[] } {
   if (candidates.length === 0) throw new Error('no persistence candidates');
+  if (separate.calibrateMaterials && (separate.materials ?? []).length > 0) throw new Error('calibrated material thresholds replace separate materials: give one or the other');
   const sites = new Set<string>(separate.sites ?? []);
   const materials = new Set<string>(separate.materials ?? []);
   const tried = candidates.map((persistence): OperatingPoint => {
@@ -240,6 +248,11 @@ export function chooseOperatingPoint(
     for (const site of separate.sites ?? []) bySite[site] = Math.max(fallback, own(site, outcomes.filter((o) => o.meta.environment === site)));
     const byMaterial: Partial<Record<PipeMaterial, number>> = {};
     for (const m of separate.materials ?? []) byMaterial[m] = own(m, outcomes.filter((o) => o.meta.material === m && !sites.has(o.meta.environment)));
+    if (separate.calibrateMaterials) {
+      const atDefaultSites = outcomes.filter((o) => !sites.has(o.meta.environment));
+      Object.assign(byMaterial, calibrateMaterials(atDefaultSites, (o) => chooseThreshold(o, maxFalsePer100)).byMaterial);
+      chosenOn['materials, calibrated'] = noLeak(atDefaultSites);
+    }
     const thresholds: Thresholds = { default: fallback, bySite, byMaterial };
     const r = nightReport(outcomes, thresholds);
     return { persistence, thresholds, recall: r.recall, falsePer100: r.falseAlertsPer100Nights, auc: r.auc, firstNightShare: r.alertedByNight[0] ?? 0, chosenOn, nights: outcomes };

@@ -6,7 +6,7 @@
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
- *     [--separate-sites near_prv] [--separate-materials pvc,pe] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
  *     [--conditions-test DIR[,DIR...]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
@@ -165,6 +165,7 @@ const { values } = parseArgs({
     'context-stride': { type: 'string', default: '3' },
     'separate-sites': { type: 'string', default: '' },
     'separate-materials': { type: 'string', default: '' },
+    'calibrate-materials': { type: 'boolean', default: false },
     'recordings-test': { type: 'string', default: '' },
     'conditions-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
@@ -195,14 +196,17 @@ if (!(maxFalsePer100 >= 0)) throw new Error(`--max-false-per-100 must be a numbe
  * a threshold of their own, chosen on their validation nights; every other
  * sensor shares the default, chosen on the rest (evaluation.ts:
  * chooseOperatingPoint). The model file carries them (site_thresholds,
- * material_thresholds).
+ * material_thresholds). --calibrate-materials: every material a threshold
+ * of its own from one calibrated probability instead
+ * (material-calibration.ts), chosen on the nights of sensors at sites that
+ * are not separate.
  */
 const namesFrom = <K extends string>(option: 'separate-sites' | 'separate-materials', allowed: readonly K[]): K[] =>
   list(values[option]!).map((s): K => {
     if (!(allowed as readonly string[]).includes(s)) throw new Error(`--${option}: '${s}' is not one of ${allowed.join(', ')}`);
     return s as K;
   });
-const separate = { sites: namesFrom('separate-sites', SENSOR_SITES), materials: namesFrom('separate-materials', PIPE_MATERIALS) };
+const separate = { sites: namesFrom('separate-sites', SENSOR_SITES), materials: namesFrom('separate-materials', PIPE_MATERIALS), calibrateMaterials: values['calibrate-materials']! };
 const backend = ((text: string | undefined): 'wasm' | 'cpu' => {
   if (text === 'wasm' || text === 'cpu') return text;
   throw new Error(`--backend must be wasm or cpu, got '${text}'`);
