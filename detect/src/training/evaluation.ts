@@ -195,6 +195,9 @@ export interface OperatingPoint {
   readonly nights: readonly NightOutcome[];
 }
 
+/** OperatingPoint.chosenOn's key for the nights calibrated material thresholds were chosen on. */
+export const CALIBRATED_MATERIALS = 'materials, calibrated';
+
 /** Sensor groups that get thresholds of their own (Thresholds): registry sites, pipe materials. */
 export interface SeparateGroups {
   readonly sites?: readonly SensorSite[] | undefined;
@@ -251,7 +254,7 @@ export function chooseOperatingPoint(
     if (separate.calibrateMaterials) {
       const atDefaultSites = outcomes.filter((o) => !sites.has(o.meta.environment));
       Object.assign(byMaterial, calibrateMaterials(atDefaultSites, (o) => chooseThreshold(o, maxFalsePer100)).byMaterial);
-      chosenOn['materials, calibrated'] = noLeak(atDefaultSites);
+      chosenOn[CALIBRATED_MATERIALS] = noLeak(atDefaultSites);
     }
     const thresholds: Thresholds = { default: fallback, bySite, byMaterial };
     const r = nightReport(outcomes, thresholds);

@@ -18,8 +18,8 @@ import {
 } from '../model/feature-spec.ts';
 import { INFRASOUND_CUTOFF_HZ } from '../audio/high-pass.ts';
 import { MAX_LINE_HZ } from '../audio/mains-lines.ts';
-import type { NightReport, Persistence, WindowReport } from './evaluation.ts';
 import { groupThresholds, type Thresholds } from '../model/operating-point.ts';
+import { CALIBRATED_MATERIALS, type NightReport, type Persistence, type WindowReport } from './evaluation.ts';
 import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20_RANK, CONTEXT_ROWS, CONTEXT_SETTLED_MS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
@@ -163,10 +163,25 @@ function groupText(c: ModelCardInput): string {
   const sites = Object.entries(c.thresholds.bySite) as [string, number][];
   const materials = Object.entries(c.thresholds.byMaterial) as [string, number][];
   if (sites.length + materials.length === 0) return '';
+  // --calibrate-materials: one threshold on a calibrated probability, not one budget per material.
+  const calibrated = c.chosenOn[CALIBRATED_MATERIALS];
   const own = [
     ...sites.map(([site, v]) => `**${f3(v)}** at sensors the registry places \`${site}\` (chosen on that site's ${c.chosenOn[site]} validation no-leak nights; never below the default)`),
-    ...materials.map(([m, v]) => `**${f3(v)}** on \`${m}\` mains at any other site (chosen on their ${c.chosenOn[m]} validation no-leak nights)`),
+    ...materials.map(([m, v]) =>
+      calibrated === undefined
+        ? `**${f3(v)}** on \`${m}\` mains at any other site (chosen on their ${c.chosenOn[m]} validation no-leak nights)`
+        : `**${f3(v)}** on \`${m}\` mains at any other site`,
+    ),
   ];
+  const how =
+    calibrated === undefined
+      ? ''
+      : ` The material thresholds are one threshold on the probability of a leak
+given the night's score and the main's material (a logistic regression,
+training/material-calibration.ts), chosen within the budget on the
+${calibrated} validation no-leak nights at sites without a threshold of their own:
+the same evidence of a leak on every main, where one budget per material
+would spend it evenly whether or not a material's leaks can use it.`;
   return `
 
 Thresholds of their own: ${own.join('; ')}. The default holds at every
@@ -174,7 +189,7 @@ other sensor and where the registry records neither (chosen on their
 ${c.chosenOn.default} validation no-leak nights). Each group's own threshold
 keeps its false alerts within the same budget without moving every other
 sensor's; the fewer nights it was chosen on, the less its test figure below
-can be trusted.`;
+can be trusted.${how}`;
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
