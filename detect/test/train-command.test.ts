@@ -46,8 +46,8 @@ describe('npm run train (train.ts), in small', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point, recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1'];
+  it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -61,6 +61,8 @@ describe('npm run train (train.ts), in small', () => {
       expect(model.info.levelVerdict?.inputs).toBe(VERDICT_INPUTS);
       // Served with the front end it was trained with.
       expect(model.info.frontEnd).toEqual({ minLineShare: 0.1 });
+      // --calibrate-materials: a threshold for each material of the validation nights, from one calibrated probability.
+      expect(Object.keys(model.info.thresholds.byMaterial).length).toBeGreaterThan(1);
     } finally {
       await model.close();
     }
@@ -74,6 +76,7 @@ describe('npm run train (train.ts), in small', () => {
     expect(card).toContain(`src/training/train.ts ${[...args, ...held].join(' ')}`);
     expect(card).toContain('Mains hum: the training windows of 30 % of the training sensors');
     expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
+    expect(card).toMatch(/The material thresholds are one threshold on the probability of a leak\sgiven the night's score and the main's material/);
     for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '## Field-trial conditions']) {
       expect(card).toContain(heading);
     }
