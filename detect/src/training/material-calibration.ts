@@ -24,6 +24,10 @@ import type { NightOutcome } from './evaluation.ts';
  * The probability bakes in how often the fitting nights' mains of each
  * material leak audibly (the simulator's mix); the thresholds it gives are
  * what the engine runs, and the card measures them on test nights.
+ *
+ * Measured on 2.4.4's heads (detect/README.md, "2.4.5"): it found plastic
+ * mains' leak nights more often by finding metal mains' less often, and no
+ * more in all; the shipped recipe does not use it.
  */
 export interface MaterialCalibration {
   readonly byMaterial: Partial<Record<PipeMaterial, number>>;
@@ -59,9 +63,9 @@ function inputs(score: number, material: string, materials: readonly string[]): 
  * `outcomes`: the nights the default threshold is chosen on (inaudible
  * leaks are left out, as the threshold choice leaves them);
  * `chooseThreshold`: the budget's rule (evaluation.ts chooseThreshold),
- * applied to the nights' probabilities. A material
- * whose probability does not rise with the score gets no threshold of its
- * own (the default judges it).
+ * applied to the nights' probabilities. A material whose probability does
+ * not rise with the score gets no threshold of its own (the default judges
+ * it).
  */
 export function calibrateMaterials(outcomes: readonly NightOutcome[], chooseThreshold: (outcomes: readonly NightOutcome[]) => number): MaterialCalibration {
   const judged = outcomes.filter((o) => o.kind !== 'inaudible' && Number.isFinite(o.score));
