@@ -94,9 +94,10 @@ export class SensorHistories {
 
   /**
    * Scores every input; each joins its sensor's history after it is scored, if it is spaced from the last that did.
-   * `bandLevels` (inputs × BAND_COUNT), if given, receives each input's band levels where the model gives them.
+   * `bandLevels` (inputs × BAND_COUNT), if given, receives each input's band levels where the model gives them;
+   * `features` (inputs × FEATURE_COUNT), each input's own features (what its sensor's later windows take as context).
    */
-  async score(inputs: readonly SensorInput[], bandLevels?: Float32Array): Promise<Float32Array> {
+  async score(inputs: readonly SensorInput[], bandLevels?: Float32Array, features?: Float32Array): Promise<Float32Array> {
     const scores = new Float32Array(inputs.length);
     const bySensor = new Map<string, number[]>();
     inputs.forEach((x, i) => {
@@ -109,7 +110,7 @@ export class SensorHistories {
     for (let r = 0; ; r++) {
       const round = queues.filter((q) => r < q.length).map((q) => q[r]!);
       if (round.length === 0) break;
-      for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores, bandLevels);
+      for (let at = 0; at < round.length; at += this.maxBatch) await this.scoreRound(inputs, round.slice(at, at + this.maxBatch), scores, bandLevels, features);
     }
     return scores;
   }
@@ -150,7 +151,7 @@ export class SensorHistories {
   }
 
   /** Inputs of distinct sensors: one run (two for sensors without a history: their own features first). */
-  private async scoreRound(inputs: readonly SensorInput[], batch: readonly number[], scores: Float32Array, bandLevels: Float32Array | undefined): Promise<void> {
+  private async scoreRound(inputs: readonly SensorInput[], batch: readonly number[], scores: Float32Array, bandLevels: Float32Array | undefined, features: Float32Array | undefined): Promise<void> {
     const pcm = batch.map((i) => inputs[i]!.pcm);
     const fresh = batch.filter((i) => !this.rows.has(inputs[i]!.sensorId));
     const own = new Map<number, Float32Array>();
@@ -171,6 +172,7 @@ export class SensorHistories {
     batch.forEach((i, k) => {
       scores[i] = out.scores[k]!;
       if (bandLevels && out.bandLevels) bandLevels.set(out.bandLevels.subarray(k * BAND_COUNT, (k + 1) * BAND_COUNT), i * BAND_COUNT);
+      features?.set(out.features.subarray(k * FEATURE_COUNT, (k + 1) * FEATURE_COUNT), i * FEATURE_COUNT);
       const { sensorId, startMs } = inputs[i]!;
       const history = this.rows.get(sensorId) ?? [];
       this.rows.set(sensorId, history);
