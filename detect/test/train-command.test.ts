@@ -20,6 +20,7 @@ const DETECT = fileURLToPath(new URL('..', import.meta.url));
 const TRAIN = join(DETECT, 'src/training/train.ts');
 const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
 const ROBUSTNESS = join(DETECT, 'src/training/robustness.ts');
+const SECOND_STAGE = join(DETECT, 'src/training/second-stage-probe.ts');
 
 const tsx = (file: string, args: string[], timeoutMs: number) => runTsx(file, args, { cwd: DETECT, timeoutMs });
 
@@ -111,6 +112,21 @@ describe('npm run train (train.ts), in small', () => {
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown variant fog; known: as-recorded, dc-offset') });
     const loggers = await tsx(ROBUSTNESS, ['--data', at('main'), '--model', at('model/leak-detector.onnx')], 60_000);
     expect(loggers).toMatchObject({ code: 2, stderr: expect.stringContaining('sensors with more than one frame') });
+  }, 240_000);
+
+  it('measures a second stage on recordings: fitted on one set, the heads and both stages on another', async () => {
+    const probe = await tsx(SECOND_STAGE, ['--fit', at('hand-held'), '--test', at('pvc-pump'), '--components', '5'], 120_000);
+    expect(probe.code, probe.stderr).toBe(0);
+    const lines = probe.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^model \S+; fitted on \d+ recordings of .*hand-held \(\d+ with an audible leak\), 5 principal components; thresholds per site group at 0\.5 false per 100 fitting recordings$/);
+    expect(lines[1]).toMatch(/pvc-pump: \d+ leak, \d+ no-leak recordings$/);
+    expect(lines[2]).toMatch(/^  heads alone +clip ROC-AUC [01]\.\d{3} \(plastic mains [01]\.\d{3}\); called: \d+ of \d+ leak, \d+ of \d+ no-leak$/);
+    for (const [i, name] of [[3, 'told the material'], [4, 'not told']] as const) {
+      expect(lines[i]).toMatch(new RegExp(`^  second stage, ${name} +clip ROC-AUC [01]\\.\\d{3} \\(plastic mains [01]\\.\\d{3}\\); against the heads [+−]\\d\\.\\d{3} \\(95 % [+−]\\d\\.\\d{3} to [+−]\\d\\.\\d{3}\\); called: \\d+ of \\d+ leak, \\d+ of \\d+ no-leak$`));
+    }
+    const refused = await tsx(SECOND_STAGE, ['--test', at('pvc-pump')], 60_000);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('give --fit DIR[,DIR...] (data sets of hand-held recordings)');
   }, 240_000);
 
   it('refuses, before computing any feature, a verdict fitted on sensors that trained the heads and an onset test of validation data', async () => {
