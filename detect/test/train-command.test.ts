@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../src/audio/wav.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { VERDICT_INPUTS } from '../src/model/level-history.ts';
 import { runTsx } from './run-tsx.ts';
@@ -21,6 +22,7 @@ const TRAIN = join(DETECT, 'src/training/train.ts');
 const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
 const ROBUSTNESS = join(DETECT, 'src/training/robustness.ts');
 const SECOND_STAGE = join(DETECT, 'src/training/second-stage-probe.ts');
+const SCORE_WAV = join(DETECT, 'src/cli/score-wav.ts');
 
 const tsx = (file: string, args: string[], timeoutMs: number) => runTsx(file, args, { cwd: DETECT, timeoutMs });
 
@@ -48,7 +50,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials'];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -64,6 +66,9 @@ describe('npm run train (train.ts), in small', () => {
       expect(model.info.frontEnd).toEqual({ minLineShare: 0.1 });
       // --calibrate-materials: a threshold for each material of the validation nights, from one calibrated probability.
       expect(Object.keys(model.info.thresholds.byMaterial).length).toBeGreaterThan(1);
+      // --recording-stage: the second stage, fitted on the hand-held set's train and val splits, with a threshold per site group.
+      expect(model.info.recordingStage?.components.length).toBe(30);
+      expect(Object.keys(model.info.recordingStage!.thresholds).sort()).toEqual(['default', 'near_prv', 'near_pump']);
     } finally {
       await model.close();
     }
@@ -78,7 +83,7 @@ describe('npm run train (train.ts), in small', () => {
     expect(card).toContain('Mains hum: the training windows of 30 % of the training sensors');
     expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
     expect(card).toMatch(/The material thresholds are one threshold on the probability of a leak\sgiven the night's score and the main's material/);
-    for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '## Field-trial conditions']) {
+    for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '### Judged as a whole: the second stage', '## Field-trial conditions']) {
       expect(card).toContain(heading);
     }
     // The condition set, named by what it held fixed, scored as score-wav scores it.
@@ -87,6 +92,15 @@ describe('npm run train (train.ts), in small', () => {
       expect.objectContaining({ seed: 35, conditions: { material: 'pvc', environment: 'near_pump', sensorType: 'hydrophone', leakDistanceM: [0, 5] }, frameSeconds: 20, leakClips: expect.any(Number), clipAuc: expect.any(Number) }),
     ]);
     expect(metrics.conditions[0].leakClips + metrics.conditions[0].noLeakClips).toBeGreaterThan(8);
+
+    // score-wav gives the second stage's verdict on a recording beside the heads', told the main's material or not.
+    const noise = Int16Array.from({ length: 20 * 8000 }, (_, i) => Math.round(2000 * Math.sin(i / 7) + ((i * 7919) % 400) - 200));
+    await writeFile(at('rec.wav'), writeWav(noise, 8000));
+    for (const [extra, told] of [[['--material', 'pvc'], 'told it is a pvc main'], [[], "the main's material not given (--material): judged as a metal main"]] as const) {
+      const scored = await tsx(SCORE_WAV, [at('rec.wav'), '--model', at('model/leak-detector.onnx'), ...extra], 60_000);
+      expect(scored.code, scored.stderr).toBe(0);
+      expect(scored.stderr).toMatch(new RegExp(`rec\\.wav: (LEAK|no leak) by the second stage, judging the recording as a whole: probability [01]\\.\\d{3} against [01]\\.\\d{3} \\(${told.replace(/[()]/g, '\\$&')}\\)`));
+    }
 
     // The robustness command scores the hand-held clips with that model, as recorded and changed.
     const robust = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded,hum-60'], 60_000);

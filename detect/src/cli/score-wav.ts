@@ -30,7 +30,8 @@ import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { countsAsLeak, recordingThresholds, thresholdFor } from '../model/operating-point.ts';
 import { CONTEXT_SETTLED_MS, verdictWindows } from '../model/sensor-context.ts';
-import { SensorHistories, scoreSensorWindows } from '../stream/sensor-histories.ts';
+import { SensorHistories, medianFeatures, scoreSensorWindows, scoreWindowsWithFeatures } from '../stream/sensor-histories.ts';
+import { judgeRecording } from '../model/recording-stage.ts';
 import { Windower, type Window } from '../stream/windower.ts';
 import { persists } from '../training/metrics.ts';
 
@@ -111,7 +112,10 @@ if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s win
 
 // A context model scores each window with the recording's earlier windows, spaced, as the live detector does a sensor's.
 const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-const scores = await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window })));
+// A model with a second stage judges the recording as a whole too, from its windows' own features.
+const stage = histories ? model.info.recordingStage : undefined;
+const withFeatures = stage && histories ? await scoreWindowsWithFeatures(histories, file, windows) : undefined;
+const scores = withFeatures?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window }))));
 await model.close();
 const name = basename(file);
 const windowStarts = windows.map((w) => w.startMs);
@@ -133,7 +137,7 @@ windows.forEach((w, i) => {
 });
 process.stderr.write(
   `${name}: ${windows.length} windows of ${windowSeconds} s at ${audio.sampleRateHz} Hz, ${leaks} above ${threshold.toFixed(3)} ` +
-    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${humNote(windows)}${persistenceVerdict(model.info.persistence)}\n`,
+    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${humNote(windows)}${persistenceVerdict(model.info.persistence)}\n${stageVerdict(model.info.persistence)}`,
 );
 
 /**
@@ -147,6 +151,22 @@ function humNote(cut: readonly Window[]): string {
   if (humming.length === 0) return '';
   const loudest = humming.flatMap((w) => w.mainsLines!).reduce((a, b) => (b.share > a.share ? b : a));
   return `${name}: mains hum taken out of ${humming.length} of ${cut.length} windows (loudest line ${loudest.hz.toFixed(1)} Hz, ${Math.round(loudest.share * 100)} % of its window's power)\n`;
+}
+
+/**
+ * The second stage's verdict on the recording as a whole
+ * (model/recording-stage.ts): the heads' clip score (the K-th highest of the
+ * windows the K of N verdict counts) and those windows' median features,
+ * told the main's material by --material (without it, a main counts as
+ * metal) and judged at --site's threshold where the stage has one.
+ */
+function stageVerdict(rule: { k: number; n: number } | undefined): string {
+  if (!stage || !withFeatures || rule === undefined || scores.length < rule.n) return '';
+  const { indices } = verdictWindows(windowStarts, rule.n);
+  const counted = indices.map((i) => scores[i]!).sort((a, b) => b - a);
+  const j = judgeRecording(stage, { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), material: values.material, site: values.site });
+  const told = values.material === undefined ? 'the main\'s material not given (--material): judged as a metal main' : `told it is a ${values.material} main`;
+  return `${name}: ${j.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${j.probability.toFixed(3)} against ${j.threshold.toFixed(3)} (${told})\n`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { FEATURE_COUNT, PLAIN_FRONT_END, WINDOW_SAMPLES, type FrontEnd } from '.
 import { CONTEXT_ROWS, CONTEXT_WINDOWS } from './sensor-context.ts';
 import type { Thresholds } from './operating-point.ts';
 import { parseLevelVerdict, type LevelVerdict } from './level-history.ts';
+import { parseRecordingStage, type RecordingStage } from './recording-stage.ts';
 
 /** What the model file says about itself (ONNX metadata_props). */
 export interface LeakModelInfo {
@@ -39,6 +40,8 @@ export interface LeakModelInfo {
    * by it where a sensor has an earlier night (LEAK_LEVEL_VERDICT).
    */
   readonly levelVerdict: LevelVerdict | undefined;
+  /** The second stage that judges a hand-held recording as a whole, if the file has one (`recording_stage`). */
+  readonly recordingStage: RecordingStage | undefined;
   readonly raw: Readonly<Record<string, string>>;
 }
 
@@ -117,6 +120,13 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
     }
+    let recordingStage: RecordingStage | undefined;
+    try {
+      recordingStage = raw.recording_stage === undefined ? undefined : parseRecordingStage(raw.recording_stage);
+    } catch (err) {
+      await session.release();
+      throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
+    }
     const minLineShare = raw.mains_line_share === undefined ? PLAIN_FRONT_END.minLineShare : Number(raw.mains_line_share);
     if (!(minLineShare >= 0 && minLineShare <= 1)) {
       await session.release();
@@ -135,7 +145,7 @@ export class LeakModel {
       thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
       threshold,
       recordingThreshold,
-      sampleRateHz, windowSamples, frontEnd: { minLineShare }, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, raw });
+      sampleRateHz, windowSamples, frontEnd: { minLineShare }, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, recordingStage, raw });
   }
 
   /**

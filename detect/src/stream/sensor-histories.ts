@@ -195,3 +195,35 @@ export async function scoreSensorWindows(model: LeakModel, histories: SensorHist
   if (!histories) throw new RangeError(`model ${model.info.version} needs its sensors' histories`);
   return histories.scoreWindows(windows);
 }
+
+/**
+ * One sensor's windows scored in its history, with each window's own
+ * features (the graph's `features` output, the mean over the window's
+ * parts): what a second stage judging a recording as a whole takes
+ * (model/recording-stage.ts).
+ */
+export async function scoreWindowsWithFeatures(histories: SensorHistories, sensorId: string, windows: readonly Window[]): Promise<{ scores: number[]; features: Float32Array[] }> {
+  const inputs = windows.flatMap((w) => windowInputs(sensorId, w));
+  const partFeatures = new Float32Array(inputs.length * FEATURE_COUNT);
+  const scores = meanOfParts(windows, await histories.score(inputs, undefined, partFeatures));
+  let p = 0;
+  const features = windows.map((w) => {
+    const mean = new Float32Array(FEATURE_COUNT);
+    for (let i = 0; i < w.parts.length; i++, p++) for (let f = 0; f < FEATURE_COUNT; f++) mean[f]! += partFeatures[p * FEATURE_COUNT + f]! / w.parts.length;
+    return mean;
+  });
+  return { scores, features };
+}
+
+/** Per feature, the median over the windows `indices` names. */
+export function medianFeatures(features: readonly Float32Array[], indices: readonly number[]): Float32Array {
+  const out = new Float32Array(FEATURE_COUNT);
+  const values = new Float64Array(indices.length);
+  for (let f = 0; f < FEATURE_COUNT; f++) {
+    indices.forEach((j, c) => (values[c] = features[j]![f]!));
+    values.sort();
+    const mid = values.length >> 1;
+    out[f] = values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  }
+  return out;
+}

@@ -2,10 +2,8 @@ import { fromPcm16 } from '../audio/pcm16.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { recordingThresholds, thresholdFor } from '../model/operating-point.ts';
 import { verdictWindows } from '../model/sensor-context.ts';
-import { FEATURE_COUNT } from '../model/feature-spec.ts';
-import { SensorHistories, scoreSensorWindows, windowInputs } from '../stream/sensor-histories.ts';
-import { meanOfParts } from '../stream/window-scorer.ts';
-import { Windower, type Window } from '../stream/windower.ts';
+import { SensorHistories, medianFeatures, scoreSensorWindows, scoreWindowsWithFeatures } from '../stream/sensor-histories.ts';
+import { Windower } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
 import { kindOf } from './evaluation.ts';
 import { persists, rocAuc } from './metrics.ts';
@@ -82,36 +80,16 @@ async function scoreClipWindows(
   if (typeof windows === 'string' || windows.length === 0) return undefined;
   const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
   if (withFeatures && !histories) throw new RangeError(`model ${model.info.version} gives no features: it takes no context`);
-  const inputs = windows.flatMap((w) => windowInputs(meta.id, w));
-  const partFeatures = withFeatures ? new Float32Array(inputs.length * FEATURE_COUNT) : undefined;
-  const scores = histories
-    ? meanOfParts(windows, await histories.score(inputs, undefined, partFeatures))
-    : await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window })));
+  const withScores = histories && withFeatures ? await scoreWindowsWithFeatures(histories, meta.id, windows) : undefined;
+  const scores = withScores?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window }))));
   const indices = histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j);
   const counted = indices.map((j) => scores[j]!);
   const sorted = [...counted].sort((a, b) => b - a);
   const threshold = thresholdFor(recordingThresholds(model.info.thresholds, model.info.recordingThreshold), { site: meta.environment, material: meta.material });
   const scored = { counted, score: sorted[Math.min(k, sorted.length) - 1]!, called: persists(counted, threshold, k, n) };
-  return { scored, features: partFeatures && medianFeatures(windows, partFeatures, indices) };
+  return { scored, features: withScores && medianFeatures(withScores.features, indices) };
 }
 
-/** Per feature, the median over the counted windows of each window's mean over its parts. */
-function medianFeatures(windows: readonly Window[], partFeatures: Float32Array, counted: readonly number[]): Float32Array {
-  const firstPart: number[] = [];
-  windows.reduce((at, w) => (firstPart.push(at), at + w.parts.length), 0);
-  const out = new Float32Array(FEATURE_COUNT);
-  const values = new Float64Array(counted.length);
-  for (let f = 0; f < FEATURE_COUNT; f++) {
-    counted.forEach((j, c) => {
-      let sum = 0;
-      for (let p = 0; p < windows[j]!.parts.length; p++) sum += partFeatures[(firstPart[j]! + p) * FEATURE_COUNT + f]!;
-      values[c] = sum / windows[j]!.parts.length;
-    });
-    values.sort();
-    out[f] = values.length % 2 === 1 ? values[(values.length - 1) / 2]! : (values[values.length / 2 - 1]! + values[values.length / 2]!) / 2;
-  }
-  return out;
-}
 
 /**
  * Scores each clip as scoreClip does and sums them up as a ClipReport.

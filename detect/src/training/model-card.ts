@@ -26,6 +26,7 @@ import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
 import type { LevelVerdict } from '../model/level-history.ts';
 import type { ClipReport } from './clip-scores.ts';
+import type { RecordingStageReport } from './second-stage.ts';
 import type { DatasetConditions } from './recipe.ts';
 
 /** One data set of one condition, scored (train.ts --conditions-test). */
@@ -95,6 +96,8 @@ export interface ModelCardInput {
         readonly atLoggerThresholds: NightReport;
       }
     | undefined;
+  /** train.ts --recording-stage: the second stage that judges a recording as a whole, its fit and its test. */
+  readonly recordingStage?: RecordingStageReport | undefined;
   /**
    * Data sets of one condition each (train.ts --conditions-test; the
    * dataset command's --material, --environment, --sensor-type,
@@ -483,7 +486,7 @@ ${table(t.night.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false
 ### Validation split (where the threshold was chosen)
 Model: recall ${f3(c.val.night.recall)}, ${f2(c.val.night.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(c.val.night.auc)}.
 Baseline: recall ${f3(b.val.recall)}, ${f2(b.val.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(b.val.auc)}.
-${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}${c.conditions && c.conditions.length > 0 ? conditionsText(c.conditions) : ''}`;
+${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}${c.recordingStage ? recordingStageText(c.recordingStage) : ''}${c.conditions && c.conditions.length > 0 ? conditionsText(c.conditions) : ''}`;
 }
 
 /** A data set's condition in words: what it held fixed. */
@@ -596,6 +599,29 @@ leak. Judged at the operating point above; each column against every no-leak nig
 
 False alerts: ${f2(o.night.falseAlertsPer100Nights)} per 100 of its ${o.night.noLeakNights} no-leak nights (those before an onset among them).
 ${o.levelHistory ? levelHistoryText(o.levelHistory) : ''}`;
+}
+
+function recordingStageText(r: RecordingStageReport): string {
+  const t = r.test;
+  const signed = (x: number) => `${x >= 0 ? '+' : '−'}${f3(Math.abs(x))}`;
+  const groups = Object.entries(r.thresholds).map(([g, v]) => `${g} ${f3(v)}`).join(', ');
+  return `
+
+### Judged as a whole: the second stage
+A logistic regression on the heads' clip score, the site, whether the main is
+plastic, and the recording's median window features along ${r.components} principal
+components (model/recording-stage.ts; \`recording_stage\` in the model's metadata),
+fitted on the same data set's train and val splits (${r.fittedOn.leak} recordings with an
+audible leak, ${r.fittedOn.noLeak} without), with thresholds on its probability per site
+group at the same budget (${groups}). \`score-wav\` prints its verdict beside the
+heads' (told the main's material by \`--material\`; without it a main counts as metal).
+On the test split (${t.leak} leak, ${t.noLeak} no-leak recordings):
+
+| | clip ROC-AUC | leak recordings called | no-leak recordings called |
+|---|---|---|---|
+| the heads (recording threshold, K of N) | ${f3(t.headsAuc)} | ${t.heads.leakCalled} of ${t.leak} | ${t.heads.noLeakCalled} of ${t.noLeak} |
+| the second stage | ${f3(t.stageAuc)} (${signed(t.difference.value)}, 95 % ${signed(t.difference.low)} to ${signed(t.difference.high)}) | ${t.stage.leakCalled} of ${t.leak} | ${t.stage.noLeakCalled} of ${t.noLeak} |
+`;
 }
 
 function recordingsText(r: NonNullable<ModelCardInput['recordings']>): string {

@@ -21,7 +21,7 @@ import { loadSplit, SPLITS } from './dataset.ts';
 import { chooseThreshold, kindOf, type NightOutcome } from './evaluation.ts';
 import { rocAuc } from './metrics.ts';
 import { pairedAucDifference } from './paired-auc.ts';
-import { fitSecondStage, secondStageProbability, type SecondStage, type SecondStageExample } from './second-stage.ts';
+import { fitSecondStage, secondStageProbability, type SecondStageExample } from './second-stage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +48,8 @@ const model = await LeakModel.load(values.model!);
 if (model.info.contextWindows === 1) fail(`model ${model.info.version} takes no context and gives no features`);
 
 interface Scored extends SecondStageExample {
+  readonly site: string;
+  readonly material: string;
   readonly meta: NightOutcome['meta'];
 }
 
@@ -75,13 +77,12 @@ function thresholdsOn(set: readonly Scored[], scores: readonly number[]): Map<st
 }
 
 const fitting = (await Promise.all(fitDirs.map(recordingsOf))).flat();
-const stages: [string, SecondStage][] = [
-  ['second stage, told the material', fitSecondStage(fitting, { components })],
-  ['second stage, not told', fitSecondStage(fitting, { components, materialAware: false })],
-];
+const told = fitSecondStage(fitting, { components });
+const untold = fitSecondStage(fitting, { components, materialAware: false });
 const judges: { name: string; score: (e: Scored) => number }[] = [
   { name: 'heads alone', score: (e) => e.score },
-  ...stages.map(([name, stage]) => ({ name, score: (e: Scored) => secondStageProbability(stage, e) })),
+  { name: 'second stage, told the material', score: (e) => secondStageProbability(told, e) },
+  { name: 'second stage, not told', score: (e) => secondStageProbability(untold, { ...e, material: undefined }) },
 ];
 const thresholds = judges.map((j) => thresholdsOn(fitting, fitting.map(j.score)));
 process.stdout.write(

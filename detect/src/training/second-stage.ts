@@ -1,73 +1,126 @@
-import { fitVerdictWeights, verdictProbability, type LevelVerdict } from '../model/level-history.ts';
-import { principalComponents, project, type PrincipalComponents } from './principal-components.ts';
+import type { LeakModel } from '../model/leak-model.ts';
+import { fitVerdictWeights } from '../model/level-history.ts';
+import { RECORDING_STAGE_INPUTS, judgeRecording, stageInputs, type RecordingStage, type StagedRecording } from '../model/recording-stage.ts';
+import { scoreClipWithFeatures, type Clip } from './clip-scores.ts';
+import { chooseThreshold, kindOf, type NightOutcome } from './evaluation.ts';
+import { pairedAucDifference } from './paired-auc.ts';
+import { principalComponents } from './principal-components.ts';
 
 /**
- * A second stage that judges a recording as a whole (detect/README.md, "A
- * lead for the next session"): a logistic regression on the heads' K-of-N
- * score (its logit), the site, and the recording's median window features
- * along their leading principal components — and, where the main's
- * material is known, whether it is plastic, with the score and the
- * components once more on plastic mains. Why: the heads judge a second with
- * its context and never learn what the main is made of, and a steep
- * low-frequency spectrum is a leak on PVC but a pump or a tram on ductile
- * iron. Measured only (training/second-stage-probe.ts); nothing serves it.
+ * Fits the second stage that judges a recording as a whole
+ * (model/recording-stage.ts says what it weighs and why).
  */
-export interface SecondStageExample {
-  /** The heads' K-of-N score of the recording (clip-scores.ts ScoredClip.score). */
-  readonly score: number;
-  /** Its median window features (clip-scores.ts scoreClipWithFeatures). */
-  readonly features: ArrayLike<number>;
-  readonly material: string;
-  readonly site: string;
+export interface SecondStageExample extends StagedRecording {
   readonly leak: boolean;
 }
 
 export interface SecondStageOptions {
   /** Principal components of the features taken (default 30). */
   readonly components?: number;
-  /** Whether the stage is told the main's material (default true). */
+  /** Whether the stage is told the main's material (default true); untold, every main counts as metal. */
   readonly materialAware?: boolean;
-  /** Sites with a term of their own (default: near_prv, near_pump, the sites with thresholds of their own). */
+  /** Sites with a term and a threshold of their own (default: near_prv, near_pump, the sites with thresholds of their own). */
   readonly sites?: readonly string[];
 }
 
-export interface SecondStage {
-  readonly pc: PrincipalComponents;
-  readonly weights: Pick<LevelVerdict, 'inputMean' | 'inputStd' | 'weights' | 'bias'>;
-  readonly sites: readonly string[];
-  readonly materialAware: boolean;
-}
-
-const PLASTIC: readonly string[] = ['pvc', 'pe'];
-const SCORE_FLOOR = 1e-6;
-
-function logit(p: number): number {
-  const q = Math.min(1 - SCORE_FLOOR, Math.max(SCORE_FLOOR, p));
-  return Math.log(q / (1 - q));
-}
-
-function inputs(e: Omit<SecondStageExample, 'leak'>, pc: PrincipalComponents, sites: readonly string[], materialAware: boolean): Float64Array {
-  const z = logit(e.score);
-  const pcs = project(pc, e.features);
-  const plastic = PLASTIC.includes(e.material) ? 1 : 0;
-  const head = [z, ...sites.map((s) => (e.site === s ? 1 : 0)), ...(materialAware ? [plastic, plastic * z] : [])];
-  return Float64Array.from([...head, ...pcs, ...(materialAware ? [...pcs].map((v) => plastic * v) : [])]);
-}
-
-export function fitSecondStage(examples: readonly SecondStageExample[], opts: SecondStageOptions = {}): SecondStage {
+/** The stage fitted, before its thresholds are chosen (every one 0.5 until then). */
+export function fitSecondStage(examples: readonly SecondStageExample[], opts: SecondStageOptions = {}): RecordingStage {
   const { components = 30, materialAware = true, sites = ['near_prv', 'near_pump'] } = opts;
   const leaks = examples.filter((e) => e.leak).length;
   if (leaks === 0 || leaks === examples.length) throw new Error(`a second stage needs leak and no-leak recordings, got ${leaks} and ${examples.length - leaks}`);
   const pc = principalComponents(examples.map((e) => e.features), components);
+  const shape = { featureMean: [...pc.mean], featureStd: [...pc.std], components: pc.components.map((u) => [...u]), sites: [...sites] };
+  const told = (e: SecondStageExample) => (materialAware ? e : { ...e, material: undefined });
   const weights = fitVerdictWeights(
-    examples.map((e) => inputs(e, pc, sites, materialAware)),
+    examples.map((e) => stageInputs(shape, told(e))),
     examples.map((e) => (e.leak ? 1 : 0)),
     { l2: 1e-3, iterations: 4000, rate: 0.2 },
   );
-  return { pc, weights, sites: [...sites], materialAware };
+  return {
+    inputs: RECORDING_STAGE_INPUTS,
+    ...shape,
+    inputMean: [...weights.inputMean],
+    inputStd: [...weights.inputStd],
+    weights: [...weights.weights],
+    bias: weights.bias,
+    thresholds: Object.fromEntries(['default', ...sites].map((g) => [g, 0.5])),
+  };
 }
 
 /** The probability of a leak the stage gives a recording. */
-export function secondStageProbability(stage: SecondStage, e: Omit<SecondStageExample, 'leak'>): number {
-  return verdictProbability(stage.weights, inputs(e, stage.pc, stage.sites, stage.materialAware));
+export function secondStageProbability(stage: RecordingStage, e: StagedRecording): number {
+  return judgeRecording(stage, e).probability;
+}
+
+/** What the card reports of the stage: its fit, and the test recordings judged by the heads and by it. */
+export interface RecordingStageReport {
+  readonly components: number;
+  readonly fittedOn: { readonly leak: number; readonly noLeak: number };
+  readonly thresholds: Readonly<Record<string, number>>;
+  readonly test: {
+    readonly leak: number;
+    readonly noLeak: number;
+    readonly headsAuc: number;
+    readonly stageAuc: number;
+    /** stageAuc − headsAuc with its 95 % paired bootstrap interval over the recordings. */
+    readonly difference: { readonly value: number; readonly low: number; readonly high: number };
+    readonly heads: { readonly leakCalled: number; readonly noLeakCalled: number };
+    readonly stage: { readonly leakCalled: number; readonly noLeakCalled: number };
+  };
+}
+
+/**
+ * The stage for a model, fitted on recordings no test uses (`fitting`: a
+ * hand-held data set's train and val splits), each scored through `model`
+ * as `score-wav` scores it; its thresholds, per site group, on its
+ * probability at the budget of false calls per 100 no-leak fitting
+ * recordings (chooseThreshold); and `testing` judged by the heads (the
+ * model's recording threshold and K of N) and by it.
+ */
+export async function fitRecordingStage(
+  model: LeakModel,
+  fitting: readonly Clip[],
+  testing: readonly Clip[],
+  maxFalsePer100: number,
+  opts: SecondStageOptions = {},
+): Promise<{ stage: RecordingStage; report: RecordingStageReport }> {
+  const scoreAll = async (clips: readonly Clip[]) => {
+    const out: { clip: Clip; example: SecondStageExample; called: boolean }[] = [];
+    for (const clip of clips) {
+      const r = await scoreClipWithFeatures(model, clip);
+      if (r) out.push({ clip, called: r.scored.called, example: { score: r.scored.score, features: r.features, material: clip.meta.material, site: clip.meta.environment, leak: clip.meta.leak } });
+    }
+    return out;
+  };
+  const fit = await scoreAll(fitting);
+  const fitted = fitSecondStage(fit.map((f) => f.example), opts);
+  const groupOf = (site: string | undefined) => (site !== undefined && fitted.sites.includes(site) ? site : 'default');
+  const outcomes = fit.map((f): NightOutcome => ({ key: f.clip.meta.id, kind: kindOf(f.clip.meta), meta: f.clip.meta, score: secondStageProbability(fitted, f.example) }));
+  const thresholds = Object.fromEntries(
+    ['default', ...fitted.sites].map((g) => [g, chooseThreshold(outcomes.filter((o) => groupOf(o.meta.environment) === g), maxFalsePer100)]),
+  );
+  const stage: RecordingStage = { ...fitted, thresholds };
+  const test = await scoreAll(testing);
+  const labels = test.map((t) => (t.example.leak ? 1 : 0));
+  const heads = test.map((t) => t.example.score);
+  const judged = test.map((t) => judgeRecording(stage, t.example));
+  const p = pairedAucDifference(judged.map((j) => j.probability), heads, labels);
+  const count = (called: (i: number) => boolean, leak: boolean) => test.filter((t, i) => t.example.leak === leak && called(i)).length;
+  return {
+    stage,
+    report: {
+      components: stage.components.length,
+      fittedOn: { leak: fit.filter((f) => f.example.leak).length, noLeak: fit.filter((f) => !f.example.leak).length },
+      thresholds,
+      test: {
+        leak: labels.filter((l) => l === 1).length,
+        noLeak: labels.filter((l) => l === 0).length,
+        headsAuc: p.aucB,
+        stageAuc: p.aucA,
+        difference: { value: p.difference, low: p.low, high: p.high },
+        heads: { leakCalled: count((i) => test[i]!.called, true), noLeakCalled: count((i) => test[i]!.called, false) },
+        stage: { leakCalled: count((i) => judged[i]!.leak, true), noLeakCalled: count((i) => judged[i]!.leak, false) },
+      },
+    },
+  };
 }

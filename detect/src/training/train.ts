@@ -7,7 +7,7 @@
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
- *     [--conditions-test DIR[,DIR...]]
+ *     [--conditions-test DIR[,DIR...]] [--recording-stage]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -81,6 +81,8 @@ import { BAND_COUNT, MODEL_SAMPLE_RATE_HZ, PLAIN_FRONT_END, WINDOW_SAMPLES, FEAT
 import { CONTEXT_ROWS, CONTEXT_SPACING_MS, CONTEXT_WINDOWS } from '../model/sensor-context.ts';
 import { SensorHistories, scoreSensorWindows, windowInputs } from '../stream/sensor-histories.ts';
 import { reportedClips, scoreClips } from './clip-scores.ts';
+import { fitRecordingStage } from './second-stage.ts';
+import type { RecordingStage } from '../model/recording-stage.ts';
 import { contextExamples } from './context-examples.ts';
 import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { BASELINE_ALPHAS, baselineNights, frameLevels } from './baseline.ts';
@@ -166,6 +168,7 @@ const { values } = parseArgs({
     'separate-sites': { type: 'string', default: '' },
     'separate-materials': { type: 'string', default: '' },
     'calibrate-materials': { type: 'boolean', default: false },
+    'recording-stage': { type: 'boolean', default: false },
     'recordings-test': { type: 'string', default: '' },
     'conditions-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
@@ -232,6 +235,7 @@ const reuse = reuseDirs.length > 0 ? mergeReused(await Promise.all(reuseDirs.map
 if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
 const confirmNights = values['confirm-nights']!;
 if (confirmNights && list(values['level-history']!).length === 0) throw new Error('--confirm-nights confirms the night verdict: it needs --level-history');
+if (values['recording-stage'] && !values['recordings-test']) throw new Error('--recording-stage is fitted on hand-held recordings: it needs --recordings-test');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
@@ -581,8 +585,30 @@ const onset =
       })()
     : undefined;
 
+/**
+ * --recording-stage: the second stage that judges a hand-held recording as a
+ * whole (model/recording-stage.ts), fitted on the --recordings-test data
+ * set's train and val splits (those the recording threshold is chosen on)
+ * through the model as written, and measured on its test split.
+ */
+const stageFit =
+  values['recording-stage'] && recordingsGiven
+    ? await (async () => {
+        const written = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict)));
+        try {
+          const clipsOf = async (splits: readonly Split[]) => (await Promise.all(splits.map((split) => loadSplit(values['recordings-test']!, split)))).flatMap(reportedClips);
+          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100);
+          const t = r.report.test;
+          log(`recording stage: fitted on ${r.report.fittedOn.leak} leak and ${r.report.fittedOn.noLeak} no-leak recordings; test clip AUC ${t.headsAuc.toFixed(3)} -> ${t.stageAuc.toFixed(3)}, leak recordings called ${t.heads.leakCalled} -> ${t.stage.leakCalled} of ${t.leak}, no-leak ${t.heads.noLeakCalled} -> ${t.stage.noLeakCalled} of ${t.noLeak}`);
+          return r;
+        } finally {
+          await written.close();
+        }
+      })()
+    : undefined;
+
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict, stageFit?.stage)));
 const conditions = conditionsGiven.length > 0 ? await conditionsReports(join(outDir, 'leak-detector.onnx'), conditionsGiven) : undefined;
 const card = {
   version: modelVersion,
@@ -615,6 +641,7 @@ const card = {
   val,
   baseline: { alpha: baseline.alpha, thresholdDb: baseline.threshold, test: baselineTest, val: baselineVal },
   recordings,
+  recordingStage: stageFit?.report,
   onset,
   conditions,
   targets: TARGETS,
@@ -658,7 +685,7 @@ if (lh) {
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number, levelVerdict?: LevelVerdict): Record<string, string> {
+function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number, levelVerdict?: LevelVerdict, recordingStage?: RecordingStage): Record<string, string> {
   return {
     version: modelVersion,
     threshold: String(t.default),
@@ -667,6 +694,7 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
     ...(Object.keys(t.byMaterial).length > 0 && { material_thresholds: JSON.stringify(t.byMaterial) }),
     ...(recordingThreshold !== undefined && { recording_threshold: String(recordingThreshold) }),
     ...(levelVerdict !== undefined && { level_verdict: JSON.stringify(levelVerdict) }),
+    ...(recordingStage !== undefined && { recording_stage: JSON.stringify(recordingStage) }),
     ...(frontEnd.minLineShare > 0 && { mains_line_share: String(frontEnd.minLineShare) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
