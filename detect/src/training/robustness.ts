@@ -16,11 +16,15 @@
  * second model (the shipped one, beside a candidate) and prints, per change,
  * its clip ROC-AUC and the difference with a bootstrap interval over the
  * clips (paired-auc.ts): whether the two differ beyond the draw of clips.
+ * A model with a second stage (model/recording-stage.ts) gets one line more:
+ * the stage's clip ROC-AUC against the heads' with its interval, and the
+ * clips it calls a leak, told each clip's material and site.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { reportedClips, scoreClip, scoreClips } from './clip-scores.ts';
+import { judgeRecording } from '../model/recording-stage.ts';
+import { reportedClips, scoreClip, scoreClipWithFeatures, scoreClips } from './clip-scores.ts';
 import { pairedAucDifference } from './paired-auc.ts';
 import { loadSplit, SPLITS, type Split } from './dataset.ts';
 import { RECORDING_VARIANTS } from './recording-variants.ts';
@@ -85,6 +89,31 @@ for (const variant of variants) {
         `(${p.draws} draws of the ${both.length} clips, the same for both)${p.low > 0 || p.high < 0 ? '' : ': not told apart'}\n`,
     );
   }
+}
+// The model's own second stage (model/recording-stage.ts), on the clips as recorded, told each clip's material and site.
+const stage = model.info.recordingStage;
+if (stage) {
+  const heads: number[] = [];
+  const probabilities: number[] = [];
+  const labels: number[] = [];
+  let leakCalled = 0;
+  let noLeakCalled = 0;
+  for (const clip of clips) {
+    const r = await scoreClipWithFeatures(model, clip);
+    if (!r) continue;
+    const j = judgeRecording(stage, { score: r.scored.score, features: r.features, material: clip.meta.material, site: clip.meta.environment });
+    heads.push(r.scored.score);
+    probabilities.push(j.probability);
+    labels.push(clip.meta.leak ? 1 : 0);
+    if (j.leak) clip.meta.leak ? leakCalled++ : noLeakCalled++;
+  }
+  const p = pairedAucDifference(probabilities, heads, labels);
+  const leaks = labels.filter((l) => l === 1).length;
+  const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+  process.stdout.write(
+    `${'stage'.padEnd(12)} clip ROC-AUC ${p.aucA.toFixed(3)}; against the heads' ${p.aucB.toFixed(3)}: ${signed(p.difference)}, ${Math.round(p.level * 100)} % interval ${signed(p.low)} to ${signed(p.high)}  ` +
+      `called a leak: leak clips ${leakCalled}/${leaks}, no-leak clips ${noLeakCalled}/${labels.length - leaks}  (the model's second stage, as recorded, told each clip's material and site)\n`,
+  );
 }
 await model.close();
 await against?.close();
