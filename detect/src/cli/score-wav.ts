@@ -18,7 +18,9 @@
  * site's own threshold where the model has one and it is higher (a
  * recording next to a PRV); --material: the material's own where the model
  * has one and no recording threshold (material thresholds were chosen on
- * loggers' nights).
+ * loggers' nights). A model with a second stage (model/recording-stage.ts)
+ * adds its verdict on the recording as a whole, told the main's material by
+ * --material.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
