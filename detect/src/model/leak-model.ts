@@ -113,20 +113,17 @@ export class LeakModel {
       await session.release();
       throw new ModelError('MODEL_INVALID', `model metadata recording_threshold: '${raw.recording_threshold}' is not a threshold from 0 to 1`);
     }
-    let levelVerdict: LevelVerdict | undefined;
-    try {
-      levelVerdict = raw.level_verdict === undefined ? undefined : parseLevelVerdict(raw.level_verdict);
-    } catch (err) {
-      await session.release();
-      throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
-    }
-    let recordingStage: RecordingStage | undefined;
-    try {
-      recordingStage = raw.recording_stage === undefined ? undefined : parseRecordingStage(raw.recording_stage);
-    } catch (err) {
-      await session.release();
-      throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
-    }
+    // The verdict and the recording stage are JSON of their own, each parsed and checked by its module.
+    const parsedJson = async <T>(text: string | undefined, parse: (text: string) => T): Promise<T | undefined> => {
+      try {
+        return text === undefined ? undefined : parse(text);
+      } catch (err) {
+        await session.release();
+        throw new ModelError('MODEL_INVALID', `model metadata ${(err as Error).message}`);
+      }
+    };
+    const levelVerdict = await parsedJson(raw.level_verdict, parseLevelVerdict);
+    const recordingStage = await parsedJson(raw.recording_stage, parseRecordingStage);
     const minLineShare = raw.mains_line_share === undefined ? PLAIN_FRONT_END.minLineShare : Number(raw.mains_line_share);
     if (!(minLineShare >= 0 && minLineShare <= 1)) {
       await session.release();

@@ -5,6 +5,7 @@ import { LeakModel } from './leak-model.ts';
 import { buildLeakModelGraph, type LeakModelWeights } from './onnx-graph.ts';
 import { referenceFeatures } from './reference-features.ts';
 import { VERDICT_INPUTS, verdictInputCount } from './level-history.ts';
+import { RECORDING_STAGE_INPUTS, stageInputCount } from './recording-stage.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 
@@ -145,6 +146,30 @@ describe('the leak model graph', () => {
     await without.close();
     for (const bad of [JSON.stringify({ ...verdict, bias: 'x' }), JSON.stringify({ ...verdict, weights: [1] }), 'not json']) {
       await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, level_verdict: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    }
+  });
+
+  it('carries a recording stage in its metadata, and refuses a malformed one', async () => {
+    const weights = randomWeights(4);
+    const meta = { version: 't', threshold: '0.5', sample_rate_hz: '4000', window_samples: '4000' };
+    const d = stageInputCount(0, 1);
+    const stage = {
+      inputs: RECORDING_STAGE_INPUTS,
+      featureMean: Array(FEATURE_COUNT).fill(0),
+      featureStd: Array(FEATURE_COUNT).fill(1),
+      components: [Array.from({ length: FEATURE_COUNT }, (_, j) => (j === 0 ? 1 : 0))],
+      inputMean: Array(d).fill(0),
+      inputStd: Array(d).fill(1),
+      weights: Array(d).fill(0.1),
+      bias: -1,
+      sites: [],
+      thresholds: { default: 0.6 },
+    };
+    const withStage = await LeakModel.load(buildLeakModelGraph(weights, { ...meta, recording_stage: JSON.stringify(stage) }));
+    expect(withStage.info.recordingStage).toEqual(stage);
+    await withStage.close();
+    for (const bad of [JSON.stringify({ ...stage, bias: 'x' }), JSON.stringify({ ...stage, thresholds: {} }), 'not json']) {
+      await expect(LeakModel.load(buildLeakModelGraph(weights, { ...meta, recording_stage: bad })), bad).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     }
   });
 });
