@@ -37,6 +37,7 @@ describe('npm run train (train.ts), in small', () => {
       ['hand-held', ['--seed', '34', '--sensors', '30', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '10', '--day-share', '0']],
       ['onset', ['--seed', '32', '--sensors', '30', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
       ['verdict', ['--seed', '33', '--sensors', '40', '--nights', '3', '--frames-per-night', '6', '--leak-onset-share', '0.5']],
+      ['stage', ['--seed', '36', '--sensors', '20', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '10', '--day-share', '0']],
       ['pvc-pump', ['--seed', '35', '--sensors', '16', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '20', '--day-share', '0', '--leak-share', '0.5', '--material', 'pvc', '--environment', 'near_pump', '--sensor-type', 'hydrophone', '--leak-distance', '0-5']],
     ];
     for (const [name, args] of sets) {
@@ -50,7 +51,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage'];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage')];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -77,12 +78,15 @@ describe('npm run train (train.ts), in small', () => {
     expect(metrics.onset).toMatchObject({ splits: 'all', sensors: 30, leakOnsetShare: 0.5, levelHistory: expect.any(Object) });
     expect(metrics.recordings).toMatchObject({ frameSeconds: 10 });
     expect(metrics).toMatchObject({ colourShare: 0.5, humShare: 0.3, mainsLineShare: 0.1 });
+    // The stage's thresholds were chosen on the --stage-thresholds set's no-leak recordings too.
+    expect(metrics.recordingStage.thresholdsChosenOn).toBeGreaterThan(metrics.recordingStage.fittedOn.noLeak);
     const card = await readFile(at('model/MODEL_CARD.md'), 'utf8');
     // The card names the command that made it, so that it can be run again.
     expect(card).toContain(`src/training/train.ts ${[...args, ...held].join(' ')}`);
     expect(card).toContain('Mains hum: the training windows of 30 % of the training sensors');
     expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
     expect(card).toMatch(/The material thresholds are one threshold on the probability of a leak\sgiven the night's score and the main's material/);
+    expect(card).toContain('(those and the --stage-thresholds sets)');
     for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '### Judged as a whole: the second stage', '## Field-trial conditions']) {
       expect(card).toContain(heading);
     }

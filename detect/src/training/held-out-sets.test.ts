@@ -75,4 +75,16 @@ describe('the held-out sets of a training run', () => {
       '--conditions-test logs: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)',
     ]);
   });
+
+  it("takes the recording stage's threshold sets of recordings and of seeds no other set has, tests included", () => {
+    const clips = (arg: string, seed: number): GivenDataset => ({ arg, manifest: { seed, options: { sensors: 2000, nights: 1, framesPerNight: 1, frameSeconds: 30 } } });
+    expect(problemsOf(run({ stageThresholds: [clips('hh18', 18)] }))).toEqual([]);
+    const loggers: GivenDataset = { arg: 'logs', manifest: { seed: 43, options: { sensors: 200, nights: 4, framesPerNight: 12 } } };
+    expect(problemsOf(run({ conditionsTest: [clips('hh17', 17)], stageThresholds: [clips('hh8b', 8), clips('hh17b', 17), clips('d4b', 4), loggers] }))).toEqual([
+      '--stage-thresholds hh8b: seed 8 is another data set\'s here; give it a seed of its own',
+      '--stage-thresholds hh17b: seed 17 is another data set\'s here; give it a seed of its own',
+      '--stage-thresholds d4b: seed 4 is another data set\'s here; give it a seed of its own',
+      '--stage-thresholds logs: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)',
+    ]);
+  });
 });

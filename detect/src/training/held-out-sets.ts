@@ -27,6 +27,8 @@ export interface TrainingDatasets {
   readonly onsetTest?: GivenDataset | undefined;
   /** Data sets of one condition each, of recordings (--conditions-test). */
   readonly conditionsTest?: readonly GivenDataset[] | undefined;
+  /** Recordings the recording stage's thresholds are chosen on, beside --recordings-test's train and val (--stage-thresholds). */
+  readonly stageThresholds?: readonly GivenDataset[] | undefined;
   readonly levelHistory: readonly GivenDataset[];
   /** A context model (--context, or reused heads that are one): the level verdict needs its band levels. */
   readonly contextModel: boolean;
@@ -50,7 +52,8 @@ export type OnsetSplits = 'test' | 'all';
  * measured) and a context model; a --conditions-test set is of recordings
  * (one frame a sensor) and of a seed that no training, validation or
  * verdict set here has (a seed's remake under a condition keeps its
- * sensors' leaks, sizes and splits).
+ * sensors' leaks, sizes and splits); a --stage-thresholds set is of
+ * recordings and of a seed no other set here has.
  */
 export function planHeldOutSets(sets: TrainingDatasets): { onsetSplits: OnsetSplits | undefined } {
   const problems: string[] = [];
@@ -85,6 +88,13 @@ export function planHeldOutSets(sets: TrainingDatasets): { onsetSplits: OnsetSpl
   for (const d of conditionsTest) {
     if (fittedSeeds.includes(d.manifest.seed)) problems.push(`--conditions-test ${d.arg}: seed ${d.manifest.seed} made sensors a step here learned from (a condition keeps the seed's leaks and splits); give it a seed of its own`);
     if (d.manifest.options.nights !== 1 || d.manifest.options.framesPerNight !== 1) problems.push(`--conditions-test ${d.arg}: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)`);
+  }
+
+  // Choosing thresholds is fitting: a set chosen on must be recordings of a seed no other set here has (tests included).
+  const otherSeeds = [...learnedFrom, ...sets.levelHistory, ...conditionsTest, ...(sets.recordingsTest ? [sets.recordingsTest] : []), ...(onset ? [onset] : [])].map((d) => d.manifest.seed);
+  for (const d of sets.stageThresholds ?? []) {
+    if (otherSeeds.includes(d.manifest.seed)) problems.push(`--stage-thresholds ${d.arg}: seed ${d.manifest.seed} is another data set's here; give it a seed of its own`);
+    if (d.manifest.options.nights !== 1 || d.manifest.options.framesPerNight !== 1) problems.push(`--stage-thresholds ${d.arg}: not recordings (one frame a sensor: --nights 1 --frames-per-night 1)`);
   }
 
   if (sets.levelHistory.length > 0) {

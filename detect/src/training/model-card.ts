@@ -613,7 +613,7 @@ plastic, and the recording's median window features along ${r.components} princi
 components (model/recording-stage.ts; \`recording_stage\` in the model's metadata),
 fitted on the same data set's train and val splits (${r.fittedOn.leak} recordings with an
 audible leak, ${r.fittedOn.noLeak} without), with thresholds on its probability per site
-group at the same budget (${groups}). \`score-wav\` prints its verdict beside the
+group at the same budget (${groups}), chosen on ${r.thresholdsChosenOn} no-leak recordings${r.thresholdsChosenOn > r.fittedOn.noLeak ? ' (those and the --stage-thresholds sets)' : ''}. \`score-wav\` prints its verdict beside the
 heads' (told the main's material by \`--material\`; without it a main counts as metal).
 On the test split (${t.leak} leak, ${t.noLeak} no-leak recordings):
 

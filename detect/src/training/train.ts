@@ -7,7 +7,7 @@
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
- *     [--conditions-test DIR[,DIR...]] [--recording-stage]
+ *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -169,6 +169,7 @@ const { values } = parseArgs({
     'separate-materials': { type: 'string', default: '' },
     'calibrate-materials': { type: 'boolean', default: false },
     'recording-stage': { type: 'boolean', default: false },
+    'stage-thresholds': { type: 'string', default: '' },
     'recordings-test': { type: 'string', default: '' },
     'conditions-test': { type: 'string', default: '' },
     'onset-test': { type: 'string', default: '' },
@@ -236,6 +237,7 @@ if (reuse && !values.version) throw new Error('--reuse-model needs --version: th
 const confirmNights = values['confirm-nights']!;
 if (confirmNights && list(values['level-history']!).length === 0) throw new Error('--confirm-nights confirms the night verdict: it needs --level-history');
 if (values['recording-stage'] && !values['recordings-test']) throw new Error('--recording-stage is fitted on hand-held recordings: it needs --recordings-test');
+if (values['stage-thresholds'] && !values['recording-stage']) throw new Error('--stage-thresholds chooses the recording stage\'s thresholds: it needs --recording-stage');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
@@ -295,6 +297,7 @@ const levelHistoryArgs = list(values['level-history']!);
 const recordingsGiven = values['recordings-test'] ? await givenManifest('recordings-test', values['recordings-test']) : undefined;
 const onsetGiven = values['onset-test'] ? await givenManifest('onset-test', values['onset-test']) : undefined;
 const conditionsGiven = await Promise.all(list(values['conditions-test']!).map((d) => givenManifest('conditions-test', d)));
+const stageThresholdsGiven = await Promise.all(list(values['stage-thresholds']!).map((d) => givenManifest('stage-thresholds', d)));
 const { onsetSplits } = planHeldOutSets({
   data: given(0),
   extraTrain: extraTrainArgs.map((_, i) => given(1 + i)),
@@ -302,6 +305,7 @@ const { onsetSplits } = planHeldOutSets({
   recordingsTest: recordingsGiven,
   onsetTest: onsetGiven,
   conditionsTest: conditionsGiven,
+  stageThresholds: stageThresholdsGiven,
   levelHistory: await Promise.all(levelHistoryArgs.map((d) => givenManifest('level-history', d))),
   contextModel: context !== undefined,
 });
@@ -589,7 +593,9 @@ const onset =
  * --recording-stage: the second stage that judges a hand-held recording as a
  * whole (model/recording-stage.ts), fitted on the --recordings-test data
  * set's train and val splits (those the recording threshold is chosen on)
- * through the model as written, and measured on its test split.
+ * through the model as written, and measured on its test split; its
+ * thresholds chosen on those and on every split of the --stage-thresholds
+ * sets (recordings of seeds of their own).
  */
 const stageFit =
   values['recording-stage'] && recordingsGiven
@@ -597,9 +603,10 @@ const stageFit =
         const written = await LeakModel.load(buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict)));
         try {
           const clipsOf = async (splits: readonly Split[]) => (await Promise.all(splits.map((split) => loadSplit(values['recordings-test']!, split)))).flatMap(reportedClips);
-          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100);
+          const choosing = (await Promise.all(stageThresholdsGiven.flatMap((d) => SPLITS.map((split) => loadSplit(d.arg, split))))).flatMap(reportedClips);
+          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100, { choosing });
           const t = r.report.test;
-          log(`recording stage: fitted on ${r.report.fittedOn.leak} leak and ${r.report.fittedOn.noLeak} no-leak recordings; test clip AUC ${t.headsAuc.toFixed(3)} -> ${t.stageAuc.toFixed(3)}, leak recordings called ${t.heads.leakCalled} -> ${t.stage.leakCalled} of ${t.leak}, no-leak ${t.heads.noLeakCalled} -> ${t.stage.noLeakCalled} of ${t.noLeak}`);
+          log(`recording stage: fitted on ${r.report.fittedOn.leak} leak and ${r.report.fittedOn.noLeak} no-leak recordings, thresholds chosen on ${r.report.thresholdsChosenOn} no-leak; test clip AUC ${t.headsAuc.toFixed(3)} -> ${t.stageAuc.toFixed(3)}, leak recordings called ${t.heads.leakCalled} -> ${t.stage.leakCalled} of ${t.leak}, no-leak ${t.heads.noLeakCalled} -> ${t.stage.noLeakCalled} of ${t.noLeak}`);
           return r;
         } finally {
           await written.close();
