@@ -18,10 +18,10 @@ import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { reportedClips, scoreClipWithFeatures } from './clip-scores.ts';
 import { loadSplit, SPLITS } from './dataset.ts';
-import { chooseThreshold, kindOf, type NightOutcome } from './evaluation.ts';
+import type { NightOutcome } from './evaluation.ts';
 import { rocAuc } from './metrics.ts';
 import { pairedAucDifference } from './paired-auc.ts';
-import { fitSecondStage, secondStageProbability, type SecondStageExample } from './second-stage.ts';
+import { chooseStageThresholds, fitSecondStage, secondStageProbability, type SecondStageExample } from './second-stage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,11 +70,7 @@ async function recordingsOf(dir: string): Promise<Scored[]> {
 
 const SITE_GROUPS = ['near_prv', 'near_pump'];
 const groupOf = (site: string) => (SITE_GROUPS.includes(site) ? site : 'default');
-/** Per site group, the threshold at the budget on the fitting recordings (chooseThreshold, recordings as nights). */
-function thresholdsOn(set: readonly Scored[], scores: readonly number[]): Map<string, number> {
-  const outcomes = set.map((e, i): NightOutcome => ({ key: e.meta.id, kind: kindOf(e.meta), meta: e.meta, score: scores[i]! }));
-  return new Map(['default', ...SITE_GROUPS].map((g) => [g, chooseThreshold(outcomes.filter((o) => groupOf(o.meta.environment) === g), budget)]));
-}
+const thresholdsOn = (set: readonly Scored[], scores: readonly number[]) => new Map(Object.entries(chooseStageThresholds(SITE_GROUPS, set.map((e) => e.meta), scores, budget)));
 
 const fitting = (await Promise.all(fitDirs.map(recordingsOf))).flat();
 const told = fitSecondStage(fitting, { components });

@@ -2,6 +2,7 @@ import type { LeakModel } from '../model/leak-model.ts';
 import { fitVerdictWeights } from '../model/level-history.ts';
 import { RECORDING_STAGE_INPUTS, judgeRecording, stageInputs, type RecordingStage, type StagedRecording } from '../model/recording-stage.ts';
 import { scoreClipWithFeatures, type Clip } from './clip-scores.ts';
+import type { FrameMeta } from './dataset.ts';
 import { chooseThreshold, kindOf, type NightOutcome } from './evaluation.ts';
 import { pairedAucDifference } from './paired-auc.ts';
 import { principalComponents } from './principal-components.ts';
@@ -52,6 +53,17 @@ export function secondStageProbability(stage: RecordingStage, e: StagedRecording
   return judgeRecording(stage, e).probability;
 }
 
+/**
+ * Per site group (each of `sites`, and `default` for every other), the
+ * threshold on recordings' scores at the budget of false calls per 100
+ * no-leak recordings (chooseThreshold, recordings as nights).
+ */
+export function chooseStageThresholds(sites: readonly string[], metas: readonly FrameMeta[], scores: readonly number[], maxFalsePer100: number): Record<string, number> {
+  const groupOf = (site: string) => (sites.includes(site) ? site : 'default');
+  const outcomes = metas.map((meta, i): NightOutcome => ({ key: meta.id, kind: kindOf(meta), meta, score: scores[i]! }));
+  return Object.fromEntries(['default', ...sites].map((g) => [g, chooseThreshold(outcomes.filter((o) => groupOf(o.meta.environment) === g), maxFalsePer100)]));
+}
+
 /** What the card reports of the stage: its fit, and the test recordings judged by the heads and by it. */
 export interface RecordingStageReport {
   readonly components: number;
@@ -99,11 +111,12 @@ export async function fitRecordingStage(
   };
   const fit = await scoreAll(fitting);
   const fitted = fitSecondStage(fit.map((f) => f.example), opts);
-  const groupOf = (site: string | undefined) => (site !== undefined && fitted.sites.includes(site) ? site : 'default');
   const chosenOn = [...fit, ...(await scoreAll(opts.choosing ?? []))];
-  const outcomes = chosenOn.map((f): NightOutcome => ({ key: f.clip.meta.id, kind: kindOf(f.clip.meta), meta: f.clip.meta, score: secondStageProbability(fitted, f.example) }));
-  const thresholds = Object.fromEntries(
-    ['default', ...fitted.sites].map((g) => [g, chooseThreshold(outcomes.filter((o) => groupOf(o.meta.environment) === g), maxFalsePer100)]),
+  const thresholds = chooseStageThresholds(
+    fitted.sites,
+    chosenOn.map((f) => f.clip.meta),
+    chosenOn.map((f) => secondStageProbability(fitted, f.example)),
+    maxFalsePer100,
   );
   const stage: RecordingStage = { ...fitted, thresholds };
   const test = await scoreAll(testing);
