@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { datasetArgs, heldOutArgs, manifestMatches, PLASTIC_CLIPS_RECIPE, PLASTIC_MAINS_RECIPE, RECIPES, recipeDatasets, SHIPPED_RECIPE, trainDataArgs } from './recipe.ts';
 
 describe('the training recipe', () => {
-  it("names the shipped model's twelve data sets once each, in the roles its card gives them", () => {
+  it("names the shipped model's thirteen data sets once each, in the roles its card gives them", () => {
     const sets = recipeDatasets(SHIPPED_RECIPE);
-    expect(sets).toHaveLength(12);
-    expect(new Set(sets.map((d) => d.dir)).size).toBe(12);
+    expect(sets).toHaveLength(13);
+    expect(new Set(sets.map((d) => d.dir)).size).toBe(13);
     expect(trainDataArgs(SHIPPED_RECIPE)).toEqual([
       '--data', '../data/acoustic-dataset-2000',
       '--extra-train', '../data/acoustic-dataset-600,../data/acoustic-dataset-seed2-1200,../data/acoustic-dataset-seed4-2000,../data/acoustic-dataset-seed6-2000,../data/acoustic-dataset-seed7-2000,../data/handheld-seed9-1000,../data/handheld-seed10-2000',
@@ -13,7 +13,21 @@ describe('the training recipe', () => {
     ]);
     // The heads' runs leave the extra validation (the operating point's) out.
     expect(trainDataArgs(SHIPPED_RECIPE, { extraVal: false })).not.toContain('--extra-val');
-    expect(heldOutArgs(SHIPPED_RECIPE)).toEqual(['--recordings-test', '../data/handheld-seed8-2000', '--onset-test', '../data/onset/acoustic-dataset-seed12-1000', '--level-history', '../data/onset/acoustic-dataset-seed5-2000']);
+    expect(heldOutArgs(SHIPPED_RECIPE)).toEqual([
+      '--recordings-test', '../data/handheld-seed8-2000', '--onset-test', '../data/onset/acoustic-dataset-seed12-1000', '--level-history', '../data/onset/acoustic-dataset-seed5-2000',
+      '--stage-thresholds', '../data/handheld-seed18-2000',
+    ]);
+  });
+
+  it("fits the recording stage in the merge, its thresholds also chosen on hand-held clips of a seed no other set has (2.4.7)", () => {
+    // train.ts refuses --stage-thresholds without --recording-stage.
+    expect(SHIPPED_RECIPE.mergeOptions).toContain('--recording-stage');
+    expect(SHIPPED_RECIPE.headOptions).not.toContain('--recording-stage');
+    const [choosing] = SHIPPED_RECIPE.stageThresholds!;
+    expect(datasetArgs(choosing!)).toEqual(['--seed', '18', '--sensors', '2000', '--nights', '1', '--frames-per-night', '1', '--frame-seconds', '30', '--day-share', '0', '--out', '../data/handheld-seed18-2000']);
+    // A set sharing a seed with one the model trained on would hold the same leaks.
+    expect(recipeDatasets(SHIPPED_RECIPE).filter((d) => d.seed === 18)).toEqual([choosing]);
+    for (const r of Object.values(RECIPES)) expect(recipeDatasets(r).filter((d) => d.seed === 18)).toHaveLength(1);
   });
 
   it('spells out every option of the dataset command, and knows a manifest made with them', () => {
@@ -31,7 +45,7 @@ describe('the training recipe', () => {
 
   it('adds training sensors on plastic mains, each set of one material, and knows their manifests from a mixed one', () => {
     const sets = recipeDatasets(PLASTIC_MAINS_RECIPE);
-    expect(sets).toHaveLength(20);
+    expect(sets).toHaveLength(21);
     const plastic = PLASTIC_MAINS_RECIPE.extraTrain.filter((d) => d.conditions !== undefined);
     expect(plastic.map((d) => [d.conditions, d.sensors])).toEqual([[{ material: 'pvc' }, 2000], [{ material: 'pe' }, 2000]]);
     expect(datasetArgs(plastic[0]!)).toEqual(expect.arrayContaining(['--material', 'pvc']));
@@ -57,7 +71,7 @@ describe('the training recipe', () => {
     ]);
     expect(datasetArgs(plastic[1]!)).toEqual(expect.arrayContaining(['--material', 'pe', '--frame-seconds', '30', '--out', '../data/handheld-pe-seed16-1000']));
     // No other set of the recipe has their seeds: one sharing a seed with a held-out set would hold its leaks.
-    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE)).toHaveLength(20);
+    expect(recipeDatasets(PLASTIC_CLIPS_RECIPE)).toHaveLength(21);
     expect(recipeDatasets(PLASTIC_CLIPS_RECIPE).filter((d) => d.seed === 15 || d.seed === 16)).toEqual(plastic);
     expect(PLASTIC_CLIPS_RECIPE.conditionsTest).toEqual(PLASTIC_MAINS_RECIPE.conditionsTest);
     expect({ ...PLASTIC_CLIPS_RECIPE, extraTrain: [], conditionsTest: undefined }).toEqual({ ...SHIPPED_RECIPE, extraTrain: [], conditionsTest: undefined });

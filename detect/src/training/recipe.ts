@@ -56,6 +56,15 @@ export interface Recipe {
   readonly conditionsTest?: readonly DatasetRecipe[] | undefined;
   /** Data for the night verdict with level history. */
   readonly levelHistory?: readonly DatasetRecipe[] | undefined;
+  /**
+   * Hand-held clips (seeds of their own) whose no-leak recordings, with the
+   * recordings test's train and val splits, choose the recording stage's
+   * thresholds (train.ts --stage-thresholds; mergeOptions must hold
+   * --recording-stage). Why: 2.4.6's thresholds, chosen on seed 8's 1,100
+   * no-leak clips alone, called 16 of 1,226 no-leak clips of seed 17 where
+   * the budget allowed 14; chosen on 2,172 (2.4.7) they called 5.
+   */
+  readonly stageThresholds?: readonly DatasetRecipe[] | undefined;
   /** Heads of the ensemble, each trained by a process of its own. */
   readonly heads: number;
   /** train.ts options of every head (and of the feature shards, which must key the cache as the heads do). */
@@ -101,7 +110,11 @@ const onsets = (seed: number, sensors: number): DatasetRecipe => ({ dir: `../dat
 
 const SHAPE = ['--hidden', '128,64,32', '--l2', '0.001', '--backend', 'wasm', '--search-persistence', '--separate-sites', 'near_prv,near_pump'];
 
-/** The shipped model's (README, "2.4.0: the 9,200-sensor heads"; MODEL_CARD.md names the commands it ran). */
+/**
+ * The shipped model's (README, "2.4.0: the 9,200-sensor heads"; 2.4.7 adds
+ * the recording stage, detect/README.md "2.4.7"; MODEL_CARD.md names the
+ * commands it ran).
+ */
 export const SHIPPED_RECIPE: Recipe = {
   data: loggers(3, 2000, '../data/acoustic-dataset-2000'),
   extraTrain: [loggers(1, 600, '../data/acoustic-dataset-600'), loggers(2, 1200), loggers(4, 2000), loggers(6, 2000), loggers(7, 2000), clips(9, 1000), clips(10, 2000)],
@@ -109,10 +122,11 @@ export const SHIPPED_RECIPE: Recipe = {
   recordingsTest: clips(8, 2000),
   onsetTest: onsets(12, 1000),
   levelHistory: [onsets(5, 2000)],
+  stageThresholds: [clips(18, 2000)],
   heads: 4,
   headOptions: [...SHAPE, '--colour-share', '0.5', '--context'],
   lastHeadOptions: ['--family-probe'],
-  mergeOptions: SHAPE,
+  mergeOptions: [...SHAPE, '--recording-stage'],
   servedMainsLineShare: 0.5,
 };
 
@@ -185,7 +199,7 @@ export const RECIPES: Readonly<Record<string, Recipe>> = { shipped: SHIPPED_RECI
 
 /** Every data set the recipe reads, each once. */
 export const recipeDatasets = (r: Recipe): DatasetRecipe[] => {
-  const all = [r.data, ...r.extraTrain, ...r.extraVal, ...(r.recordingsTest ? [r.recordingsTest] : []), ...(r.onsetTest ? [r.onsetTest] : []), ...(r.levelHistory ?? []), ...(r.conditionsTest ?? [])];
+  const all = [r.data, ...r.extraTrain, ...r.extraVal, ...(r.recordingsTest ? [r.recordingsTest] : []), ...(r.onsetTest ? [r.onsetTest] : []), ...(r.levelHistory ?? []), ...(r.stageThresholds ?? []), ...(r.conditionsTest ?? [])];
   return all.filter((d, i) => all.findIndex((e) => e.dir === d.dir) === i);
 };
 
@@ -244,4 +258,5 @@ export const heldOutArgs = (r: Recipe): string[] => [
   ...(r.onsetTest ? ['--onset-test', r.onsetTest.dir] : []),
   ...(r.conditionsTest && r.conditionsTest.length > 0 ? ['--conditions-test', r.conditionsTest.map((d) => d.dir).join(',')] : []),
   ...(r.levelHistory && r.levelHistory.length > 0 ? ['--level-history', r.levelHistory.map((d) => d.dir).join(',')] : []),
+  ...(r.stageThresholds && r.stageThresholds.length > 0 ? ['--stage-thresholds', r.stageThresholds.map((d) => d.dir).join(',')] : []),
 ];

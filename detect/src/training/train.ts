@@ -107,7 +107,7 @@ import { renderModelCard, type ConditionsReport, type ModelCardInput } from './m
  * 2.x: its graph takes a second input.
  */
 export const MODEL_VERSION = '1.6.0';
-export const CONTEXT_MODEL_VERSION = '2.4.4';
+export const CONTEXT_MODEL_VERSION = '2.4.7';
 const TARGETS = { auc: 0.98, recall: 0.95, falsePer100: 1 };
 /**
  * K of N window rules tried on validation nights (12 frames a night, one per
