@@ -1,4 +1,5 @@
 import { BAND_COUNT } from './feature-spec.ts';
+import { isPlasticMain, logit, sigmoid } from './log-odds.ts';
 
 /**
  * A sensor's own history of band levels, beside the model's verdict on a
@@ -134,10 +135,8 @@ export function verdictRaises(v: Pick<LevelVerdict, 'threshold' | 'confirmedThre
   return c !== undefined && nightBefore !== undefined && probability >= c && nightBefore >= c;
 }
 
-const logit = (p: number) => {
-  const q = Math.min(1 - 1e-4, Math.max(1e-4, p));
-  return Math.log(q / (1 - q));
-};
+/** The verdict's fitted weights read night scores' logits clamped at this. */
+const SCORE_FLOOR = 1e-4;
 
 export function verdictInputCount(sites: number): number {
   return 1 + sites + LEVEL_FEATURES + MATERIAL_FEATURES;
@@ -153,10 +152,10 @@ export function verdictInputCount(sites: number): number {
  */
 export function verdictInputs(nightScore: number, threshold: number, site: string | undefined, material: string | undefined, rise: Float64Array, sites: readonly string[]): Float64Array {
   const x = new Float64Array(verdictInputCount(sites.length));
-  x[0] = logit(nightScore) - logit(threshold);
+  x[0] = logit(nightScore, SCORE_FLOOR) - logit(threshold, SCORE_FLOOR);
   sites.forEach((s, i) => (x[1 + i] = site === s ? 1 : 0));
   x.set(rise, 1 + sites.length);
-  const plastic = material === 'pvc' || material === 'pe' ? 1 : 0;
+  const plastic = isPlasticMain(material) ? 1 : 0;
   const shape = (from: number, to: number) => {
     let sum = 0;
     for (let b = from; b < to; b++) sum += rise[1 + b]!;
@@ -169,7 +168,7 @@ export function verdictInputs(nightScore: number, threshold: number, site: strin
 export function verdictProbability(v: Pick<LevelVerdict, 'inputMean' | 'inputStd' | 'weights' | 'bias'>, x: Float64Array): number {
   let z = v.bias;
   for (let i = 0; i < x.length; i++) z += v.weights[i]! * ((x[i]! - v.inputMean[i]!) / v.inputStd[i]!);
-  return 1 / (1 + Math.exp(-z));
+  return sigmoid(z);
 }
 
 /**
@@ -202,7 +201,7 @@ export function fitVerdictWeights(
       let s = bias;
       const zi = z[i]!;
       for (let j = 0; j < d; j++) s += w[j]! * zi[j]!;
-      const e = 1 / (1 + Math.exp(-s)) - labels[i]!;
+      const e = sigmoid(s) - labels[i]!;
       for (let j = 0; j < d; j++) grad[j]! += (e * zi[j]!) / n;
       gb += e / n;
     }

@@ -1,5 +1,6 @@
 import { FEATURE_COUNT } from './feature-spec.ts';
 import { verdictProbability } from './level-history.ts';
+import { isPlasticMain, logit } from './log-odds.ts';
 
 /**
  * The second stage that judges a hand-held recording as a whole
@@ -44,7 +45,6 @@ export interface StagedRecording {
   readonly site?: string | undefined;
 }
 
-const PLASTIC: readonly string[] = ['pvc', 'pe'];
 const SCORE_FLOOR = 1e-6;
 
 export function stageInputCount(sites: number, components: number): number {
@@ -56,9 +56,8 @@ export function stageInputs(
   stage: Pick<RecordingStage, 'featureMean' | 'featureStd' | 'components' | 'sites'>,
   r: StagedRecording,
 ): Float64Array {
-  const q = Math.min(1 - SCORE_FLOOR, Math.max(SCORE_FLOOR, r.score));
-  const z = Math.log(q / (1 - q));
-  const plastic = r.material !== undefined && PLASTIC.includes(r.material) ? 1 : 0;
+  const z = logit(r.score, SCORE_FLOOR);
+  const plastic = isPlasticMain(r.material) ? 1 : 0;
   const k = stage.components.length;
   const x = new Float64Array(stageInputCount(stage.sites.length, k));
   x[0] = z;

@@ -1,4 +1,5 @@
 import { BAND_COUNT } from '../model/feature-spec.ts';
+import { logit as logOdds, sigmoid } from '../model/log-odds.ts';
 import {
   BASELINE_AFTER_MS,
   BASELINE_SPAN_MS,
@@ -190,11 +191,7 @@ export function chooseLevelVerdict(
  * night by the rule (so they compare on the same nights with nightReport).
  */
 export function judgedNights(ns: readonly VerdictNight[], verdict?: LevelVerdict): NightOutcome[] {
-  const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-  const logit = (p: number) => {
-    const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
-    return Math.log(q / (1 - q));
-  };
+  const logit = (p: number) => logOdds(p, 1e-12);
   const { p, before } = verdict ? probabilities(ns, verdict) : { p: [], before: [] };
   return ns.map((n, i) => {
     const probability = p[i];

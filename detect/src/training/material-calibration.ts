@@ -1,5 +1,6 @@
 import type { PipeMaterial } from '@suido/ingest';
 import { fitVerdictWeights } from '../model/level-history.ts';
+import { isPlasticMain, logit as logOdds, sigmoid } from '../model/log-odds.ts';
 import type { NightOutcome } from './evaluation.ts';
 
 /**
@@ -40,21 +41,15 @@ export interface MaterialCalibration {
   readonly noLeakNights: number;
 }
 
-const PLASTIC: readonly string[] = ['pvc', 'pe'];
 /** Scores are probabilities; their logits are kept finite at a saturated 0 or 1. */
 const SCORE_FLOOR = 1e-6;
-
-const logit = (p: number) => {
-  const q = Math.min(1 - SCORE_FLOOR, Math.max(SCORE_FLOOR, p));
-  return Math.log(q / (1 - q));
-};
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+const logit = (p: number) => logOdds(p, SCORE_FLOOR);
 
 function inputs(score: number, material: string, materials: readonly string[]): Float64Array {
   const z = logit(score);
   const x = new Float64Array(2 + materials.length);
   x[0] = z;
-  x[1] = PLASTIC.includes(material) ? z : 0;
+  x[1] = isPlasticMain(material) ? z : 0;
   materials.forEach((m, i) => (x[2 + i] = material === m ? 1 : 0));
   return x;
 }
@@ -92,7 +87,7 @@ export function calibrateMaterials(outcomes: readonly NightOutcome[], chooseThre
   materials.forEach((m, i) => {
     // For this material: logit(p) = a + b * logit(score).
     const a = offset + w(2 + i);
-    const b = w(0) + (PLASTIC.includes(m) ? w(1) : 0);
+    const b = w(0) + (isPlasticMain(m) ? w(1) : 0);
     if (!(b > 0)) return;
     // At most 1, which a model file must hold: a probability threshold nothing reaches is a score threshold of 1.
     byMaterial[m] = Math.min(1, sigmoid((logit(probabilityThreshold) - a) / b));

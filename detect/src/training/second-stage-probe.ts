@@ -16,6 +16,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
+import { isPlasticMain } from '../model/log-odds.ts';
 import { reportedClips, scoreClipWithFeatures } from './clip-scores.ts';
 import { loadSplit, SPLITS } from './dataset.ts';
 import type { NightOutcome } from './evaluation.ts';
@@ -91,7 +92,7 @@ for (const dir of testDirs) {
   const labels = set.map((e) => (e.leak ? 1 : 0));
   const leakCount = labels.filter((l) => l === 1).length;
   if (leakCount === 0 || leakCount === set.length) fail(`${dir}: needs recordings with and without an audible leak`);
-  const plastic = set.map((e, i) => i).filter((i) => ['pvc', 'pe'].includes(set[i]!.material));
+  const plastic = set.map((e, i) => i).filter((i) => isPlasticMain(set[i]!.material));
   const heads = set.map(judges[0]!.score);
   process.stdout.write(`${dir}: ${leakCount} leak, ${set.length - leakCount} no-leak recordings\n`);
   judges.forEach((j, k) => {
