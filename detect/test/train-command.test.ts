@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../src/audio/wav.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
-import { VERDICT_INPUTS } from '../src/model/level-history.ts';
+import { VERDICT_INPUTS_EVERY_NIGHT } from '../src/model/level-history.ts';
 import { runTsx } from './run-tsx.ts';
 
 /**
@@ -51,7 +51,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage')];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage'), '--verdict-first-nights'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -62,7 +62,8 @@ describe('npm run train (train.ts), in small', () => {
       expect(model.info.persistence).toEqual({ k: 2, n: 3 });
       expect(model.info.contextWindows).toBeGreaterThan(1);
       expect(model.info.recordingThreshold).toBeGreaterThan(0);
-      expect(model.info.levelVerdict?.inputs).toBe(VERDICT_INPUTS);
+      // --verdict-first-nights: the verdict judges a sensor's first night too.
+      expect(model.info.levelVerdict?.inputs).toBe(VERDICT_INPUTS_EVERY_NIGHT);
       // Served with the front end it was trained with.
       expect(model.info.frontEnd).toEqual({ minLineShare: 0.1 });
       // --calibrate-materials: a threshold for each material of the validation nights, from one calibrated probability.
@@ -76,6 +77,8 @@ describe('npm run train (train.ts), in small', () => {
     const metrics = JSON.parse(await readFile(at('model/metrics.json'), 'utf8'));
     // Seed 32 is no other set's: every split of it is the onset test.
     expect(metrics.onset).toMatchObject({ splits: 'all', sensors: 30, leakOnsetShare: 0.5, levelHistory: expect.any(Object) });
+    // The test split's nights by the rule and as the detector judges them with the verdict.
+    expect(metrics.onset.levelHistory.testSplit).toMatchObject({ rule: { nights: expect.any(Number) }, verdict: { nights: metrics.onset.levelHistory.testSplit.rule.nights } });
     expect(metrics.recordings).toMatchObject({ frameSeconds: 10 });
     expect(metrics).toMatchObject({ colourShare: 0.5, humShare: 0.3, mainsLineShare: 0.1 });
     // The stage's thresholds were chosen on the --stage-thresholds set's no-leak recordings too.
@@ -87,6 +90,8 @@ describe('npm run train (train.ts), in small', () => {
     expect(card).toContain('carries 10 % or more of the window\'s power is fitted and subtracted');
     expect(card).toMatch(/The material thresholds are one threshold on the probability of a leak\sgiven the night's score and the main's material/);
     expect(card).toContain('(those and the --stage-thresholds sets)');
+    expect(card).toContain("Every night, a sensor's first too (told it has no earlier night: its rise 0)");
+    expect(card).toMatch(/On the test split above \(leaks there from the first night\), as the detector judges its nights: by the\nK-of-N rule recall [01]\.\d{3}/);
     for (const heading of ['## Results on the test split', '## Leaks that begin while the sensor listens', "### With the sensor's level history", '## Hand-held recordings', '### Judged as a whole: the second stage', '## Field-trial conditions']) {
       expect(card).toContain(heading);
     }

@@ -29,7 +29,7 @@ export const EMPTY_HISTORY: WindowHistory = { recent: [], quiet: 0, active: fals
  */
 export type RaiseVerdict = (
   recent: readonly (readonly [number, number])[],
-) => { readonly raise: boolean; readonly probability: number; readonly riseDb: number; readonly confirmedBy?: number | undefined } | undefined;
+) => { readonly raise: boolean; readonly probability: number; readonly riseDb: number | undefined; readonly confirmedBy?: number | undefined } | undefined;
 
 export interface ScoredWindow {
   readonly windowStartMs: number;
@@ -51,7 +51,7 @@ export type WindowDecision =
       readonly score: number;
       readonly windowsAbove: number;
       readonly firstAboveAtMs: number;
-      readonly verdict?: { readonly probability: number; readonly riseDb: number; readonly confirmedBy?: number | undefined } | undefined;
+      readonly verdict?: { readonly probability: number; readonly riseDb: number | undefined; readonly confirmedBy?: number | undefined } | undefined;
     }
   /** Still above threshold while raised: refresh lastSeenAt / peak. */
   | { readonly op: 'refresh'; readonly score: number }

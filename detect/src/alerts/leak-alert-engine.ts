@@ -119,7 +119,8 @@ export class LeakAlertEngine extends AlertFeedConsumer<LeakAlertPass> {
                 levelVerdict: {
                   probability: d.verdict.probability,
                   threshold: verdict!.threshold,
-                  peakRiseDb: d.verdict.riseDb,
+                  // None on a sensor's first night on record (a verdict that judges first nights).
+                  ...(d.verdict.riseDb !== undefined && { peakRiseDb: d.verdict.riseDb }),
                   ...(d.verdict.confirmedBy !== undefined && { confirmedThreshold: verdict!.confirmedThreshold, nightBefore: d.verdict.confirmedBy }),
                 },
               }),

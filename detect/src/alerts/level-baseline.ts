@@ -1,5 +1,5 @@
 import { BAND_COUNT } from '../model/feature-spec.ts';
-import { fromDb, levelRise, verdictInputs, verdictProbability, verdictRaises, type LevelVerdict } from '../model/level-history.ts';
+import { fromDb, judgesFirstNights, levelRise, verdictInputs, verdictProbability, verdictRaises, type LevelVerdict } from '../model/level-history.ts';
 
 /**
  * What the leak alert engine keeps of a sensor's band levels (the scores'
@@ -93,7 +93,8 @@ function bandMedians(rows: readonly (readonly number[])[]): number[] {
  * The night verdict on the newest window's night, as training judged a
  * night (training/level-verdict.ts): its windows among the last ones taken
  * (at least K of them, each with levels) against the sensor's nights before
- * it, within BASELINE_NIGHTS; undefined where it cannot be given (then K
+ * it, within BASELINE_NIGHTS (a verdict that judges first nights: none
+ * needed); undefined where it cannot be given (then K
  * of N decides). `recent` are the windows' [end ms, score], as the K-of-N
  * rule keeps them (the same windows as `state.recent`'s last ones), each
  * `windowMs` long.
@@ -104,7 +105,7 @@ export function levelVerdictOn(
   windowMs: number,
   rule: { readonly k: number; readonly threshold: number; readonly site: string | undefined; readonly material: string | undefined },
   verdict: LevelVerdict,
-): { probability: number; raise: boolean; riseDb: number; night: number; confirmedBy?: number | undefined } | undefined {
+): { probability: number; raise: boolean; riseDb: number | undefined; night: number; confirmedBy?: number | undefined } | undefined {
   if (recent.length === 0) return undefined;
   const newestStart = recent[recent.length - 1]![0] - windowMs;
   // Outside the listening hours K of N decides: the verdict was fitted on night windows only.
@@ -115,17 +116,18 @@ export function levelVerdictOn(
   const tonight = recent.flatMap(([end, score], i) => (nightOf(end - windowMs) === night && inListeningHours(end - windowMs) ? [{ score, levels: levels[i]! }] : []));
   if (tonight.length < rule.k || tonight.some((w) => w.levels === null)) return undefined;
   const earlier = state.nights.filter((x) => x.night < night && x.night >= night - BASELINE_NIGHTS);
-  if (earlier.length === 0) return undefined;
+  // A sensor's first night on record: the K-of-N rule's, unless the verdict was fitted to judge first nights too.
+  if (earlier.length === 0 && !judgesFirstNights(verdict)) return undefined;
   const toRows = (rows: readonly (readonly number[])[]) => rows.map((r) => Float32Array.from(r, fromDb));
-  const rise = levelRise(toRows(tonight.map((w) => w.levels!)), toRows(earlier.map((x) => x.median)));
-  if (!rise) return undefined;
+  const rise = earlier.length === 0 ? undefined : levelRise(toRows(tonight.map((w) => w.levels!)), toRows(earlier.map((x) => x.median)));
+  if (!rise && earlier.length > 0) return undefined;
   // The K-of-N night score: the k-th highest of the night's window scores.
   const nightScore = tonight.map((w) => w.score).sort((a, b) => b - a)[rule.k - 1]!;
-  const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rule.material, rise, verdict.sites));
+  const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rule.material, rise, verdict.sites, verdict.inputs));
   const before = state.peaks?.find((p) => p.night === night - 1)?.probability;
   const raise = verdictRaises(verdict, probability, before);
   // The band that rose most: the rise's level plus its shape's largest.
-  const riseDb = rise[0]! + rise[1 + BAND_COUNT]!;
+  const riseDb = rise ? rise[0]! + rise[1 + BAND_COUNT]! : undefined;
   return { probability, raise, riseDb, night, ...(raise && probability < verdict.threshold && { confirmedBy: before }) };
 }
 

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type LeakScore } from '@suido/ingest';
 import { BAND_COUNT } from '../model/feature-spec.ts';
-import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, verdictInputCount, type LevelVerdict } from '../model/level-history.ts';
+import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT, verdictInputCount, type LevelVerdict } from '../model/level-history.ts';
 import { BASELINE_NIGHTS, EMPTY_LEVELS, NIGHT_SAMPLES, nightOf, notePeak, observeLevels, parseLevelBaseline } from './level-baseline.ts';
 import { LeakAlertEngine } from './leak-alert-engine.ts';
 
@@ -72,6 +72,30 @@ describe('leak alerts with the night verdict on level history', () => {
     // Page by page (a restart between pages reads the persisted levels back) decides the same.
     const paged = await alertsFor(scores, true, 5);
     expect(paged.map((a) => [a.sourceId, a.raisedAtMs]).sort()).toEqual(alerts.map((a) => [a.sourceId, a.raisedAtMs]).sort());
+  });
+
+  it("with a verdict that judges first nights, raises a sensor's first night on record by the verdict, which the rule leaves", async () => {
+    // Weight on the margin and on "an earlier night" (the last input): a first night is believed at a lower
+    // margin than a later one, as a context model's first night scores lower (model/level-history.ts).
+    const d = verdictInputCount(0, VERDICT_INPUTS_EVERY_NIGHT);
+    const weights = Array<number>(d).fill(0);
+    weights[0] = 4;
+    weights[d - 1] = -2;
+    const every: LevelVerdict = { inputs: VERDICT_INPUTS_EVERY_NIGHT, sites: [], inputMean: Array(d).fill(0), inputStd: Array(d).fill(1), weights, bias: 2, threshold: 0.5 };
+    // S-4 scores 0.6 (under the rule's 0.7) on its first night; S-5 is quiet. Margin logit(0.6) - logit(0.7) = -0.44:
+    // 2 + 4 x -0.44 > 0 on a first night; on a second night at 0.6 the earlier night's -2 holds it.
+    const scores = [...nightOfScores('S-4', 0, 0.6, 0), ...nightOfScores('S-5', 0, 0.2, 0), ...nightOfScores('S-5', 1, 0.2, 0)];
+    expect(await alertsFor(scores, false)).toEqual([]);
+    expect(await alertsFor(scores, true)).toEqual([]);
+    const alerts = await alertsFor(scores, every);
+    expect(alerts.map((a) => a.sourceId)).toEqual(['S-4']);
+    const details = alerts[0]!.details as { levelVerdict: { probability: number; peakRiseDb?: number } };
+    expect(details.levelVerdict.probability).toBeGreaterThan(0.5);
+    // No earlier night: no rise to report.
+    expect(details.levelVerdict.peakRiseDb).toBeUndefined();
+    // A second night at the same scores, after a first night the verdict judged, is judged told there was one.
+    const twoNights = await alertsFor([...nightOfScores('S-6', 0, 0.2, 0), ...nightOfScores('S-6', 1, 0.6, 0)], every);
+    expect(twoNights).toEqual([]);
   });
 
   it("judges a streaming sensor's night by its listening hours, not by its louder day", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAND_COUNT } from './feature-spec.ts';
-import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, fitVerdictWeights, levelRise, parseLevelVerdict, verdictInputCount, verdictInputs, verdictProbability, verdictRaises } from './level-history.ts';
+import { LEVEL_FEATURES, LOW_BANDS, VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT, fitVerdictWeights, judgesFirstNights, levelRise, parseLevelVerdict, verdictInputCount, verdictInputs, verdictProbability, verdictRaises } from './level-history.ts';
 import { seededRandom } from '../training/seeded-random.ts';
 
 /** Band levels as the graph gives them (natural log of power) for levels in dB. */
@@ -37,6 +37,24 @@ describe("a sensor's band levels against its earlier nights", () => {
     expect([...metal.slice(-4)]).toEqual([0, 0, 0, 0]);
     expect([...verdictInputs(0.5, 0.5, undefined, undefined, rise, []).slice(-4)]).toEqual([0, 0, 0, 0]);
   });
+
+  it('in the every-night layout adds whether there was an earlier night, and gives a first night its rise as 0', () => {
+    const rise = new Float64Array(LEVEL_FEATURES).fill(2);
+    const later = verdictInputs(0.9, 0.5, 'near_pump', 'pvc', rise, ['near_pump'], VERDICT_INPUTS_EVERY_NIGHT);
+    expect(later).toHaveLength(verdictInputCount(1, VERDICT_INPUTS_EVERY_NIGHT));
+    expect(later).toHaveLength(verdictInputCount(1) + 1);
+    // The old layout's inputs, then the flag.
+    expect([...later.slice(0, -1)]).toEqual([...verdictInputs(0.9, 0.5, 'near_pump', 'pvc', rise, ['near_pump'])]);
+    expect(later[later.length - 1]).toBe(1);
+    const first = verdictInputs(0.9, 0.5, 'near_pump', 'pvc', undefined, ['near_pump'], VERDICT_INPUTS_EVERY_NIGHT);
+    expect([...first.slice(0, 2)]).toEqual([...later.slice(0, 2)]);
+    expect([...first.slice(2, 2 + LEVEL_FEATURES)].every((v) => v === 0)).toBe(true);
+    // Plastic main, and its rise terms 0; no earlier night.
+    expect([...first.slice(-5)]).toEqual([1, 0, 0, 0, 0]);
+    // A verdict fitted on later nights only was never shown a first night: it refuses one.
+    expect(() => verdictInputs(0.9, 0.5, undefined, 'pvc', undefined, [])).toThrow(RangeError);
+    expect([judgesFirstNights({ inputs: VERDICT_INPUTS }), judgesFirstNights({ inputs: VERDICT_INPUTS_EVERY_NIGHT })]).toEqual([false, true]);
+  });
 });
 
 describe('fitting the verdict', () => {
@@ -65,6 +83,12 @@ describe('fitting the verdict', () => {
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, threshold: 1.5 }))).toThrow(/threshold/);
     // A verdict fitted on another layout of inputs (2.4.1's) is refused, not misread.
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputs: undefined }))).toThrow(/inputs/);
+    expect(() => parseLevelVerdict(JSON.stringify({ ...whole, inputs: 'margin-sites-level/1' }))).toThrow(/inputs/);
+    // The every-night layout holds one input more.
+    const e = verdictInputCount(1, VERDICT_INPUTS_EVERY_NIGHT);
+    const every = { ...whole, inputs: VERDICT_INPUTS_EVERY_NIGHT, inputMean: Array(e).fill(0), inputStd: Array(e).fill(1), weights: Array(e).fill(0.1) };
+    expect(parseLevelVerdict(JSON.stringify(every))).toEqual(every);
+    expect(() => parseLevelVerdict(JSON.stringify({ ...every, weights: whole.weights }))).toThrow(/weights/);
     expect(parseLevelVerdict(JSON.stringify({ ...whole, confirmedThreshold: 0.4 })).confirmedThreshold).toBe(0.4);
     // Confirmation lowers the bar for two nights in a row; above the night-alone threshold it would mean nothing.
     expect(() => parseLevelVerdict(JSON.stringify({ ...whole, confirmedThreshold: 0.7 }))).toThrow(/confirmedThreshold/);

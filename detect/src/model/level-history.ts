@@ -50,8 +50,24 @@ const ABOVE_PLASTIC_LEAK = 12;
 export const LEVEL_FEATURES = 1 + BAND_COUNT + 2;
 /** What the verdict weighs beside the level features: plastic main; and on one, the rise's level, its low and its high shape. */
 const MATERIAL_FEATURES = 4;
-/** The layout of verdictInputs a fitted verdict is for (`level_verdict.inputs`); a model with another is refused. */
+/**
+ * The layouts of verdictInputs a fitted verdict is for (`level_verdict.inputs`);
+ * a model with another is refused. VERDICT_INPUTS judges nights with an
+ * earlier night only (a sensor's first night is left to the K-of-N rule);
+ * VERDICT_INPUTS_EVERY_NIGHT judges a first night too, told it has none:
+ * its rise inputs 0 and one input more, 1 where there is an earlier night.
+ * Why (scratch probe, session 21, 2.4.7's scores): a context model scores
+ * a sensor's first night lower, its windows' context short, and the rule
+ * found 0.19–0.25 of first leak nights where it found 0.63–0.65 of later
+ * ones; a verdict told which it judges found 0.43–0.45 of first nights,
+ * and 0.542 of seed 12's leak nights at 0.5 false per 100 against 0.499.
+ */
 export const VERDICT_INPUTS = 'margin-sites-level-shape-plastic/1';
+export const VERDICT_INPUTS_EVERY_NIGHT = 'margin-sites-level-shape-plastic-history/1';
+const LAYOUTS: readonly string[] = [VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT];
+
+/** Does the verdict judge a sensor's first night too (VERDICT_INPUTS_EVERY_NIGHT)? */
+export const judgesFirstNights = (v: Pick<LevelVerdict, 'inputs'>): boolean => v.inputs === VERDICT_INPUTS_EVERY_NIGHT;
 
 const DB_PER_NEPER_POWER = 10 / Math.LN10;
 
@@ -138,8 +154,8 @@ export function verdictRaises(v: Pick<LevelVerdict, 'threshold' | 'confirmedThre
 /** The verdict's fitted weights read night scores' logits clamped at this. */
 const SCORE_FLOOR = 1e-4;
 
-export function verdictInputCount(sites: number): number {
-  return 1 + sites + LEVEL_FEATURES + MATERIAL_FEATURES;
+export function verdictInputCount(sites: number, layout: string = VERDICT_INPUTS): number {
+  return 1 + sites + LEVEL_FEATURES + MATERIAL_FEATURES + (layout === VERDICT_INPUTS_EVERY_NIGHT ? 1 : 0);
 }
 
 /**
@@ -148,20 +164,33 @@ export function verdictInputCount(sites: number): number {
  * alert), one flag per site it knows, the level features, and whether the
  * main is plastic (PVC, PE: its leak noise lies below ~300 Hz) with the
  * rise's level and shape on such a main. A sensor whose material the
- * registry does not hold counts as on a metal main.
+ * registry does not hold counts as on a metal main. In the every-night
+ * layout a first night (`rise` undefined) has its rise inputs 0, and the
+ * last input says whether there was an earlier night.
  */
-export function verdictInputs(nightScore: number, threshold: number, site: string | undefined, material: string | undefined, rise: Float64Array, sites: readonly string[]): Float64Array {
-  const x = new Float64Array(verdictInputCount(sites.length));
+export function verdictInputs(
+  nightScore: number,
+  threshold: number,
+  site: string | undefined,
+  material: string | undefined,
+  rise: Float64Array | undefined,
+  sites: readonly string[],
+  layout: string = VERDICT_INPUTS,
+): Float64Array {
+  const everyNight = layout === VERDICT_INPUTS_EVERY_NIGHT;
+  if (rise === undefined && !everyNight) throw new RangeError(`a verdict of layout ${layout} judges nights with an earlier night only`);
+  const x = new Float64Array(verdictInputCount(sites.length, layout));
   x[0] = logit(nightScore, SCORE_FLOOR) - logit(threshold, SCORE_FLOOR);
   sites.forEach((s, i) => (x[1 + i] = site === s ? 1 : 0));
-  x.set(rise, 1 + sites.length);
+  if (rise) x.set(rise, 1 + sites.length);
   const plastic = isPlasticMain(material) ? 1 : 0;
   const shape = (from: number, to: number) => {
     let sum = 0;
-    for (let b = from; b < to; b++) sum += rise[1 + b]!;
+    for (let b = from; b < to && rise; b++) sum += rise[1 + b]!;
     return sum / (to - from);
   };
-  x.set([plastic, plastic * rise[0]!, plastic * shape(0, PLASTIC_LEAK_BANDS), plastic * shape(ABOVE_PLASTIC_LEAK, BAND_COUNT)], 1 + sites.length + LEVEL_FEATURES);
+  x.set([plastic, plastic * (rise?.[0] ?? 0), plastic * shape(0, PLASTIC_LEAK_BANDS), plastic * shape(ABOVE_PLASTIC_LEAK, BAND_COUNT)], 1 + sites.length + LEVEL_FEATURES);
+  if (everyNight) x[x.length - 1] = rise ? 1 : 0;
   return x;
 }
 
@@ -215,10 +244,10 @@ export function fitVerdictWeights(
 export function parseLevelVerdict(text: string): LevelVerdict {
   const v = JSON.parse(text) as Partial<LevelVerdict>;
   const numbers = (a: unknown, length: number) => Array.isArray(a) && a.length === length && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (v.inputs !== VERDICT_INPUTS) throw new Error(`level_verdict: inputs '${v.inputs}' are not this build's ${VERDICT_INPUTS}; use the model this build ships, or its build`);
+  if (typeof v.inputs !== 'string' || !LAYOUTS.includes(v.inputs)) throw new Error(`level_verdict: inputs '${v.inputs}' are not one of this build's (${LAYOUTS.join(', ')}); use the model this build ships, or its build`);
   const sites = v.sites;
   if (!Array.isArray(sites) || !sites.every((s) => typeof s === 'string')) throw new Error('level_verdict: sites must be a list of names');
-  const d = verdictInputCount(sites.length);
+  const d = verdictInputCount(sites.length, v.inputs);
   if (!numbers(v.inputMean, d) || !numbers(v.inputStd, d) || !numbers(v.weights, d)) throw new Error(`level_verdict: inputMean, inputStd and weights must each hold ${d} numbers`);
   if (!(v.inputStd as number[]).every((s) => s > 0)) throw new Error('level_verdict: inputStd must be positive');
   if (typeof v.bias !== 'number' || !Number.isFinite(v.bias)) throw new Error('level_verdict: bias must be a number');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BAND_COUNT } from '../model/feature-spec.ts';
-import { LOW_BANDS } from '../model/level-history.ts';
+import { LOW_BANDS, VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT } from '../model/level-history.ts';
 import { uniformThresholds } from '../model/operating-point.ts';
 import type { FrameMeta } from './dataset.ts';
 import { nightReport } from './evaluation.ts';
@@ -60,6 +60,47 @@ describe('the night verdict with level history', () => {
     // The rule's judgement is kept exactly where there is no history.
     const first = nights.filter((n) => n.rise === undefined);
     expect(judgedNights(first, verdict).map((o) => o.score >= 0.5)).toEqual(first.map((n) => n.outcome.score >= n.threshold));
+  });
+
+  it("judges a sensor's first night too when fitted so (VERDICT_INPUTS_EVERY_NIGHT), told it has no earlier night", () => {
+    // Leaks there from the first night, whose windows score lower (a context model's context is short there):
+    // under the rule's threshold on the first night, over it after.
+    const firstNights = (seed: number, sensors: number) => {
+      const r = seededRandom(seed);
+      const examples: Example[] = [];
+      const scores: number[] = [];
+      const levels: number[] = [];
+      for (let s = 0; s < sensors; s++) {
+        const leak = s % 3 === 0;
+        for (let n = 0; n < 4; n++) {
+          const meta = { id: `F-${s}/n${n}`, sensorId: `F-${s}`, night: n, daytime: false, leak, audible: leak ? true : null, sensorAudible: leak ? true : null, material: 'ductile_iron', environment: 'quiet_residential', leakSizeLps: leak ? 0.2 : null } as unknown as FrameMeta;
+          for (let w = 0; w < 4; w++) {
+            examples.push({ meta, windowStartMs: n * DAY + w * 600_000 });
+            const base = n === 0 ? (leak ? 0.55 : 0.25) : leak ? 0.8 : 0.3;
+            scores.push(base + 0.04 * (r() - 0.5));
+            for (let b = 0; b < BAND_COUNT; b++) levels.push(((-70 + 0.5 * (r() - 0.5)) * Math.LN10) / 10);
+          }
+        }
+      }
+      return verdictNights(examples, scores, Float32Array.from(levels), { k: 3, n: 4 }, uniformThresholds(0.7));
+    };
+    const fit = firstNights(7, 150);
+    const test = firstNights(8, 150);
+    const firstLeaks = (judged: ReturnType<typeof judgedNights>) => {
+      const on = judged.filter((o, i) => test[i]!.rise === undefined && o.kind === 'leak');
+      return on.filter((o) => o.score >= 0.5).length / on.length;
+    };
+    const later = chooseLevelVerdict(fit, [], 1);
+    expect(later.verdict.inputs).toBe(VERDICT_INPUTS);
+    expect(firstLeaks(judgedNights(test, later.verdict))).toBe(0);
+    const every = chooseLevelVerdict(fit, [], 1, VERDICT_INPUTS_EVERY_NIGHT);
+    expect(every.verdict.inputs).toBe(VERDICT_INPUTS_EVERY_NIGHT);
+    expect(every.verdict.weights).toHaveLength(later.verdict.weights.length + 1);
+    // Fitted on every night: the first nights count too.
+    expect(every.leakNights + every.noLeakNights).toBe(later.leakNights + later.noLeakNights + 150);
+    const judged = judgedNights(test, every.verdict);
+    expect(firstLeaks(judged)).toBeGreaterThan(0.9);
+    expect(nightReport(judged, 0.5).falseAlertsPer100Nights).toBeLessThan(2);
   });
 
   it('refuses band levels that do not match the windows, and a fit without both kinds of night', () => {

@@ -9,6 +9,8 @@ import {
   verdictProbability,
   verdictRaises,
   VERDICT_INPUTS,
+  VERDICT_INPUTS_EVERY_NIGHT,
+  judgesFirstNights,
   type LevelVerdict,
 } from '../model/level-history.ts';
 import { thresholdFor, type Thresholds } from '../model/operating-point.ts';
@@ -67,6 +69,9 @@ export function verdictNights(
   });
 }
 
+const inputsOf = (n: VerdictNight, sites: readonly string[], layout: string) =>
+  verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.outcome.meta.material, n.rise, sites, layout);
+
 /** A verdict-judged night's sensor and night number: the night before is `night - 1` of the same sensor. */
 const nightOfSensor = (o: NightOutcome, night = o.meta.night) => `${o.meta.sensorId}#${night}`;
 
@@ -75,8 +80,9 @@ const nightOfSensor = (o: NightOutcome, night = o.meta.night) => `${o.meta.senso
  * one) and that of its sensor's night before (undefined where that night was
  * not judged by the verdict, or is not in the set).
  */
-function probabilities(ns: readonly VerdictNight[], verdict: Pick<LevelVerdict, 'inputMean' | 'inputStd' | 'weights' | 'bias' | 'sites'>) {
-  const p = ns.map((n) => (n.rise ? verdictProbability(verdict, verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.outcome.meta.material, n.rise, verdict.sites)) : undefined));
+function probabilities(ns: readonly VerdictNight[], verdict: Pick<LevelVerdict, 'inputs' | 'inputMean' | 'inputStd' | 'weights' | 'bias' | 'sites'>) {
+  const every = judgesFirstNights(verdict);
+  const p = ns.map((n) => (n.rise || every ? verdictProbability(verdict, inputsOf(n, verdict.sites, verdict.inputs)) : undefined));
   const byNight = new Map<string, number>();
   ns.forEach((n, i) => p[i] !== undefined && byNight.set(nightOfSensor(n.outcome), p[i]!));
   const before = ns.map((n) => byNight.get(nightOfSensor(n.outcome, n.outcome.meta.night - 1)));
@@ -137,8 +143,9 @@ export function chooseConfirmation(
 }
 
 /**
- * Fits the verdict on the nights that have a baseline (audible leak against
- * no leak; inaudible leaks are left out, as in training the heads) and
+ * Fits the verdict on the nights that have a baseline, or on every night
+ * with VERDICT_INPUTS_EVERY_NIGHT (audible leak against no leak; inaudible
+ * leaks are left out, as in training the heads) and
  * chooses its threshold on the same nights' no-leak ones: the highest
  * recall with at most `maxFalsePer100` false alerts per 100.
  */
@@ -146,6 +153,8 @@ export function chooseLevelVerdict(
   fitOn: readonly VerdictNight[],
   sites: readonly string[],
   maxFalsePer100: number,
+  /** VERDICT_INPUTS_EVERY_NIGHT: fitted on, and judging, first nights too. */
+  layout: string = VERDICT_INPUTS,
 ): {
   verdict: LevelVerdict;
   /** The same verdict judging every night alone (no confirmedThreshold): what confirmation is measured against. */
@@ -155,19 +164,21 @@ export function chooseLevelVerdict(
   /** The fitting nights' recall and false alerts per 100 both ways; confirmed: undefined where confirmation found no more leak nights. */
   fitting: { alone: { recall: number; falsePer100: number }; confirmed: { recall: number; falsePer100: number } | undefined };
 } {
-  const judged = fitOn.filter((n) => n.rise !== undefined && n.outcome.kind !== 'inaudible');
-  const inputs = judged.map((n) => verdictInputs(n.outcome.score, n.threshold, n.outcome.meta.environment, n.outcome.meta.material, n.rise!, sites));
+  const every = layout === VERDICT_INPUTS_EVERY_NIGHT;
+  const judges = (n: VerdictNight) => (n.rise !== undefined || every) && n.outcome.kind !== 'inaudible';
+  const judged = fitOn.filter(judges);
+  const inputs = judged.map((n) => inputsOf(n, sites, layout));
   const labels = judged.map((n) => (n.outcome.kind === 'leak' ? 1 : 0));
-  if (!labels.includes(1) || !labels.includes(0)) throw new Error(`the level verdict needs leak and no-leak nights with an earlier night; got ${labels.length} nights`);
-  const fitted = { ...fitVerdictWeights(inputs, labels), sites: [...sites] };
+  if (!labels.includes(1) || !labels.includes(0)) throw new Error(`the level verdict needs leak and no-leak nights${every ? '' : ' with an earlier night'}; got ${labels.length} nights`);
+  const fitted = { inputs: layout, ...fitVerdictWeights(inputs, labels), sites: [...sites] };
   const outcomes = judged.map((n, i) => ({ ...n.outcome, score: verdictProbability(fitted, inputs[i]!) }));
   const threshold = chooseThreshold(outcomes, maxFalsePer100);
-  const alone: LevelVerdict = { inputs: VERDICT_INPUTS, ...fitted, threshold };
+  const alone: LevelVerdict = { ...fitted, threshold };
   const aloneReport = nightReport(outcomes, threshold);
   // The night before may be one the fit leaves out (an inaudible leak's): the engine would have judged it all the same.
   const { p, before } = probabilities(fitOn, fitted);
   const confirmation = chooseConfirmation(
-    fitOn.flatMap((n, i) => (n.rise !== undefined && n.outcome.kind !== 'inaudible' ? [{ p: p[i]!, before: before[i], leak: n.outcome.kind === 'leak' }] : [])),
+    fitOn.flatMap((n, i) => (judges(n) ? [{ p: p[i]!, before: before[i], leak: n.outcome.kind === 'leak' }] : [])),
     maxFalsePer100,
     aloneReport.recall,
   );
@@ -187,7 +198,8 @@ export function chooseLevelVerdict(
  * The nights as a detector would judge them, each score on one scale that
  * alerts at 0.5 or above: with `verdict`, a night with a baseline by the
  * verdict (confirmed by the night before where it has a confirmed
- * threshold), a sensor's first night by the K-of-N rule; without, every
+ * threshold), a sensor's first night by the K-of-N rule unless the verdict
+ * judges first nights too (judgesFirstNights); without, every
  * night by the rule (so they compare on the same nights with nightReport).
  */
 export function judgedNights(ns: readonly VerdictNight[], verdict?: LevelVerdict): NightOutcome[] {

@@ -24,7 +24,7 @@ import { CONTEXT_FEATURE_COUNT, CONTEXT_GROUPS, CONTEXT_MEDIAN_RANK, CONTEXT_P20
 import { DEFAULT_COLOURING } from './device-colouring.ts';
 import type { FamilyProbe } from './family-probe.ts';
 import type { FitOptions } from './fit.ts';
-import type { LevelVerdict } from '../model/level-history.ts';
+import { judgesFirstNights, type LevelVerdict } from '../model/level-history.ts';
 import type { ClipReport } from './clip-scores.ts';
 import type { RecordingStageReport } from './second-stage.ts';
 import type { DatasetConditions } from './recipe.ts';
@@ -135,6 +135,8 @@ export interface ModelCardInput {
               readonly nightsWithHistory: number;
               readonly rule: VerdictComparison;
               readonly verdictResult: VerdictComparison;
+              /** The test split's nights (leaks there from the first night), by the rule and as the detector judges them with this verdict. */
+              readonly testSplit?: { readonly rule: NightReport; readonly verdict: NightReport } | undefined;
               /**
                * Where the verdict has a confirmed threshold: the same verdict
                * judging every night alone (its own threshold chosen at the
@@ -541,14 +543,24 @@ function levelHistoryText(l: NonNullable<NonNullable<ModelCardInput['onset']>['l
       ]
     : [['K-of-N rule', l.rule], ['with level history', l.verdictResult]];
   const row = (name: string, f: (r: VerdictComparison) => string) => `| ${name} | ${columns.map(([, r]) => f(r)).join(' | ')} |`;
+  const every = judgesFirstNights(l.verdict);
+  const t = l.testSplit;
   return `
 ### With the sensor's level history (\`level_verdict\`)
-A night after a sensor's first is judged by a logistic regression on its K-of-N night
+${every ? 'Every night, a sensor\'s first too (told it has no earlier night: its rise 0),' : 'A night after a sensor\'s first'} is judged by a logistic regression on its K-of-N night
 score, its site and how far each band's level rose over the sensor's earlier nights
 (\`detect/src/model/level-history.ts\`), fitted on the nights of ${l.dirs.map((d) => `\`${d}\``).join(', ')}
-(${l.fittedOn.leakNights} audible-leak and ${l.fittedOn.noLeakNights} no-leak nights with an earlier night;
+(${l.fittedOn.leakNights} audible-leak and ${l.fittedOn.noLeakNights} no-leak nights${every ? '' : ' with an earlier night'};
 no head was trained on their sensors), its threshold **${f3(l.verdict.threshold)}** chosen there at the same
-budget; a sensor's first night by the K-of-N rule. Here ${l.nightsWithHistory} of the nights have an earlier night.
+budget${every ? '' : "; a sensor's first night by the K-of-N rule"}. Here ${l.nightsWithHistory} of the nights have an earlier night.
+${
+    t
+      ? `On the test split above (leaks there from the first night), as the detector judges its nights: by the
+K-of-N rule recall ${f3(t.rule.recall)} at ${f2(t.rule.falseAlertsPer100Nights)} false alerts per 100 no-leak nights; with this verdict
+**${f3(t.verdict.recall)} at ${f2(t.verdict.falseAlertsPer100Nights)}** (night ROC-AUC ${f3(t.rule.auc)} and ${f3(t.verdict.auc)}).
+`
+      : ''
+  }
 ${
     c
       ? `

@@ -6,7 +6,7 @@
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
- *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...]]]
+ *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...] [--confirm-nights] [--verdict-first-nights]]]
  *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
@@ -60,7 +60,10 @@
  * (\`level_verdict\`) and measures it on the onset test beside the K-of-N
  * rule; beside it, the verdict confirmed by the night before (a lower
  * threshold for two nights in a row, level-verdict.ts chooseConfirmation),
- * which --confirm-nights writes into the model instead. --conditions-test
+ * which --confirm-nights writes into the model instead; with
+ * --verdict-first-nights the verdict judges a sensor's first night too, told
+ * it has no earlier night (VERDICT_INPUTS_EVERY_NIGHT), where without it the
+ * K-of-N rule does. --conditions-test
  * DIR,... adds a fourth: data sets of recordings of one condition each (the
  * dataset command's --material, --environment, --sensor-type, --sample-rate,
  * --leak-distance: a field trial's), every split, scored through the
@@ -92,7 +95,7 @@ import { groupThresholds, recordingThresholds, uniformThresholds, type Threshold
 import { chooseOperatingPoint, chooseRecordingThreshold, chooseThreshold, nightReport, nights, onsetSensors, persistenceScore, verdictSubset, windowReport, withLeaksOf, type NightOutcome, type Persistence } from './evaluation.ts';
 import { concatExamples, frameWindows, subsetExamples, type Example, type ExampleSet } from './examples.ts';
 import { chooseLevelVerdict, judgedNights, verdictNights } from './level-verdict.ts';
-import type { LevelVerdict } from '../model/level-history.ts';
+import { VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT, type LevelVerdict } from '../model/level-history.ts';
 import { cachedExamples } from './feature-cache.ts';
 import { parseFeatureShard, shareOut } from './feature-shards.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
@@ -175,6 +178,7 @@ const { values } = parseArgs({
     'onset-test': { type: 'string', default: '' },
     'level-history': { type: 'string', default: '' },
     'confirm-nights': { type: 'boolean', default: false },
+    'verdict-first-nights': { type: 'boolean', default: false },
   },
 });
 const int = (name: string, text: string | undefined, min: number) => {
@@ -236,6 +240,8 @@ const reuse = reuseDirs.length > 0 ? mergeReused(await Promise.all(reuseDirs.map
 if (reuse && !values.version) throw new Error('--reuse-model needs --version: the new operating point makes another model');
 const confirmNights = values['confirm-nights']!;
 if (confirmNights && list(values['level-history']!).length === 0) throw new Error('--confirm-nights confirms the night verdict: it needs --level-history');
+const verdictLayout = values['verdict-first-nights'] ? VERDICT_INPUTS_EVERY_NIGHT : VERDICT_INPUTS;
+if (values['verdict-first-nights'] && list(values['level-history']!).length === 0) throw new Error('--verdict-first-nights fits the night verdict to judge first nights too: it needs --level-history');
 if (values['recording-stage'] && !values['recordings-test']) throw new Error('--recording-stage is fitted on hand-held recordings: it needs --recordings-test');
 if (values['stage-thresholds'] && !values['recording-stage']) throw new Error('--stage-thresholds chooses the recording stage\'s thresholds: it needs --recording-stage');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
@@ -461,6 +467,8 @@ for (const dir of levelHistoryArgs) {
     log(`  level history: scored ${examples.length} windows of ${split} of ${dir}`);
   }
 }
+// The test split's nights as the detector judges them with the verdict: its band levels too.
+const testWithLevels = levelHistoryArgs.length > 0 ? await scoreWithLevels(sets.test.examples) : undefined;
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
@@ -530,6 +538,7 @@ const levelChoice =
         levelHistoryParts.flatMap((p) => verdictNights(p.examples, p.scores, p.bandLevels, persistence, thresholds)),
         Object.keys(thresholds.bySite).sort(),
         maxFalsePer100,
+        verdictLayout,
       )
     : undefined;
 /** The verdict the model carries: each night alone, or confirmed by the night before (--confirm-nights, where that found more leak nights). */
@@ -573,6 +582,10 @@ const onset =
                   nightsWithHistory: vn.filter((n) => n.rise !== undefined).length,
                   rule: bothWays(judgedNights(vn)),
                   verdictResult: bothWays(judgedNights(vn, shippedVerdict)),
+                  testSplit: testWithLevels && (() => {
+                    const tn = verdictNights(sets.test.examples, testWithLevels.scores, testWithLevels.bandLevels, persistence, thresholds);
+                    return { rule: nightReport(judgedNights(tn), 0.5), verdict: nightReport(judgedNights(tn, shippedVerdict), 0.5) };
+                  })(),
                   confirmation:
                     levelChoice.fitting.confirmed && {
                       adopted: confirmNights,
