@@ -545,7 +545,7 @@ const levelChoice =
 const shippedVerdict = levelChoice && (confirmNights ? levelChoice.verdict : levelChoice.alone);
 if (levelChoice) {
   const { alone, confirmed } = levelChoice.fitting;
-  log(`level verdict: threshold ${levelChoice.alone.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights with an earlier night: recall ${alone.recall.toFixed(3)}, ${alone.falsePer100.toFixed(2)} false/100`);
+  log(`level verdict: threshold ${levelChoice.alone.threshold.toFixed(4)}, fitted on ${levelChoice.leakNights} leak and ${levelChoice.noLeakNights} no-leak nights${verdictLayout === VERDICT_INPUTS_EVERY_NIGHT ? ', first nights too' : ' with an earlier night'}: recall ${alone.recall.toFixed(3)}, ${alone.falsePer100.toFixed(2)} false/100`);
   log(
     confirmed
       ? `  confirmed by the night before: ${levelChoice.verdict.confirmedThreshold!.toFixed(4)} two nights in a row, ${levelChoice.verdict.threshold.toFixed(4)} alone: recall ${confirmed.recall.toFixed(3)}, ${confirmed.falsePer100.toFixed(2)} false/100 (${confirmNights ? 'the model carries it' : 'measured, not carried: --confirm-nights'})`
