@@ -4,7 +4,7 @@
  *
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
- *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe]
+ *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe] [--descriptor-probe]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...] [--confirm-nights] [--verdict-first-nights]]]
  *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]]]
@@ -28,7 +28,10 @@
  * says `mains_line_share`); without it the model is high-pass only, as
  * every model before. --family-probe adds single
  * heads trained on one sensor type each and scored on the others' test
- * windows to the card (family-probe.ts). --context trains a context model
+ * windows to the card (family-probe.ts). --descriptor-probe trains one head
+ * more beside the run's own, each window told the main's material and the
+ * sensor's type, and logs both on the test split (descriptor-probe.ts;
+ * metrics.json `descriptorProbe`). --context trains a context model
  * (model/sensor-context.ts: each window scored with its sensor's previous
  * windows), on every --context-stride'th window of each training sensor
  * (default 3); colouring is then drawn per sensor. --first-head F trains
@@ -99,6 +102,7 @@ import { VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT, type LevelVerdict } from '.
 import { cachedExamples } from './feature-cache.ts';
 import { parseFeatureShard, shareOut } from './feature-shards.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
+import { probeDescriptors } from './descriptor-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { planHeldOutSets, type DatasetManifest, type GivenDataset, type OnsetSplits } from './held-out-sets.ts';
 import { mergeHeads } from './merge-heads.ts';
@@ -162,6 +166,7 @@ const { values } = parseArgs({
     'mains-lines': { type: 'string' },
     'features-only': { type: 'string' },
     'family-probe': { type: 'boolean', default: false },
+    'descriptor-probe': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
     'first-head': { type: 'string', default: '0' },
@@ -246,6 +251,7 @@ if (values['recording-stage'] && !values['recordings-test']) throw new Error('--
 if (values['stage-thresholds'] && !values['recording-stage']) throw new Error('--stage-thresholds chooses the recording stage\'s thresholds: it needs --recording-stage');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
+if (reuse && values['descriptor-probe']) throw new Error('--descriptor-probe trains a head beside the run\'s own: it needs a run that trains one, not --reuse-model');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
 /**
  * The front end the heads are trained with, and the model is served with.
@@ -433,6 +439,10 @@ const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train,
     log(`  head ${head + 1}/${first + fitOptions.heads} epoch ${epoch}: loss ${loss.toFixed(4)}, validation ${valLoss.toFixed(4)}`);
   },
 });
+// A head told the main's material and the sensor's type, beside the run's own (descriptor-probe.ts), nights by the shipped 8 of 12.
+const descriptorProbe = values['descriptor-probe']
+  ? await probeDescriptors({ train: sets.train, stopping, val: sets.val, test: sets.test }, (set) => fitted.predict(set.features, set.examples.length), fitOptions, { k: 8, n: 12 }, maxFalsePer100, log)
+  : undefined;
 
 // Everything below is measured through the artifact we ship: ONNX Runtime on PCM windows.
 // The TensorFlow.js side of the parity check is the heads' mean, as the graph computes it.
@@ -651,6 +661,7 @@ const card = {
   ...(trainedLineShare !== frontEnd.minLineShare && { trainedMainsLineShare: trainedLineShare }),
   context,
   familyProbe,
+  ...(descriptorProbe && { descriptorProbe }),
   epochsRun,
   layers: fitted.weights.layers.map((l) => ({ inputs: l.inputs, units: l.units })),
   thresholds,
