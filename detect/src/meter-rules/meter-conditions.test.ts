@@ -45,6 +45,19 @@ describe('continuous flow (no zero hour in 24 h, as Kamstrup)', () => {
     const flagged = at(reads([0, 0, 3], HOUR_MS, 0, { 3: ['leak'] }));
     expect(continuousFlowAt(flagged.series, flagged.last, C24)).toMatchObject({ status: 'present', magnitude: null, evidence: { evidence: 'meter flag' } });
   });
+
+  it("takes the meter's day-long flag for the 48 h window only once it has held for the window", () => {
+    // A household up every hour of one night: the meter flags a day without a zero hour; a day before, it had one.
+    const once = at(reads([...Array<number>(10).fill(6), 0, ...Array<number>(37).fill(6)], HOUR_MS, 0, { 48: ['leak'] }));
+    expect(continuousFlowAt(once.series, once.last, C).status).toBe('absent');
+    // Some of the first day's reads lost: the intervals cannot tell; flagged now and 24 h before, the meter can.
+    const gappy = [...Array<number>(5).fill(6), null, null, null, ...Array<number>(40).fill(6)];
+    expect(continuousFlowAt(at(reads(gappy)).series, at(reads(gappy)).last, C).status).toBe('unknown');
+    const lastOnly = at(reads(gappy, HOUR_MS, 0, { 48: ['leak'] }));
+    expect(continuousFlowAt(lastOnly.series, lastOnly.last, C).status).toBe('unknown');
+    const held = at(reads(gappy, HOUR_MS, 0, { 24: ['leak'], 48: ['leak'] }));
+    expect(continuousFlowAt(held.series, held.last, C)).toMatchObject({ status: 'present', magnitude: null, evidence: { evidence: 'meter flag' } });
+  });
 });
 
 describe('reverse flow', () => {
