@@ -58,7 +58,7 @@ describe('the descriptor probe', () => {
     const fit = { ...DEFAULT_FIT, hidden: [8], epochs: 40, patience: 40, heads: 1 };
     const plain = await fitLeakModel(train, val, fit);
     try {
-      const probe = await probeDescriptors({ train, stopping: val, val, test }, (s) => plain.predict(s.features, s.examples.length), fit, { k: 8, n: 12 }, 1);
+      const probe = await probeDescriptors({ train, stopping: val, val, test }, (s) => plain.predict(s.features, s.examples.length), fit, { k: 8, n: 12 }, 1, {});
       expect(probe.columns).toEqual(DESCRIPTOR_COLUMNS);
       expect(probe.plain.windowAuc).toBeLessThan(0.7);
       expect(probe.described.windowAuc).toBeGreaterThan(0.95);

@@ -1,5 +1,6 @@
 import { PIPE_MATERIALS } from '@suido/ingest';
-import { chooseThreshold, nightReport, nights, persistenceScore, type Persistence } from './evaluation.ts';
+import type { Thresholds } from '../model/operating-point.ts';
+import { chooseOperatingPoint, nightReport, nights, persistenceScore, type Persistence, type SeparateGroups } from './evaluation.ts';
 import { featureWidth, type ExampleSet } from './examples.ts';
 import { fitLeakModel, type FitOptions } from './fit.ts';
 import { rocAuc } from './metrics.ts';
@@ -36,8 +37,8 @@ export interface DescriptorReport {
   /** Window ROC-AUC, audible leak against no leak, and per material. */
   readonly windowAuc: number;
   readonly windowAucByMaterial: Record<string, number>;
-  /** Nights by the K-of-N rule, one threshold chosen on validation nights at the budget. */
-  readonly threshold: number;
+  /** Nights by the K-of-N rule, thresholds chosen on validation nights at the budget as the run's operating point is (its separate sites apart). */
+  readonly thresholds: Thresholds;
   readonly nightAuc: number;
   readonly recall: number;
   readonly falsePer100: number;
@@ -52,17 +53,17 @@ export interface DescriptorProbe {
 }
 
 /** One set's figures from its scores (val chooses the night threshold; test is measured). */
-function report(val: ExampleSet, valScores: Float32Array, test: ExampleSet, testScores: Float32Array, persistence: Persistence, maxFalsePer100: number): DescriptorReport {
+function report(val: ExampleSet, valScores: Float32Array, test: ExampleSet, testScores: Float32Array, persistence: Persistence, maxFalsePer100: number, separate: SeparateGroups): DescriptorReport {
   const judged = test.examples.flatMap((e, i) => (!e.meta.daytime && (!e.meta.leak || e.meta.audible === true) ? [i] : []));
   const auc = (ix: readonly number[]) => rocAuc(ix.map((i) => testScores[i]!), ix.map((i) => (test.examples[i]!.meta.leak ? 1 : 0)));
   const materials = [...new Set(judged.map((i) => test.examples[i]!.meta.material))].sort();
   const nightScore = (s: number[]) => persistenceScore(s, persistence);
-  const threshold = chooseThreshold(nights(val.examples, valScores, nightScore), maxFalsePer100);
-  const r = nightReport(nights(test.examples, testScores, nightScore), threshold);
+  const { thresholds } = chooseOperatingPoint(val.examples, valScores, [persistence], maxFalsePer100, separate).chosen;
+  const r = nightReport(nights(test.examples, testScores, nightScore), thresholds);
   return {
     windowAuc: auc(judged),
     windowAucByMaterial: Object.fromEntries(materials.map((m) => [m, auc(judged.filter((i) => test.examples[i]!.meta.material === m))])),
-    threshold,
+    thresholds,
     nightAuc: r.auc,
     recall: r.recall,
     falsePer100: r.falseAlertsPer100Nights,
@@ -81,6 +82,7 @@ export async function probeDescriptors(
   fit: FitOptions,
   persistence: Persistence,
   maxFalsePer100: number,
+  separate: SeparateGroups,
   log: (msg: string) => void = () => {},
 ): Promise<DescriptorProbe> {
   const { val, test } = sets;
@@ -96,12 +98,12 @@ export async function probeDescriptors(
     const out: DescriptorProbe = {
       columns: DESCRIPTOR_COLUMNS,
       persistence,
-      plain: report(val, plain(val), test, plain(test), persistence, maxFalsePer100),
-      described: report(val, described.predict(dv.features, dv.examples.length), test, described.predict(dt.features, dt.examples.length), persistence, maxFalsePer100),
+      plain: report(val, plain(val), test, plain(test), persistence, maxFalsePer100, separate),
+      described: report(val, described.predict(dv.features, dv.examples.length), test, described.predict(dt.features, dt.examples.length), persistence, maxFalsePer100, separate),
     };
     for (const [name, r] of [['plain', out.plain], ['described', out.described]] as const) {
       log(
-        `descriptor probe, ${name}: window AUC ${r.windowAuc.toFixed(3)} (${Object.entries(r.windowAucByMaterial).map(([m, v]) => `${m} ${v.toFixed(3)}`).join(', ')}); nights at ${r.threshold.toFixed(3)}: recall ${r.recall.toFixed(3)} at ${r.falsePer100.toFixed(2)} false/100, AUC ${r.nightAuc.toFixed(3)} (${Object.entries(r.recallByMaterial).map(([m, v]) => `${m} ${v.toFixed(3)}`).join(', ')})`,
+        `descriptor probe, ${name}: window AUC ${r.windowAuc.toFixed(3)} (${Object.entries(r.windowAucByMaterial).map(([m, v]) => `${m} ${v.toFixed(3)}`).join(', ')}); nights at ${r.thresholds.default.toFixed(3)}${Object.entries(r.thresholds.bySite).map(([site, t]) => `, ${site} ${t!.toFixed(3)}`).join('')}: recall ${r.recall.toFixed(3)} at ${r.falsePer100.toFixed(2)} false/100, AUC ${r.nightAuc.toFixed(3)} (${Object.entries(r.recallByMaterial).map(([m, v]) => `${m} ${v.toFixed(3)}`).join(', ')})`,
       );
     }
     return out;

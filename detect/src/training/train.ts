@@ -441,7 +441,7 @@ const fitted = reuse ? reusedFit(reuse.weights) : await fitLeakModel(sets.train,
 });
 // A head told the main's material and the sensor's type, beside the run's own (descriptor-probe.ts), nights by the shipped 8 of 12.
 const descriptorProbe = values['descriptor-probe']
-  ? await probeDescriptors({ train: sets.train, stopping, val: sets.val, test: sets.test }, (set) => fitted.predict(set.features, set.examples.length), fitOptions, { k: 8, n: 12 }, maxFalsePer100, log)
+  ? await probeDescriptors({ train: sets.train, stopping, val: sets.val, test: sets.test }, (set) => fitted.predict(set.features, set.examples.length), fitOptions, { k: 8, n: 12 }, maxFalsePer100, separate, log)
   : undefined;
 
 // Everything below is measured through the artifact we ship: ONNX Runtime on PCM windows.
