@@ -116,11 +116,10 @@ export function levelVerdictOn(
   const tonight = recent.flatMap(([end, score], i) => (nightOf(end - windowMs) === night && inListeningHours(end - windowMs) ? [{ score, levels: levels[i]! }] : []));
   if (tonight.length < rule.k || tonight.some((w) => w.levels === null)) return undefined;
   const earlier = state.nights.filter((x) => x.night < night && x.night >= night - BASELINE_NIGHTS);
-  // A sensor's first night on record: the K-of-N rule's, unless the verdict was fitted to judge first nights too.
-  if (earlier.length === 0 && !judgesFirstNights(verdict)) return undefined;
   const toRows = (rows: readonly (readonly number[])[]) => rows.map((r) => Float32Array.from(r, fromDb));
-  const rise = earlier.length === 0 ? undefined : levelRise(toRows(tonight.map((w) => w.levels!)), toRows(earlier.map((x) => x.median)));
-  if (!rise && earlier.length > 0) return undefined;
+  // None on a sensor's first night on record: then the K-of-N rule's, unless the verdict was fitted to judge first nights too.
+  const rise = levelRise(toRows(tonight.map((w) => w.levels!)), toRows(earlier.map((x) => x.median)));
+  if (!rise && !judgesFirstNights(verdict)) return undefined;
   // The K-of-N night score: the k-th highest of the night's window scores.
   const nightScore = tonight.map((w) => w.score).sort((a, b) => b - a)[rule.k - 1]!;
   const probability = verdictProbability(verdict, verdictInputs(nightScore, rule.threshold, rule.site, rule.material, rise, verdict.sites, verdict.inputs));
