@@ -452,7 +452,6 @@ const provisional = await LeakModel.load(buildLeakModelGraph(fitted.weights, met
 const pcmOf = (examples: readonly Example[]) => examples.map((e) => ({ sensorId: e.meta.sensorId, window: { startMs: e.windowStartMs, endMs: e.windowStartMs + 1000, parts: [e.pcm!] } }));
 const scoreSplit = (set: ExampleSet) => scoreSensorWindows(provisional, context ? new SensorHistories(provisional) : undefined, pcmOf(set.examples));
 const valScores = await scoreSplit(sets.val);
-const testScores = await scoreSplit(sets.test);
 const recordingsSet = recordingsGiven ? await recordingExamples(recordingsGiven, ['test']) : undefined;
 const recordingsScores = recordingsSet ? await scoreSplit(recordingsSet.set) : undefined;
 // Its training and validation splits (none of their sensors trained a head) choose the recording threshold.
@@ -477,8 +476,10 @@ for (const dir of levelHistoryArgs) {
     log(`  level history: scored ${examples.length} windows of ${split} of ${dir}`);
   }
 }
-// The test split's nights as the detector judges them with the verdict: its band levels too.
+// The test split's nights as the detector judges them with the verdict: its band levels too. Each
+// example is one model input, so a context model's scores here are scoreSplit's to the bit: scored once.
 const testWithLevels = levelHistoryArgs.length > 0 ? await scoreWithLevels(sets.test.examples) : undefined;
+const testScores = testWithLevels && context ? Array.from(testWithLevels.scores) : await scoreSplit(sets.test);
 await provisional.close();
 
 const tfScores = fitted.predict(sets.val.features, sets.val.examples.length);
