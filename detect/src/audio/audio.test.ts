@@ -134,6 +134,29 @@ describe('WAV', () => {
     new DataView(withList.buffer).setUint32(36 + list.length + 4, 1000, true);
     expect(Array.from(readWav(withList).samples)).toEqual([5 / 32768, 6 / 32768, 7 / 32768]);
   });
+  it('reads RF64 and BW64 files by their ds64 data size, stopping before a chunk after the data', () => {
+    const base = writeWav(Int16Array.from([5, 6, 7]), 4000);
+    const chunk = (id: string, body: number[]) => [...id].map((c) => c.charCodeAt(0)).concat([body.length, 0, 0, 0], body);
+    // ds64: RIFF size, data size (6 bytes), sample count, each 64-bit little-endian; then an empty table length.
+    const ds64 = chunk('ds64', [0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const list = chunk('LIST', [9, 9, 9, 9]);
+    for (const id of ['RF64', 'BW64']) {
+      const file = new Uint8Array([...base.subarray(0, 12), ...ds64, ...base.subarray(12), ...list]);
+      file.set([...id].map((c) => c.charCodeAt(0)), 0);
+      const v = new DataView(file.buffer);
+      v.setUint32(4, 0xffffffff, true);
+      v.setUint32(12 + ds64.length + 24 + 4, 0xffffffff, true);
+      expect(Array.from(readWav(file).samples)).toEqual([5 / 32768, 6 / 32768, 7 / 32768]);
+    }
+  });
+  it('reads the samples of a recording whose header was never finalised (sizes left at 0), not an empty one', () => {
+    const unfinished = writeWav(Int16Array.from([5, 6, 7]), 4000);
+    const v = new DataView(unfinished.buffer);
+    v.setUint32(4, 0, true);
+    v.setUint32(40, 0, true);
+    expect(Array.from(readWav(unfinished).samples)).toEqual([5 / 32768, 6 / 32768, 7 / 32768]);
+    expect(() => readWav(writeWav(new Int16Array(0), 8000))).toThrow(expect.objectContaining({ code: 'WAV_TRUNCATED' }));
+  });
   it('refuses what it cannot read, with a code', () => {
     const stereo = writeWav(Int16Array.from([1, 2]), 8000);
     new DataView(stereo.buffer).setUint16(22, 2, true);

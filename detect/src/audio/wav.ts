@@ -1,5 +1,5 @@
 /**
- * Reads a RIFF/WAVE file: 16-bit integer PCM, the format hand-held leak
+ * Reads a RIFF/WAVE file (or its 64-bit-size RF64/BW64 form): 16-bit integer PCM, the format hand-held leak
  * loggers export; the 24/32-bit integer and 32/64-bit float PCM that
  * data-acquisition units and audio tools write; and the 8-bit formats of
  * older and telephone-grade recorders (unsigned PCM, G.711 A-law and µ-law).
@@ -31,6 +31,8 @@ export class WavError extends Error {
   }
 }
 
+/** RIFF; RF64 (EBU Tech 3306) and BW64 (ITU-R BS.2088), which recorders write past 4 GB or by setting, are RIFF with 64-bit sizes in a ds64 chunk. */
+const RIFF_TAGS: readonly string[] = ['RIFF', 'RF64', 'BW64'];
 const PCM = 1;
 const IEEE_FLOAT = 3;
 const A_LAW = 6;
@@ -73,14 +75,19 @@ const MAX_SAMPLE_RATE_HZ = 768_000;
 export function readWav(bytes: Uint8Array, opts: ReadWavOptions = {}): WavAudio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.byteLength < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new WavError('WAV_NOT_RIFF', 'not a RIFF/WAVE file');
+  if (bytes.byteLength < 12 || !RIFF_TAGS.includes(tag(0)) || tag(8) !== 'WAVE') throw new WavError('WAV_NOT_RIFF', 'not a RIFF/WAVE file');
+  const riffSize = view.getUint32(4, true);
   let format: { channels: number; rate: number; bits: number; code: number } | undefined;
+  /** RF64/BW64: the data chunk's 64-bit size from the ds64 chunk (its 32-bit field then reads 0xFFFFFFFF). */
+  let ds64DataSize: number | undefined;
   let offset = 12;
   while (offset + 8 <= bytes.byteLength) {
     const id = tag(offset);
-    const size = view.getUint32(offset + 4, true);
+    let size = view.getUint32(offset + 4, true);
     const body = offset + 8;
-    if (id === 'fmt ') {
+    if (id === 'ds64' && size >= 16 && body + 16 <= bytes.byteLength) {
+      ds64DataSize = view.getUint32(body + 8, true) + view.getUint32(body + 12, true) * 2 ** 32;
+    } else if (id === 'fmt ') {
       if (size < 16 || body + 16 > bytes.byteLength) throw new WavError('WAV_TRUNCATED', 'fmt chunk is cut short');
       let code = view.getUint16(body, true);
       // WAVE_FORMAT_EXTENSIBLE carries the real format in its sub-format GUID.
@@ -106,6 +113,10 @@ export function readWav(bytes: Uint8Array, opts: ReadWavOptions = {}): WavAudio 
         // A zero rate (found by fuzzing) would reach the resampler as a division by zero.
         throw new WavError('WAV_FORMAT_UNSUPPORTED', `sample rate ${format.rate} Hz outside 1..${MAX_SAMPLE_RATE_HZ}`);
       }
+      if (size === 0xffffffff && ds64DataSize !== undefined) size = Math.min(ds64DataSize, Number.MAX_SAFE_INTEGER);
+      // A recorder stopped before it finalised the header leaves the sizes at 0 with its samples after them
+      // (a finalised empty recording's RIFF size covers the file exactly): read those to the end.
+      if (size === 0 && riffSize + 8 !== bytes.byteLength) size = bytes.byteLength - body;
       // Some recorders write a data size larger than what they flushed; use what is there.
       const available = Math.min(size, bytes.byteLength - body);
       const width = format.bits / 8;
