@@ -51,7 +51,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage'), '--verdict-first-nights'];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage'), '--verdict-first-nights', '--train-min-snr', '3'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);
@@ -75,6 +75,10 @@ describe('npm run train (train.ts), in small', () => {
       await model.close();
     }
     const metrics = JSON.parse(await readFile(at('model/metrics.json'), 'utf8'));
+    // --train-min-snr: leaks under 3 dB weigh 0 in training only, and the card says so.
+    expect(trained.stderr).toMatch(/train: \d+ leak windows under 3 dB of SNR/);
+    expect(metrics.trainMinSnrDb).toBe(3);
+    expect(await readFile(at('model/MODEL_CARD.md'), 'utf8')).toContain('audible leaks under 3 dB of in-band SNR');
     // Seed 32 is no other set's: every split of it is the onset test.
     expect(metrics.onset).toMatchObject({ splits: 'all', sensors: 30, leakOnsetShare: 0.5, levelHistory: expect.any(Object) });
     // The test split's nights by the rule and as the detector judges them with the verdict.

@@ -60,6 +60,8 @@ export interface ModelCardInput {
   readonly colourShare: number;
   /** Share of training windows (sensors, for a context model) with mains hum added (mains-hum.ts). */
   readonly humShare: number;
+  /** Set where leaks under this in-band SNR (dB) were left out of training (label-margin.ts). */
+  readonly trainMinSnrDb?: number | undefined;
   /** The front end's mains-line share (audio/mains-lines.ts); 0: high-pass only. Absent in cards before the option. */
   readonly mainsLineShare?: number | undefined;
   /** Set where the heads were trained with another share than the model is served with. */
@@ -399,7 +401,11 @@ overfits the training sensors within a few epochs, so where early stopping
 lands varies with the seed; the mean varies less)`
     : `seed ${firstSeed(c.fit)}`
 }; leak windows weighted by the class ratio. Inaudible leaks are
-left out of training (they are background physically) and reported apart.
+left out of training (they are background physically) and reported apart.${
+  c.trainMinSnrDb !== undefined
+    ? ` So are audible leaks under ${c.trainMinSnrDb} dB of in-band SNR (${c.context ? "the sensor's on a quiet night" : "the frame's"}): near the audibility line a leak is as much background as leak (label-margin.ts); every test keeps them.`
+    : ''
+}
 ${c.colourShare > 0 ? colouringText(c.colourShare, c.context !== undefined) : 'Training windows are used as recorded (no device colouring).'}
 ${c.humShare > 0 ? `${humText(c.humShare, c.context !== undefined)}
 ` : ''}TensorFlow.js (${(c.fit.backend ?? 'cpu') === 'cpu' ? 'CPU' : c.fit.backend} backend) trains; ONNX Runtime serves. Largest difference

@@ -4,7 +4,7 @@
  *
  *   tsx src/training/train.ts --data ../data/acoustic-dataset --out model [--extra-train DIR[,DIR...]] [--extra-val DIR[,DIR...]]
  *     [--seed 1] [--heads 1] [--hidden 32,16] [--l2 0.0001] [--k 4 --n 6 | --search-persistence]
- *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe] [--descriptor-probe]
+ *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe] [--descriptor-probe] [--train-min-snr DB]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...] [--confirm-nights] [--verdict-first-nights]]]
  *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]]]
@@ -31,7 +31,9 @@
  * windows to the card (family-probe.ts). --descriptor-probe trains one head
  * more beside the run's own, each window told the main's material and the
  * sensor's type, and logs both on the test split (descriptor-probe.ts;
- * metrics.json `descriptorProbe`). --context trains a context model
+ * metrics.json `descriptorProbe`). --train-min-snr DB leaves audible leaks
+ * under DB of in-band SNR out of training, every test keeping them
+ * (label-margin.ts). --context trains a context model
  * (model/sensor-context.ts: each window scored with its sensor's previous
  * windows), on every --context-stride'th window of each training sensor
  * (default 3); colouring is then drawn per sensor. --first-head F trains
@@ -102,6 +104,7 @@ import { VERDICT_INPUTS, VERDICT_INPUTS_EVERY_NIGHT, type LevelVerdict } from '.
 import { cachedExamples } from './feature-cache.ts';
 import { parseFeatureShard, shareOut } from './feature-shards.ts';
 import { probeSensorTypes, type FamilyProbe } from './family-probe.ts';
+import { withoutMarginalLeaks } from './label-margin.ts';
 import { probeDescriptors } from './descriptor-probe.ts';
 import { DEFAULT_FIT, fitLeakModel, type FitOptions, type FittedModel } from './fit.ts';
 import { planHeldOutSets, type DatasetManifest, type GivenDataset, type OnsetSplits } from './held-out-sets.ts';
@@ -167,6 +170,7 @@ const { values } = parseArgs({
     'features-only': { type: 'string' },
     'family-probe': { type: 'boolean', default: false },
     'descriptor-probe': { type: 'boolean', default: false },
+    'train-min-snr': { type: 'string' },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
     'first-head': { type: 'string', default: '0' },
@@ -229,6 +233,8 @@ const l2 = Number(values.l2);
 if (!(l2 >= 0)) throw new Error(`--l2 must be a number >= 0, got '${values.l2}'`);
 const colourShare = Number(values['colour-share']);
 if (!(colourShare >= 0 && colourShare <= 1)) throw new Error(`--colour-share must be a number from 0 to 1, got '${values['colour-share']}'`);
+const trainMinSnrDb = values['train-min-snr'] === undefined ? undefined : Number(values['train-min-snr']);
+if (trainMinSnrDb !== undefined && !Number.isFinite(trainMinSnrDb)) throw new Error(`--train-min-snr must be a number of dB, got '${values['train-min-snr']}'`);
 const humShare = Number(values['hum-share']);
 if (!(humShare >= 0 && humShare <= 1)) throw new Error(`--hum-share must be a number from 0 to 1, got '${values['hum-share']}'`);
 /**
@@ -251,6 +257,7 @@ if (values['recording-stage'] && !values['recordings-test']) throw new Error('--
 if (values['stage-thresholds'] && !values['recording-stage']) throw new Error('--stage-thresholds chooses the recording stage\'s thresholds: it needs --recording-stage');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
+if (reuse && values['train-min-snr'] !== undefined) throw new Error('--train-min-snr shapes training: the reused heads were trained as their card says; leave it out');
 if (reuse && values['descriptor-probe']) throw new Error('--descriptor-probe trains a head beside the run\'s own: it needs a run that trains one, not --reuse-model');
 const context = reuse ? reuse.metrics.context : values.context ? { stride: int('context-stride', values['context-stride'], 1) } : undefined;
 /**
@@ -425,6 +432,11 @@ for (const [a, b] of [['train', 'val'], ['train', 'test'], ['val', 'test']] as c
   if (shared.length > 0) throw new Error(`sensors in both ${a} and ${b}: ${shared.slice(0, 5).join(', ')}${shared.length > 5 ? ', …' : ''}`);
 }
 
+if (trainMinSnrDb !== undefined && !reuse) {
+  const { set, dropped } = withoutMarginalLeaks(sets.train, trainMinSnrDb, context !== undefined);
+  sets.train = set;
+  log(`train: ${dropped} leak windows under ${trainMinSnrDb} dB of SNR (${context ? "the sensor's on a quiet night" : "the frame's"}) weigh 0 (label-margin.ts)`);
+}
 const epochsRun: number[] = reuse ? [...reuse.metrics.epochsRun] : [];
 if (reuse) log(`heads reused from ${values['reuse-model']} (${reuse.metrics.version}, trained by: ${reuse.trainedBy.join(' and ')})`);
 else log(`training on ${sets.train.examples.length} windows (${sets.train.labels.reduce((a, b) => a + b, 0)} audible-leak)`);
@@ -658,6 +670,7 @@ const card = {
   fit: reuse ? reuse.metrics.fit : { ...fitOptions },
   colourShare: reuse ? reuse.metrics.colourShare : colourShare,
   humShare: reuse ? reuse.metrics.humShare : humShare,
+  ...((reuse ? reuse.metrics.trainMinSnrDb : trainMinSnrDb) !== undefined && { trainMinSnrDb: reuse ? reuse.metrics.trainMinSnrDb : trainMinSnrDb }),
   mainsLineShare: frontEnd.minLineShare,
   ...(trainedLineShare !== frontEnd.minLineShare && { trainedMainsLineShare: trainedLineShare }),
   context,
@@ -837,6 +850,8 @@ interface Reused {
     readonly epochsRun: number[];
     readonly colourShare: number;
     readonly humShare: number;
+    /** Set where the heads were trained without leaks under this SNR (label-margin.ts). */
+    readonly trainMinSnrDb?: number | undefined;
     /** The front end's mains-line share the model serves its heads with (0: plain); they were trained with it unless trainedMainsLineShare says otherwise. */
     readonly mainsLineShare: number;
     /** Set where the heads were trained with another front end than the model serves them with. */
