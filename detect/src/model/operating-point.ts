@@ -28,6 +28,23 @@ export interface Thresholds {
   readonly byMaterial: Readonly<Partial<Record<PipeMaterial, number>>>;
 }
 
+/** The persistence rule: a sensor alerts when K of its last N windows count as leak. */
+export interface Persistence {
+  readonly k: number;
+  readonly n: number;
+}
+
+/** k-th largest score in the best run of n consecutive windows: "k of n" fires iff threshold <= this. */
+export function persistenceScore(scores: readonly number[], { k, n }: Persistence): number {
+  if (scores.length < k) return -Infinity;
+  let best = -Infinity;
+  for (let start = 0; start + Math.min(n, scores.length) <= scores.length; start++) {
+    const span = scores.slice(start, start + n).sort((a, b) => b - a);
+    best = Math.max(best, span[k - 1] ?? -Infinity);
+  }
+  return best;
+}
+
 /** What the registry says of a sensor, as far as thresholds go. */
 export interface SensorPlace {
   readonly site?: string | null | undefined;

@@ -1,15 +1,12 @@
 import type { PipeMaterial, SensorSite } from '@suido/ingest';
 import { nightKey, type FrameMeta } from './dataset.ts';
 import type { Example } from './examples.ts';
-import { countsAsLeak, thresholdFor, uniformThresholds, type Thresholds } from '../model/operating-point.ts';
+import { countsAsLeak, persistenceScore, thresholdFor, uniformThresholds, type Persistence, type Thresholds } from '../model/operating-point.ts';
+export { persistenceScore, type Persistence };
 import { verdictWindows } from '../model/sensor-context.ts';
 import { calibrateMaterials } from './material-calibration.ts';
 import { confusionAt, rocAuc, type Confusion } from './metrics.ts';
 
-export interface Persistence {
-  readonly k: number;
-  readonly n: number;
-}
 
 export type NightKind = 'leak' | 'inaudible' | 'none';
 
@@ -24,16 +21,6 @@ export interface NightOutcome {
 /** A night's kind comes from the sensor's audibility on a quiet night: a leak it can hear is one it should report. */
 export const kindOf = (m: FrameMeta): NightKind => (!m.leak ? 'none' : m.sensorAudible ? 'leak' : 'inaudible');
 
-/** k-th largest score in the best run of n consecutive windows: "k of n" fires iff threshold <= this. */
-export function persistenceScore(scores: readonly number[], { k, n }: Persistence): number {
-  if (scores.length < k) return -Infinity;
-  let best = -Infinity;
-  for (let start = 0; start + Math.min(n, scores.length) <= scores.length; start++) {
-    const span = scores.slice(start, start + n).sort((a, b) => b - a);
-    best = Math.max(best, span[k - 1] ?? -Infinity);
-  }
-  return best;
-}
 
 /** Groups night-time windows by sensor-night, in time order, and scores each night with `nightScore`. */
 export function nights(examples: readonly Example[], scores: ArrayLike<number>, nightScore: (scores: number[], metas: FrameMeta[]) => number): NightOutcome[] {
