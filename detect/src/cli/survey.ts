@@ -15,6 +15,9 @@ import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
 import { rankSurvey } from '../survey/leak-survey.ts';
 
+// npm runs a workspace's script in its folder; the store's paths (./data) and --model are where it was typed, as for the services.
+if (process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 const HOUR_MS = 3_600_000;
 const MAX_WINDOWS = 100_000;
 
