@@ -48,6 +48,8 @@ describe('npm run survey (survey.ts)', () => {
         ...night('S-PVC-LOW', () => 0.99, 'old-model'),
         ...night('S-PVC-LOW', () => 0.1),
       ]);
+      // The detector has raised S-DI-LOUD already.
+      await store.commitAlertChanges({ actor: 'detector', changes: [{ op: 'raise', kind: 'leak', sourceKind: 'sensor', sourceId: 'S-DI-LOUD', atMs: now - 3_600_000, score: 0.97 }], states: [] });
     } finally {
       await store.close();
     }
@@ -65,7 +67,8 @@ describe('npm run survey (survey.ts)', () => {
     const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.sensorId)).toEqual(['S-DI-LOUD', 'S-PVC-HIGH', 'S-PVC-LOW', 'S-DI-QUIET', 'S-SILENT']);
     const [loud, pvcHigh, pvcLow, quiet, silent] = rows;
-    expect(loud).toMatchObject({ material: 'ductile_iron', windows: 12, evidence: 0.97, materialRank: 1, materialSensors: 2 });
+    expect(loud).toMatchObject({ material: 'ductile_iron', windows: 12, evidence: 0.97, materialRank: 1, materialSensors: 2, leakAlert: 'open' });
+    expect(rows.filter((r) => r.leakAlert !== null).map((r) => r.sensorId)).toEqual(['S-DI-LOUD']);
     expect(loud.margin).toBeGreaterThan(0);
     // The K-th highest of the best N in a row: 0.05 + 0.01 * (12 - K) for a rising night.
     expect(quiet.evidence).toBeCloseTo(0.05 + 0.01 * (12 - k), 6);
@@ -80,7 +83,7 @@ describe('npm run survey (survey.ts)', () => {
     const pvc = await survey(['--material', 'pvc', '--top', '1']);
     expect(pvc.code, pvc.stderr).toBe(0);
     expect(pvc.stdout).toContain(`model ${version}`);
-    expect(pvc.stdout).toMatch(/S-PVC-HIGH\s+pvc\s+quiet_residential\s+12\s+0\.600/);
+    expect(pvc.stdout).toMatch(/S-PVC-HIGH\s+pvc\s+quiet_residential\s+12\s+0\.600\s+\S+\s+\S+\s+1 of 2\s+-\n/);
     expect(pvc.stdout).not.toContain('S-DI-LOUD');
     expect(pvc.stdout).not.toContain('S-PVC-LOW');
     const bad = await survey(['--hours', 'yesterday']);

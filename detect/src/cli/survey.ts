@@ -6,7 +6,8 @@
  * next, beside the alerts. Reads the store the services use (SUIDO_STORE,
  * SUIDO_SQLITE_PATH, ... as README "Configuration") and the model the
  * detector runs (DETECT_MODEL_PATH, or --model): its K of N and its
- * thresholds, and only the scores that model gave. Prints a table, or one
+ * thresholds, and only the scores that model gave; beside each sensor the
+ * state of its leak alert not yet resolved, if any. Prints a table, or one
  * JSON object per sensor with --json; progress on stderr.
  */
 import { parseArgs } from 'node:util';
@@ -77,21 +78,23 @@ try {
     scores.set(s.id, got.filter((x) => x.modelVersion === version).sort((a, b) => a.windowStartMs - b.windowStartMs).map((x) => x.score));
     if ((i + 1) % 200 === 0) process.stderr.write(`survey: ${i + 1}/${sensors.length} sensors read\n`);
   }
-  const rows = rankSurvey(
+  const ranked = rankSurvey(
     sensors.map((d) => ({ id: d.id, material: d.pipeMaterial, site: d.site })),
     (id) => scores.get(id) ?? [],
     persistence!,
     thresholds,
   ).slice(0, top);
+  // Whether a crew already has the sensor: the state of its leak alert not yet resolved.
+  const rows = await Promise.all(ranked.map(async (r) => ({ ...r, leakAlert: (await store.openAlertFor(r.sensorId, 'leak'))?.state ?? null })));
   if (values!.json) {
     for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
     process.stdout.write(`model ${version}, ${persistence!.k} of ${persistence!.n} windows; ${sensors.length} sensors, the last ${hours} h; margin in log-odds over the sensor's threshold (>= 0: the rule fires)\n`);
-    process.stdout.write(`${'sensor'.padEnd(14)}${'material'.padEnd(17)}${'site'.padEnd(19)}${'windows'.padStart(8)}${'evidence'.padStart(10)}${'threshold'.padStart(11)}${'margin'.padStart(8)}  rank in material\n`);
+    process.stdout.write(`${'sensor'.padEnd(14)}${'material'.padEnd(17)}${'site'.padEnd(19)}${'windows'.padStart(8)}${'evidence'.padStart(10)}${'threshold'.padStart(11)}${'margin'.padStart(8)}  ${'rank in material'.padEnd(18)}leak alert\n`);
     for (const r of rows) {
       const num = (x: number | null, digits: number) => (x === null ? '-' : x.toFixed(digits));
       process.stdout.write(
-        `${r.sensorId.padEnd(14)}${(r.material ?? '-').padEnd(17)}${(r.site ?? '-').padEnd(19)}${String(r.windows).padStart(8)}${num(r.evidence, 3).padStart(10)}${r.threshold.toFixed(3).padStart(11)}${num(r.margin, 2).padStart(8)}  ${r.materialRank === null ? '-' : `${r.materialRank} of ${r.materialSensors}`}\n`,
+        `${r.sensorId.padEnd(14)}${(r.material ?? '-').padEnd(17)}${(r.site ?? '-').padEnd(19)}${String(r.windows).padStart(8)}${num(r.evidence, 3).padStart(10)}${r.threshold.toFixed(3).padStart(11)}${num(r.margin, 2).padStart(8)}  ${(r.materialRank === null ? '-' : `${r.materialRank} of ${r.materialSensors}`).padEnd(18)}${r.leakAlert ?? '-'}\n`,
       );
     }
   }
