@@ -16,9 +16,10 @@
  * second model (the shipped one, beside a candidate) and prints, per change,
  * its clip ROC-AUC and the difference with a bootstrap interval over the
  * clips (paired-auc.ts): whether the two differ beyond the draw of clips.
- * A model with a second stage (model/recording-stage.ts) gets one line more:
+ * A model with a second stage (model/recording-stage.ts) gets two lines more:
  * the stage's clip ROC-AUC against the heads' with its interval, and the
- * clips it calls a leak, told each clip's material and site.
+ * clips it calls a leak, told each clip's material and site, and told
+ * neither (as `score-wav` judges a recording given without --material).
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
@@ -94,26 +95,32 @@ for (const variant of variants) {
 const stage = model.info.recordingStage;
 if (stage) {
   const heads: number[] = [];
-  const probabilities: number[] = [];
   const labels: number[] = [];
-  let leakCalled = 0;
-  let noLeakCalled = 0;
+  // Told each clip's material and site (score-wav --material M --site S), and told nothing (score-wav alone: a metal main, the default site).
+  const ways = [
+    { name: 'stage', told: true, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: "the model's second stage, as recorded, told each clip's material and site" },
+    { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: 'the same stage told neither, as score-wav judges a recording given alone' },
+  ];
   for (const clip of clips) {
     const r = await scoreClipWithFeatures(model, clip);
     if (!r) continue;
-    const j = judgeRecording(stage, { score: r.scored.score, features: r.features, material: clip.meta.material, site: clip.meta.environment });
     heads.push(r.scored.score);
-    probabilities.push(j.probability);
     labels.push(clip.meta.leak ? 1 : 0);
-    if (j.leak) clip.meta.leak ? leakCalled++ : noLeakCalled++;
+    for (const way of ways) {
+      const j = judgeRecording(stage, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
+      way.probabilities.push(j.probability);
+      if (j.leak) clip.meta.leak ? way.leakCalled++ : way.noLeakCalled++;
+    }
   }
-  const p = pairedAucDifference(probabilities, heads, labels);
   const leaks = labels.filter((l) => l === 1).length;
   const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
-  process.stdout.write(
-    `${'stage'.padEnd(12)} clip ROC-AUC ${p.aucA.toFixed(3)}; against the heads' ${p.aucB.toFixed(3)}: ${signed(p.difference)}, ${Math.round(p.level * 100)} % interval ${signed(p.low)} to ${signed(p.high)}  ` +
-      `called a leak: leak clips ${leakCalled}/${leaks}, no-leak clips ${noLeakCalled}/${labels.length - leaks}  (the model's second stage, as recorded, told each clip's material and site)\n`,
-  );
+  for (const way of ways) {
+    const p = pairedAucDifference(way.probabilities, heads, labels);
+    process.stdout.write(
+      `${way.name.padEnd(12)} clip ROC-AUC ${p.aucA.toFixed(3)}; against the heads' ${p.aucB.toFixed(3)}: ${signed(p.difference)}, ${Math.round(p.level * 100)} % interval ${signed(p.low)} to ${signed(p.high)}  ` +
+        `called a leak: leak clips ${way.leakCalled}/${leaks}, no-leak clips ${way.noLeakCalled}/${labels.length - leaks}  (${way.description})\n`,
+    );
+  }
 }
 await model.close();
 await against?.close();
