@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../src/audio/wav.ts';
 import { LeakModel } from '../src/model/leak-model.ts';
 import { runTsx } from './run-tsx.ts';
 
@@ -16,6 +17,7 @@ import { runTsx } from './run-tsx.ts';
 const DETECT = fileURLToPath(new URL('..', import.meta.url));
 const DATASET = fileURLToPath(new URL('../../simulators/src/dataset/dataset-cli.ts', import.meta.url));
 const ROBUSTNESS = join(DETECT, 'src/training/robustness.ts');
+const SCORE_WAV = join(DETECT, 'src/cli/score-wav.ts');
 const SHIPPED = join(DETECT, 'model/leak-detector.onnx');
 
 describe('the shipped model', () => {
@@ -41,6 +43,23 @@ describe('the shipped model', () => {
       for (const [group, t] of Object.entries(metrics.recordingStage!.thresholds)) expect(stage!.thresholds[group]).toBeCloseTo(t, 6);
     } finally {
       await model.close();
+    }
+  });
+
+  it("judges a recording given without --material by its untold stage where it carries one, and else gives no stage verdict", async () => {
+    const metrics = JSON.parse(await readFile(join(DETECT, 'model/metrics.json'), 'utf8')) as { recordingStageUntold?: unknown };
+    const model = await LeakModel.load(SHIPPED);
+    const untold = model.info.recordingStageUntold;
+    await model.close();
+    expect(untold !== undefined).toBe(metrics.recordingStageUntold !== undefined);
+    const noise = Int16Array.from({ length: 30 * 8000 }, (_, i) => Math.round(1500 * Math.sin(i / 5) + ((i * 7919) % 600) - 300));
+    await writeFile(join(dir, 'alone.wav'), writeWav(noise, 8000));
+    const out = await runTsx(SCORE_WAV, [join(dir, 'alone.wav')], { cwd: DETECT, timeoutMs: 60_000 });
+    expect(out.code, out.stderr).toBe(0);
+    if (untold) expect(out.stderr).toContain("(the main's material not given (--material): the stage fitted without it)");
+    else {
+      expect(out.stderr).toContain("alone.wav: the second stage judges a recording told the main's material (--material)");
+      expect(out.stderr).not.toContain('by the second stage');
     }
   });
 

@@ -19,8 +19,8 @@
  * recording next to a PRV); --material: the material's own where the model
  * has one and no recording threshold (material thresholds were chosen on
  * loggers' nights). A model with a second stage (model/recording-stage.ts)
- * adds its verdict on the recording as a whole when told the main's
- * material by --material.
+ * adds its verdict on the recording as a whole: told the main's material by
+ * --material, or by its untold stage without it where it has one.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -160,19 +160,22 @@ function humNote(cut: readonly Window[]): string {
  * (model/recording-stage.ts): the heads' clip score (the K-th highest of the
  * windows the K of N verdict counts) and those windows' median features,
  * told the main's material by --material and judged at --site's threshold
- * where the stage has one. Without --material it does not judge: it was
- * fitted told the material, and judging a plastic main as a metal one ranks
- * recordings worse than the heads alone (clip ROC-AUC 0.862 against 0.871 on
- * seed 18's clips, 0.861 against 0.878 on seed 17's: detect/README.md,
- * "A recording given alone").
+ * where the stage has one. Without --material the model's stage fitted
+ * never told the material judges (`recording_stage_untold`), and a model
+ * without one gives no stage verdict: fitted told the material, judging a
+ * plastic main as a metal one ranks recordings worse than the heads alone
+ * (clip ROC-AUC 0.862 against 0.871 on seed 18's clips, 0.861 against 0.878
+ * on seed 17's: detect/README.md, "A recording given alone").
  */
 function stageVerdict(rule: { k: number; n: number } | undefined): string {
   if (!stage || !withFeatures || rule === undefined || scores.length < rule.n) return '';
-  if (values.material === undefined) return `${name}: the second stage judges a recording told the main's material (--material); without it the verdict above is the recording's\n`;
+  const untold = model.info.recordingStageUntold;
+  if (values.material === undefined && !untold) return `${name}: the second stage judges a recording told the main's material (--material); without it the verdict above is the recording's\n`;
   const { indices } = verdictWindows(windowStarts, rule.n);
   const counted = indices.map((i) => scores[i]!).sort((a, b) => b - a);
-  const j = judgeRecording(stage, { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), material: values.material, site: values.site });
-  const told = `told it is a ${values.material} main`;
+  const recording = { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), site: values.site };
+  const j = values.material === undefined ? judgeRecording(untold!, recording) : judgeRecording(stage, { ...recording, material: values.material });
+  const told = values.material === undefined ? "the main's material not given (--material): the stage fitted without it" : `told it is a ${values.material} main`;
   return `${name}: ${j.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${j.probability.toFixed(3)} against ${j.threshold.toFixed(3)} (${told})\n`;
 }
 

@@ -42,6 +42,11 @@ export interface LeakModelInfo {
   readonly levelVerdict: LevelVerdict | undefined;
   /** The second stage that judges a hand-held recording as a whole, if the file has one (`recording_stage`). */
   readonly recordingStage: RecordingStage | undefined;
+  /**
+   * The same stage fitted never told the main's material
+   * (`recording_stage_untold`): what judges a recording given without it.
+   */
+  readonly recordingStageUntold: RecordingStage | undefined;
   readonly raw: Readonly<Record<string, string>>;
 }
 
@@ -124,6 +129,7 @@ export class LeakModel {
     };
     const levelVerdict = await parsedJson(raw.level_verdict, parseLevelVerdict);
     const recordingStage = await parsedJson(raw.recording_stage, parseRecordingStage);
+    const recordingStageUntold = await parsedJson(raw.recording_stage_untold, parseRecordingStage);
     const minLineShare = raw.mains_line_share === undefined ? PLAIN_FRONT_END.minLineShare : Number(raw.mains_line_share);
     if (!(minLineShare >= 0 && minLineShare <= 1)) {
       await session.release();
@@ -142,7 +148,7 @@ export class LeakModel {
       thresholds: { default: threshold, bySite: siteThresholds as Thresholds['bySite'], byMaterial: materialThresholds as Thresholds['byMaterial'] },
       threshold,
       recordingThreshold,
-      sampleRateHz, windowSamples, frontEnd: { minLineShare }, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, recordingStage, raw });
+      sampleRateHz, windowSamples, frontEnd: { minLineShare }, persistence, contextWindows: context ? CONTEXT_WINDOWS : 1, levelVerdict, recordingStage, recordingStageUntold, raw });
   }
 
   /**

@@ -100,6 +100,8 @@ export interface ModelCardInput {
     | undefined;
   /** train.ts --recording-stage: the second stage that judges a recording as a whole, its fit and its test. */
   readonly recordingStage?: RecordingStageReport | undefined;
+  /** The same stage fitted never told the material (`recording_stage_untold`): score-wav's without --material. */
+  readonly recordingStageUntold?: RecordingStageReport | undefined;
   /**
    * Data sets of one condition each (train.ts --conditions-test; the
    * dataset command's --material, --environment, --sensor-type,
@@ -494,7 +496,7 @@ ${table(t.night.falseAlertsPer100ByEnvironment, ['environment (no leak)', 'false
 ### Validation split (where the threshold was chosen)
 Model: recall ${f3(c.val.night.recall)}, ${f2(c.val.night.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(c.val.night.auc)}.
 Baseline: recall ${f3(b.val.recall)}, ${f2(b.val.falseAlertsPer100Nights)} false / 100 nights, AUC ${f3(b.val.auc)}.
-${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}${c.recordingStage ? recordingStageText(c.recordingStage) : ''}${c.conditions && c.conditions.length > 0 ? conditionsText(c.conditions) : ''}`;
+${c.onset ? onsetText(c.onset) : ''}${c.recordings ? recordingsText(c.recordings) : ''}${c.recordingStage ? recordingStageText(c.recordingStage, c.recordingStageUntold) : ''}${c.conditions && c.conditions.length > 0 ? conditionsText(c.conditions) : ''}`;
 }
 
 /** A data set's condition in words: what it held fixed. */
@@ -619,7 +621,7 @@ False alerts: ${f2(o.night.falseAlertsPer100Nights)} per 100 of its ${o.night.no
 ${o.levelHistory ? levelHistoryText(o.levelHistory) : ''}`;
 }
 
-function recordingStageText(r: RecordingStageReport): string {
+function recordingStageText(r: RecordingStageReport, untold?: RecordingStageReport): string {
   const t = r.test;
   const signed = (x: number) => `${x >= 0 ? '+' : '−'}${f3(Math.abs(x))}`;
   const groups = Object.entries(r.thresholds).map(([g, v]) => `${g} ${f3(v)}`).join(', ');
@@ -631,15 +633,24 @@ plastic, and the recording's median window features along ${r.components} princi
 components (model/recording-stage.ts; \`recording_stage\` in the model's metadata),
 fitted on the same data set's train and val splits (${r.fittedOn.leak} recordings with an
 audible leak, ${r.fittedOn.noLeak} without), with thresholds on its probability per site
-group at the same budget (${groups}), chosen on ${r.thresholdsChosenOn} no-leak recordings${r.thresholdsChosenOn > r.fittedOn.noLeak ? ' (those and the --stage-thresholds sets)' : ''}. \`score-wav\` prints its verdict beside the
-heads' (told the main's material by \`--material\`; without it a main counts as metal).
+group at the same budget (${groups}), chosen on ${r.thresholdsChosenOn} no-leak recordings${r.thresholdsChosenOn > r.fittedOn.noLeak ? ' (those and the --stage-thresholds sets)' : ''}. \`score-wav --material\` prints its verdict beside the
+heads'. ${
+    untold
+      ? `A second one, fitted the same way but never told the material (\`recording_stage_untold\`), judges a recording given without \`--material\`.`
+      : 'Without `--material` it does not judge: fitted told the material, it would judge a plastic main as a metal one.'
+  }
 On the test split (${t.leak} leak, ${t.noLeak} no-leak recordings):
 
 | | clip ROC-AUC | leak recordings called | no-leak recordings called |
 |---|---|---|---|
 | the heads (recording threshold, K of N) | ${f3(t.headsAuc)} | ${t.heads.leakCalled} of ${t.leak} | ${t.heads.noLeakCalled} of ${t.noLeak} |
 | the second stage | ${f3(t.stageAuc)} (${signed(t.difference.value)}, 95 % ${signed(t.difference.low)} to ${signed(t.difference.high)}) | ${t.stage.leakCalled} of ${t.leak} | ${t.stage.noLeakCalled} of ${t.noLeak} |
-`;
+${
+  untold
+    ? `| the second stage never told the material | ${f3(untold.test.stageAuc)} (${signed(untold.test.difference.value)}, 95 % ${signed(untold.test.difference.low)} to ${signed(untold.test.difference.high)}) | ${untold.test.stage.leakCalled} of ${untold.test.leak} | ${untold.test.stage.noLeakCalled} of ${untold.test.noLeak} |
+`
+    : ''
+}`;
 }
 
 function recordingsText(r: NonNullable<ModelCardInput['recordings']>): string {

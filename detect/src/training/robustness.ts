@@ -19,7 +19,8 @@
  * A model with a second stage (model/recording-stage.ts) gets two lines more:
  * the stage's clip ROC-AUC against the heads' with its interval, and the
  * clips it calls a leak, told each clip's material and site, and told
- * neither (as `score-wav` judges a recording given without --material).
+ * neither (by the model's untold stage where it has one, as `score-wav`
+ * judges a recording given without --material).
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
@@ -99,7 +100,9 @@ if (stage) {
   // Told each clip's material and site (score-wav --material M --site S), and told nothing (score-wav alone: a metal main, the default site).
   const ways = [
     { name: 'stage', told: true, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: "the model's second stage, as recorded, told each clip's material and site" },
-    { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: 'the same stage told neither, as score-wav judges a recording given alone' },
+    model.info.recordingStageUntold
+      ? { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: "the model's stage fitted never told the material, told neither, as score-wav judges a recording given alone", stage: model.info.recordingStageUntold }
+      : { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: 'the same stage told neither (score-wav gives no stage verdict so: the model has no untold stage)' },
   ];
   for (const clip of clips) {
     const r = await scoreClipWithFeatures(model, clip);
@@ -107,7 +110,7 @@ if (stage) {
     heads.push(r.scored.score);
     labels.push(clip.meta.leak ? 1 : 0);
     for (const way of ways) {
-      const j = judgeRecording(stage, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
+      const j = judgeRecording(('stage' in way && way.stage) || stage, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
       way.probabilities.push(j.probability);
       if (j.leak) clip.meta.leak ? way.leakCalled++ : way.noLeakCalled++;
     }

@@ -99,8 +99,14 @@ export async function fitRecordingStage(
   opts: SecondStageOptions & {
     /** More recordings the thresholds are chosen on, beside `fitting` (a budget held on the few no-leak recordings it is fitted on did not hold on new ones: detect/README.md, "2.4.6"). */
     readonly choosing?: readonly Clip[];
+    /**
+     * Fit, from the same scored recordings, a second stage never told the
+     * material too: what `score-wav` judges a recording with when it is not
+     * told the main (detect/README.md, "A recording given alone").
+     */
+    readonly untold?: boolean;
   } = {},
-): Promise<{ stage: RecordingStage; report: RecordingStageReport }> {
+): Promise<{ stage: RecordingStage; report: RecordingStageReport; untold?: { stage: RecordingStage; report: RecordingStageReport } }> {
   const scoreAll = async (clips: readonly Clip[]) => {
     const out: { clip: Clip; example: SecondStageExample; called: boolean }[] = [];
     for (const clip of clips) {
@@ -110,37 +116,43 @@ export async function fitRecordingStage(
     return out;
   };
   const fit = await scoreAll(fitting);
-  const fitted = fitSecondStage(fit.map((f) => f.example), opts);
   const chosenOn = [...fit, ...(await scoreAll(opts.choosing ?? []))];
-  const thresholds = chooseStageThresholds(
-    fitted.sites,
-    chosenOn.map((f) => f.clip.meta),
-    chosenOn.map((f) => secondStageProbability(fitted, f.example)),
-    maxFalsePer100,
-  );
-  const stage: RecordingStage = { ...fitted, thresholds };
   const test = await scoreAll(testing);
   const labels = test.map((t) => (t.example.leak ? 1 : 0));
   const heads = test.map((t) => t.example.score);
-  const judged = test.map((t) => judgeRecording(stage, t.example));
-  const p = pairedAucDifference(judged.map((j) => j.probability), heads, labels);
   const count = (called: (i: number) => boolean, leak: boolean) => test.filter((t, i) => t.example.leak === leak && called(i)).length;
-  return {
-    stage,
-    report: {
-      components: stage.components.length,
-      fittedOn: { leak: fit.filter((f) => f.example.leak).length, noLeak: fit.filter((f) => !f.example.leak).length },
-      thresholdsChosenOn: chosenOn.filter((f) => !f.example.leak).length,
-      thresholds,
-      test: {
-        leak: labels.filter((l) => l === 1).length,
-        noLeak: labels.filter((l) => l === 0).length,
-        headsAuc: p.aucB,
-        stageAuc: p.aucA,
-        difference: { value: p.difference, low: p.low, high: p.high },
-        heads: { leakCalled: count((i) => test[i]!.called, true), noLeakCalled: count((i) => test[i]!.called, false) },
-        stage: { leakCalled: count((i) => judged[i]!.leak, true), noLeakCalled: count((i) => judged[i]!.leak, false) },
+  const fitOne = (materialAware: boolean): { stage: RecordingStage; report: RecordingStageReport } => {
+    // An untold stage judges as it was fitted: every recording without its material.
+    const asJudged = (e: SecondStageExample) => (materialAware ? e : { ...e, material: undefined });
+    const fitted = fitSecondStage(fit.map((f) => f.example), { ...opts, materialAware });
+    const thresholds = chooseStageThresholds(
+      fitted.sites,
+      chosenOn.map((f) => f.clip.meta),
+      chosenOn.map((f) => secondStageProbability(fitted, asJudged(f.example))),
+      maxFalsePer100,
+    );
+    const stage: RecordingStage = { ...fitted, thresholds };
+    const judged = test.map((t) => judgeRecording(stage, asJudged(t.example)));
+    const p = pairedAucDifference(judged.map((j) => j.probability), heads, labels);
+    return {
+      stage,
+      report: {
+        components: stage.components.length,
+        fittedOn: { leak: fit.filter((f) => f.example.leak).length, noLeak: fit.filter((f) => !f.example.leak).length },
+        thresholdsChosenOn: chosenOn.filter((f) => !f.example.leak).length,
+        thresholds,
+        test: {
+          leak: labels.filter((l) => l === 1).length,
+          noLeak: labels.filter((l) => l === 0).length,
+          headsAuc: p.aucB,
+          stageAuc: p.aucA,
+          difference: { value: p.difference, low: p.low, high: p.high },
+          heads: { leakCalled: count((i) => test[i]!.called, true), noLeakCalled: count((i) => test[i]!.called, false) },
+          stage: { leakCalled: count((i) => judged[i]!.leak, true), noLeakCalled: count((i) => judged[i]!.leak, false) },
+        },
       },
-    },
+    };
   };
+  const told = fitOne(opts.materialAware ?? true);
+  return opts.untold ? { ...told, untold: fitOne(false) } : told;
 }

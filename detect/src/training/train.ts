@@ -640,9 +640,11 @@ const stageFit =
         try {
           const clipsOf = async (splits: readonly Split[]) => (await Promise.all(splits.map((split) => loadSplit(values['recordings-test']!, split)))).flatMap(reportedClips);
           const choosing = (await Promise.all(stageThresholdsGiven.flatMap((d) => SPLITS.map((split) => loadSplit(d.arg, split))))).flatMap(reportedClips);
-          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100, { choosing });
+          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100, { choosing, untold: true });
           const t = r.report.test;
           log(`recording stage: fitted on ${r.report.fittedOn.leak} leak and ${r.report.fittedOn.noLeak} no-leak recordings, thresholds chosen on ${r.report.thresholdsChosenOn} no-leak; test clip AUC ${t.headsAuc.toFixed(3)} -> ${t.stageAuc.toFixed(3)}, leak recordings called ${t.heads.leakCalled} -> ${t.stage.leakCalled} of ${t.leak}, no-leak ${t.heads.noLeakCalled} -> ${t.stage.noLeakCalled} of ${t.noLeak}`);
+          const u = r.untold!.report.test;
+          log(`recording stage untold (never told the material): test clip AUC ${u.headsAuc.toFixed(3)} -> ${u.stageAuc.toFixed(3)}, leak recordings called ${u.stage.leakCalled} of ${u.leak}, no-leak ${u.stage.noLeakCalled} of ${u.noLeak}`);
           return r;
         } finally {
           await written.close();
@@ -651,7 +653,7 @@ const stageFit =
     : undefined;
 
 await mkdir(outDir, { recursive: true });
-await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict, stageFit?.stage)));
+await writeFile(join(outDir, 'leak-detector.onnx'), buildLeakModelGraph(fitted.weights, metadata(thresholds, persistence, recordingChoice?.threshold, shippedVerdict, stageFit?.stage, stageFit?.untold?.stage)));
 const conditions = conditionsGiven.length > 0 ? await conditionsReports(join(outDir, 'leak-detector.onnx'), conditionsGiven) : undefined;
 const card = {
   version: modelVersion,
@@ -687,6 +689,7 @@ const card = {
   baseline: { alpha: baseline.alpha, thresholdDb: baseline.threshold, test: baselineTest, val: baselineVal },
   recordings,
   recordingStage: stageFit?.report,
+  recordingStageUntold: stageFit?.untold?.report,
   onset,
   conditions,
   targets: TARGETS,
@@ -730,7 +733,7 @@ if (lh) {
 log(`baseline test: recall ${baselineTest.recall.toFixed(3)}, ${baselineTest.falseAlertsPer100Nights.toFixed(2)} false/100, AUC ${baselineTest.auc.toFixed(4)}`);
 log(`wrote ${join(outDir, 'leak-detector.onnx')}, MODEL_CARD.md, metrics.json`);
 
-function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number, levelVerdict?: LevelVerdict, recordingStage?: RecordingStage): Record<string, string> {
+function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: number, levelVerdict?: LevelVerdict, recordingStage?: RecordingStage, recordingStageUntold?: RecordingStage): Record<string, string> {
   return {
     version: modelVersion,
     threshold: String(t.default),
@@ -740,6 +743,7 @@ function metadata(t: Thresholds, persistence: Persistence, recordingThreshold?: 
     ...(recordingThreshold !== undefined && { recording_threshold: String(recordingThreshold) }),
     ...(levelVerdict !== undefined && { level_verdict: JSON.stringify(levelVerdict) }),
     ...(recordingStage !== undefined && { recording_stage: JSON.stringify(recordingStage) }),
+    ...(recordingStageUntold !== undefined && { recording_stage_untold: JSON.stringify(recordingStageUntold) }),
     ...(frontEnd.minLineShare > 0 && { mains_line_share: String(frontEnd.minLineShare) }),
     sample_rate_hz: String(MODEL_SAMPLE_RATE_HZ),
     window_samples: String(WINDOW_SAMPLES),
