@@ -51,7 +51,7 @@ describe('npm run train (train.ts), in small', () => {
   });
 
   it('trains a context model (coloured, with hum) and writes its ONNX file with the operating point (material thresholds calibrated), recording threshold and night verdict, and a card with every test', async () => {
-    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage'), '--verdict-first-nights', '--train-min-snr', '3'];
+    const args = ['--data', at('main'), '--out', at('model'), '--heads', '1', '--hidden', '8', '--epochs', '3', '--k', '2', '--n', '3', '--context', '--colour-share', '0.5', '--hum-share', '0.3', '--mains-lines', '0.1', '--calibrate-materials', '--recording-stage', '--stage-thresholds', at('stage'), '--verdict-first-nights', '--train-min-snr', '3', '--untold-stage'];
     const held = ['--recordings-test', at('hand-held'), '--onset-test', at('onset'), '--level-history', at('verdict'), '--conditions-test', at('pvc-pump')];
     const trained = await tsx(TRAIN, [...args, ...held], 240_000);
     expect(trained.code, trained.stderr).toBe(0);

@@ -7,7 +7,7 @@
  *     [--max-false-per-100 0.5] [--backend cpu|wasm] [--colour-share 0.5] [--hum-share 0.3] [--mains-lines 0.1] [--family-probe] [--descriptor-probe] [--train-min-snr DB]
  *     [--context [--context-stride 3]] [--first-head 0] [--reuse-model DIR[,DIR...] --version V]
  *     [--separate-sites near_prv] [--separate-materials pvc,pe | --calibrate-materials] [--recordings-test DIR] [--onset-test DIR [--level-history DIR[,DIR...] [--confirm-nights] [--verdict-first-nights]]]
- *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]]]
+ *     [--conditions-test DIR[,DIR...]] [--recording-stage [--stage-thresholds DIR[,DIR...]] [--untold-stage]]
  *
  * --data gives the train, validation and test splits. --extra-train datasets
  * (other seeds of the generator: other simulated sensors) add every one of
@@ -171,6 +171,7 @@ const { values } = parseArgs({
     'family-probe': { type: 'boolean', default: false },
     'descriptor-probe': { type: 'boolean', default: false },
     'train-min-snr': { type: 'string' },
+    'untold-stage': { type: 'boolean', default: false },
     context: { type: 'boolean', default: false },
     'reuse-model': { type: 'string', default: '' },
     'first-head': { type: 'string', default: '0' },
@@ -254,6 +255,7 @@ if (confirmNights && list(values['level-history']!).length === 0) throw new Erro
 const verdictLayout = values['verdict-first-nights'] ? VERDICT_INPUTS_EVERY_NIGHT : VERDICT_INPUTS;
 if (values['verdict-first-nights'] && list(values['level-history']!).length === 0) throw new Error('--verdict-first-nights fits the night verdict to judge first nights too: it needs --level-history');
 if (values['recording-stage'] && !values['recordings-test']) throw new Error('--recording-stage is fitted on hand-held recordings: it needs --recordings-test');
+if (values['untold-stage'] && !values['recording-stage']) throw new Error('--untold-stage fits a second recording stage beside --recording-stage\'s: it needs --recording-stage');
 if (values['stage-thresholds'] && !values['recording-stage']) throw new Error('--stage-thresholds chooses the recording stage\'s thresholds: it needs --recording-stage');
 if (reuse && values['first-head'] !== '0') throw new Error('--first-head is for training heads; --reuse-model takes the heads it is given');
 if (reuse && (values.context || values['family-probe'])) throw new Error('--reuse-model takes --context and the probe from the reused model; leave them out');
@@ -640,11 +642,11 @@ const stageFit =
         try {
           const clipsOf = async (splits: readonly Split[]) => (await Promise.all(splits.map((split) => loadSplit(values['recordings-test']!, split)))).flatMap(reportedClips);
           const choosing = (await Promise.all(stageThresholdsGiven.flatMap((d) => SPLITS.map((split) => loadSplit(d.arg, split))))).flatMap(reportedClips);
-          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100, { choosing, untold: true });
+          const r = await fitRecordingStage(written, await clipsOf(['train', 'val']), await clipsOf(['test']), maxFalsePer100, { choosing, untold: values['untold-stage']! });
           const t = r.report.test;
           log(`recording stage: fitted on ${r.report.fittedOn.leak} leak and ${r.report.fittedOn.noLeak} no-leak recordings, thresholds chosen on ${r.report.thresholdsChosenOn} no-leak; test clip AUC ${t.headsAuc.toFixed(3)} -> ${t.stageAuc.toFixed(3)}, leak recordings called ${t.heads.leakCalled} -> ${t.stage.leakCalled} of ${t.leak}, no-leak ${t.heads.noLeakCalled} -> ${t.stage.noLeakCalled} of ${t.noLeak}`);
-          const u = r.untold!.report.test;
-          log(`recording stage untold (never told the material): test clip AUC ${u.headsAuc.toFixed(3)} -> ${u.stageAuc.toFixed(3)}, leak recordings called ${u.stage.leakCalled} of ${u.leak}, no-leak ${u.stage.noLeakCalled} of ${u.noLeak}`);
+          const u = r.untold?.report.test;
+          if (u) log(`recording stage untold (never told the material): test clip AUC ${u.headsAuc.toFixed(3)} -> ${u.stageAuc.toFixed(3)}, leak recordings called ${u.stage.leakCalled} of ${u.leak}, no-leak ${u.stage.noLeakCalled} of ${u.noLeak}`);
           return r;
         } finally {
           await written.close();
