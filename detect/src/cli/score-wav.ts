@@ -114,9 +114,11 @@ if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s win
 
 // A context model scores each window with the recording's earlier windows, spaced, as the live detector does a sensor's.
 const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-// A model with a second stage judges the recording as a whole too, from its windows' own features.
+// A model with a second stage judges the recording as a whole too, from its windows' own features: told the
+// material, its stage; not told, the stage fitted never told it, where the model has one (else none judges).
 const stage = histories ? model.info.recordingStage : undefined;
-const withFeatures = stage && histories ? await scoreWindowsWithFeatures(histories, file, windows) : undefined;
+const judgingStage = stage && (values.material !== undefined ? stage : model.info.recordingStageUntold);
+const withFeatures = judgingStage && histories ? await scoreWindowsWithFeatures(histories, file, windows) : undefined;
 const scores = withFeatures?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window }))));
 await model.close();
 const name = basename(file);
@@ -168,13 +170,11 @@ function humNote(cut: readonly Window[]): string {
  * on seed 17's: detect/README.md, "A recording given alone").
  */
 function stageVerdict(rule: { k: number; n: number } | undefined): string {
-  if (!stage || !withFeatures || rule === undefined || scores.length < rule.n) return '';
-  const untold = model.info.recordingStageUntold;
-  if (values.material === undefined && !untold) return `${name}: the second stage judges a recording told the main's material (--material); without it the verdict above is the recording's\n`;
+  if (!stage || rule === undefined || scores.length < rule.n) return '';
+  if (!judgingStage || !withFeatures) return `${name}: the second stage judges a recording told the main's material (--material); without it the verdict above is the recording's\n`;
   const { indices } = verdictWindows(windowStarts, rule.n);
   const counted = indices.map((i) => scores[i]!).sort((a, b) => b - a);
-  const recording = { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), site: values.site };
-  const j = values.material === undefined ? judgeRecording(untold!, recording) : judgeRecording(stage, { ...recording, material: values.material });
+  const j = judgeRecording(judgingStage, { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), material: values.material, site: values.site });
   const told = values.material === undefined ? "the main's material not given (--material): the stage fitted without it" : `told it is a ${values.material} main`;
   return `${name}: ${j.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${j.probability.toFixed(3)} against ${j.threshold.toFixed(3)} (${told})\n`;
 }

@@ -42,7 +42,7 @@ try {
   fail((err as Error).message);
 }
 const hours = Number(values!.hours);
-if (!(hours > 0 && hours <= 24 * 31)) fail(`--hours must be a number from 1 to ${24 * 31}, got '${values!.hours}'`);
+if (!(hours > 0 && hours <= 24 * 31)) fail(`--hours must be a number above 0 and at most ${24 * 31}, got '${values!.hours}'`);
 const top = Number(values!.top);
 if (!(Number.isInteger(top) && top >= 1)) fail(`--top must be a whole number >= 1, got '${values!.top}'`);
 
@@ -74,8 +74,8 @@ try {
   const scores = new Map<string, number[]>();
   for (const [i, s] of sensors.entries()) {
     const got = await store.scoresInRange(s.id, fromMs, toMs, MAX_WINDOWS);
-    // Oldest first, and only this model's: a new model scores the same windows again beside the old.
-    scores.set(s.id, got.filter((x) => x.modelVersion === version).sort((a, b) => a.windowStartMs - b.windowStartMs).map((x) => x.score));
+    // Oldest first (the store's order), and only this model's: a new model scores the same windows again beside the old.
+    scores.set(s.id, got.filter((x) => x.modelVersion === version).map((x) => x.score));
     if ((i + 1) % 200 === 0) process.stderr.write(`survey: ${i + 1}/${sensors.length} sensors read\n`);
   }
   const ranked = rankSurvey(

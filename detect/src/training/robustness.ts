@@ -25,7 +25,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { judgeRecording } from '../model/recording-stage.ts';
+import { judgeRecording, type RecordingStage } from '../model/recording-stage.ts';
 import { reportedClips, scoreClip, scoreClipWithFeatures, scoreClips } from './clip-scores.ts';
 import { pairedAucDifference } from './paired-auc.ts';
 import { loadSplit, SPLITS, type Split } from './dataset.ts';
@@ -97,12 +97,15 @@ const stage = model.info.recordingStage;
 if (stage) {
   const heads: number[] = [];
   const labels: number[] = [];
-  // Told each clip's material and site (score-wav --material M --site S), and told nothing (score-wav alone: a metal main, the default site).
+  // Told each clip's material and site (score-wav --material M --site S), and told neither (score-wav alone): by the
+  // model's untold stage where it has one, else by the told stage with every main as metal (score-wav then gives no verdict).
+  const untold = model.info.recordingStageUntold;
+  const way = (name: string, judge: RecordingStage, told: boolean, description: string) => ({ name, judge, told, description, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0 });
   const ways = [
-    { name: 'stage', told: true, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: "the model's second stage, as recorded, told each clip's material and site" },
-    model.info.recordingStageUntold
-      ? { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: "the model's stage fitted never told the material, told neither, as score-wav judges a recording given alone", stage: model.info.recordingStageUntold }
-      : { name: 'stage untold', told: false, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0, description: 'the same stage told neither (score-wav gives no stage verdict so: the model has no untold stage)' },
+    way('stage', stage, true, "the model's second stage, as recorded, told each clip's material and site"),
+    untold
+      ? way('stage untold', untold, false, "the model's stage fitted never told the material, told neither, as score-wav judges a recording given alone")
+      : way('stage untold', stage, false, 'the same stage told neither (score-wav gives no stage verdict so: the model has no untold stage)'),
   ];
   for (const clip of clips) {
     const r = await scoreClipWithFeatures(model, clip);
@@ -110,7 +113,7 @@ if (stage) {
     heads.push(r.scored.score);
     labels.push(clip.meta.leak ? 1 : 0);
     for (const way of ways) {
-      const j = judgeRecording(('stage' in way && way.stage) || stage, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
+      const j = judgeRecording(way.judge, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
       way.probabilities.push(j.probability);
       if (j.leak) clip.meta.leak ? way.leakCalled++ : way.noLeakCalled++;
     }

@@ -24,6 +24,9 @@ export interface SecondStageOptions {
   readonly sites?: readonly string[];
 }
 
+/** A recording as a stage judges it: untold, without its material (every main counts as metal), as it was fitted. */
+const asJudged = (e: SecondStageExample, materialAware: boolean): SecondStageExample => (materialAware ? e : { ...e, material: undefined });
+
 /** The stage fitted, before its thresholds are chosen (every one 0.5 until then). */
 export function fitSecondStage(examples: readonly SecondStageExample[], opts: SecondStageOptions = {}): RecordingStage {
   const { components = 30, materialAware = true, sites = ['near_prv', 'near_pump'] } = opts;
@@ -31,9 +34,8 @@ export function fitSecondStage(examples: readonly SecondStageExample[], opts: Se
   if (leaks === 0 || leaks === examples.length) throw new Error(`a second stage needs leak and no-leak recordings, got ${leaks} and ${examples.length - leaks}`);
   const pc = principalComponents(examples.map((e) => e.features), components);
   const shape = { featureMean: [...pc.mean], featureStd: [...pc.std], components: pc.components.map((u) => [...u]), sites: [...sites] };
-  const told = (e: SecondStageExample) => (materialAware ? e : { ...e, material: undefined });
   const weights = fitVerdictWeights(
-    examples.map((e) => stageInputs(shape, told(e))),
+    examples.map((e) => stageInputs(shape, asJudged(e, materialAware))),
     examples.map((e) => (e.leak ? 1 : 0)),
     { l2: 1e-3, iterations: 4000, rate: 0.2 },
   );
@@ -122,17 +124,15 @@ export async function fitRecordingStage(
   const heads = test.map((t) => t.example.score);
   const count = (called: (i: number) => boolean, leak: boolean) => test.filter((t, i) => t.example.leak === leak && called(i)).length;
   const fitOne = (materialAware: boolean): { stage: RecordingStage; report: RecordingStageReport } => {
-    // An untold stage judges as it was fitted: every recording without its material.
-    const asJudged = (e: SecondStageExample) => (materialAware ? e : { ...e, material: undefined });
     const fitted = fitSecondStage(fit.map((f) => f.example), { ...opts, materialAware });
     const thresholds = chooseStageThresholds(
       fitted.sites,
       chosenOn.map((f) => f.clip.meta),
-      chosenOn.map((f) => secondStageProbability(fitted, asJudged(f.example))),
+      chosenOn.map((f) => secondStageProbability(fitted, asJudged(f.example, materialAware))),
       maxFalsePer100,
     );
     const stage: RecordingStage = { ...fitted, thresholds };
-    const judged = test.map((t) => judgeRecording(stage, asJudged(t.example)));
+    const judged = test.map((t) => judgeRecording(stage, asJudged(t.example, materialAware)));
     const p = pairedAucDifference(judged.map((j) => j.probability), heads, labels);
     return {
       stage,
