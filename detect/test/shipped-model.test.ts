@@ -46,7 +46,7 @@ describe('the shipped model', () => {
     }
   });
 
-  it("judges a recording given without --material by its untold stage where it carries one, and else gives no stage verdict", async () => {
+  it("judges a recording told only its site by its untold stage where it carries one, and one told neither by no stage", async () => {
     const metrics = JSON.parse(await readFile(join(DETECT, 'model/metrics.json'), 'utf8')) as { recordingStageUntold?: unknown };
     const model = await LeakModel.load(SHIPPED);
     const untold = model.info.recordingStageUntold;
@@ -54,13 +54,14 @@ describe('the shipped model', () => {
     expect(untold !== undefined).toBe(metrics.recordingStageUntold !== undefined);
     const noise = Int16Array.from({ length: 30 * 8000 }, (_, i) => Math.round(1500 * Math.sin(i / 5) + ((i * 7919) % 600) - 300));
     await writeFile(join(dir, 'alone.wav'), writeWav(noise, 8000));
-    const out = await runTsx(SCORE_WAV, [join(dir, 'alone.wav')], { cwd: DETECT, timeoutMs: 60_000 });
-    expect(out.code, out.stderr).toBe(0);
-    if (untold) expect(out.stderr).toContain("(the main's material not given (--material): the stage fitted without it)");
-    else {
-      expect(out.stderr).toContain("alone.wav: the second stage judges a recording told the main's material (--material)");
-      expect(out.stderr).not.toContain('by the second stage');
-    }
+    const alone = await runTsx(SCORE_WAV, [join(dir, 'alone.wav')], { cwd: DETECT, timeoutMs: 60_000 });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).toContain('alone.wav: the second stage judges a recording told ');
+    expect(alone.stderr).not.toContain('by the second stage');
+    const sited = await runTsx(SCORE_WAV, [join(dir, 'alone.wav'), '--site', 'near_prv'], { cwd: DETECT, timeoutMs: 60_000 });
+    expect(sited.code, sited.stderr).toBe(0);
+    if (untold) expect(sited.stderr).toContain("(told its site (near_prv), not the main's material (--material): the stage fitted without it)");
+    else expect(sited.stderr).not.toContain('by the second stage');
   });
 
   it("ranks new hand-held clips' leaks above their quiet ones by the heads and by the stage, and the stage calls few quiet clips", async () => {

@@ -118,24 +118,29 @@ describe('npm run train (train.ts), in small', () => {
     const told = await tsx(SCORE_WAV, [at('rec.wav'), '--model', at('model/leak-detector.onnx'), '--material', 'pvc'], 60_000);
     expect(told.code, told.stderr).toBe(0);
     expect(told.stderr).toMatch(/rec\.wav: (LEAK|no leak) by the second stage, judging the recording as a whole: probability [01]\.\d{3} against [01]\.\d{3} \(told it is a pvc main\)/);
-    // Untold, the stage fitted never told the material judges.
-    const untold = await tsx(SCORE_WAV, [at('rec.wav'), '--model', at('model/leak-detector.onnx')], 60_000);
+    // Told the site alone, the stage fitted never told the material judges; told neither, no stage does.
+    const untold = await tsx(SCORE_WAV, [at('rec.wav'), '--model', at('model/leak-detector.onnx'), '--site', 'near_pump'], 60_000);
     expect(untold.code, untold.stderr).toBe(0);
-    expect(untold.stderr).toMatch(/rec\.wav: (LEAK|no leak) by the second stage, judging the recording as a whole: probability [01]\.\d{3} against [01]\.\d{3} \(the main's material not given \(--material\): the stage fitted without it\)/);
+    expect(untold.stderr).toMatch(/rec\.wav: (LEAK|no leak) by the second stage, judging the recording as a whole: probability [01]\.\d{3} against [01]\.\d{3} \(told its site \(near_pump\), not the main's material \(--material\): the stage fitted without it\)/);
+    const alone = await tsx(SCORE_WAV, [at('rec.wav'), '--model', at('model/leak-detector.onnx')], 60_000);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).toContain("rec.wav: the second stage judges a recording told the main's material (--material) or its site (--site); without it the verdict above is the recording's");
+    expect(alone.stderr).not.toContain('by the second stage');
 
     // The robustness command scores the hand-held clips with that model, as recorded and changed.
     const robust = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded,hum-60'], 60_000);
     expect(robust.code, robust.stderr).toBe(0);
     const lines = robust.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/clips of .*hand-held \(test\); clip score: the 2-th highest/);
-    expect(lines.slice(1).map((l) => /^(stage untold|\S+)/.exec(l)![1])).toEqual(['as-recorded', 'hum-60', 'stage', 'stage untold']);
+    expect(lines.slice(1).map((l) => /^(stage untold|stage alone|\S+)/.exec(l)![1])).toEqual(['as-recorded', 'hum-60', 'stage', 'stage untold', 'stage alone']);
     for (const line of lines.slice(1, 3)) {
       expect(line).toMatch(/window ROC-AUC [01]\.\d{3}  clip ROC-AUC [01]\.\d{3}  mean no-leak window score 0\.\d{3}  called a leak: leak clips \d+\/\d+ \([01]\.\d{3}\), no-leak clips \d+\/\d+ \([01]\.\d{3}\)/);
     }
     // The model's own second stage, on the clips as recorded.
     expect(lines[3]).toMatch(/^stage +clip ROC-AUC [01]\.\d{3}; against the heads' [01]\.\d{3}: [+−]\d\.\d{3}, 95 % interval [+−]\d\.\d{3} to [+−]\d\.\d{3}  called a leak: leak clips \d+\/\d+, no-leak clips \d+\/\d+  \(the model's second stage/);
-    // ...and told neither the material nor the site, as score-wav judges a recording given alone.
-    expect(lines[4]).toMatch(/^stage untold clip ROC-AUC [01]\.\d{3}; against the heads' [01]\.\d{3}: .*\(the model's stage fitted never told the material/);
+    // ...told the site alone, by the stage never told the material, as score-wav --site judges; and told neither.
+    expect(lines[4]).toMatch(/^stage untold clip ROC-AUC [01]\.\d{3}; against the heads' [01]\.\d{3}: .*\(the model's stage fitted never told the material, told each clip's site/);
+    expect(lines[5]).toMatch(/^stage alone  clip ROC-AUC [01]\.\d{3}; against the heads' [01]\.\d{3}: .*\(the untold stage told neither \(score-wav gives no stage verdict so\)\)/);
     // Every split of a set that no model was trained on: more clips than its test split alone.
     const all = await tsx(ROBUSTNESS, ['--data', at('hand-held'), '--model', at('model/leak-detector.onnx'), '--variants', 'as-recorded', '--split', 'all'], 60_000);
     expect(all.code, all.stderr).toBe(0);
@@ -153,7 +158,7 @@ describe('npm run train (train.ts), in small', () => {
     expect(loggers).toMatchObject({ code: 2, stderr: expect.stringContaining('sensors with more than one frame') });
   }, 240_000);
 
-  it('measures a second stage on recordings: fitted on one set, the heads and both stages on another', async () => {
+  it('measures a second stage on recordings: fitted on one set, the heads and the stages on another, told and as a recording given alone', async () => {
     const probe = await tsx(SECOND_STAGE, ['--fit', at('hand-held'), '--test', at('pvc-pump'), '--components', '5'], 120_000);
     expect(probe.code, probe.stderr).toBe(0);
     const lines = probe.stdout.trim().split('\n');
@@ -163,6 +168,13 @@ describe('npm run train (train.ts), in small', () => {
     for (const [i, name] of [[3, 'told the material'], [4, 'not told']] as const) {
       expect(lines[i]).toMatch(new RegExp(`^  second stage, ${name} +clip ROC-AUC [01]\\.\\d{3} \\(plastic mains [01]\\.\\d{3}\\); against the heads [+−]\\d\\.\\d{3} \\(95 % [+−]\\d\\.\\d{3} to [+−]\\d\\.\\d{3}\\); called: \\d+ of \\d+ leak, \\d+ of \\d+ no-leak$`));
     }
+    // As a recording given alone is judged: the heads at one threshold (the same ranking: no difference), the untold stage told neither, and a stage fitted so.
+    expect(lines[5]).toMatch(/^  heads alone, not told the site +clip ROC-AUC ([01]\.\d{3}) .*; against the heads \+0\.000 \(95 % \+0\.000 to \+0\.000\); called: /);
+    expect(/clip ROC-AUC ([01]\.\d{3})/.exec(lines[5]!)![1]).toBe(/clip ROC-AUC ([01]\.\d{3})/.exec(lines[2]!)![1]);
+    for (const [i, name] of [[6, 'not told, nor the site'], [7, 'fitted told neither']] as const) {
+      expect(lines[i]).toMatch(new RegExp(`^  ${name} +clip ROC-AUC [01]\\.\\d{3} \\(plastic mains [01]\\.\\d{3}\\); against the heads [+−]\\d\\.\\d{3} \\(95 % [+−]\\d\\.\\d{3} to [+−]\\d\\.\\d{3}\\); called: \\d+ of \\d+ leak, \\d+ of \\d+ no-leak$`));
+    }
+    expect(lines).toHaveLength(8);
     const refused = await tsx(SECOND_STAGE, ['--test', at('pvc-pump')], 60_000);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('give --fit DIR[,DIR...] (data sets of hand-held recordings)');

@@ -20,7 +20,7 @@
  * has one and no recording threshold (material thresholds were chosen on
  * loggers' nights). A model with a second stage (model/recording-stage.ts)
  * adds its verdict on the recording as a whole: told the main's material by
- * --material, or by its untold stage without it where it has one.
+ * --material, or told only --site by its untold stage where it has one.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -115,9 +115,10 @@ if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s win
 // A context model scores each window with the recording's earlier windows, spaced, as the live detector does a sensor's.
 const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
 // A model with a second stage judges the recording as a whole too, from its windows' own features: told the
-// material, its stage; not told, the stage fitted never told it, where the model has one (else none judges).
+// material, its stage; told the site alone, the stage fitted never told the material, where the model has one;
+// told neither, none judges (detect/README.md, "2.4.9").
 const stage = histories ? model.info.recordingStage : undefined;
-const judgingStage = stage && (values.material !== undefined ? stage : model.info.recordingStageUntold);
+const judgingStage = stage && (values.material !== undefined ? stage : values.site !== undefined ? model.info.recordingStageUntold : undefined);
 const withFeatures = judgingStage && histories ? await scoreWindowsWithFeatures(histories, file, windows) : undefined;
 const scores = withFeatures?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window }))));
 await model.close();
@@ -162,20 +163,25 @@ function humNote(cut: readonly Window[]): string {
  * (model/recording-stage.ts): the heads' clip score (the K-th highest of the
  * windows the K of N verdict counts) and those windows' median features,
  * told the main's material by --material and judged at --site's threshold
- * where the stage has one. Without --material the model's stage fitted
- * never told the material judges (`recording_stage_untold`), and a model
- * without one gives no stage verdict: fitted told the material, judging a
- * plastic main as a metal one ranks recordings worse than the heads alone
- * (clip ROC-AUC 0.862 against 0.871 on seed 18's clips, 0.861 against 0.878
- * on seed 17's: detect/README.md, "A recording given alone").
+ * where the stage has one. Told --site without --material, the model's
+ * stage fitted never told the material judges (`recording_stage_untold`);
+ * told neither, or a model without that stage, no stage verdict: fitted told
+ * the material, judging a plastic main as a metal one ranks recordings worse
+ * than the heads alone (clip ROC-AUC 0.862 against 0.871 on seed 18's
+ * clips, 0.861 against 0.878 on seed 17's: detect/README.md, "A recording
+ * given alone"), and not told the site, no stage ranks them better than the
+ * heads (seed 19's: detect/README.md, "2.4.9").
  */
 function stageVerdict(rule: { k: number; n: number } | undefined): string {
   if (!stage || rule === undefined || scores.length < rule.n) return '';
-  if (!judgingStage || !withFeatures) return `${name}: the second stage judges a recording told the main's material (--material); without it the verdict above is the recording's\n`;
+  if (!judgingStage || !withFeatures) {
+    const needs = model.info.recordingStageUntold ? "the main's material (--material) or its site (--site)" : "the main's material (--material)";
+    return `${name}: the second stage judges a recording told ${needs}; without it the verdict above is the recording's\n`;
+  }
   const { indices } = verdictWindows(windowStarts, rule.n);
   const counted = indices.map((i) => scores[i]!).sort((a, b) => b - a);
   const j = judgeRecording(judgingStage, { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), material: values.material, site: values.site });
-  const told = values.material === undefined ? "the main's material not given (--material): the stage fitted without it" : `told it is a ${values.material} main`;
+  const told = values.material === undefined ? `told its site (${values.site}), not the main's material (--material): the stage fitted without it` : `told it is a ${values.material} main`;
   return `${name}: ${j.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${j.probability.toFixed(3)} against ${j.threshold.toFixed(3)} (${told})\n`;
 }
 

@@ -16,11 +16,11 @@
  * second model (the shipped one, beside a candidate) and prints, per change,
  * its clip ROC-AUC and the difference with a bootstrap interval over the
  * clips (paired-auc.ts): whether the two differ beyond the draw of clips.
- * A model with a second stage (model/recording-stage.ts) gets two lines more:
+ * A model with a second stage (model/recording-stage.ts) gets lines more:
  * the stage's clip ROC-AUC against the heads' with its interval, and the
- * clips it calls a leak, told each clip's material and site, and told
- * neither (by the model's untold stage where it has one, as `score-wav`
- * judges a recording given without --material).
+ * clips it calls a leak, told each clip's material and site; told the site
+ * alone, by the model's untold stage where it has one (as `score-wav --site
+ * S` judges a recording given without --material); and told neither.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
@@ -97,15 +97,16 @@ const stage = model.info.recordingStage;
 if (stage) {
   const heads: number[] = [];
   const labels: number[] = [];
-  // Told each clip's material and site (score-wav --material M --site S), and told neither (score-wav alone): by the
-  // model's untold stage where it has one, else by the told stage with every main as metal (score-wav then gives no verdict).
+  // As score-wav judges: told each clip's material and site (--material M --site S) by the stage; told the site alone
+  // (--site S) by the untold stage where the model has one; told neither, by that stage or, without one, the told
+  // stage with every main as metal (score-wav gives no stage verdict told neither: detect/README.md, "2.4.9").
   const untold = model.info.recordingStageUntold;
-  const way = (name: string, judge: RecordingStage, told: boolean, description: string) => ({ name, judge, told, description, probabilities: [] as number[], leakCalled: 0, noLeakCalled: 0 });
+  interface Way { name: string; judge: RecordingStage; material: boolean; site: boolean; description: string; probabilities: number[]; leakCalled: number; noLeakCalled: number }
+  const way = (name: string, judge: RecordingStage, told: { material: boolean; site: boolean }, description: string): Way => ({ name, judge, ...told, description, probabilities: [], leakCalled: 0, noLeakCalled: 0 });
   const ways = [
-    way('stage', stage, true, "the model's second stage, as recorded, told each clip's material and site"),
-    untold
-      ? way('stage untold', untold, false, "the model's stage fitted never told the material, told neither, as score-wav judges a recording given alone")
-      : way('stage untold', stage, false, 'the same stage told neither (score-wav gives no stage verdict so: the model has no untold stage)'),
+    way('stage', stage, { material: true, site: true }, "the model's second stage, as recorded, told each clip's material and site"),
+    ...(untold ? [way('stage untold', untold, { material: false, site: true }, "the model's stage fitted never told the material, told each clip's site, as score-wav --site S judges")] : []),
+    way('stage alone', untold ?? stage, { material: false, site: false }, `${untold ? "the untold stage" : 'the same stage'} told neither (score-wav gives no stage verdict so)`),
   ];
   for (const clip of clips) {
     const r = await scoreClipWithFeatures(model, clip);
@@ -113,7 +114,7 @@ if (stage) {
     heads.push(r.scored.score);
     labels.push(clip.meta.leak ? 1 : 0);
     for (const way of ways) {
-      const j = judgeRecording(way.judge, { score: r.scored.score, features: r.features, ...(way.told && { material: clip.meta.material, site: clip.meta.environment }) });
+      const j = judgeRecording(way.judge, { score: r.scored.score, features: r.features, ...(way.material && { material: clip.meta.material }), ...(way.site && { site: clip.meta.environment }) });
       way.probabilities.push(j.probability);
       if (j.leak) clip.meta.leak ? way.leakCalled++ : way.noLeakCalled++;
     }

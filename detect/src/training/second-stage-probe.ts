@@ -6,7 +6,10 @@
  * them (clip-scores.ts), fits it twice — told the main's material and not —
  * and chooses, for the heads' clip score and for each stage, a threshold
  * per site group (near a PRV, near a pump, elsewhere) at the budget of false
- * calls per 100 no-leak recordings. Then for each --test data set (every
+ * calls per 100 no-leak recordings. It also judges as `score-wav` must a
+ * recording given alone (neither material nor site): the heads and the
+ * untold stage with one threshold for every site, and a stage fitted told
+ * neither. Then for each --test data set (every
  * split) it prints the clip ROC-AUC of the heads and of each stage, each
  * stage's difference from the heads with a 95 % paired bootstrap interval
  * (paired-auc.ts), and how many leak and no-leak recordings each calls.
@@ -76,12 +79,22 @@ const thresholdsOn = (set: readonly Scored[], scores: readonly number[]) => new 
 const fitting = (await Promise.all(fitDirs.map(recordingsOf))).flat();
 const told = fitSecondStage(fitting, { components });
 const untold = fitSecondStage(fitting, { components, materialAware: false });
-const judges: { name: string; score: (e: Scored) => number }[] = [
-  { name: 'heads alone', score: (e) => e.score },
-  { name: 'second stage, told the material', score: (e) => secondStageProbability(told, e) },
-  { name: 'second stage, not told', score: (e) => secondStageProbability(untold, { ...e, material: undefined }) },
+// Fitted as a recording given alone is judged: no material, no site term.
+const blind = fitSecondStage(fitting, { components, materialAware: false, sites: [] });
+/** A judge given the site (`sited`) keeps a threshold per site group; one not given it, one threshold for every recording. */
+const judges: { name: string; sited: boolean; score: (e: Scored) => number }[] = [
+  { name: 'heads alone', sited: true, score: (e) => e.score },
+  { name: 'second stage, told the material', sited: true, score: (e) => secondStageProbability(told, e) },
+  { name: 'second stage, not told', sited: true, score: (e) => secondStageProbability(untold, { ...e, material: undefined }) },
+  { name: 'heads alone, not told the site', sited: false, score: (e) => e.score },
+  { name: 'not told, nor the site', sited: false, score: (e) => secondStageProbability(untold, { ...e, material: undefined, site: undefined }) },
+  { name: 'fitted told neither', sited: false, score: (e) => secondStageProbability(blind, { ...e, material: undefined, site: undefined }) },
 ];
-const thresholds = judges.map((j) => thresholdsOn(fitting, fitting.map(j.score)));
+const thresholds = judges.map((j) => {
+  const scores = fitting.map(j.score);
+  return j.sited ? thresholdsOn(fitting, scores) : new Map([['default', chooseStageThresholds([], fitting.map((e) => e.meta), scores, budget).default!]]);
+});
+const thresholdFor = (k: number, e: Scored) => thresholds[k]!.get(judges[k]!.sited ? groupOf(e.site) : 'default')!;
 process.stdout.write(
   `model ${model.info.version}; fitted on ${fitting.length} recordings of ${fitDirs.join(', ')} (${fitting.filter((e) => e.leak).length} with an audible leak), ` +
     `${components} principal components; thresholds per site group at ${budget} false per 100 fitting recordings\n`,
@@ -97,14 +110,14 @@ for (const dir of testDirs) {
   process.stdout.write(`${dir}: ${leakCount} leak, ${set.length - leakCount} no-leak recordings\n`);
   judges.forEach((j, k) => {
     const scores = set.map(j.score);
-    const called = (leak: boolean) => set.filter((e, i) => e.leak === leak && scores[i]! >= thresholds[k]!.get(groupOf(e.site))!).length;
+    const called = (leak: boolean) => set.filter((e, i) => e.leak === leak && scores[i]! >= thresholdFor(k, e)).length;
     const plasticAuc = plastic.length > 0 ? rocAuc(plastic.map((i) => scores[i]!), plastic.map((i) => labels[i]!)) : Number.NaN;
     const against = k === 0 ? '' : (() => {
       const p = pairedAucDifference(scores, heads, labels);
       return `; against the heads ${signed(p.difference)} (95 % ${signed(p.low)} to ${signed(p.high)})`;
     })();
     process.stdout.write(
-      `  ${j.name.padEnd(32)} clip ROC-AUC ${rocAuc(scores, labels).toFixed(3)} (plastic mains ${Number.isFinite(plasticAuc) ? plasticAuc.toFixed(3) : 'n/a'})${against}; ` +
+      `  ${j.name.padEnd(34)} clip ROC-AUC ${rocAuc(scores, labels).toFixed(3)} (plastic mains ${Number.isFinite(plasticAuc) ? plasticAuc.toFixed(3) : 'n/a'})${against}; ` +
         `called: ${called(true)} of ${leakCount} leak, ${called(false)} of ${set.length - leakCount} no-leak\n`,
     );
   });
