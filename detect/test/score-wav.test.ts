@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +149,10 @@ describe('score-wav CLI', () => {
     expect(scores).toHaveLength(14);
     scores.forEach((s, i) => expect(s, `window ${i}`).toBeCloseTo(expected[i]!, 4));
     expect(new Set(scores).size).toBeGreaterThan(7);
+    // Given twice in one run, the second copy scores as the first: its windows never join the other's context.
+    const twice = await cli([join(dir, 'long.wav'), join(dir, 'long.wav'), '--model', contextPath]);
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stdout.trim().split('\n').map((l) => JSON.parse(l).score as number)).toEqual([...scores, ...scores]);
   });
 
   it("judges a context model's recording by its windows from CONTEXT_SETTLED_MS on, and says when it is too short for that", async () => {
@@ -204,6 +208,61 @@ describe('score-wav CLI', () => {
     expect(lines.map((l) => l.startS)).toEqual([0, 0.5, 1, 1.5]);
   });
 
+  it('scores several recordings and a folder of them, each alone; one that cannot be judged is reported and the others still scored', async () => {
+    const batch = join(dir, 'batch');
+    await mkdir(batch, { recursive: true });
+    const other = Int16Array.from({ length: 16_000 }, (_, i) => Math.round(2500 * Math.sin(i / 3) + ((i * 7907) % 300) - 150));
+    await writeFile(join(batch, 'a.wav'), writeWav(pcm, 8000));
+    await writeFile(join(batch, 'b.wav'), writeWav(other, 4000));
+    await writeFile(join(batch, 'notes.txt'), 'not a recording');
+    const alone = async (file: string) => (await cli([file, '--model', modelPath])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [a, b] = [await alone(join(batch, 'a.wav')), await alone(join(batch, 'b.wav'))];
+    const folder = await cli([batch, '--model', modelPath]);
+    expect(folder.code, folder.stderr).toBe(0);
+    // The folder's .wav files by name, every window as that file alone scores it (none joins another's context).
+    expect(folder.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([...a, ...b]);
+    expect(folder.stderr).toContain('a.wav: 3 windows');
+    expect(folder.stderr).toContain('b.wav: 4 windows');
+    // A truncated file between two good ones: reported with its code; the good ones scored as before; exit code 2.
+    await writeFile(join(dir, 'cut.wav'), writeWav(pcm, 8000).subarray(0, 30));
+    const mixed = await cli([join(batch, 'b.wav'), join(dir, 'cut.wav'), join(batch, 'a.wav'), '--model', modelPath]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([...b, ...a]);
+    expect(mixed.stderr).toMatch(/score-wav: .*cut\.wav: WAV_/);
+    expect(mixed.stderr).toContain('score-wav: 1 of 3 recordings could not be judged');
+    const empty = join(dir, 'empty-folder');
+    await mkdir(empty, { recursive: true });
+    const none = await cli([empty, '--model', modelPath]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('a folder with no .wav file');
+  }, 120_000);
+
+  it('prints one JSON line per recording with --verdicts: the K of N verdict, its score and what it counted, or why it could not judge', async () => {
+    const rulePath = join(dir, 'verdicts.onnx');
+    const scores = (await cli([join(dir, 'rec.wav'), '--model', modelPath])).stdout.trim().split('\n').map((l) => JSON.parse(l).score as number);
+    const sorted = [...scores].sort((a, b) => b - a);
+    const t = sorted[1]! - 1e-4;
+    await writeFile(rulePath, buildLeakModelGraph(weights(), { version: 'cli-test', sample_rate_hz: '4000', window_samples: '4000', persistence_k: '2', persistence_n: '3', threshold: String(t) }));
+    const out = await cli([join(dir, 'rec.wav'), join(dir, 'missing.wav'), '--model', rulePath, '--verdicts']);
+    expect(out.code).toBe(2);
+    const [judged, missing] = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(judged).toEqual({
+      file: join(dir, 'rec.wav'),
+      windows: 3,
+      windowsAbove: 2,
+      maxScore: Math.round(sorted[0]! * 1e4) / 1e4,
+      threshold: Math.round(t * 1e4) / 1e4,
+      leak: true,
+      rule: { k: 2, n: 3, score: Math.round(sorted[1]! * 1e4) / 1e4, counted: 'every window' },
+    });
+    expect(out.stderr).toContain("LEAK by the model's 2 of 3 rule");
+    expect(missing).toEqual({ file: join(dir, 'missing.wav'), error: { code: 'ENOENT', message: expect.stringContaining('cannot read') } });
+    // Too short for the rule: no verdict, and why.
+    const short = await cli([join(dir, 'rec.wav'), '--model', rulePath, '--verdicts', '--window', '2']);
+    expect(short.code, short.stderr).toBe(0);
+    expect(JSON.parse(short.stdout)).toMatchObject({ windows: 1, leak: null, rule: { k: 2, n: 3, reason: 'too few windows' } });
+  }, 120_000);
+
   it('refuses what it cannot score, saying why', async () => {
     const stereo = writeWav(pcm.subarray(0, 8000), 8000);
     new DataView(stereo.buffer).setUint16(22, 2, true);
@@ -222,7 +281,7 @@ describe('score-wav CLI', () => {
     const c = await cli([join(dir, 'missing.wav'), '--model', modelPath]);
     expect(c.stderr).toContain('ENOENT');
     const d = await cli([]);
-    expect(d.stderr).toContain('give exactly one WAV file');
+    expect(d.stderr).toContain('give a WAV file (or several, or a folder of them)');
     const e = await cli([join(dir, 'rec.wav'), '--model', modelPath, '--site', 'near_river']);
     expect(e.code).toBe(2);
     expect(e.stderr).toContain('--site must be one of');

@@ -171,10 +171,11 @@ describe('npm run train (train.ts), in small', () => {
     // As a recording given alone is judged: the heads at one threshold (the same ranking: no difference), the untold stage told neither, and a stage fitted so.
     expect(lines[5]).toMatch(/^  heads alone, not told the site +clip ROC-AUC ([01]\.\d{3}) .*; against the heads \+0\.000 \(95 % \+0\.000 to \+0\.000\); called: /);
     expect(/clip ROC-AUC ([01]\.\d{3})/.exec(lines[5]!)![1]).toBe(/clip ROC-AUC ([01]\.\d{3})/.exec(lines[2]!)![1]);
-    for (const [i, name] of [[6, 'not told, nor the site'], [7, 'fitted told neither']] as const) {
+    // ...and the told stage at thresholds per site group and main (plastic or metal).
+    for (const [i, name] of [[6, 'not told, nor the site'], [7, 'fitted told neither'], [8, 'told, thresholds per main too']] as const) {
       expect(lines[i]).toMatch(new RegExp(`^  ${name} +clip ROC-AUC [01]\\.\\d{3} \\(plastic mains [01]\\.\\d{3}\\); against the heads [+−]\\d\\.\\d{3} \\(95 % [+−]\\d\\.\\d{3} to [+−]\\d\\.\\d{3}\\); called: \\d+ of \\d+ leak, \\d+ of \\d+ no-leak$`));
     }
-    expect(lines).toHaveLength(8);
+    expect(lines).toHaveLength(9);
     const refused = await tsx(SECOND_STAGE, ['--test', at('pvc-pump')], 60_000);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('give --fit DIR[,DIR...] (data sets of hand-held recordings)');

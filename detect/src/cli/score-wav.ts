@@ -1,14 +1,16 @@
 /**
- * Scores a recording from a hand-held logger or a sensor:
+ * Scores recordings from a hand-held logger or a sensor:
  *
- *   npm run score-wav -w detect -- recording.wav [--start 2026-11-20T02:00:00+09:00] [--channel N]
- *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv --material pvc]
+ *   npm run score-wav -w detect -- recording.wav [more.wav ... | folder] [--start 2026-11-20T02:00:00+09:00] [--channel N]
+ *                                  [--window 1] [--hop 1] [--model path.onnx] [--threshold 0.7 | --site near_prv --material pvc] [--verdicts]
  *
  * One JSON line per window on stdout: { file, window, startS, endS, start?, score, leak }.
  * A summary on stderr, with the recording's verdict by the model's K of N rule
  * (`persists`, the rule the operating point was chosen with; for a context
  * model over the windows from CONTEXT_SETTLED_MS on, where there are enough).
- * It cuts and scores audio with the streaming detector's own Windower and
+ * With --verdicts, one JSON line per recording instead: its verdicts, as a
+ * crew's app or a batch check reads them. Recordings are cut and scored by
+ * recording/judge-recording.ts, the streaming detector's own Windower and
  * batch scorer (for a context model, each window with the recording's
  * earlier windows, spaced as the live detector spaces a sensor's:
  * model/sensor-context.ts), so a recording scores as the live system would
@@ -21,23 +23,25 @@
  * loggers' nights). A model with a second stage (model/recording-stage.ts)
  * adds its verdict on the recording as a whole: told the main's material by
  * --material, or told only --site by its untold stage where it has one.
+ *
+ * Several files (or a folder: its .wav files, by name) are scored one after
+ * another with one model, each judged alone: a file that cannot be read or
+ * scored is reported (on stderr; with --verdicts, as a line of its own) and
+ * the others are still scored; the exit code is then 2.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PIPE_MATERIALS, SENSOR_SITES } from '@suido/ingest';
 import { WavError, readWav } from '../audio/wav.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
-import { MODEL_SAMPLE_RATE_HZ } from '../model/feature-spec.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { countsAsLeak, recordingThresholds, thresholdFor } from '../model/operating-point.ts';
-import { CONTEXT_SETTLED_MS, verdictWindows } from '../model/sensor-context.ts';
-import { SensorHistories, medianFeatures, scoreSensorWindows, scoreWindowsWithFeatures } from '../stream/sensor-histories.ts';
-import { judgeRecording } from '../model/recording-stage.ts';
-import { Windower, type Window } from '../stream/windower.ts';
-import { persists } from '../training/metrics.ts';
+import { recordingThresholds, thresholdFor } from '../model/operating-point.ts';
+import { CONTEXT_SETTLED_MS } from '../model/sensor-context.ts';
+import { RecordingError, judgeRecordingAudio, type RecordingJudgement } from '../recording/judge-recording.ts';
 
-const USAGE = 'usage: score-wav <file.wav> [--start ISO8601] [--channel N] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL]';
+const USAGE =
+  'usage: score-wav <file.wav> [more.wav ... | folder] [--start ISO8601] [--channel N] [--window S] [--hop S] [--model file.onnx] [--threshold T | --site SITE --material MATERIAL] [--verdicts]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`score-wav: ${message}\n${USAGE}\n`);
@@ -57,6 +61,7 @@ try {
       threshold: { type: 'string' },
       site: { type: 'string' },
       material: { type: 'string' },
+      verdicts: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -68,13 +73,12 @@ if (values.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-if (positionals.length !== 1) fail('give exactly one WAV file');
+if (positionals.length === 0) fail('give a WAV file (or several, or a folder of them)');
 if ((values.site !== undefined || values.material !== undefined) && values.threshold !== undefined) fail('give --threshold or --site/--material, not both');
 if (values.site !== undefined && !(SENSOR_SITES as readonly string[]).includes(values.site)) fail(`--site must be one of ${SENSOR_SITES.join(', ')}, got '${values.site}'`);
 if (values.material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(values.material)) {
   fail(`--material must be one of ${PIPE_MATERIALS.join(', ')}, got '${values.material}'`);
 }
-const file = positionals[0]!;
 const windowSeconds = Number(values.window);
 if (!Number.isInteger(windowSeconds) || windowSeconds < 1) fail(`--window must be a whole number of seconds >= 1, got '${values.window}'`);
 const hopSeconds = values.hop === undefined ? windowSeconds : Number(values.hop);
@@ -88,18 +92,33 @@ if (startMs !== undefined && !Number.isFinite(startMs)) fail(`--start must be an
 // Paths are the engineer's, from where the command was typed: npm runs a workspace's script in the workspace
 // (detect/), and keeps where it was typed in INIT_CWD.
 const typedIn = process.env.INIT_CWD ?? process.cwd();
-const bytes = await readFile(resolve(typedIn, file)).catch((err: NodeJS.ErrnoException) => fail(`cannot read ${file}: ${err.code ?? err.message}`));
-let audio;
-try {
-  audio = readWav(bytes, { channel });
-} catch (err) {
-  if (err instanceof WavError) fail(`${file}: ${err.code}: ${err.message}${err.code === 'WAV_CHANNEL_REQUIRED' ? ' with --channel' : ''}`);
-  throw err;
-}
-if (audio.sampleRateHz < MODEL_SAMPLE_RATE_HZ) {
-  fail(`${file}: SAMPLE_RATE_BELOW_MODEL: recorded at ${audio.sampleRateHz} Hz; the model needs at least ${MODEL_SAMPLE_RATE_HZ} Hz`);
+
+/** The recordings named: files as given, a folder's .wav files by name; a path that cannot be read stays, to be reported. */
+async function recordingsNamed(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    const info = await stat(resolve(typedIn, path)).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      out.push(path);
+      continue;
+    }
+    const names = (await readdir(resolve(typedIn, path))).filter((n) => n.toLowerCase().endsWith('.wav')).sort();
+    if (names.length === 0) fail(`${path}: a folder with no .wav file`);
+    out.push(...names.map((n) => join(path, n)));
+  }
+  return out;
 }
 
+/** Why a recording could not be judged: a code (WavError's, RecordingError's, or the file system's) and a sentence. */
+class Unjudged extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const files = await recordingsNamed(positionals);
 const model = await LeakModel.load(resolve(typedIn, values.model!)).catch((err: Error) => fail(`cannot load model ${values.model}: ${err.message}`, 1));
 const threshold =
   values.threshold === undefined
@@ -107,43 +126,95 @@ const threshold =
     : Number(values.threshold);
 if (!(threshold >= 0 && threshold <= 1)) fail(`--threshold must be between 0 and 1, got '${values.threshold}'`);
 
-const windower = new Windower({ windowSeconds, hopSeconds }, model.info.frontEnd);
-const windows = windower.push({ startMs: startMs ?? 0, sampleRateHz: audio.sampleRateHz, samples: audio.samples });
-if (typeof windows === 'string') fail(`${file}: ${windows}`);
-if (windows.length === 0) fail(`${file}: shorter than one ${windowSeconds} s window (${(audio.samples.length / audio.sampleRateHz).toFixed(2)} s)`);
-
-// A context model scores each window with the recording's earlier windows, spaced, as the live detector does a sensor's.
-const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-// A model with a second stage judges the recording as a whole too, from its windows' own features: told the
-// material, its stage; told the site alone, the stage fitted never told the material, where the model has one;
-// told neither, none judges (detect/README.md, "2.4.9").
-const stage = histories ? model.info.recordingStage : undefined;
-const judgingStage = stage && (values.material !== undefined ? stage : values.site !== undefined ? model.info.recordingStageUntold : undefined);
-const withFeatures = judgingStage && histories ? await scoreWindowsWithFeatures(histories, file, windows) : undefined;
-const scores = withFeatures?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: file, window }))));
+let failed = 0;
+for (const file of files) {
+  try {
+    const judged = await judge(file);
+    if (values.verdicts) process.stdout.write(`${JSON.stringify(verdictLine(file, judged))}\n`);
+    else writeWindows(file, judged);
+    process.stderr.write(summary(basename(file), judged));
+  } catch (err) {
+    if (!(err instanceof Unjudged)) throw err;
+    failed++;
+    // One recording that cannot be judged does not stop the others: it is reported, and the exit code says so.
+    process.stderr.write(`score-wav: ${err.message}\n`);
+    if (values.verdicts) process.stdout.write(`${JSON.stringify({ file, error: { code: err.code, message: err.message } })}\n`);
+  }
+}
 await model.close();
-const name = basename(file);
-const windowStarts = windows.map((w) => w.startMs);
-const base = startMs ?? 0;
-let leaks = 0;
-windows.forEach((w, i) => {
-  const leak = countsAsLeak(scores[i]!, threshold);
-  if (leak) leaks++;
-  const line = {
-    file: name,
-    window: i,
-    startS: (w.startMs - base) / 1000,
-    endS: (w.endMs - base) / 1000,
-    ...(startMs !== undefined && { start: new Date(w.startMs).toISOString() }),
-    score: Math.round(scores[i]! * 1e4) / 1e4,
-    leak,
+if (failed > 0) {
+  if (files.length > 1) process.stderr.write(`score-wav: ${failed} of ${files.length} recordings could not be judged\n`);
+  else process.stderr.write(`${USAGE}\n`);
+  process.exitCode = 2;
+}
+
+async function judge(file: string): Promise<RecordingJudgement> {
+  const bytes = await readFile(resolve(typedIn, file)).catch((err: NodeJS.ErrnoException) => {
+    throw new Unjudged(err.code ?? 'READ_FAILED', `cannot read ${file}: ${err.code ?? err.message}`);
+  });
+  let audio;
+  try {
+    audio = readWav(bytes, { channel });
+  } catch (err) {
+    if (err instanceof WavError) throw new Unjudged(err.code, `${file}: ${err.code}: ${err.message}${err.code === 'WAV_CHANNEL_REQUIRED' ? ' with --channel' : ''}`);
+    throw err;
+  }
+  try {
+    return await judgeRecordingAudio(model, { key: file, ...audio, startMs, windowSeconds, hopSeconds, threshold, material: values.material, site: values.site });
+  } catch (err) {
+    if (err instanceof RecordingError) throw new Unjudged(err.code, `${file}: ${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+function writeWindows(file: string, judged: RecordingJudgement): void {
+  const base = startMs ?? 0;
+  judged.windows.forEach((w, i) => {
+    const line = {
+      file: basename(file),
+      window: i,
+      startS: (w.startMs - base) / 1000,
+      endS: (w.endMs - base) / 1000,
+      ...(startMs !== undefined && { start: new Date(w.startMs).toISOString() }),
+      score: round4(w.score),
+      leak: w.leak,
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  });
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+/** A recording's verdicts as one JSON line (--verdicts): what a crew's app or a batch check reads. */
+function verdictLine(file: string, j: RecordingJudgement) {
+  const r = j.rule;
+  return {
+    file,
+    windows: j.windows.length,
+    windowsAbove: j.windows.filter((w) => w.leak).length,
+    maxScore: round4(Math.max(...j.windows.map((w) => w.score))),
+    threshold: round4(j.threshold),
+    // The recording's verdict: the K of N rule's; null where the model names none or the recording is too short for it.
+    leak: r.leak,
+    rule: r.leak === null ? { k: r.k ?? null, n: r.n ?? null, reason: r.reason } : { k: r.k, n: r.n, score: round4(r.score), counted: r.counted },
+    ...(j.stage && {
+      stage: j.stage.leak === null ? { leak: null, reason: j.stage.reason } : { leak: j.stage.leak, probability: round4(j.stage.probability), threshold: round4(j.stage.threshold), told: j.stage.told },
+    }),
+    ...(j.hum && { hum: { windows: j.hum.windows, loudestHz: Math.round(j.hum.loudest.hz * 10) / 10, share: Math.round(j.hum.loudest.share * 100) / 100 } }),
   };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-});
-process.stderr.write(
-  `${name}: ${windows.length} windows of ${windowSeconds} s at ${audio.sampleRateHz} Hz, ${leaks} above ${threshold.toFixed(3)} ` +
-    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${humNote(windows)}${persistenceVerdict(model.info.persistence)}\n${stageVerdict(model.info.persistence)}`,
-);
+}
+
+function summary(name: string, j: RecordingJudgement): string {
+  const scores = j.windows.map((w) => w.score);
+  const above = j.windows.filter((w) => w.leak).length;
+  const first = j.windows[0]!;
+  return (
+    `${name}: ${j.windows.length} windows of ${(first.endMs - first.startMs) / 1000} s, ${above} above ${j.threshold.toFixed(3)} ` +
+    `(model ${model.info.version}); max score ${Math.max(...scores).toFixed(3)}\n${humNote(name, j)}${ruleNote(name, j, above)}\n${stageNote(name, j)}`
+  );
+}
 
 /**
  * Where the model's front end took mains hum out (audio/mains-lines.ts), a
@@ -151,11 +222,32 @@ process.stderr.write(
  * transformer or an unshielded cable near the logger), and the windows it
  * filled were judged on what was left.
  */
-function humNote(cut: readonly Window[]): string {
-  const humming = cut.filter((w) => (w.mainsLines?.length ?? 0) > 0);
-  if (humming.length === 0) return '';
-  const loudest = humming.flatMap((w) => w.mainsLines!).reduce((a, b) => (b.share > a.share ? b : a));
-  return `${name}: mains hum taken out of ${humming.length} of ${cut.length} windows (loudest line ${loudest.hz.toFixed(1)} Hz, ${Math.round(loudest.share * 100)} % of its window's power)\n`;
+function humNote(name: string, j: RecordingJudgement): string {
+  if (!j.hum) return '';
+  return `${name}: mains hum taken out of ${j.hum.windows} of ${j.windows.length} windows (loudest line ${j.hum.loudest.hz.toFixed(1)} Hz, ${Math.round(j.hum.loudest.share * 100)} % of its window's power)\n`;
+}
+
+/**
+ * The alert rule the model was chosen with (K of N windows above the
+ * threshold), applied to this recording's consecutive windows: what a field
+ * engineer wants to know of a recording as a whole. The live detector applies
+ * it to a sensor's windows across the night, minutes apart, so this is the
+ * same rule over a shorter stretch of time, not the live system's verdict.
+ */
+function ruleNote(name: string, j: RecordingJudgement, above: number): string {
+  const r = j.rule;
+  if (r.leak === null) {
+    return r.reason === 'no rule'
+      ? `${name}: the model names no K of N rule; no verdict for the recording`
+      : `${name}: ${j.windows.length} windows, fewer than the ${r.n} its ${r.k} of ${r.n} rule needs; no verdict for the recording`;
+  }
+  const which =
+    r.counted === 'every window'
+      ? ''
+      : r.counted === 'settled'
+        ? `, windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled`
+        : `, every window: too short for its windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled; record longer`;
+  return `${name}: ${r.leak ? 'LEAK' : 'no leak'} by the model's ${r.k} of ${r.n} rule over consecutive windows${which} (${above} of ${j.windows.length} above the threshold)`;
 }
 
 /**
@@ -170,39 +262,15 @@ function humNote(cut: readonly Window[]): string {
  * than the heads alone (clip ROC-AUC 0.862 against 0.871 on seed 18's
  * clips, 0.861 against 0.878 on seed 17's: detect/README.md, "A recording
  * given alone"), and not told the site, no stage ranks them better than the
- * heads (seed 19's: detect/README.md, "2.4.9").
+ * heads (seed 19's: detect/README.md, "2.4.9 told the site").
  */
-function stageVerdict(rule: { k: number; n: number } | undefined): string {
-  if (!stage || rule === undefined || scores.length < rule.n) return '';
-  if (!judgingStage || !withFeatures) {
+function stageNote(name: string, j: RecordingJudgement): string {
+  const s = j.stage;
+  if (!s) return '';
+  if (s.leak === null) {
     const needs = model.info.recordingStageUntold ? "the main's material (--material) or its site (--site)" : "the main's material (--material)";
     return `${name}: the second stage judges a recording told ${needs}; without it the verdict above is the recording's\n`;
   }
-  const { indices } = verdictWindows(windowStarts, rule.n);
-  const counted = indices.map((i) => scores[i]!).sort((a, b) => b - a);
-  const j = judgeRecording(judgingStage, { score: counted[Math.min(rule.k, counted.length) - 1]!, features: medianFeatures(withFeatures.features, indices), material: values.material, site: values.site });
-  const told = values.material === undefined ? `told its site (${values.site}), not the main's material (--material): the stage fitted without it` : `told it is a ${values.material} main`;
-  return `${name}: ${j.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${j.probability.toFixed(3)} against ${j.threshold.toFixed(3)} (${told})\n`;
-}
-
-/**
- * The alert rule the model was chosen with (K of N windows above the
- * threshold), applied to this recording's consecutive windows: what a field
- * engineer wants to know of a recording as a whole. The live detector applies
- * it to a sensor's windows across the night, minutes apart, so this is the
- * same rule over a shorter stretch of time, not the live system's verdict.
- */
-function persistenceVerdict(rule: { k: number; n: number } | undefined): string {
-  if (rule === undefined) return `${name}: the model names no K of N rule; no verdict for the recording`;
-  if (scores.length < rule.n) return `${name}: ${scores.length} windows, fewer than the ${rule.n} its ${rule.k} of ${rule.n} rule needs; no verdict for the recording`;
-  // A context model's verdict counts the windows whose context has settled (CONTEXT_SETTLED_MS), where the recording has enough of them.
-  const { indices, settled } = histories === undefined ? { indices: scores.map((_, i) => i), settled: undefined } : verdictWindows(windowStarts, rule.n);
-  const verdict = persists(indices.map((i) => scores[i]!), threshold, rule.k, rule.n) ? 'LEAK' : 'no leak';
-  const which =
-    settled === undefined
-      ? ''
-      : settled
-        ? `, windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled`
-        : `, every window: too short for its windows from ${CONTEXT_SETTLED_MS / 1000} s on, whose context has settled; record longer`;
-  return `${name}: ${verdict} by the model's ${rule.k} of ${rule.n} rule over consecutive windows${which} (${leaks} of ${scores.length} above the threshold)`;
+  const told = s.told === 'site' ? `told its site (${values.site}), not the main's material (--material): the stage fitted without it` : `told it is a ${values.material} main`;
+  return `${name}: ${s.leak ? 'LEAK' : 'no leak'} by the second stage, judging the recording as a whole: probability ${s.probability.toFixed(3)} against ${s.threshold.toFixed(3)} (${told})\n`;
 }

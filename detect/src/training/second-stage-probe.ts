@@ -9,7 +9,8 @@
  * calls per 100 no-leak recordings. It also judges as `score-wav` must a
  * recording given alone (neither material nor site): the heads and the
  * untold stage with one threshold for every site, and a stage fitted told
- * neither. Then for each --test data set (every
+ * neither; and the told stage with thresholds per site group and main
+ * (plastic or metal), each at the budget on its own no-leak recordings. Then for each --test data set (every
  * split) it prints the clip ROC-AUC of the heads and of each stage, each
  * stage's difference from the heads with a 95 % paired bootstrap interval
  * (paired-auc.ts), and how many leak and no-leak recordings each calls.
@@ -74,27 +75,33 @@ async function recordingsOf(dir: string): Promise<Scored[]> {
 
 const SITE_GROUPS = ['near_prv', 'near_pump'];
 const groupOf = (site: string) => (SITE_GROUPS.includes(site) ? site : 'default');
-const thresholdsOn = (set: readonly Scored[], scores: readonly number[]) => new Map(Object.entries(chooseStageThresholds(SITE_GROUPS, set.map((e) => e.meta), scores, budget)));
 
 const fitting = (await Promise.all(fitDirs.map(recordingsOf))).flat();
 const told = fitSecondStage(fitting, { components });
 const untold = fitSecondStage(fitting, { components, materialAware: false });
 // Fitted as a recording given alone is judged: no material, no site term.
 const blind = fitSecondStage(fitting, { components, materialAware: false, sites: [] });
-/** A judge given the site (`sited`) keeps a threshold per site group; one not given it, one threshold for every recording. */
-const judges: { name: string; sited: boolean; score: (e: Scored) => number }[] = [
-  { name: 'heads alone', sited: true, score: (e) => e.score },
-  { name: 'second stage, told the material', sited: true, score: (e) => secondStageProbability(told, e) },
-  { name: 'second stage, not told', sited: true, score: (e) => secondStageProbability(untold, { ...e, material: undefined }) },
-  { name: 'heads alone, not told the site', sited: false, score: (e) => e.score },
-  { name: 'not told, nor the site', sited: false, score: (e) => secondStageProbability(untold, { ...e, material: undefined, site: undefined }) },
-  { name: 'fitted told neither', sited: false, score: (e) => secondStageProbability(blind, { ...e, material: undefined, site: undefined }) },
+/** Where a judge's thresholds are chosen: per site group when given the site, and per main (plastic or metal) too when `byMain`; else one for every recording. */
+type Grouping = 'site' | 'site-main' | 'none';
+const judges: { name: string; grouping: Grouping; score: (e: Scored) => number }[] = [
+  { name: 'heads alone', grouping: 'site', score: (e) => e.score },
+  { name: 'second stage, told the material', grouping: 'site', score: (e) => secondStageProbability(told, e) },
+  { name: 'second stage, not told', grouping: 'site', score: (e) => secondStageProbability(untold, { ...e, material: undefined }) },
+  { name: 'heads alone, not told the site', grouping: 'none', score: (e) => e.score },
+  { name: 'not told, nor the site', grouping: 'none', score: (e) => secondStageProbability(untold, { ...e, material: undefined, site: undefined }) },
+  { name: 'fitted told neither', grouping: 'none', score: (e) => secondStageProbability(blind, { ...e, material: undefined, site: undefined }) },
+  { name: 'told, thresholds per main too', grouping: 'site-main', score: (e) => secondStageProbability(told, e) },
 ];
+const groupIn = (grouping: Grouping, e: Scored) =>
+  grouping === 'none' ? 'default' : grouping === 'site' ? groupOf(e.site) : `${groupOf(e.site)}/${isPlasticMain(e.material) ? 'plastic' : 'metal'}`;
 const thresholds = judges.map((j) => {
   const scores = fitting.map(j.score);
-  return j.sited ? thresholdsOn(fitting, scores) : new Map([['default', chooseStageThresholds([], fitting.map((e) => e.meta), scores, budget).default!]]);
+  const groups = new Map<string, number[]>();
+  fitting.forEach((e, i) => groups.set(groupIn(j.grouping, e), [...(groups.get(groupIn(j.grouping, e)) ?? []), i]));
+  return new Map([...groups].map(([g, at]) => [g, chooseStageThresholds([], at.map((i) => fitting[i]!.meta), at.map((i) => scores[i]!), budget).default!]));
 });
-const thresholdFor = (k: number, e: Scored) => thresholds[k]!.get(judges[k]!.sited ? groupOf(e.site) : 'default')!;
+// A group no fitting recording was in has no threshold: nothing there is called.
+const thresholdFor = (k: number, e: Scored) => thresholds[k]!.get(groupIn(judges[k]!.grouping, e)) ?? Number.POSITIVE_INFINITY;
 process.stdout.write(
   `model ${model.info.version}; fitted on ${fitting.length} recordings of ${fitDirs.join(', ')} (${fitting.filter((e) => e.leak).length} with an audible leak), ` +
     `${components} principal components; thresholds per site group at ${budget} false per 100 fitting recordings\n`,
@@ -117,7 +124,7 @@ for (const dir of testDirs) {
       return `; against the heads ${signed(p.difference)} (95 % ${signed(p.low)} to ${signed(p.high)})`;
     })();
     process.stdout.write(
-      `  ${j.name.padEnd(34)} clip ROC-AUC ${rocAuc(scores, labels).toFixed(3)} (plastic mains ${Number.isFinite(plasticAuc) ? plasticAuc.toFixed(3) : 'n/a'})${against}; ` +
+      `  ${j.name.padEnd(35)} clip ROC-AUC ${rocAuc(scores, labels).toFixed(3)} (plastic mains ${Number.isFinite(plasticAuc) ? plasticAuc.toFixed(3) : 'n/a'})${against}; ` +
         `called: ${called(true)} of ${leakCount} leak, ${called(false)} of ${set.length - leakCount} no-leak\n`,
     );
   });
