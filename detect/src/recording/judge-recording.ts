@@ -28,6 +28,10 @@ export interface RecordingRequest {
   readonly threshold: number;
   readonly material?: string | undefined;
   readonly site?: string | undefined;
+  /** Whether the second stage judges, where the model carries one and is told enough (default true). */
+  readonly judgeStage?: boolean;
+  /** Whether the judgement carries the counted windows' median features (a context model's only). */
+  readonly features?: boolean;
 }
 
 export interface JudgedWindow {
@@ -50,6 +54,10 @@ export type StageVerdict =
 export interface RecordingJudgement {
   readonly windows: readonly JudgedWindow[];
   readonly threshold: number;
+  /** The windows (indices) a verdict counts: for a context model those from CONTEXT_SETTLED_MS on, where there are N of them (N of the rule, 1 without one); else every one. */
+  readonly counted: readonly number[];
+  /** Per feature, the median over the counted windows of each window's own features, where asked for (`features`) or a stage judged. */
+  readonly features?: Float32Array;
   /** Windows whose mains hum the model's front end took out, and its loudest line. */
   readonly hum?: { readonly windows: number; readonly loudest: { readonly hz: number; readonly share: number } };
   readonly rule: RuleVerdict;
@@ -93,16 +101,21 @@ export async function judgeRecordingAudio(model: LeakModel, r: RecordingRequest)
   if (cut.length === 0) throw new RecordingError('RECORDING_TOO_SHORT', `shorter than one ${r.windowSeconds} s window (${(r.samples.length / r.sampleRateHz).toFixed(2)} s)`);
 
   const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-  const judging = judgingStage(model, r);
-  // The windows' own features only where a stage will judge them.
-  const withFeatures = judging && histories ? await scoreWindowsWithFeatures(histories, r.key, cut) : undefined;
+  if (r.features && !histories) throw new RangeError(`model ${model.info.version} gives no features: it takes no context`);
+  const judging = r.judgeStage === false ? undefined : judgingStage(model, r);
+  // The windows' own features only where a stage will judge them or they are asked for.
+  const withFeatures = (judging || r.features) && histories ? await scoreWindowsWithFeatures(histories, r.key, cut) : undefined;
   const scores = withFeatures?.scores ?? (await scoreSensorWindows(model, histories, cut.map((window) => ({ sensorId: r.key, window }))));
   const windows = cut.map((w, i): JudgedWindow => ({ startMs: w.startMs, endMs: w.endMs, score: scores[i]!, leak: countsAsLeak(scores[i]!, r.threshold) }));
+  // A context model's verdict counts the windows whose context has settled, where there are enough of them.
+  const { indices: counted, settled } = histories ? verdictWindows(cut.map((w) => w.startMs), model.info.persistence?.n ?? 1) : { indices: scores.map((_, i) => i), settled: undefined };
+  const features = withFeatures && medianFeatures(withFeatures.features, counted);
 
-  const rule = ruleVerdict(model, cut, scores, r.threshold, histories !== undefined);
-  const hasStage = histories !== undefined && model.info.recordingStage !== undefined;
-  const stage: StageVerdict | undefined = !hasStage || rule.leak === null ? undefined : judging && withFeatures ? stageVerdict(judging, rule, cut, withFeatures, r) : { leak: null, reason: 'not told' };
-  return { windows, threshold: r.threshold, ...humOf(cut), rule, ...(stage && { stage }) };
+  const rule = ruleVerdict(model, counted, scores, r.threshold, settled);
+  const hasStage = histories !== undefined && model.info.recordingStage !== undefined && r.judgeStage !== false;
+  const stage: StageVerdict | undefined =
+    !hasStage || rule.leak === null ? undefined : judging && features ? stageVerdict(judging, rule, features, r) : { leak: null, reason: 'not told' };
+  return { windows, threshold: r.threshold, counted, ...(features && { features }), ...humOf(cut), rule, ...(stage && { stage }) };
 }
 
 /**
@@ -112,32 +125,29 @@ export async function judgeRecordingAudio(model: LeakModel, r: RecordingRequest)
  * are N of them. The live detector applies it to a sensor's windows across
  * the night, minutes apart; this is the same rule over a shorter stretch.
  */
-function ruleVerdict(model: LeakModel, cut: readonly Window[], scores: readonly number[], threshold: number, context: boolean): RuleVerdict {
+function ruleVerdict(model: LeakModel, counted: readonly number[], scores: readonly number[], threshold: number, settled: boolean | undefined): RuleVerdict {
   const rule = model.info.persistence;
   if (rule === undefined) return { leak: null, reason: 'no rule' };
   if (scores.length < rule.n) return { leak: null, reason: 'too few windows', k: rule.k, n: rule.n };
-  const { indices, settled } = context ? verdictWindows(cut.map((w) => w.startMs), rule.n) : { indices: scores.map((_, i) => i), settled: undefined };
-  const counted = indices.map((i) => scores[i]!);
-  const kth = [...counted].sort((a, b) => b - a)[Math.min(rule.k, counted.length) - 1]!;
+  const countedScores = counted.map((i) => scores[i]!);
   return {
-    leak: persists(counted, threshold, rule.k, rule.n),
+    leak: persists(countedScores, threshold, rule.k, rule.n),
     k: rule.k,
     n: rule.n,
-    score: kth,
+    score: kthHighest(countedScores, rule.k),
     counted: settled === undefined ? 'every window' : settled ? 'settled' : 'every window, too short to settle',
   };
 }
 
+/** The K-th highest of scores (the highest where there are fewer): a recording's clip score, what a clip ROC-AUC ranks. */
+export function kthHighest(scores: readonly number[], k: number): number {
+  const sorted = [...scores].sort((a, b) => b - a);
+  return sorted[Math.min(k, sorted.length) - 1]!;
+}
+
 /** The second stage on the K-th highest counted score and those windows' median features (model/recording-stage.ts). */
-function stageVerdict(
-  judging: { stage: RecordingStage; told: 'material' | 'site' },
-  rule: Extract<RuleVerdict, { score: number }>,
-  cut: readonly Window[],
-  withFeatures: { features: Float32Array[] },
-  r: RecordingRequest,
-): StageVerdict {
-  const { indices } = verdictWindows(cut.map((w) => w.startMs), rule.n);
-  const j = judgeByStage(judging.stage, { score: rule.score, features: medianFeatures(withFeatures.features, indices), material: r.material, site: r.site });
+function stageVerdict(judging: { stage: RecordingStage; told: 'material' | 'site' }, rule: Extract<RuleVerdict, { score: number }>, features: Float32Array, r: RecordingRequest): StageVerdict {
+  const j = judgeByStage(judging.stage, { score: rule.score, features, material: r.material, site: r.site });
   return { leak: j.leak, probability: j.probability, threshold: j.threshold, told: judging.told };
 }
 

@@ -1,12 +1,11 @@
 import { fromPcm16 } from '../audio/pcm16.ts';
 import type { LeakModel } from '../model/leak-model.ts';
 import { recordingThresholds, thresholdFor } from '../model/operating-point.ts';
-import { verdictWindows } from '../model/sensor-context.ts';
-import { SensorHistories, medianFeatures, scoreSensorWindows, scoreWindowsWithFeatures } from '../stream/sensor-histories.ts';
-import { Windower } from '../stream/windower.ts';
+import { RecordingError, judgeRecordingAudio, kthHighest } from '../recording/judge-recording.ts';
+import { DEFAULT_WINDOWING } from '../stream/windower.ts';
 import { framePcm, type FrameMeta, type SplitData } from './dataset.ts';
 import { kindOf } from './evaluation.ts';
-import { persists, rocAuc } from './metrics.ts';
+import { rocAuc } from './metrics.ts';
 
 /** A recording of a data set: one long frame of one sensor (a hand-held clip). */
 export interface Clip {
@@ -46,10 +45,11 @@ export interface ScoredClip {
 }
 
 /**
- * Scores one clip through the streaming detector's windower and batch
- * scorer (the clip's earlier windows as a context model's context), with
- * `change` applied to its samples first (a robustness variant). Undefined
- * for a clip too short for one window.
+ * Scores one clip by score-wav's own code (recording/judge-recording.ts:
+ * the streaming detector's windower and batch scorer, the clip's earlier
+ * windows as a context model's context), told the clip's site and
+ * material, with `change` applied to its samples first (a robustness
+ * variant). Undefined for a clip too short for one window.
  */
 export async function scoreClip(model: LeakModel, clip: Clip, change?: (samples: Float32Array, sampleRateHz: number) => Float32Array): Promise<ScoredClip | undefined> {
   return (await scoreClipWindows(model, clip, change, false))?.scored;
@@ -72,24 +72,39 @@ async function scoreClipWindows(
   change: ((samples: Float32Array, sampleRateHz: number) => Float32Array) | undefined,
   withFeatures: boolean,
 ): Promise<{ scored: ScoredClip; features: Float32Array | undefined } | undefined> {
-  const k = model.info.persistence?.k ?? 1;
-  const n = model.info.persistence?.n ?? 1;
   const recorded = fromPcm16(framePcm(data, meta));
   const samples = change ? change(recorded, meta.sampleRateHz) : recorded;
-  const windows = new Windower(undefined, model.info.frontEnd).push({ startMs: meta.startMs, sampleRateHz: meta.sampleRateHz, samples });
-  if (typeof windows === 'string' || windows.length === 0) return undefined;
-  const histories = model.info.contextWindows > 1 ? new SensorHistories(model) : undefined;
-  if (withFeatures && !histories) throw new RangeError(`model ${model.info.version} gives no features: it takes no context`);
-  const withScores = histories && withFeatures ? await scoreWindowsWithFeatures(histories, meta.id, windows) : undefined;
-  const scores = withScores?.scores ?? (await scoreSensorWindows(model, histories, windows.map((window) => ({ sensorId: meta.id, window }))));
-  const indices = histories ? verdictWindows(windows.map((w) => w.startMs), n).indices : scores.map((_, j) => j);
-  const counted = indices.map((j) => scores[j]!);
-  const sorted = [...counted].sort((a, b) => b - a);
   const threshold = thresholdFor(recordingThresholds(model.info.thresholds, model.info.recordingThreshold), { site: meta.environment, material: meta.material });
-  const scored = { counted, score: sorted[Math.min(k, sorted.length) - 1]!, called: persists(counted, threshold, k, n) };
-  return { scored, features: withScores && medianFeatures(withScores.features, indices) };
+  let j;
+  try {
+    // Judged as score-wav judges a recording told its site and material, by the same code; the stage is judged apart (second-stage.ts).
+    j = await judgeRecordingAudio(model, {
+      key: meta.id,
+      sampleRateHz: meta.sampleRateHz,
+      samples,
+      startMs: meta.startMs,
+      ...DEFAULT_WINDOWING,
+      threshold,
+      material: meta.material,
+      site: meta.environment,
+      judgeStage: false,
+      features: withFeatures,
+    });
+  } catch (err) {
+    if (err instanceof RecordingError) return undefined; // too short for a window, or below the model's rate
+    throw err;
+  }
+  const counted = j.counted.map((i) => j.windows[i]!.score);
+  const r = j.rule;
+  // A model without a K of N rule judges each window alone (K = N = 1); a clip too short for the rule is ranked by its K-th highest window and not called, as score-wav gives it no verdict.
+  const scored =
+    r.leak !== null
+      ? { counted, score: r.score, called: r.leak }
+      : r.reason === 'no rule'
+        ? { counted, score: kthHighest(counted, 1), called: j.counted.some((i) => j.windows[i]!.leak) }
+        : { counted, score: kthHighest(counted, r.k ?? 1), called: false };
+  return { scored, features: j.features };
 }
-
 
 /**
  * Scores each clip as scoreClip does and sums them up as a ClipReport.
