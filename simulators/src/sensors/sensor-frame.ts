@@ -26,6 +26,13 @@ export interface FrameRequest {
   readonly night: NightConditions;
   /** Leaks active on this sensor's pipe during the frame (none: a frame without a leak). */
   readonly leaks: readonly LeakSource[];
+  /**
+   * Where another sensor hears the same leaks in the same frame (a
+   * correlator's pair, sensor-pair.ts): their sound is drawn from `seed`,
+   * which the pair shares, and reaches this sensor `delaySamples` later than
+   * the first of the pair. Without it a leak's sound is this sensor's own.
+   */
+  readonly sharedLeaks?: { readonly seed: number; readonly delaySamples: number } | undefined;
 }
 
 export interface SensorFrame {
@@ -247,7 +254,12 @@ export function renderSensorFrame(site: AcousticSite, request: FrameRequest, rng
   // Steady parts share one realisation; each modulated part gets its own, then its envelope.
   const noiseSources: NoiseSource[] = [
     { powers: m.steady, rng: createRng(frameSeed, 'noise', 'steady') },
-    ...m.modulated.map((p) => ({ powers: p.powers!, rng: createRng(frameSeed, 'noise', p.component.stream), envelope: p.component.envelope })),
+    ...m.modulated.map((p) => {
+      const shared = p.component.name === 'leak' ? request.sharedLeaks : undefined;
+      return shared
+        ? { powers: p.powers!, rng: createRng(shared.seed, 'noise', p.component.stream), envelope: p.component.envelope, delaySamples: shared.delaySamples }
+        : { powers: p.powers!, rng: createRng(frameSeed, 'noise', p.component.stream), envelope: p.component.envelope };
+    }),
   ];
   const out = new Float64Array(grid.sampleCount);
   synthesiseInto(out, grid, noiseSources);

@@ -108,6 +108,13 @@ export interface NoiseSource {
   readonly rng: Rng;
   /** Amplitude factor per sample; undefined: steady. */
   readonly envelope?: Float64Array | undefined;
+  /**
+   * Arrives this many samples late (may be fractional): a phase ramp on every
+   * bin, so two sensors drawing one realisation from one stream hear one
+   * source at their own delays (a correlator's pair). Circular over the
+   * transform, which is longer than the frame (BinGrid.fftSize).
+   */
+  readonly delaySamples?: number | undefined;
 }
 
 interface Scratch {
@@ -156,6 +163,13 @@ function synthesisePairInto(out: Float64Array, grid: BinGrid, a: NoiseSource, b:
     re[m - k] = r;
     im[m - k] = -i;
   }
+  if (a.delaySamples) delayBins(re, im, m, a.delaySamples);
+  if (b?.delaySamples) {
+    // Packing B into A's transform leaves no room for a ramp of its own: it goes through one alone.
+    synthesisePairInto(out, grid, a, undefined);
+    synthesisePairInto(out, grid, b, undefined);
+    return;
+  }
   if (b) {
     b.rng.fill(draws);
     const pb = b.powers;
@@ -180,6 +194,21 @@ function synthesisePairInto(out: Float64Array, grid: BinGrid, a: NoiseSource, b:
   const eb = b.envelope;
   if (eb) for (let j = 0; j < n; j++) out[j]! += im[j]! * eb[j]!;
   else for (let j = 0; j < n; j++) out[j]! += im[j]!;
+}
+
+/** Multiplies bin k (and its mirror) by e^{∓2πi·k·d/m}: the realisation d samples later. */
+function delayBins(re: Float64Array, im: Float64Array, m: number, d: number): void {
+  for (let k = 1; k < m / 2; k++) {
+    const theta = (-2 * Math.PI * k * d) / m;
+    const c = Math.cos(theta);
+    const s = Math.sin(theta);
+    const r = re[k]!;
+    const i = im[k]!;
+    re[k] = r * c - i * s;
+    im[k] = r * s + i * c;
+    re[m - k] = re[k]!;
+    im[m - k] = -im[k]!;
+  }
 }
 
 let cache = new WeakMap<object, Map<string, Float64Array>>();
