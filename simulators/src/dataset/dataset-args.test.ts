@@ -38,4 +38,16 @@ describe('dataset command line', () => {
     expect(error('--leak-distance', '5-1')).toMatch(/^--leak-distance must be from 0 to 1000 m, nearer first/);
     expect(error('--leak-distance', 'near')).toBe("--leak-distance 'near' must be metres A or a range A-B");
   });
+
+  it('takes --pairs with an even number of sensors, and refuses leak onsets and distances with it', () => {
+    expect(parseDatasetArgs(['--seed', '1', '--out', 'x', '--pairs', '--sensors', '20'], '/')).toMatchObject({ kind: 'run', options: { pairs: true, sensors: 20 } });
+    expect(parseDatasetArgs(['--seed', '1', '--out', 'x'], '/')).not.toHaveProperty('options.pairs');
+    const error = (...flags: string[]) => {
+      const args = parseDatasetArgs(['--seed', '1', '--out', 'x', '--pairs', ...flags], '/');
+      return args.kind === 'error' ? args.message : '';
+    };
+    expect(error('--sensors', '21')).toBe('--pairs takes an even --sensors (two a pair), got 21');
+    expect(error('--leak-onset-share', '0.5')).toMatch(/leave out --leak-onset-share and --leak-distance/);
+    expect(error('--leak-distance', '0-5')).toMatch(/leave out --leak-onset-share and --leak-distance/);
+  });
 });

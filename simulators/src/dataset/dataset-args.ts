@@ -34,6 +34,9 @@ under it, as a field trial would; every other draw stays the seed's):
   --sample-rate HZ       ${CONDITION_SAMPLE_RATE_HZ[0]}-${CONDITION_SAMPLE_RATE_HZ[1]}
   --leak-distance A[-B]  leaks A metres from the sensor, or uniform from A to B (${CONDITION_LEAK_DISTANCE_M[0]}-${CONDITION_LEAK_DISTANCE_M[1]})
 
+  --pairs                sensors in correlator pairs: --sensors / 2 pairs, each two sensors on one
+                         main 40-300 m apart recording at the same instants, a leak between them
+                         heard by both (split by pair; no --leak-onset-share or --leak-distance)
   --quiet                no progress lines on stderr
   -h, --help             show this help`;
 
@@ -69,6 +72,7 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
         'sensor-type': { type: 'string' },
         'sample-rate': { type: 'string' },
         'leak-distance': { type: 'string' },
+        pairs: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -93,6 +97,11 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
   if (!out) return { kind: 'error', message: '--out DIR is required' };
   const conditions = parseConditions(values);
   if (typeof conditions === 'string') return { kind: 'error', message: conditions };
+  const pairs = values.pairs === true;
+  if (pairs && numbers.sensors !== undefined && numbers.sensors % 2 !== 0) return { kind: 'error', message: `--pairs takes an even --sensors (two a pair), got ${numbers.sensors}` };
+  if (pairs && (numbers.leakOnsetShare !== undefined || conditions.leakDistanceM !== undefined)) {
+    return { kind: 'error', message: '--pairs puts each leak between the two sensors from the first night: leave out --leak-onset-share and --leak-distance' };
+  }
   return {
     kind: 'run',
     quiet: values.quiet === true,
@@ -107,6 +116,7 @@ export function parseDatasetArgs(argv: readonly string[], cwd: string): DatasetA
       leakShare: numbers.leakShare,
       leakOnsetShare: numbers.leakOnsetShare,
       ...(Object.keys(conditions).length > 0 && { conditions }),
+      ...(pairs && { pairs }),
     },
   };
 }

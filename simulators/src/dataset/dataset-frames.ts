@@ -4,7 +4,8 @@ import { createRng } from '../random/prng.ts';
 import type { Confounder, Environment } from '../sensors/environment.ts';
 import { drawNightConditions } from '../sensors/night-conditions.ts';
 import type { SensorType } from '../sensors/sensor-hardware.ts';
-import { renderSensorFrame } from '../sensors/sensor-frame.ts';
+import { renderSensorFrame, type SensorFrame } from '../sensors/sensor-frame.ts';
+import { renderPairFrame } from '../sensors/sensor-pair.ts';
 import type { PipeMaterial } from '@suido/ingest';
 import type { DatasetSensor } from './dataset-population.ts';
 
@@ -40,6 +41,13 @@ export interface FrameRecord {
   readonly sensorSnrDb: number | null;
   readonly confounders: readonly Confounder[];
   readonly clipped: boolean;
+  /**
+   * Only in a data set of correlator pairs (`--pairs`): the pair, the other
+   * sensor, where this one is along the main (the first at 0), the spacing,
+   * and where the leak is (null without one). The pair's frames start at
+   * the same instants: what a correlator cross-correlates.
+   */
+  readonly pair?: { readonly id: string; readonly partnerId: string; readonly positionM: number; readonly spacingM: number; readonly leakPositionM: number | null };
 }
 
 export interface FrameSchedule {
@@ -88,34 +96,67 @@ export function* sensorFrames(seed: number, sensor: DatasetSensor, schedule: Fra
       const { startMs } = times[frame]!;
       const leaking = leak !== null && (sensor.leakStartMs === null || startMs >= sensor.leakStartMs);
       const rendered = renderSensorFrame(site, { startMs, sampleCount, night: conditions, leaks: leaking ? [leak] : [] }, createRng(seed, 'dataset', sensor.id, 'frame', night, frame));
-      yield {
-        pcm: rendered.samples,
-        record: {
-          id: `${sensor.id}/n${night}/f${frame}`,
-          sensorId: sensor.id,
-          night,
-          frame,
-          startMs,
-          sampleRateHz: rendered.sampleRateHz,
-          samples: rendered.samples.length,
-          offsetBytes: 0,
-          gainDb: rendered.gainDb,
-          material: site.material,
-          sensorType: site.hardware.type,
-          environment: site.environment,
-          daytime: rendered.daytime,
-          leak: leaking,
-          audible: rendered.audible,
-          sensorAudible: sensor.sensorAudible,
-          leakSizeLps: leaking ? round(leak.sizeLps, 4) : null,
-          distanceM: leaking ? round(leak.distanceM, 1) : null,
-          ...(sensor.leakStartMs !== null && { leakStartMs: sensor.leakStartMs }),
-          snrDb: rendered.snrDb,
-          sensorSnrDb: sensor.sensorSnrDb,
-          confounders: rendered.confounders,
-          clipped: rendered.clipped,
-        },
-      };
+      yield { pcm: rendered.samples, record: frameRecord(sensor, night, frame, startMs, rendered, leaking) };
     }
   }
+}
+
+/**
+ * Every frame of a correlator's pair (drawPairPopulation), rendered at both
+ * sensors at the same instants (the first sensor's schedule), in time
+ * order, each instant's frame of sensor a before sensor b's.
+ */
+export function* pairFrames(seed: number, a: DatasetSensor, b: DatasetSensor, schedule: FrameSchedule): Generator<{ record: FrameRecord; pcm: Int16Array }> {
+  const pair = a.pair;
+  if (!pair || pair.role !== 'a' || b.pair?.id !== pair.id) throw new RangeError(`${a.id} and ${b.id} are not one pair, first and second`);
+  const sampleCount = Math.round(a.site.hardware.sampleRateHz * schedule.frameSeconds);
+  const leaks = a.leak && pair.leakPositionM !== null ? [{ leak: a.leak, positionM: pair.leakPositionM }] : [];
+  for (let night = 0; night < schedule.nights; night++) {
+    const nights = { a: drawNightConditions(createRng(seed, 'dataset', a.id, 'night', night)), b: drawNightConditions(createRng(seed, 'dataset', b.id, 'night', night)) };
+    const times = frameTimes(seed, a, night, schedule);
+    for (let frame = 0; frame < times.length; frame++) {
+      const { startMs } = times[frame]!;
+      const rendered = renderPairFrame(pair.sensors, { startMs, sampleCount, nights, leaks }, createRng(seed, 'dataset', a.id, 'frame', night, frame));
+      yield { pcm: rendered.a.samples, record: frameRecord(a, night, frame, startMs, rendered.a, leaks.length > 0) };
+      yield { pcm: rendered.b.samples, record: frameRecord(b, night, frame, startMs, rendered.b, leaks.length > 0) };
+    }
+  }
+}
+
+function frameRecord(sensor: DatasetSensor, night: number, frame: number, startMs: number, rendered: SensorFrame, leaking: boolean): FrameRecord {
+  const { site, leak, pair } = sensor;
+  return {
+    id: `${sensor.id}/n${night}/f${frame}`,
+    sensorId: sensor.id,
+    night,
+    frame,
+    startMs,
+    sampleRateHz: rendered.sampleRateHz,
+    samples: rendered.samples.length,
+    offsetBytes: 0,
+    gainDb: rendered.gainDb,
+    material: site.material,
+    sensorType: site.hardware.type,
+    environment: site.environment,
+    daytime: rendered.daytime,
+    leak: leaking,
+    audible: rendered.audible,
+    sensorAudible: sensor.sensorAudible,
+    leakSizeLps: leaking && leak ? round(leak.sizeLps, 4) : null,
+    distanceM: leaking && leak ? round(leak.distanceM, 1) : null,
+    ...(sensor.leakStartMs !== null && { leakStartMs: sensor.leakStartMs }),
+    snrDb: rendered.snrDb,
+    sensorSnrDb: sensor.sensorSnrDb,
+    confounders: rendered.confounders,
+    clipped: rendered.clipped,
+    ...(pair && {
+      pair: {
+        id: pair.id,
+        partnerId: pair.partnerId,
+        positionM: pair.role === 'a' ? 0 : round(pair.spacingM, 1),
+        spacingM: round(pair.spacingM, 1),
+        leakPositionM: pair.leakPositionM === null ? null : round(pair.leakPositionM, 1),
+      },
+    }),
+  };
 }

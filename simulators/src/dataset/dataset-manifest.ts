@@ -66,7 +66,7 @@ export function countFrame(c: SplitCounts, r: FrameRecord): void {
 
 export interface DatasetManifestInput {
   readonly seed: number;
-  readonly options: Record<string, number>;
+  readonly options: Record<string, number | boolean>;
   /** What every sensor shares instead of drawing it; written only where something is fixed. */
   readonly conditions?: object | undefined;
   readonly counts: Record<Split, SplitCounts>;
@@ -107,6 +107,15 @@ export function datasetManifest(input: DatasetManifestInput): Record<string, unk
       confounders: 'sources perceptible in the frame: noise carrying ≥ 1 % of the floor’s power, tones above the floor within ±5 Hz',
       split: `by sensor, stratified by leak: ${JSON.stringify(SPLIT_SHARES)}`,
     },
+    // Only for a data set of pairs, so every other manifest is as it was (its text keys detect's feature cache).
+    ...(input.options.pairs === true && {
+      pairs: {
+        index: 'each frame of a pair carries pair: { id, partnerId, positionM (along the main; the first sensor at 0), spacingM, leakPositionM (null without a leak) }; a pair’s two frames start at the same instant',
+        physics: 'one main (material, pipe segment), one sample rate, each sensor its own device and surroundings; a leak between the two is one sound reaching each after its distance along the pipe, delayed by distance / wave speed (waveSpeedMs of the material, this pipe’s own within a few %); the leak’s night pressure shift and the rain are shared; pumps and PRVs are each sensor’s own (not yet a shared source)',
+        spacingM: 'uniform 100–300 on metal and asbestos cement, 40–120 on plastic',
+        split: 'by pair: both sensors of a pair in one split',
+      },
+    }),
     physics: {
       levels: `dB re int16 full scale at 0 dB gain (dBFS0), RMS over 0–${REFERENCE_BAND_HZ} Hz; reference night background ${BACKGROUND_REFERENCE_DB} dBFS0`,
       propagation: 'α(f) = joint loss + 8.686·(2πf/c_f)·βη/(2√(1+β)) dB/m, β = 2Ba/(Eh) (fluid-loaded thin-walled pipe: Pinnington & Briscoe 1994; Muggleton, Brennan & Pinnington 2002; Gao et al. 2004); per pipe η ×lognormal(σ 0.35), a/h ±20 %, joint loss 0.005–0.03 dB/m',

@@ -5,6 +5,7 @@ import { sensorId } from '../sensors/acoustic-sensor.ts';
 import { drawAcousticSite, type AcousticSite, type SiteOptions } from '../sensors/acoustic-site.ts';
 import { drawLeak, type LeakSource } from '../sensors/leak/leak-noise.ts';
 import { AUDIBLE_SNR_DB, quietNightSnrDb } from '../sensors/sensor-frame.ts';
+import { drawSensorPair, type SensorPair } from '../sensors/sensor-pair.ts';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -31,6 +32,22 @@ export interface DatasetSensor {
   readonly sensorAudible: boolean | null;
   /** Tokyo day of its first night: sensors are spread over a year (seasons, weekdays). */
   readonly firstDay: number;
+  /** Where the sensor is one of a correlator's pair (drawPairPopulation): the pair, and where each is along the main. */
+  readonly pair?: DatasetPairMember | undefined;
+}
+
+export interface DatasetPairMember {
+  /** The pair's own id: its first sensor's id with a `P` for the `S`. */
+  readonly id: string;
+  readonly role: 'a' | 'b';
+  /** The other sensor of the pair. */
+  readonly partnerId: string;
+  /** Along the main from sensor a to sensor b, m. */
+  readonly spacingM: number;
+  /** The leak along the main from sensor a, m (between the two); null without one. */
+  readonly leakPositionM: number | null;
+  /** The pair as the renderer takes it (both sites, the spacing). */
+  readonly sensors: SensorPair;
 }
 
 /** First nights fall within the year from this date. */
@@ -75,6 +92,42 @@ export function drawPopulation(seed: number, count: number, leakShare: number, o
     drafts.map((d) => d.leak !== null),
   );
   return drafts.map((d, i) => ({ ...d, split: splits[i]! }));
+}
+
+/**
+ * Draws a population of correlator pairs (sensor-pair.ts): `pairs` pairs,
+ * 2 × pairs sensors numbered in order (a pair's sensors are S-0001 and
+ * S-0002, S-0003 and S-0004, ...). Whether a pair's main leaks is drawn
+ * apart from everything else; a leak lies uniformly between the two
+ * sensors, the leak itself (flow, pressure, spectrum) one source both hear,
+ * each at its own distance. Splits are by pair, so both sensors of a pair
+ * are in one split. Leak onsets and a fixed leak distance are not drawn
+ * for pairs.
+ */
+export function drawPairPopulation(seed: number, pairs: number, leakShare: number, conditions: SiteOptions = {}): DatasetSensor[] {
+  const drafts = Array.from({ length: pairs }, (_, index) => {
+    const [idA, idB] = [sensorId(2 * index), sensorId(2 * index + 1)];
+    const sensors = drawSensorPair(createRng(seed, 'dataset', idA, 'pair'), conditions);
+    const leakRng = createRng(seed, 'dataset', idA, 'leak');
+    const leaks = chance(leakRng, leakShare);
+    const leak = leaks ? drawLeak(sensors.a.material, leakRng, { distanceM: 0 }) : null;
+    const leakPositionM = leak ? uniform(createRng(seed, 'dataset', idA, 'leak-position'), 0, sensors.spacingM) : null;
+    const firstDay = FIRST_DAY + intBetween(createRng(seed, 'dataset', idA, 'dates'), 0, 364);
+    const member = (role: 'a' | 'b', index: number): Omit<DatasetSensor, 'split'> => {
+      const site = role === 'a' ? sensors.a : sensors.b;
+      const distanceM = leakPositionM === null ? 0 : role === 'a' ? leakPositionM : sensors.spacingM - leakPositionM;
+      const own = leak ? { ...leak, distanceM } : null;
+      const sensorSnrDb = own ? quietNightSnrDb(site, [own]) : null;
+      const pair: DatasetPairMember = { id: `P${idA.slice(1)}`, role, partnerId: role === 'a' ? idB : idA, spacingM: sensors.spacingM, leakPositionM, sensors };
+      return { index, id: role === 'a' ? idA : idB, site, leak: own, leakStartMs: null, sensorSnrDb, sensorAudible: sensorSnrDb === null ? null : sensorSnrDb >= AUDIBLE_SNR_DB, firstDay, pair };
+    };
+    return { leaks, members: [member('a', 2 * index), member('b', 2 * index + 1)] };
+  });
+  const splits = assignSplits(
+    seed,
+    drafts.map((d) => d.leaks),
+  );
+  return drafts.flatMap((d, i) => d.members.map((m) => ({ ...m, split: splits[i]! })));
 }
 
 /** Which leaks begin inside the recorded nights: `share` of the leak sensors, over `nights` nights. */

@@ -151,4 +151,48 @@ describe('the acoustic data set', () => {
     expect(manifest.conditions).toEqual({ material: 'pe', sensorType: 'accelerometer', sampleRateHz: 44_100, leakDistanceM: [1, 3] });
     expect(JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8'))).not.toHaveProperty('conditions');
   });
+
+  it('with pairs: two sensors on one main, in one split, recording at the same instants; a leak between them, at its distance from each', async () => {
+    const dir = join(root, 'pairs');
+    const opts = { seed: 5, outDir: dir, sensors: 24, nights: 2, framesPerNight: 2, frameSeconds: 0.25, dayShare: 0, leakShare: 0.5, pairs: true } as const;
+    await writeAcousticDataset(opts);
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.options).toMatchObject({ sensors: 24, pairs: true });
+    expect(manifest.pairs.split).toMatch(/by pair/);
+    // Plain data sets carry no pair section: their manifests are as they were.
+    expect(JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8'))).not.toHaveProperty('pairs');
+    const all = (await Promise.all(SPLITS.map(async (split) => (await lines(dir, split)).map((r) => ({ ...r, split }))))).flat();
+    expect(new Set(all.map((r) => r.sensorId)).size).toBe(24);
+    const byId = new Map(all.map((r) => [r.id, r]));
+    let leakPairs = 0;
+    for (const r of all.filter((x) => x.pair!.positionM === 0)) {
+      const partner = byId.get(`${r.pair!.partnerId}/n${r.night}/f${r.frame}`)!;
+      expect(partner, r.id).toBeDefined();
+      expect(partner.pair).toMatchObject({ id: r.pair!.id, partnerId: r.sensorId, positionM: r.pair!.spacingM, spacingM: r.pair!.spacingM, leakPositionM: r.pair!.leakPositionM });
+      expect(partner.split).toBe(r.split);
+      expect(partner.startMs).toBe(r.startMs);
+      expect(partner.sampleRateHz).toBe(r.sampleRateHz);
+      expect(partner.material).toBe(r.material);
+      expect(partner.leak).toBe(r.leak);
+      const [lo, hi] = r.material === 'pvc' || r.material === 'pe' ? [40, 120] : [100, 300];
+      expect(r.pair!.spacingM).toBeGreaterThanOrEqual(lo);
+      expect(r.pair!.spacingM).toBeLessThanOrEqual(hi);
+      if (r.leak) {
+        leakPairs++;
+        const at = r.pair!.leakPositionM!;
+        expect(at).toBeGreaterThanOrEqual(0);
+        expect(at).toBeLessThanOrEqual(r.pair!.spacingM);
+        expect(r.distanceM).toBeCloseTo(at, 0);
+        expect(partner.distanceM).toBeCloseTo(r.pair!.spacingM - at, 0);
+        expect(partner.leakSizeLps).toBe(r.leakSizeLps);
+      } else expect(r.pair!.leakPositionM).toBeNull();
+    }
+    expect(leakPairs).toBeGreaterThan(0);
+    // The same seed and options, the same bytes.
+    const again = join(root, 'pairs-again');
+    await writeAcousticDataset({ ...opts, outDir: again });
+    for (const f of FILES) expect((await readFile(join(again, f))).equals(await readFile(join(dir, f))), f).toBe(true);
+    await expect(writeAcousticDataset({ ...opts, sensors: 23 })).rejects.toThrow(/even/);
+    await expect(writeAcousticDataset({ ...opts, leakOnsetShare: 0.5 })).rejects.toThrow(/no leak onset share/);
+  });
 });

@@ -2,9 +2,9 @@ import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { countFrame, datasetManifest, emptyCounts, type SplitCounts } from './dataset-manifest.ts';
-import { sensorFrames, type FrameRecord } from './dataset-frames.ts';
+import { pairFrames, sensorFrames, type FrameRecord } from './dataset-frames.ts';
 import { PIPE_MATERIALS } from '@suido/ingest';
-import { drawPopulation, SPLITS, type PopulationConditions, type Split } from './dataset-population.ts';
+import { drawPairPopulation, drawPopulation, SPLITS, type PopulationConditions, type Split } from './dataset-population.ts';
 import { ENVIRONMENTS } from '../sensors/environment.ts';
 import { SENSOR_TYPES } from '../sensors/sensor-hardware.ts';
 import { dropCachedPowers } from '../sensors/signal/spectral-noise.ts';
@@ -25,6 +25,12 @@ export interface DatasetOptions {
   readonly leakOnsetShare?: number | undefined;
   /** What every sensor shares instead of drawing it (PopulationConditions); unset: the population as drawn. */
   readonly conditions?: PopulationConditions | undefined;
+  /**
+   * Sensors in correlator pairs (drawPairPopulation): `sensors` / 2 pairs on
+   * one main each, recording at the same instants, a leak between the two
+   * heard by both. `sensors` must be even; no leak onsets or fixed leak distance.
+   */
+  readonly pairs?: boolean | undefined;
   readonly onProgress?: ((progress: DatasetProgress) => void) | undefined;
   readonly progressIntervalMs?: number | undefined;
 }
@@ -137,22 +143,33 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
 
   await mkdir(opts.outDir, { recursive: true });
   const leakOnsetShare = checked('leakOnsetShare', opts.leakOnsetShare ?? DATASET_DEFAULTS.leakOnsetShare, false);
-  const population = drawPopulation(seed, sensors, leakShare, { share: leakOnsetShare, nights: schedule.nights }, conditions);
+  if (opts.pairs && sensors % 2 !== 0) throw new RangeError(`dataset option sensors must be even for pairs (two a pair), got ${sensors}`);
+  if (opts.pairs && (leakOnsetShare > 0 || conditions.leakDistanceM !== undefined)) {
+    throw new RangeError('dataset option pairs draws a leak between the two sensors from before the first night: give no leak onset share or leak distance');
+  }
+  const population = opts.pairs
+    ? drawPairPopulation(seed, sensors / 2, leakShare, conditions)
+    : drawPopulation(seed, sensors, leakShare, { share: leakOnsetShare, nights: schedule.nights }, conditions);
   const counts = Object.fromEntries(SPLITS.map((s) => [s, emptyCounts()])) as Record<Split, SplitCounts>;
   const files = new Map<Split, { pcm: FileHandle; index: FileHandle }>();
   let frames = 0;
   let lastProgress = Date.now();
   try {
     for (const s of SPLITS) files.set(s, { pcm: await open(join(opts.outDir, `${s}.pcm`), 'w'), index: await open(join(opts.outDir, `${s}.jsonl`), 'w') });
-    for (const sensor of population) {
+    for (const [i, sensor] of population.entries()) {
+      // A pair's second sensor was rendered with its first.
+      if (sensor.pair?.role === 'b') continue;
       const c = counts[sensor.split];
-      c.sensors++;
-      if (sensor.leak) c.leakSensors++;
-      else c.noLeakSensors++;
-      if (sensor.sensorAudible === false) c.inaudibleSensors++;
+      const members = sensor.pair ? [sensor, population[i + 1]!] : [sensor];
+      for (const m of members) {
+        c.sensors++;
+        if (m.leak) c.leakSensors++;
+        else c.noLeakSensors++;
+        if (m.sensorAudible === false) c.inaudibleSensors++;
+      }
       const chunks: Buffer[] = [];
       let lines = '';
-      for (const { record, pcm } of sensorFrames(seed, sensor, schedule)) {
+      for (const { record, pcm } of sensor.pair ? pairFrames(seed, sensor, population[i + 1]!, schedule) : sensorFrames(seed, sensor, schedule)) {
         const full: FrameRecord = { ...record, offsetBytes: c.pcmBytes };
         countFrame(c, full);
         chunks.push(int16le(pcm));
@@ -165,7 +182,7 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
       await f.index.write(lines);
       if (opts.onProgress && Date.now() - lastProgress >= interval) {
         lastProgress = Date.now();
-        opts.onProgress({ sensorsDone: sensor.index + 1, sensors, frames, elapsedMs: Date.now() - started });
+        opts.onProgress({ sensorsDone: sensor.index + members.length, sensors, frames, elapsedMs: Date.now() - started });
       }
     }
   } finally {
@@ -174,7 +191,7 @@ export async function writeAcousticDataset(opts: DatasetOptions): Promise<Datase
       await f.index.close();
     }
   }
-  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare, ...(leakOnsetShare > 0 && { leakOnsetShare }) }, conditions, counts });
+  const manifest = datasetManifest({ seed, options: { sensors, ...schedule, leakShare, ...(leakOnsetShare > 0 && { leakOnsetShare }), ...(opts.pairs && { pairs: true }) }, conditions, counts });
   await writeFile(join(opts.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   opts.onProgress?.({ sensorsDone: sensors, sensors, frames, elapsedMs: Date.now() - started });
   return { outDir: opts.outDir, manifest, counts, frames, elapsedMs: Date.now() - started };
