@@ -1,0 +1,152 @@
+/**
+ * `npm run pairs -w detect -- --data DIR [--model FILE] [--max-false-per-100 1]`
+ *
+ * Measures what a correlator pair's cross-correlation finds beside the
+ * model, on a data set of pairs (`npm run dataset -w simulators -- --pairs`):
+ * per pair, its GCC-PHAT peak ratio (pairs/pair-correlation.ts; the
+ * largest over its frames recorded in step) and the better of its two
+ * sensors' model scores (each frame scored as `score-wav` scores a
+ * recording, told its site and material: clip-scores.ts). The ratio's
+ * threshold is chosen on the validation split's pairs without a leak (at
+ * the budget of false pairs per 100), the model's verdict is its own; both
+ * are measured on the test split: ROC-AUC (leak pairs against pairs without
+ * one), the leak pairs each finds, the false pairs, and how near the peak's
+ * lag places the leak (d_a = (D − c·τ)/2, c the material's wave speed from
+ * the data set's manifest). Leak pairs are reported apart by whether either
+ * sensor could hear the leak on a quiet night. detect/README.md, "A
+ * correlator's pair".
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fromPcm16 } from '../audio/pcm16.ts';
+import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
+import { LeakModel } from '../model/leak-model.ts';
+import { correlatePair, placeLeak } from '../pairs/pair-correlation.ts';
+import { scoreClip } from './clip-scores.ts';
+import { framePcm, loadSplit, type FrameMeta, type Split, type SplitData } from './dataset.ts';
+import { rocAuc } from './metrics.ts';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    model: { type: 'string', default: DEFAULT_MODEL_PATH },
+    'max-false-per-100': { type: 'string', default: '1' },
+  },
+});
+const fail = (message: string): never => {
+  process.stderr.write(`pairs: ${message}\n`);
+  process.exit(2);
+};
+if (!values.data) fail('give --data DIR (a data set of pairs: npm run dataset -w simulators -- --pairs)');
+const budget = Number(values['max-false-per-100']);
+if (!(budget >= 0 && budget <= 100)) fail(`--max-false-per-100 must be a number from 0 to 100, got '${values['max-false-per-100']}'`);
+const dir = resolve(values.data!);
+const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => fail(`no data set in ${dir}`))) as {
+  options?: { pairs?: boolean };
+  physics?: { materials?: Record<string, { waveSpeedMs: number }> };
+};
+if (manifest.options?.pairs !== true) fail(`${dir} is not a data set of pairs: make one with npm run dataset -w simulators -- --pairs`);
+const speeds = manifest.physics?.materials ?? {};
+
+/** What a frame of a pairs data set carries beyond any frame's. */
+type PairFrame = FrameMeta & { readonly pair: { readonly id: string; readonly positionM: number; readonly spacingM: number; readonly leakPositionM: number | null } };
+
+interface JudgedPair {
+  readonly id: string;
+  readonly material: string;
+  readonly leak: boolean;
+  /** Either sensor could hear the leak on a quiet night. */
+  readonly audible: boolean;
+  readonly ratio: number;
+  readonly modelScore: number;
+  readonly modelCalled: boolean;
+  /** |placed − true| position of the leak, m, from the frame with the highest ratio; null without a leak. */
+  readonly placementErrorM: number | null;
+}
+
+const model = await LeakModel.load(resolve(values.model!));
+
+async function judgePairs(split: Split): Promise<JudgedPair[]> {
+  const data: SplitData = await loadSplit(dir, split);
+  const frames = data.frames as readonly PairFrame[];
+  const byPair = new Map<string, { a: PairFrame; b: PairFrame }[]>();
+  const firstOf = new Map<string, PairFrame>();
+  for (const f of frames) if (f.pair.positionM === 0) firstOf.set(`${f.pair.id}/n${f.night}/f${f.frame}`, f);
+  for (const f of frames) {
+    if (f.pair.positionM === 0) continue;
+    const a = firstOf.get(`${f.pair.id}/n${f.night}/f${f.frame}`);
+    if (!a) fail(`${split}: frame ${f.id} has no frame of its pair's first sensor at the same night and frame`);
+    byPair.set(f.pair.id, [...(byPair.get(f.pair.id) ?? []), { a: a!, b: f }]);
+  }
+  const out: JudgedPair[] = [];
+  for (const [id, recorded] of byPair) {
+    const first = recorded[0]!.a;
+    const c = speeds[first.material]?.waveSpeedMs;
+    if (!c) fail(`${dir}: the manifest gives no wave speed for ${first.material}`);
+    // Lags a little beyond the spacing: the peak of a leak at a sensor sits at the edge.
+    const maxLagS = (first.pair.spacingM / c!) * 1.05;
+    let best = { ratio: -1, lagS: 0 };
+    let modelScore = 0;
+    let modelCalled = false;
+    for (const { a, b } of recorded) {
+      const r = correlatePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, maxLagS);
+      if (r.ratio > best.ratio) best = r;
+      for (const meta of [a, b]) {
+        const scored = await scoreClip(model, { data, meta });
+        if (!scored) continue;
+        modelScore = Math.max(modelScore, scored.score);
+        modelCalled ||= scored.called;
+      }
+    }
+    const leakAt = first.pair.leakPositionM;
+    out.push({
+      id,
+      material: first.material,
+      leak: first.leak,
+      audible: recorded.some(({ a, b }) => a.sensorAudible === true || b.sensorAudible === true),
+      ratio: best.ratio,
+      modelScore,
+      modelCalled,
+      placementErrorM: leakAt === null ? null : Math.abs(placeLeak(first.pair.spacingM, c!, best.lagS) - leakAt),
+    });
+  }
+  process.stderr.write(`pairs: ${split}: ${out.length} pairs\n`);
+  return out;
+}
+
+/** The lowest ratio that calls no more of the pairs without a leak than the budget allows (strictly above it is called). */
+function thresholdOn(quiet: readonly JudgedPair[]): number {
+  const ratios = quiet.map((p) => p.ratio).sort((x, y) => y - x);
+  const allowed = Math.floor((budget / 100) * ratios.length);
+  return ratios[allowed] ?? 0;
+}
+
+const validation = await judgePairs('val');
+const quietVal = validation.filter((p) => !p.leak);
+if (quietVal.length === 0) fail('the validation split has no pair without a leak to choose a threshold on');
+const threshold = thresholdOn(quietVal);
+const test = await judgePairs('test');
+await model.close();
+const quiet = test.filter((p) => !p.leak);
+const leaks = test.filter((p) => p.leak);
+if (quiet.length === 0 || leaks.length === 0) fail('the test split needs pairs with and without a leak');
+
+process.stdout.write(
+  `pairs: ${test.length} test pairs of ${dir} (${leaks.length} with a leak); GCC-PHAT threshold ${threshold.toFixed(2)} (peak over mean), chosen on ${quietVal.length} validation pairs without a leak at ${budget} false per 100\n` +
+    `  pairs without a leak called: model ${quiet.filter((p) => p.modelCalled).length}, correlation ${quiet.filter((p) => p.ratio > threshold).length} of ${quiet.length}\n`,
+);
+const line = (name: string, group: readonly JudgedPair[]) => {
+  if (group.length === 0) return;
+  const labels = [...group.map(() => 1), ...quiet.map(() => 0)];
+  const auc = (score: (p: JudgedPair) => number) => rocAuc([...group, ...quiet].map(score), labels);
+  const placed = group.filter((p) => p.ratio > threshold && p.placementErrorM !== null).map((p) => p.placementErrorM!);
+  process.stdout.write(
+    `  ${name.padEnd(30)} ${String(group.length).padStart(4)} leak pairs  ROC-AUC model ${auc((p) => p.modelScore).toFixed(3)}, correlation ${auc((p) => p.ratio).toFixed(3)}  ` +
+      `called: model ${group.filter((p) => p.modelCalled).length}, correlation ${group.filter((p) => p.ratio > threshold).length}  ` +
+      `placed within 10 m: ${placed.filter((e) => e <= 10).length} of the ${placed.length} it called\n`,
+  );
+};
+line('audible at one sensor or both', leaks.filter((p) => p.audible));
+line('audible at neither', leaks.filter((p) => !p.audible));
+for (const material of [...new Set(leaks.map((p) => p.material))].sort()) line(`  ${material}, audible`, leaks.filter((p) => p.audible && p.material === material));
