@@ -27,12 +27,14 @@ export interface FrameRequest {
   /** Leaks active on this sensor's pipe during the frame (none: a frame without a leak). */
   readonly leaks: readonly LeakSource[];
   /**
-   * Where another sensor hears the same leaks in the same frame (a
-   * correlator's pair, sensor-pair.ts): their sound is drawn from `seed`,
-   * which the pair shares, and reaches this sensor `delaySamples` later than
-   * the first of the pair. Without it a leak's sound is this sensor's own.
+   * Sources another sensor hears in the same frame too (a correlator's pair,
+   * sensor-pair.ts): a leak on the main, a PRV or pump on it. Each named
+   * noise stream (`leak-0`, `prv`, `pump`) is drawn from `seed`, which the
+   * pair shares, and reaches this sensor `delaySamples` later than the
+   * first of the pair; it is synthesised alone, not in the steady sum.
+   * Without it every source is this sensor's own.
    */
-  readonly sharedLeaks?: { readonly seed: number; readonly delaySamples: number } | undefined;
+  readonly shared?: { readonly seed: number; readonly delaySamples: Readonly<Record<string, number>> } | undefined;
 }
 
 export interface SensorFrame {
@@ -198,7 +200,8 @@ interface Mix {
 
 const FLOOR_NAMES: ReadonlySet<string> = new Set(['background', 'sensor_noise', 'adc_noise']);
 
-function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[], hasLeak: boolean): Mix {
+/** `alone`: the streams synthesised apart from the steady sum even when steady (shared with another sensor). */
+function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[], hasLeak: boolean, alone?: ReadonlySet<string>): Mix {
   const n = grid.freqs.length;
   const steady = new Float64Array(n);
   const floor: Recorded[] = [];
@@ -212,9 +215,10 @@ function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[]
     const src = c.powers;
     const scale = c.scale;
     // One simple loop per purpose: branch-free inner loops are what the JIT makes fast.
-    const own = c.envelope ? new Float64Array(n) : steady;
+    const apart = c.envelope !== undefined || (alone?.has(c.stream) ?? false);
+    const own = apart ? new Float64Array(n) : steady;
     let total = 0;
-    if (c.envelope) {
+    if (apart) {
       for (let k = 1; k < n - 1; k++) {
         const p = scale * src[k]! * path[k]!;
         own[k] = p;
@@ -230,9 +234,9 @@ function mix(hw: SensorHardware, grid: BinGrid, noise: readonly NoiseComponent[]
     const ms = meanSquare(c.envelope);
     const target = c.name === 'leak' ? leak : others;
     if (target) for (let k = 1; k < n - 1; k++) target[k]! += scale * src[k]! * path[k]! * ms;
-    const r: Recorded = { component: c, path, powers: c.envelope ? own : undefined, meanPower: total * ms };
+    const r: Recorded = { component: c, path, powers: apart ? own : undefined, meanPower: total * ms };
     parts.push(r);
-    if (c.envelope) modulated.push(r);
+    if (apart) modulated.push(r);
     if (FLOOR_NAMES.has(c.name)) {
       floor.push(r);
       floorPower += total;
@@ -249,15 +253,15 @@ export function renderSensorFrame(site: AcousticSite, request: FrameRequest, rng
   const ctx = frameContext(site, grid, request.startMs, request.night, frameSeed);
   const sources = frameSources(site, ctx, request.leaks);
   const hasLeak = request.leaks.length > 0;
-  const m = mix(hw, grid, sources.noise, hasLeak);
+  const m = mix(hw, grid, sources.noise, hasLeak, request.shared ? new Set(Object.keys(request.shared.delaySamples)) : undefined);
 
   // Steady parts share one realisation; each modulated part gets its own, then its envelope.
   const noiseSources: NoiseSource[] = [
     { powers: m.steady, rng: createRng(frameSeed, 'noise', 'steady') },
     ...m.modulated.map((p) => {
-      const shared = p.component.name === 'leak' ? request.sharedLeaks : undefined;
-      return shared
-        ? { powers: p.powers!, rng: createRng(shared.seed, 'noise', p.component.stream), envelope: p.component.envelope, delaySamples: shared.delaySamples }
+      const delay = request.shared?.delaySamples[p.component.stream];
+      return delay !== undefined
+        ? { powers: p.powers!, rng: createRng(request.shared!.seed, 'noise', p.component.stream), envelope: p.component.envelope, delaySamples: delay }
         : { powers: p.powers!, rng: createRng(frameSeed, 'noise', p.component.stream), envelope: p.component.envelope };
     }),
   ];

@@ -93,6 +93,22 @@ describe('a sensor pair on one main (a correlator pair)', () => {
     expect(Math.abs(peak(crossCorrelation(frame.a.samples, frame.b.samples, maxLag)).value)).toBeLessThan(0.05);
   });
 
+  it("hears a PRV beside one sensor at both, as a leak: a peak where the valve stands, beyond the sensor or between the two", () => {
+    const prvPair = drawSensorPair(createRng(8, 'pair'), { material: 'ductile_iron', environment: 'near_prv', sensorType: 'hydrophone', spacingM: 150 });
+    const d = prvPair.a.prv!.distanceM;
+    const speed = prvPair.a.pipe.waveSpeedMs;
+    const rate = prvPair.a.hardware.sampleRateHz;
+    const frame = renderPairFrame(prvPair, { startMs: Date.UTC(2026, 10, 20, 17, 0), sampleCount: SECONDS * rate, nights: { a: QUIET_NIGHT, b: QUIET_NIGHT }, leaks: [] }, createRng(3, 'prv-frame'));
+    expect(frame.leakLagS).toBeNull();
+    expect(frame.b.confounders).toContain('prv');
+    const p = peak(crossCorrelation(frame.a.samples, frame.b.samples, Math.ceil((150 / speed) * rate) + 4));
+    // Beyond sensor a, the valve reaches b 150 m later (the edge of the lags); towards b, (|150 − d| − d)/c later.
+    const beyond = (150 / speed) * rate;
+    const between = ((Math.abs(150 - d) - d) / speed) * rate;
+    expect(Math.min(Math.abs(p.lag - beyond), Math.abs(p.lag - between)), `peak at ${p.lag}, valve ${d.toFixed(1)} m from a`).toBeLessThanOrEqual(2);
+    expect(Math.abs(p.value)).toBeGreaterThan(0.1);
+  });
+
   it('renders each sensor as it would alone where no leak is shared, and a single sensor exactly as before', () => {
     const frame = renderPairFrame(pair, request([]), createRng(11, 'frame', 'none'));
     // Without a leak the pair's frames are each sensor's own, from the pair's streams.

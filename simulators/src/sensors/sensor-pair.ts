@@ -13,16 +13,19 @@ import { renderSensorFrame, type SensorFrame } from './sensor-frame.ts';
  * each after its own distance over the pipe's wave speed. So the pair's
  * recordings are coherent in the leak's band, where a sensor's own
  * background is not — what tells a leak from a louder night at one sensor
- * (detect/README.md, "S-0003"). What this does not render yet: a pump or
- * PRV on the same main is a point source too, heard by both; here each
- * sensor's confounders are its own, so a pair's coherence without a leak is
- * lower than such a main would give.
+ * (detect/README.md, "S-0003"). A PRV or pump beside either sensor is on
+ * the main too, so both hear it, each at its distance and delay, as they
+ * hear a leak (the hiss is shared; a whistle's or a pump line's phase is
+ * each sensor's own). Everything else — background, traffic, trams, hum,
+ * water use, rain strikes, the devices' noise — is each sensor's own.
  */
 export interface SensorPair {
   readonly a: AcousticSite;
   readonly b: AcousticSite;
   /** Along the main from a to b, m. */
   readonly spacingM: number;
+  /** Draws which side of its sensor a PRV or pump on the main stands. */
+  readonly sideSeed: number;
 }
 
 /** Correlating loggers are spaced along a main 100–300 m apart on metal, closer on plastic, where leak noise fades fast. */
@@ -36,7 +39,7 @@ export function drawSensorPair(rng: Rng, opts: SiteOptions & { readonly spacingM
   const b: AcousticSite = { ...drawnB, pipe: a.pipe };
   const [lo, hi] = a.material === 'pvc' || a.material === 'pe' ? PAIR_SPACING_M.plastic : PAIR_SPACING_M.metal;
   const spacingM = opts.spacingM ?? lo + (hi - lo) * createRng(seed, 'spacing').next();
-  return { a, b, spacingM };
+  return { a, b, spacingM, sideSeed: createRng(seed, 'sides').uint32() };
 }
 
 /** A leak on the pair's main, `positionM` along it from sensor a (between the two when 0 ≤ position ≤ spacing). */
@@ -79,9 +82,54 @@ export function renderPairFrame(pair: SensorPair, request: PairFrameRequest, rng
   // One delay for the pair's leaks together: a pair hears one leak at a time in practice; with several, the first sets it.
   const lag = distances.length > 0 ? (distances[0]!.b - distances[0]!.a) / c : null;
   const at = (d: (x: { a: number; b: number }) => number): LeakSource[] => request.leaks.map((l, i) => ({ ...l.leak, distanceM: d(distances[i]!) }));
-  const nightB: NightConditions = { ...request.nights.b, leakDb: request.nights.a.leakDb, rainIntensity: request.nights.a.rainIntensity };
-  const shared = (delayS: number) => (lag === null ? undefined : { seed: sharedSeed, delaySamples: delayS * fs });
-  const a = renderSensorFrame(pair.a, { startMs: request.startMs, sampleCount: request.sampleCount, night: request.nights.a, leaks: at((d) => d.a), sharedLeaks: shared(Math.max(0, -(lag ?? 0))) }, rngA);
-  const b = renderSensorFrame(pair.b, { startMs: request.startMs, sampleCount: request.sampleCount, night: nightB, leaks: at((d) => d.b), sharedLeaks: shared(Math.max(0, lag ?? 0)) }, rngB);
+  const { sites, delays } = onTheMain(pair, c, fs);
+  if (lag !== null) {
+    delays.a['leak-0'] = Math.max(0, -lag) * fs;
+    delays.b['leak-0'] = Math.max(0, lag) * fs;
+  }
+  // The main's pressure (the leak's and the PRV's night shift), its pump's running, and the rain are the first sensor's for both.
+  const nightA = request.nights.a;
+  const nightB: NightConditions = { ...request.nights.b, leakDb: nightA.leakDb, prvDb: nightA.prvDb, pumpOnAtNight: nightA.pumpOnAtNight, pumpOnByDay: nightA.pumpOnByDay, rainIntensity: nightA.rainIntensity };
+  const shared = (d: Record<string, number>) => (Object.keys(d).length > 0 ? { seed: sharedSeed, delaySamples: d } : undefined);
+  const a = renderSensorFrame(sites.a, { startMs: request.startMs, sampleCount: request.sampleCount, night: nightA, leaks: at((d) => d.a), shared: shared(delays.a) }, rngA);
+  const b = renderSensorFrame(sites.b, { startMs: request.startMs, sampleCount: request.sampleCount, night: nightB, leaks: at((d) => d.b), shared: shared(delays.b) }, rngB);
   return { a, b, leakLagS: lag };
+}
+
+/**
+ * The pair's sites as they hear the main's own sources: a PRV or a pump
+ * beside one sensor (its site's) is on the main, so the other sensor hears
+ * it too, further along — one source at both, each at its distance and
+ * delay, as a leak is. Where both sites have one, the first sensor's is the
+ * main's. Which side of its sensor it stands is drawn once per pair.
+ */
+function onTheMain(pair: SensorPair, c: number, fs: number): { sites: { a: AcousticSite; b: AcousticSite }; delays: { a: Record<string, number>; b: Record<string, number> } } {
+  const delays = { a: {} as Record<string, number>, b: {} as Record<string, number> };
+  let { a, b } = pair;
+  const side = (label: string) => (createRng(pair.sideSeed, label).next() < 0.5 ? -1 : 1);
+  // A source `d` m from its sensor, beyond it (−1) or towards the other (+1): its distance from the other sensor.
+  const farther = (d: number, towards: number) => Math.abs(pair.spacingM - towards * d);
+  // The owner's sensor hears it `own` m away, the other `other` m: whichever is nearer hears it first.
+  const share = (stream: string, own: number, other: number, ownerIsA: boolean) => {
+    const lag = (other - own) / c;
+    delays[ownerIsA ? 'a' : 'b'][stream] = Math.max(0, -lag) * fs;
+    delays[ownerIsA ? 'b' : 'a'][stream] = Math.max(0, lag) * fs;
+  };
+  const prvOwner = a.prv ? 'a' : b.prv ? 'b' : undefined;
+  if (prvOwner) {
+    const prv = (prvOwner === 'a' ? a : b).prv!;
+    const far = farther(prv.distanceM, side('prv'));
+    if (prvOwner === 'a') b = { ...b, prv: { ...prv, distanceM: far } };
+    else a = { ...a, prv: { ...prv, distanceM: far } };
+    share('prv', prv.distanceM, far, prvOwner === 'a');
+  }
+  const pumpOwner = a.pump ? 'a' : b.pump ? 'b' : undefined;
+  if (pumpOwner) {
+    const pump = (pumpOwner === 'a' ? a : b).pump!;
+    const far = farther(pump.distanceM, side('pump'));
+    if (pumpOwner === 'a') b = { ...b, pump: { ...pump, distanceM: far } };
+    else a = { ...a, pump: { ...pump, distanceM: far } };
+    share('pump', pump.distanceM, far, pumpOwner === 'a');
+  }
+  return { sites: { a, b }, delays };
 }
