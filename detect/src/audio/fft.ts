@@ -1,9 +1,12 @@
 /**
  * In-place iterative radix-2 FFT of any power-of-two size, its bit-reversal
- * and twiddles computed once per size. The model's reference features
- * (model/reference-features.ts) take their window's spectrum from it, and a
- * correlator pair's cross-correlation (pairs/pair-correlation.ts) a whole
- * recording's.
+ * and twiddles computed once per size: a correlator pair's cross-correlation
+ * (pairs/pair-correlation.ts) takes a whole recording's spectrum from it.
+ * The model's reference features keep their own fixed-size one, the same
+ * arithmetic (bit-identical features, checked when this was written): their
+ * source text keys the training feature cache (training/feature-cache.ts),
+ * and moving them onto this one would throw away an hour of cached
+ * features for no change in any number.
  */
 interface Plan {
   readonly reversed: Uint32Array;

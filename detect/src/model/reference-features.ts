@@ -1,4 +1,3 @@
-import { fft } from '../audio/fft.ts';
 import {
   BAND_COUNT,
   FEATURE_COUNT,
@@ -34,6 +33,44 @@ const FILTERBANK = bandFilterbank().weights;
 const LOW_HANN = lowHannWindow();
 // The graph's own float32 matrices, so that both sides multiply the same numbers.
 const LOW_DFT = lowDftMatrices();
+const FFT_BITS = Math.log2(FRAME_SAMPLES);
+const BIT_REVERSED = Uint16Array.from({ length: FRAME_SAMPLES }, (_, i) => {
+  let r = 0;
+  for (let b = 0; b < FFT_BITS; b++) r |= ((i >> b) & 1) << (FFT_BITS - 1 - b);
+  return r;
+});
+const TWIDDLE_RE = Float64Array.from({ length: FRAME_SAMPLES / 2 }, (_, k) => Math.cos((-2 * Math.PI * k) / FRAME_SAMPLES));
+const TWIDDLE_IM = Float64Array.from({ length: FRAME_SAMPLES / 2 }, (_, k) => Math.sin((-2 * Math.PI * k) / FRAME_SAMPLES));
+
+/** In-place iterative radix-2 FFT; the graph uses a DFT matrix for the same numbers. */
+function fft(re: Float64Array, im: Float64Array): void {
+  for (let i = 0; i < FRAME_SAMPLES; i++) {
+    const j = BIT_REVERSED[i]!;
+    if (j > i) {
+      [re[i], re[j]] = [re[j]!, re[i]!];
+      [im[i], im[j]] = [im[j]!, im[i]!];
+    }
+  }
+  for (let size = 2; size <= FRAME_SAMPLES; size *= 2) {
+    const half = size / 2;
+    const step = FRAME_SAMPLES / size;
+    for (let start = 0; start < FRAME_SAMPLES; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = TWIDDLE_RE[k * step]!;
+        const wi = TWIDDLE_IM[k * step]!;
+        const a = start + k;
+        const b = a + half;
+        const tr = re[b]! * wr - im[b]! * wi;
+        const ti = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - tr;
+        im[b] = im[a]! - ti;
+        re[a] = re[a]! + tr;
+        im[a] = im[a]! + ti;
+      }
+    }
+  }
+}
+
 /**
  * The model's features for one window of PCM at MODEL_SAMPLE_RATE_HZ scaled
  * to [-1, 1]: the same arithmetic as the ONNX graph, in plain TypeScript, for
