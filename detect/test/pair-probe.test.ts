@@ -30,7 +30,7 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
     const out = await runTsx(PAIRS, ['--data', join(dir, 'pairs')], { cwd: DETECT, timeoutMs: 240_000 });
     expect(out.code, out.stderr).toBe(0);
     const lines = out.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pairs without a leak at 1 false per 100$/);
+    expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pairs without a leak at 1 false per 100; peaks within 10 m of a sensor or a mapped PRV or pump left out$/);
     expect(lines[1]).toMatch(/^  pairs without a leak called: model \d+, correlation \d+ of \d+$/);
     const audible = /^  audible at one sensor or both +(\d+) leak pairs  ROC-AUC model ([01]\.\d{3}), correlation ([01]\.\d{3})  called: model (\d+), correlation (\d+)  placed within 10 m: (\d+) of the (\d+) it called$/m.exec(out.stdout);
     expect(audible, out.stdout).not.toBeNull();

@@ -32,7 +32,7 @@ export { LEAK_FLAG_MIN_HOURLY_ML, type PremisesLeakFlow } from './meters/meter.t
 // Acoustic physics: sites, leaks, confounders, the sensor, one frame.
 export { drawAcousticSite, drawEnvironment, drawMaterial, type AcousticSite, type SiteOptions } from './sensors/acoustic-site.ts';
 export { renderSensorFrame, quietNightSnrDb, frameSources, frameContext, localHourOf, AUDIBLE_SNR_DB, type FrameRequest, type SensorFrame } from './sensors/sensor-frame.ts';
-export { drawSensorPair, renderPairFrame, PAIR_SPACING_M, type SensorPair, type PairLeak, type PairFrameRequest, type PairFrame } from './sensors/sensor-pair.ts';
+export { drawSensorPair, renderPairFrame, mainSources, PAIR_SPACING_M, type MainSource, type SensorPair, type PairLeak, type PairFrameRequest, type PairFrame } from './sensors/sensor-pair.ts';
 export { drawLeak, leakPowersAtSensor, LEAK_SIZE_RANGE_LPS, LEAK_PRESSURE_RANGE_MPA, LEAK_REFERENCE_DB, type LeakSource, type LeakOptions } from './sensors/leak/leak-noise.ts';
 export { drawNightConditions, drawRainIntensity, QUIET_NIGHT, RAIN_NIGHT_PROBABILITY, type NightConditions } from './sensors/night-conditions.ts';
 export { ENVIRONMENTS, ENVIRONMENT_WEIGHTS, CONFOUNDERS, activityAt, isDaytime, type Environment, type Confounder } from './sensors/environment.ts';

@@ -77,6 +77,20 @@ describe("a correlator pair's cross-correlation (GCC-PHAT)", () => {
     expect(offset.ratio).toBeCloseTo(plain.ratio, 3);
   });
 
+  it('leaves out the lags of a known source: the next peak is the leak', () => {
+    const leak = hiss(31, n + 400);
+    const valve = hiss(32, n + 400);
+    const ownA = noise(33, n);
+    const ownB = noise(34, n);
+    // A valve heard 150 samples later at b (louder than the leak), a leak 40 samples later.
+    const a = Float32Array.from({ length: n }, (_, t) => 2 * valve[200 + t]! + leak[200 + t]! + 0.5 * ownA[t]!);
+    const b = Float32Array.from({ length: n }, (_, t) => 2 * valve[200 + t - 150]! + leak[200 + t - 40]! + 0.5 * ownB[t]!);
+    expect(correlatePair(a, b, fs, 0.05).lagSamples).toBe(150);
+    const masked = correlatePair(a, b, fs, 0.05, [[145 / fs, 155 / fs]]);
+    expect(masked.lagSamples).toBe(40);
+    expect(masked.ratio).toBeGreaterThan(10);
+  });
+
   it('refuses recordings it cannot correlate', () => {
     expect(() => correlatePair(new Float32Array(10), new Float32Array(11), fs, 0.01)).toThrow(/one length/);
     expect(() => correlatePair(new Float32Array(10), new Float32Array(10), fs, 0)).toThrow(/maxLagS/);

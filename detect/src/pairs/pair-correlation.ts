@@ -28,9 +28,12 @@ export interface PairCorrelation {
 /**
  * GCC-PHAT of two recordings of one length and rate, within ±maxLagS. Each
  * recording's mean is taken out first: an offset over the recording is a
- * rectangular pulse both share, a false peak at lag 0.
+ * rectangular pulse both share, a false peak at lag 0. `excludeS`: lag
+ * ranges (s, from ≤ to) where a peak is a known source, not a leak (a
+ * mapped PRV or pump; a source beyond either sensor, at the edges): left
+ * out of both the peak and the mean.
  */
-export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: number, maxLagS: number): PairCorrelation {
+export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: number, maxLagS: number, excludeS: readonly (readonly [number, number])[] = []): PairCorrelation {
   if (a.length !== b.length) throw new RangeError(`a pair's recordings must be of one length, got ${a.length} and ${b.length}`);
   if (a.length < 2) throw new RangeError('a pair needs recordings of two samples or more');
   if (!(maxLagS > 0)) throw new RangeError(`maxLagS must be positive, got ${maxLagS}`);
@@ -62,14 +65,18 @@ export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: nu
     }
   }
   inverseFft(re, im);
-  let best = { lag: 0, peak: -1 };
+  let best = { lag: 0, peak: 0 };
   let sum = 0;
+  let counted = 0;
   for (let lag = -maxLag; lag <= maxLag; lag++) {
+    const s = lag / sampleRateHz;
+    if (excludeS.some(([from, to]) => s >= from && s <= to)) continue;
     const v = Math.abs(re[(lag + m) % m]!);
     sum += v;
+    counted++;
     if (v > best.peak) best = { lag, peak: v };
   }
-  const mean = sum / (2 * maxLag + 1);
+  const mean = counted > 0 ? sum / counted : 0;
   return { lagSamples: best.lag, lagS: best.lag / sampleRateHz, peak: best.peak, ratio: mean > 0 ? best.peak / mean : 0 };
 }
 

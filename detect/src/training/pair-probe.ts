@@ -12,7 +12,9 @@
  * are measured on the test split: ROC-AUC (leak pairs against pairs without
  * one), the leak pairs each finds, the false pairs, and how near the peak's
  * lag places the leak (d_a = (D − c·τ)/2, c the material's wave speed from
- * the data set's manifest). Leak pairs are reported apart by whether either
+ * the data set's manifest). A peak within 10 m of a sensor or of the main's
+ * PRV or pump as the registry maps it (the data set's `pair.sources`) is
+ * taken for that source, not a leak (knownSourceLags). Leak pairs are reported apart by whether either
  * sensor could hear the leak on a quiet night. detect/README.md, "A
  * correlator's pair".
  */
@@ -50,7 +52,41 @@ if (manifest.options?.pairs !== true) fail(`${dir} is not a data set of pairs: m
 const speeds = manifest.physics?.materials ?? {};
 
 /** What a frame of a pairs data set carries beyond any frame's. */
-type PairFrame = FrameMeta & { readonly pair: { readonly id: string; readonly positionM: number; readonly spacingM: number; readonly leakPositionM: number | null } };
+type PairFrame = FrameMeta & {
+  readonly pair: {
+    readonly id: string;
+    readonly positionM: number;
+    readonly spacingM: number;
+    readonly leakPositionM: number | null;
+    readonly sources?: readonly { readonly kind: string; readonly positionM: number }[];
+  };
+};
+
+/** How near, m, a peak may place a source to a mapped PRV or pump (or to a sensor) and still be taken for it, not a leak. */
+const KNOWN_SOURCE_M = 10;
+
+/**
+ * The lags where a peak is a known source, not a leak between the sensors:
+ * a mapped PRV or pump placed within KNOWN_SOURCE_M of where it stands, and
+ * the stretch's edges (a source at or beyond a sensor: a pump down the
+ * street, a valve behind it), within KNOWN_SOURCE_M of either sensor. A
+ * leak that close to a sensor or a valve is lost to the pair; the sensor's
+ * own model still hears it.
+ */
+function knownSourceLags(spacingM: number, c: number, sources: readonly { readonly positionM: number }[]): [number, number][] {
+  // Placed at p from a ⇔ lag (D − 2p)/c: ±KNOWN_SOURCE_M in position is ±2·KNOWN_SOURCE_M / c in lag.
+  const halfWidth = (2 * KNOWN_SOURCE_M) / c;
+  const edge = (spacingM - 2 * KNOWN_SOURCE_M) / c;
+  const out: [number, number][] = [
+    [edge, Number.POSITIVE_INFINITY],
+    [Number.NEGATIVE_INFINITY, -edge],
+  ];
+  for (const s of sources) {
+    const lag = (spacingM - 2 * Math.min(spacingM, Math.max(0, s.positionM))) / c;
+    out.push([lag - halfWidth, lag + halfWidth]);
+  }
+  return out;
+}
 
 interface JudgedPair {
   readonly id: string;
@@ -86,11 +122,12 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
     if (!c) fail(`${dir}: the manifest gives no wave speed for ${first.material}`);
     // Lags a little beyond the spacing: the peak of a leak at a sensor sits at the edge.
     const maxLagS = (first.pair.spacingM / c!) * 1.05;
+    const exclude = knownSourceLags(first.pair.spacingM, c!, first.pair.sources ?? []);
     let best = { ratio: -1, lagS: 0 };
     let modelScore = 0;
     let modelCalled = false;
     for (const { a, b } of recorded) {
-      const r = correlatePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, maxLagS);
+      const r = correlatePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, maxLagS, exclude);
       if (r.ratio > best.ratio) best = r;
       for (const meta of [a, b]) {
         const scored = await scoreClip(model, { data, meta });
@@ -133,7 +170,8 @@ const leaks = test.filter((p) => p.leak);
 if (quiet.length === 0 || leaks.length === 0) fail('the test split needs pairs with and without a leak');
 
 process.stdout.write(
-  `pairs: ${test.length} test pairs of ${dir} (${leaks.length} with a leak); GCC-PHAT threshold ${threshold.toFixed(2)} (peak over mean), chosen on ${quietVal.length} validation pairs without a leak at ${budget} false per 100\n` +
+  `pairs: ${test.length} test pairs of ${dir} (${leaks.length} with a leak); GCC-PHAT threshold ${threshold.toFixed(2)} (peak over mean), chosen on ${quietVal.length} validation pairs without a leak at ${budget} false per 100; ` +
+    `peaks within ${KNOWN_SOURCE_M} m of a sensor or a mapped PRV or pump left out\n` +
     `  pairs without a leak called: model ${quiet.filter((p) => p.modelCalled).length}, correlation ${quiet.filter((p) => p.ratio > threshold).length} of ${quiet.length}\n`,
 );
 const line = (name: string, group: readonly JudgedPair[]) => {

@@ -5,7 +5,7 @@ import type { Confounder, Environment } from '../sensors/environment.ts';
 import { drawNightConditions } from '../sensors/night-conditions.ts';
 import type { SensorType } from '../sensors/sensor-hardware.ts';
 import { renderSensorFrame, type SensorFrame } from '../sensors/sensor-frame.ts';
-import { renderPairFrame } from '../sensors/sensor-pair.ts';
+import { mainSources, renderPairFrame } from '../sensors/sensor-pair.ts';
 import type { PipeMaterial } from '@suido/ingest';
 import type { DatasetSensor } from './dataset-population.ts';
 
@@ -47,7 +47,15 @@ export interface FrameRecord {
    * and where the leak is (null without one). The pair's frames start at
    * the same instants: what a correlator cross-correlates.
    */
-  readonly pair?: { readonly id: string; readonly partnerId: string; readonly positionM: number; readonly spacingM: number; readonly leakPositionM: number | null };
+  readonly pair?: {
+    readonly id: string;
+    readonly partnerId: string;
+    readonly positionM: number;
+    readonly spacingM: number;
+    readonly leakPositionM: number | null;
+    /** The main's PRV and pump, where the registry maps them (along the main from the first sensor; negative: beyond it). */
+    readonly sources: readonly { readonly kind: 'prv' | 'pump'; readonly positionM: number }[];
+  };
 }
 
 export interface FrameSchedule {
@@ -156,6 +164,7 @@ function frameRecord(sensor: DatasetSensor, night: number, frame: number, startM
         positionM: pair.role === 'a' ? 0 : round(pair.spacingM, 1),
         spacingM: round(pair.spacingM, 1),
         leakPositionM: pair.leakPositionM === null ? null : round(pair.leakPositionM, 1),
+        sources: mainSources(pair.sensors).map((m) => ({ kind: m.kind, positionM: round(m.positionM, 1) })),
       },
     }),
   };

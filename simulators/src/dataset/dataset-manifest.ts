@@ -110,7 +110,7 @@ export function datasetManifest(input: DatasetManifestInput): Record<string, unk
     // Only for a data set of pairs, so every other manifest is as it was (its text keys detect's feature cache).
     ...(input.options.pairs === true && {
       pairs: {
-        index: 'each frame of a pair carries pair: { id, partnerId, positionM (along the main; the first sensor at 0), spacingM, leakPositionM (null without a leak) }; a pair’s two frames start at the same instant',
+        index: 'each frame of a pair carries pair: { id, partnerId, positionM (along the main; the first sensor at 0), spacingM, leakPositionM (null without a leak), sources (the main’s PRV and pump: kind, positionM, as a registry maps them) }; a pair’s two frames start at the same instant',
         physics: 'one main (material, pipe segment), one sample rate, each sensor its own device and surroundings; a leak between the two is one sound reaching each after its distance along the pipe, delayed by distance / wave speed (waveSpeedMs of the material, this pipe’s own within a few %); a PRV or pump beside either sensor is on the main too, heard by both at their distances and delays (its hiss shared; a whistle’s or a pump line’s phase each sensor’s own); the main’s pressure shifts (leak, PRV), its pump’s running and the rain are shared; everything else is each sensor’s own',
         spacingM: 'uniform 100–300 on metal and asbestos cement, 40–120 on plastic',
         split: 'by pair: both sensors of a pair in one split',

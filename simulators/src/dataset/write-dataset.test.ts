@@ -174,6 +174,12 @@ describe('the acoustic data set', () => {
       expect(partner.sampleRateHz).toBe(r.sampleRateHz);
       expect(partner.material).toBe(r.material);
       expect(partner.leak).toBe(r.leak);
+      // The main's PRV and pump, as a registry maps them: the same for both, beside a sensor whose site has one.
+      expect(partner.pair!.sources).toEqual(r.pair!.sources);
+      for (const source of r.pair!.sources) {
+        const owner = [r, partner].find((x) => x.environment === (source.kind === 'prv' ? 'near_prv' : 'near_pump'));
+        expect(owner, `${r.pair!.id}: a ${source.kind} with no sensor beside one`).toBeDefined();
+      }
       const [lo, hi] = r.material === 'pvc' || r.material === 'pe' ? [40, 120] : [100, 300];
       expect(r.pair!.spacingM).toBeGreaterThanOrEqual(lo);
       expect(r.pair!.spacingM).toBeLessThanOrEqual(hi);

@@ -96,6 +96,31 @@ export function renderPairFrame(pair: SensorPair, request: PairFrameRequest, rng
   return { a, b, leakLagS: lag };
 }
 
+/** A PRV or pump on the pair's main, where the registry would map it: along the main from sensor a, m (negative: beyond a). */
+export interface MainSource {
+  readonly kind: 'prv' | 'pump';
+  readonly positionM: number;
+  /** Its sensor, the one whose site it was drawn for. */
+  readonly owner: 'a' | 'b';
+  /** From its own sensor, m. */
+  readonly distanceM: number;
+}
+
+/** The pair's main's PRV and pump (at most one each): beside a sensor, beyond it or towards the other, drawn once per pair. */
+export function mainSources(pair: SensorPair): MainSource[] {
+  const out: MainSource[] = [];
+  const side = (label: string) => (createRng(pair.sideSeed, label).next() < 0.5 ? -1 : 1);
+  for (const kind of ['prv', 'pump'] as const) {
+    const owner = pair.a[kind] ? 'a' : pair.b[kind] ? 'b' : undefined;
+    if (!owner) continue;
+    const d = pair[owner][kind]!.distanceM;
+    // Towards the other sensor is +; beyond its own, −; measured from a.
+    const towards = side(kind);
+    out.push({ kind, owner, distanceM: d, positionM: owner === 'a' ? towards * d : pair.spacingM - towards * d });
+  }
+  return out;
+}
+
 /**
  * The pair's sites as they hear the main's own sources: a PRV or a pump
  * beside one sensor (its site's) is on the main, so the other sensor hears
@@ -106,30 +131,16 @@ export function renderPairFrame(pair: SensorPair, request: PairFrameRequest, rng
 function onTheMain(pair: SensorPair, c: number, fs: number): { sites: { a: AcousticSite; b: AcousticSite }; delays: { a: Record<string, number>; b: Record<string, number> } } {
   const delays = { a: {} as Record<string, number>, b: {} as Record<string, number> };
   let { a, b } = pair;
-  const side = (label: string) => (createRng(pair.sideSeed, label).next() < 0.5 ? -1 : 1);
-  // A source `d` m from its sensor, beyond it (−1) or towards the other (+1): its distance from the other sensor.
-  const farther = (d: number, towards: number) => Math.abs(pair.spacingM - towards * d);
-  // The owner's sensor hears it `own` m away, the other `other` m: whichever is nearer hears it first.
-  const share = (stream: string, own: number, other: number, ownerIsA: boolean) => {
-    const lag = (other - own) / c;
-    delays[ownerIsA ? 'a' : 'b'][stream] = Math.max(0, -lag) * fs;
-    delays[ownerIsA ? 'b' : 'a'][stream] = Math.max(0, lag) * fs;
-  };
-  const prvOwner = a.prv ? 'a' : b.prv ? 'b' : undefined;
-  if (prvOwner) {
-    const prv = (prvOwner === 'a' ? a : b).prv!;
-    const far = farther(prv.distanceM, side('prv'));
-    if (prvOwner === 'a') b = { ...b, prv: { ...prv, distanceM: far } };
-    else a = { ...a, prv: { ...prv, distanceM: far } };
-    share('prv', prv.distanceM, far, prvOwner === 'a');
-  }
-  const pumpOwner = a.pump ? 'a' : b.pump ? 'b' : undefined;
-  if (pumpOwner) {
-    const pump = (pumpOwner === 'a' ? a : b).pump!;
-    const far = farther(pump.distanceM, side('pump'));
-    if (pumpOwner === 'a') b = { ...b, pump: { ...pump, distanceM: far } };
-    else a = { ...a, pump: { ...pump, distanceM: far } };
-    share('pump', pump.distanceM, far, pumpOwner === 'a');
+  for (const source of mainSources(pair)) {
+    const toA = Math.abs(source.positionM);
+    const toB = Math.abs(pair.spacingM - source.positionM);
+    // The sensor that did not draw it hears it at its own distance along the main.
+    if (source.owner === 'a') b = { ...b, [source.kind]: { ...pair.a[source.kind]!, distanceM: toB } };
+    else a = { ...a, [source.kind]: { ...pair.b[source.kind]!, distanceM: toA } };
+    // Whichever is nearer hears it first.
+    const lag = (toB - toA) / c;
+    delays.a[source.kind] = Math.max(0, -lag) * fs;
+    delays.b[source.kind] = Math.max(0, lag) * fs;
   }
   return { sites: { a, b }, delays };
 }
