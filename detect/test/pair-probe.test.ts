@@ -31,14 +31,16 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
     expect(out.code, out.stderr).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pairs without a leak at 1 false per 100; peaks within 10 m of a sensor or a mapped PRV or pump left out$/);
-    expect(lines[1]).toMatch(/^  pairs without a leak called: model \d+, correlation \d+ of \d+$/);
-    const audible = /^  audible at one sensor or both +(\d+) leak pairs  ROC-AUC model ([01]\.\d{3}), correlation ([01]\.\d{3})  called: model (\d+), correlation (\d+)  placed within 10 m: (\d+) of the (\d+) it called$/m.exec(out.stdout);
+    expect(lines[1]).toMatch(/^  pairs without a leak called: model \d+, correlation \d+, either \d+ of \d+$/);
+    const audible = /^  audible at one sensor or both +(\d+) leak pairs  ROC-AUC model ([01]\.\d{3}), correlation ([01]\.\d{3})  called: model (\d+), correlation (\d+), either (\d+)  placed within 10 m: (\d+) of the (\d+) it called$/m.exec(out.stdout);
     expect(audible, out.stdout).not.toBeNull();
     // On iron a leak between two sensors is one sound both hear: the pair ranks it above every quiet pair, nearly.
     expect(Number(audible![3])).toBeGreaterThan(0.9);
     expect(Number(audible![5])).toBeGreaterThan(0);
     // The leaks it calls, it places: most within 10 m of where they are.
-    expect(Number(audible![6])).toBeGreaterThanOrEqual(Math.ceil(0.7 * Number(audible![7])));
+    // Called by either finds at least what each finds alone.
+    expect(Number(audible![6])).toBeGreaterThanOrEqual(Math.max(Number(audible![4]), Number(audible![5])));
+    expect(Number(audible![7])).toBeGreaterThanOrEqual(Math.ceil(0.7 * Number(audible![8])));
     expect(out.stdout).toMatch(/^    ductile_iron, audible +\d+ leak pairs/m);
   }, 300_000);
 

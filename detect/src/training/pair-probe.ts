@@ -10,7 +10,8 @@
  * threshold is chosen on the validation split's pairs without a leak (at
  * the budget of false pairs per 100), the model's verdict is its own; both
  * are measured on the test split: ROC-AUC (leak pairs against pairs without
- * one), the leak pairs each finds, the false pairs, and how near the peak's
+ * one), the leak pairs each finds (and the two together: called by
+ * either), the false pairs, and how near the peak's
  * lag places the leak (d_a = (D − c·τ)/2, c the material's wave speed from
  * the data set's manifest). A peak within 10 m of a sensor or of the main's
  * PRV or pump as the registry maps it (the data set's `pair.sources`) is
@@ -165,6 +166,8 @@ if (quietVal.length === 0) fail('the validation split has no pair without a leak
 const threshold = thresholdOn(quietVal);
 const test = await judgePairs('test');
 await model.close();
+/** The two together, the simplest way: a pair is called where the model's verdict at either sensor or the correlation calls it. */
+const either = (p: JudgedPair) => p.modelCalled || p.ratio > threshold;
 const quiet = test.filter((p) => !p.leak);
 const leaks = test.filter((p) => p.leak);
 if (quiet.length === 0 || leaks.length === 0) fail('the test split needs pairs with and without a leak');
@@ -172,7 +175,7 @@ if (quiet.length === 0 || leaks.length === 0) fail('the test split needs pairs w
 process.stdout.write(
   `pairs: ${test.length} test pairs of ${dir} (${leaks.length} with a leak); GCC-PHAT threshold ${threshold.toFixed(2)} (peak over mean), chosen on ${quietVal.length} validation pairs without a leak at ${budget} false per 100; ` +
     `peaks within ${KNOWN_SOURCE_M} m of a sensor or a mapped PRV or pump left out\n` +
-    `  pairs without a leak called: model ${quiet.filter((p) => p.modelCalled).length}, correlation ${quiet.filter((p) => p.ratio > threshold).length} of ${quiet.length}\n`,
+    `  pairs without a leak called: model ${quiet.filter((p) => p.modelCalled).length}, correlation ${quiet.filter((p) => p.ratio > threshold).length}, either ${quiet.filter(either).length} of ${quiet.length}\n`,
 );
 const line = (name: string, group: readonly JudgedPair[]) => {
   if (group.length === 0) return;
@@ -181,7 +184,7 @@ const line = (name: string, group: readonly JudgedPair[]) => {
   const placed = group.filter((p) => p.ratio > threshold && p.placementErrorM !== null).map((p) => p.placementErrorM!);
   process.stdout.write(
     `  ${name.padEnd(30)} ${String(group.length).padStart(4)} leak pairs  ROC-AUC model ${auc((p) => p.modelScore).toFixed(3)}, correlation ${auc((p) => p.ratio).toFixed(3)}  ` +
-      `called: model ${group.filter((p) => p.modelCalled).length}, correlation ${group.filter((p) => p.ratio > threshold).length}  ` +
+      `called: model ${group.filter((p) => p.modelCalled).length}, correlation ${group.filter((p) => p.ratio > threshold).length}, either ${group.filter(either).length}  ` +
       `placed within 10 m: ${placed.filter((e) => e <= 10).length} of the ${placed.length} it called\n`,
   );
 };
