@@ -44,7 +44,8 @@ export interface LeakModelInfo {
   readonly recordingStage: RecordingStage | undefined;
   /**
    * The same stage fitted never told the main's material
-   * (`recording_stage_untold`): what judges a recording given without it.
+   * (`recording_stage_untold`): what judges a recording told its site but
+   * not its material (score-wav --site without --material).
    */
   readonly recordingStageUntold: RecordingStage | undefined;
   readonly raw: Readonly<Record<string, string>>;

@@ -100,7 +100,7 @@ export interface ModelCardInput {
     | undefined;
   /** train.ts --recording-stage: the second stage that judges a recording as a whole, its fit and its test. */
   readonly recordingStage?: RecordingStageReport | undefined;
-  /** The same stage fitted never told the material (`recording_stage_untold`): score-wav's without --material. */
+  /** The same stage fitted never told the material (`recording_stage_untold`): score-wav's told --site without --material. */
   readonly recordingStageUntold?: RecordingStageReport | undefined;
   /**
    * Data sets of one condition each (train.ts --conditions-test; the
@@ -636,7 +636,7 @@ audible leak, ${r.fittedOn.noLeak} without), with thresholds on its probability 
 group at the same budget (${groups}), chosen on ${r.thresholdsChosenOn} no-leak recordings${r.thresholdsChosenOn > r.fittedOn.noLeak ? ' (those and the --stage-thresholds sets)' : ''}. \`score-wav --material\` prints its verdict beside the
 heads'. ${
     untold
-      ? `A second one, fitted the same way but never told the material (\`recording_stage_untold\`), judges a recording given without \`--material\`.`
+      ? `A second one, fitted the same way but never told the material (\`recording_stage_untold\`), judges a recording told its site (\`--site\`) but not \`--material\`.`
       : 'Without `--material` it does not judge: fitted told the material, it would judge a plastic main as a metal one.'
   }
 On the test split (${t.leak} leak, ${t.noLeak} no-leak recordings):

@@ -114,7 +114,8 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
     if (f.pair.positionM === 0) continue;
     const a = firstOf.get(`${f.pair.id}/n${f.night}/f${f.frame}`);
     if (!a) fail(`${split}: frame ${f.id} has no frame of its pair's first sensor at the same night and frame`);
-    byPair.set(f.pair.id, [...(byPair.get(f.pair.id) ?? []), { a: a!, b: f }]);
+    if (!byPair.has(f.pair.id)) byPair.set(f.pair.id, []);
+    byPair.get(f.pair.id)!.push({ a: a!, b: f });
   }
   const out: JudgedPair[] = [];
   for (const [id, recorded] of byPair) {

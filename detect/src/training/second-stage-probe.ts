@@ -97,7 +97,11 @@ const groupIn = (grouping: Grouping, e: Scored) =>
 const thresholds = judges.map((j) => {
   const scores = fitting.map(j.score);
   const groups = new Map<string, number[]>();
-  fitting.forEach((e, i) => groups.set(groupIn(j.grouping, e), [...(groups.get(groupIn(j.grouping, e)) ?? []), i]));
+  fitting.forEach((e, i) => {
+    const g = groupIn(j.grouping, e);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(i);
+  });
   return new Map([...groups].map(([g, at]) => [g, chooseStageThresholds([], at.map((i) => fitting[i]!.meta), at.map((i) => scores[i]!), budget).default!]));
 });
 // A group no fitting recording was in has no threshold: nothing there is called.

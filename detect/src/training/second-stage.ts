@@ -103,8 +103,9 @@ export async function fitRecordingStage(
     readonly choosing?: readonly Clip[];
     /**
      * Fit, from the same scored recordings, a second stage never told the
-     * material too: what `score-wav` judges a recording with when it is not
-     * told the main (detect/README.md, "A recording given alone").
+     * material too: what `score-wav` judges a recording with when told its
+     * site but not its main (detect/README.md, "A recording given alone",
+     * "2.4.9 told the site").
      */
     readonly untold?: boolean;
   } = {},

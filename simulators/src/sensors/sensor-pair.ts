@@ -82,7 +82,10 @@ export function renderPairFrame(pair: SensorPair, request: PairFrameRequest, rng
   // One delay for the pair's leaks together: a pair hears one leak at a time in practice; with several, the first sets it.
   const lag = distances.length > 0 ? (distances[0]!.b - distances[0]!.a) / c : null;
   const at = (d: (x: { a: number; b: number }) => number): LeakSource[] => request.leaks.map((l, i) => ({ ...l.leak, distanceM: d(distances[i]!) }));
-  const { sites, delays } = onTheMain(pair, c, fs);
+  const main = onTheMain(pair);
+  const sites = main.sites;
+  // This frame's leak joins the main's own sources.
+  const delays = { a: { ...main.delays.a }, b: { ...main.delays.b } };
   if (lag !== null) {
     delays.a['leak-0'] = Math.max(0, -lag) * fs;
     delays.b['leak-0'] = Math.max(0, lag) * fs;
@@ -128,7 +131,19 @@ export function mainSources(pair: SensorPair): MainSource[] {
  * delay, as a leak is. Where both sites have one, the first sensor's is the
  * main's. Which side of its sensor it stands is drawn once per pair.
  */
-function onTheMain(pair: SensorPair, c: number, fs: number): { sites: { a: AcousticSite; b: AcousticSite }; delays: { a: Record<string, number>; b: Record<string, number> } } {
+interface OnTheMain {
+  readonly sites: { readonly a: AcousticSite; readonly b: AcousticSite };
+  readonly delays: { readonly a: Readonly<Record<string, number>>; readonly b: Readonly<Record<string, number>> };
+}
+
+/** Once per pair: the same site objects frame after frame keep the sources' cached powers (cachedPowers) warm. */
+const onMains = new WeakMap<SensorPair, OnTheMain>();
+
+function onTheMain(pair: SensorPair): OnTheMain {
+  const known = onMains.get(pair);
+  if (known) return known;
+  const c = pair.a.pipe.waveSpeedMs;
+  const fs = pair.a.hardware.sampleRateHz;
   const delays = { a: {} as Record<string, number>, b: {} as Record<string, number> };
   let { a, b } = pair;
   for (const source of mainSources(pair)) {
@@ -142,5 +157,7 @@ function onTheMain(pair: SensorPair, c: number, fs: number): { sites: { a: Acous
     delays.a[source.kind] = Math.max(0, -lag) * fs;
     delays.b[source.kind] = Math.max(0, lag) * fs;
   }
-  return { sites: { a, b }, delays };
+  const result: OnTheMain = { sites: { a, b }, delays };
+  onMains.set(pair, result);
+  return result;
 }
