@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,8 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("ranks the pairs' audible leaks above the quiet pairs by their cross-correlation, and places the leaks it calls", async () => {
-    const out = await runTsx(PAIRS, ['--data', join(dir, 'pairs')], { cwd: DETECT, timeoutMs: 240_000 });
+    const dump = join(dir, 'judged.jsonl');
+    const out = await runTsx(PAIRS, ['--data', join(dir, 'pairs'), '--dump', dump], { cwd: DETECT, timeoutMs: 240_000 });
     expect(out.code, out.stderr).toBe(0);
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pairs without a leak at 1 false per 100; peaks within 10 m of a sensor or a mapped PRV or pump left out$/);
@@ -42,6 +43,17 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
     expect(Number(audible![6])).toBeGreaterThanOrEqual(Math.max(Number(audible![4]), Number(audible![5])));
     expect(Number(audible![7])).toBeGreaterThanOrEqual(Math.ceil(0.7 * Number(audible![8])));
     expect(out.stdout).toMatch(/^    ductile_iron, audible +\d+ leak pairs/m);
+
+    // --dump: every pair of both splits judged, one line each, agreeing with the summary.
+    const judged = (await readFile(dump, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const test = judged.filter((p) => p.split === 'test');
+    expect(test.length).toBe(Number(/^pairs: (\d+) test pairs/.exec(lines[0]!)![1]));
+    expect(judged.some((p) => p.split === 'val')).toBe(true);
+    const [, quietModel, , , quietAll] = /model (\d+), correlation (\d+), either (\d+) of (\d+)/.exec(lines[1]!)!.map(Number);
+    const quiet = test.filter((p) => !p.leak);
+    expect(quiet.length).toBe(quietAll);
+    expect(quiet.filter((p) => p.sensors.some((s: { called: boolean }) => s.called)).length).toBe(quietModel);
+    for (const p of test) expect(p.modelScore).toBe(Math.max(...p.sensors.map((s: { score: number }) => s.score)));
   }, 300_000);
 
   it('refuses a data set that is not of pairs, saying how to make one', async () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run pairs -w detect -- --data DIR [--model FILE] [--max-false-per-100 1]`
+ * `npm run pairs -w detect -- --data DIR [--model FILE] [--max-false-per-100 1] [--dump FILE.jsonl]`
  *
  * Measures what a correlator pair's cross-correlation finds beside the
  * model, on a data set of pairs (`npm run dataset -w simulators -- --pairs`):
@@ -19,7 +19,7 @@
  * sensor could hear the leak on a quiet night. detect/README.md, "A
  * correlator's pair".
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromPcm16 } from '../audio/pcm16.ts';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     model: { type: 'string', default: DEFAULT_MODEL_PATH },
     'max-false-per-100': { type: 'string', default: '1' },
+    dump: { type: 'string' },
   },
 });
 const fail = (message: string): never => {
@@ -98,6 +99,8 @@ interface JudgedPair {
   readonly ratio: number;
   readonly modelScore: number;
   readonly modelCalled: boolean;
+  /** Each sensor's own: the higher clip score over its frames, and whether its verdict called any of them. */
+  readonly sensors: readonly { readonly score: number; readonly called: boolean }[];
   /** |placed − true| position of the leak, m, from the frame with the highest ratio; null without a leak. */
   readonly placementErrorM: number | null;
 }
@@ -126,16 +129,18 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
     const maxLagS = (first.pair.spacingM / c!) * 1.05;
     const exclude = knownSourceLags(first.pair.spacingM, c!, first.pair.sources ?? []);
     let best = { ratio: -1, lagS: 0 };
-    let modelScore = 0;
-    let modelCalled = false;
+    const sensors = [
+      { score: 0, called: false },
+      { score: 0, called: false },
+    ];
     for (const { a, b } of recorded) {
       const r = correlatePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, maxLagS, exclude);
       if (r.ratio > best.ratio) best = r;
-      for (const meta of [a, b]) {
+      for (const [i, meta] of [a, b].entries()) {
         const scored = await scoreClip(model, { data, meta });
         if (!scored) continue;
-        modelScore = Math.max(modelScore, scored.score);
-        modelCalled ||= scored.called;
+        sensors[i]!.score = Math.max(sensors[i]!.score, scored.score);
+        sensors[i]!.called ||= scored.called;
       }
     }
     const leakAt = first.pair.leakPositionM;
@@ -145,8 +150,9 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
       leak: first.leak,
       audible: recorded.some(({ a, b }) => a.sensorAudible === true || b.sensorAudible === true),
       ratio: best.ratio,
-      modelScore,
-      modelCalled,
+      modelScore: Math.max(sensors[0]!.score, sensors[1]!.score),
+      modelCalled: sensors[0]!.called || sensors[1]!.called,
+      sensors,
       placementErrorM: leakAt === null ? null : Math.abs(placeLeak(first.pair.spacingM, c!, best.lagS) - leakAt),
     });
   }
@@ -167,6 +173,11 @@ if (quietVal.length === 0) fail('the validation split has no pair without a leak
 const threshold = thresholdOn(quietVal);
 const test = await judgePairs('test');
 await model.close();
+// Every pair's judgement, for a measurement the summary below does not make (one JSON line per pair).
+if (values.dump) {
+  const lines = [...validation.map((p) => ({ split: 'val', ...p })), ...test.map((p) => ({ split: 'test', ...p }))].map((p) => JSON.stringify(p));
+  await writeFile(resolve(values.dump), `${lines.join('\n')}\n`);
+}
 /** The two together, the simplest way: a pair is called where the model's verdict at either sensor or the correlation calls it. */
 const either = (p: JudgedPair) => p.modelCalled || p.ratio > threshold;
 const quiet = test.filter((p) => !p.leak);
