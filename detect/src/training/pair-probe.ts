@@ -15,7 +15,7 @@
  * lag places the leak (d_a = (D − c·τ)/2, c the material's wave speed from
  * the data set's manifest). A peak within 10 m of a sensor or of the main's
  * PRV or pump as the registry maps it (the data set's `pair.sources`) is
- * taken for that source, not a leak (knownSourceLags). Leak pairs are reported apart by whether either
+ * taken for that source, not a leak (pairs/pair-verdict.ts knownSourceLags). Leak pairs are reported apart by whether either
  * sensor could hear the leak on a quiet night. detect/README.md, "A
  * correlator's pair".
  */
@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { fromPcm16 } from '../audio/pcm16.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { correlatePair, placeLeak } from '../pairs/pair-correlation.ts';
+import { KNOWN_SOURCE_M, judgePair } from '../pairs/pair-verdict.ts';
 import { scoreClip } from './clip-scores.ts';
 import { framePcm, loadSplit, type FrameMeta, type Split, type SplitData } from './dataset.ts';
 import { rocAuc } from './metrics.ts';
@@ -64,32 +64,6 @@ type PairFrame = FrameMeta & {
   };
 };
 
-/** How near, m, a peak may place a source to a mapped PRV or pump (or to a sensor) and still be taken for it, not a leak. */
-const KNOWN_SOURCE_M = 10;
-
-/**
- * The lags where a peak is a known source, not a leak between the sensors:
- * a mapped PRV or pump placed within KNOWN_SOURCE_M of where it stands, and
- * the stretch's edges (a source at or beyond a sensor: a pump down the
- * street, a valve behind it), within KNOWN_SOURCE_M of either sensor. A
- * leak that close to a sensor or a valve is lost to the pair; the sensor's
- * own model still hears it.
- */
-function knownSourceLags(spacingM: number, c: number, sources: readonly { readonly positionM: number }[]): [number, number][] {
-  // Placed at p from a ⇔ lag (D − 2p)/c: ±KNOWN_SOURCE_M in position is ±2·KNOWN_SOURCE_M / c in lag.
-  const halfWidth = (2 * KNOWN_SOURCE_M) / c;
-  const edge = (spacingM - 2 * KNOWN_SOURCE_M) / c;
-  const out: [number, number][] = [
-    [edge, Number.POSITIVE_INFINITY],
-    [Number.NEGATIVE_INFINITY, -edge],
-  ];
-  for (const s of sources) {
-    const lag = (spacingM - 2 * Math.min(spacingM, Math.max(0, s.positionM))) / c;
-    out.push([lag - halfWidth, lag + halfWidth]);
-  }
-  return out;
-}
-
 interface JudgedPair {
   readonly id: string;
   readonly material: string;
@@ -125,16 +99,15 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
     const first = recorded[0]!.a;
     const c = speeds[first.material]?.waveSpeedMs;
     if (!c) fail(`${dir}: the manifest gives no wave speed for ${first.material}`);
-    // Lags a little beyond the spacing: the peak of a leak at a sensor sits at the edge.
-    const maxLagS = (first.pair.spacingM / c!) * 1.05;
-    const exclude = knownSourceLags(first.pair.spacingM, c!, first.pair.sources ?? []);
-    let best = { ratio: -1, lagS: 0 };
+    const geometry = { spacingM: first.pair.spacingM, waveSpeedMs: c!, sourcesM: (first.pair.sources ?? []).map((s) => s.positionM) };
+    let best = { ratio: -1, fromAM: 0 };
     const sensors = [
       { score: 0, called: false },
       { score: 0, called: false },
     ];
     for (const { a, b } of recorded) {
-      const r = correlatePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, maxLagS, exclude);
+      // The pair judged as `correlate` judges two recordings (pairs/pair-verdict.ts); its threshold is chosen here, below.
+      const r = judgePair(fromPcm16(framePcm(data, a)), fromPcm16(framePcm(data, b)), a.sampleRateHz, geometry);
       if (r.ratio > best.ratio) best = r;
       for (const [i, meta] of [a, b].entries()) {
         const scored = await scoreClip(model, { data, meta });
@@ -153,7 +126,7 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
       modelScore: Math.max(sensors[0]!.score, sensors[1]!.score),
       modelCalled: sensors[0]!.called || sensors[1]!.called,
       sensors,
-      placementErrorM: leakAt === null ? null : Math.abs(placeLeak(first.pair.spacingM, c!, best.lagS) - leakAt),
+      placementErrorM: leakAt === null ? null : Math.abs(best.fromAM - leakAt),
     });
   }
   process.stderr.write(`pairs: ${split}: ${out.length} pairs\n`);
