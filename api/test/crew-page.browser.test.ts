@@ -28,7 +28,7 @@ describe('/crew in headless Chromium', () => {
 
   beforeAll(async () => {
     store = new SqliteStore({ path: ':memory:' });
-    await store.upsertDevices([{ id: 'S-0101', kind: 'sensor', district: 'naka', lat: 34.3853, lon: 132.4553, pipeMaterial: 'ductile_iron', site: 'near_pump' }]);
+    await store.upsertDevices([{ id: 'S-0101', kind: 'sensor', district: 'naka', lat: 34.3853, lon: 132.4553, pipeMaterial: 'ductile_iron', site: 'near_pump', pipeId: 'P-0101', chainageM: 230.4 }]);
     await store.commitAlertChanges({
       actor: 'detector',
       changes: [{ op: 'raise', kind: 'leak', sourceKind: 'sensor', sourceId: 'S-0101', atMs: Date.now() - 2 * 3_600_000, score: 0.91 }],
@@ -63,7 +63,7 @@ describe('/crew in headless Chromium', () => {
     const card = page.locator('li.alert', { hasText: 'S-0101' });
     await card.waitFor();
     expect(await card.locator('.state').textContent()).toBe('open');
-    expect(await card.locator('.where').textContent()).toBe('naka · ductile iron main · near a pump station · 34.38530, 132.45530');
+    expect(await card.locator('.where').textContent()).toBe('naka · ductile iron main P-0101 · 230 m along it · near a pump station · 34.38530, 132.45530');
     await page.screenshot({ path: `${ARTIFACTS}crew-1-open.png`, fullPage: true });
 
     await card.locator('button.ack').click();

@@ -243,7 +243,7 @@ describe('postgres store: migrations', () => {
     try {
       await Promise.all(stores.map((s) => s.ping()));
       const { rows } = await admin.query<{ name: string }>(`SELECT name FROM ${schema}.${MIGRATIONS_TABLE}`);
-      expect(rows.map((r) => r.name)).toEqual(['1764547200000_suido-state', '1765000000000_sensor-site', '1765100000000_score-band-levels']);
+      expect(rows.map((r) => r.name)).toEqual(['1764547200000_suido-state', '1765000000000_sensor-site', '1765100000000_score-band-levels', '1765200000000_sensor-chainage']);
       await stores[0]!.commit(batch({ reads: hourlyReads('M-1', 2) }));
       expect(await stores[3]!.readsInRange('M-1', T0, T0 + 2 * HOUR, 10)).toHaveLength(2);
     } finally {

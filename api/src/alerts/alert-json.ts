@@ -39,6 +39,8 @@ export const SourceJson = Nullable(
     lat: Nullable(Type.Number()),
     lon: Nullable(Type.Number()),
     pipeMaterial: Nullable(Type.String()),
+    pipeId: Nullable(Type.String({ description: "the main a sensor listens to (the bureau's asset id)" })),
+    chainageM: Nullable(Type.Number({ description: "where along that main the sensor sits, m from the main's start: a crew correlating two fittings measures their spacing from it" })),
     site: Nullable(Type.String({ description: "what surrounds a sensor, from the registry: near_prv and near_pump mean a valve's or a pump's hiss is near" })),
   }),
 );
@@ -65,7 +67,7 @@ export const ScoreJson = Type.Object({
 
 
 export function sourceJson(d: DeviceRecord | undefined) {
-  return d ? { district: d.district, lat: d.lat, lon: d.lon, pipeMaterial: d.pipeMaterial, site: d.site } : null;
+  return d ? { district: d.district, lat: d.lat, lon: d.lon, pipeMaterial: d.pipeMaterial, pipeId: d.pipeId, chainageM: d.chainageM, site: d.site } : null;
 }
 
 export function alertEventJson(e: AlertEvent) {

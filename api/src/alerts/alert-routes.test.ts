@@ -27,7 +27,7 @@ describe('alert routes on a real SQLite store', () => {
   beforeEach(async () => {
     store = new SqliteStore({ path: ':memory:' });
     await store.upsertDevices([
-      { id: 'S-1', kind: 'sensor', district: 'naka', lat: 34.39, lon: 132.45, pipeMaterial: 'steel', site: 'near_prv' },
+      { id: 'S-1', kind: 'sensor', district: 'naka', lat: 34.39, lon: 132.45, pipeMaterial: 'steel', site: 'near_prv', pipeId: 'P-12', chainageM: 640 },
       { id: 'S-2', kind: 'sensor', district: 'minami' },
       { id: 'S-3', kind: 'sensor', district: 'naka' },
       { id: 'M-1', kind: 'meter', district: 'minami' },
@@ -81,7 +81,7 @@ describe('alert routes on a real SQLite store', () => {
       lastSeenAt: new Date(T0 + 10 * MIN).toISOString(),
       peakScore: 0.95,
       version: 2,
-      source: { district: 'naka', lat: 34.39, lon: 132.45, pipeMaterial: 'steel', site: 'near_prv' },
+      source: { district: 'naka', lat: 34.39, lon: 132.45, pipeMaterial: 'steel', pipeId: 'P-12', chainageM: 640, site: 'near_prv' },
     });
     expect(ids((await get('/v1/alerts?state=cleared')).body)).toEqual([2]);
     expect(ids((await get('/v1/alerts?state=open&state=cleared')).body)).toEqual([1, 2, 3, 4]);

@@ -14,6 +14,7 @@ export function formatRegistryCsv(devices: readonly DeviceRegistration[]): strin
       pipe_id: d.pipeId,
       pipe_material: d.pipeMaterial,
       site: d.site,
+      chainage_m: d.chainageM,
       register_max_l: d.registerMaxL,
       gateway: d.gatewayId,
     };

@@ -22,9 +22,9 @@ describe('registry CSV', () => {
     const r = parseRegistryCsv(GOOD);
     expect(r).toMatchObject({ ok: true, lines: [2, 3, 4] });
     expect(r.ok && r.devices).toEqual([
-      { id: 'M-1', kind: 'meter', district: 'Naka', lat: 34.3951, lon: 132.4594, pipeId: null, pipeMaterial: null, site: null, registerMaxL: null, gatewayId: 'hes-1' },
-      { id: 'M-2', kind: 'meter', district: 'Naka, north', lat: 34.4, lon: 132.46, pipeId: null, pipeMaterial: null, site: null, registerMaxL: 99_999_999, gatewayId: null },
-      { id: 'S-1', kind: 'sensor', district: 'Minami', lat: 34.37, lon: 132.47, pipeId: 'P-0001', pipeMaterial: 'ductile_iron', site: null, registerMaxL: null, gatewayId: null },
+      { id: 'M-1', kind: 'meter', district: 'Naka', lat: 34.3951, lon: 132.4594, pipeId: null, pipeMaterial: null, site: null, chainageM: null, registerMaxL: null, gatewayId: 'hes-1' },
+      { id: 'M-2', kind: 'meter', district: 'Naka, north', lat: 34.4, lon: 132.46, pipeId: null, pipeMaterial: null, site: null, chainageM: null, registerMaxL: 99_999_999, gatewayId: null },
+      { id: 'S-1', kind: 'sensor', district: 'Minami', lat: 34.37, lon: 132.47, pipeId: 'P-0001', pipeMaterial: 'ductile_iron', site: null, chainageM: null, registerMaxL: null, gatewayId: null },
     ]);
     const reordered = parseRegistryCsv('lon,lat,id,kind,district\n132.1,34.1,M-9,meter,Aki\n');
     expect(reordered.ok && reordered.devices[0]).toMatchObject({ id: 'M-9', lat: 34.1, lon: 132.1, district: 'Aki', gatewayId: null });
@@ -37,6 +37,18 @@ describe('registry CSV', () => {
     expect(problemsOf(text('sensor,S-1,Naka,34.39,132.45,P-1,pvc,near_river', 'meter,M-1,Naka,34.39,132.45,,,tram_line'))).toEqual([
       [2, 'REGISTRY_SITE_UNKNOWN', 'site'],
       [3, 'REGISTRY_FIELD_NOT_FOR_KIND', 'site'],
+    ]);
+  });
+
+  it('reads where along its main a sensor sits, may leave it empty, and refuses what is not metres or is on a meter', () => {
+    const text = (...rows: string[]) => ['kind,id,district,lat,lon,pipe_id,pipe_material,chainage_m', ...rows].join('\n');
+    const r = parseRegistryCsv(text('sensor,S-1,Naka,34.39,132.45,P-1,ductile_iron,1240.5', 'sensor,S-2,Naka,34.39,132.45,P-1,ductile_iron,0', 'sensor,S-3,Naka,34.39,132.45,P-2,pe,'));
+    expect(r.ok && r.devices.map((d) => d.chainageM)).toEqual([1240.5, 0, null]);
+    expect(problemsOf(text('sensor,S-1,Naka,34.39,132.45,P-1,pvc,-3', 'sensor,S-2,Naka,34.39,132.45,P-1,pvc,12 m', 'sensor,S-3,Naka,34.39,132.45,P-1,pvc,1e3', 'meter,M-1,Naka,34.39,132.45,,,50'))).toEqual([
+      [2, 'REGISTRY_CHAINAGE_INVALID', 'chainage_m'],
+      [3, 'REGISTRY_CHAINAGE_INVALID', 'chainage_m'],
+      [4, 'REGISTRY_CHAINAGE_INVALID', 'chainage_m'],
+      [5, 'REGISTRY_FIELD_NOT_FOR_KIND', 'chainage_m'],
     ]);
   });
 

@@ -16,10 +16,11 @@ const PROGRESS_EVERY = 50_000;
  * the columns (any order). Required: kind, id, district, lat, lon. Optional:
  * pipe_id and pipe_material (required for sensors, refused for meters),
  * site (sensors, may be empty: what surrounds the sensor, SENSOR_SITES),
+ * chainage_m (sensors, may be empty: m along pipe_id from the main's start),
  * register_max_l (meters), gateway (the head-end allowed to publish for the
  * device).
  */
-export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'site', 'register_max_l', 'gateway'] as const;
+export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'site', 'chainage_m', 'register_max_l', 'gateway'] as const;
 export type RegistryColumn = (typeof REGISTRY_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly RegistryColumn[] = ['kind', 'id', 'district', 'lat', 'lon'];
 
@@ -40,6 +41,7 @@ export const REGISTRY_PROBLEM_CODES = [
   'REGISTRY_COORDINATE_INVALID',
   'REGISTRY_PIPE_MATERIAL_UNKNOWN',
   'REGISTRY_SITE_UNKNOWN',
+  'REGISTRY_CHAINAGE_INVALID',
   'REGISTRY_REGISTER_MAX_INVALID',
   'REGISTRY_GATEWAY_INVALID',
   // The store has the id as the other kind: its reads or frames would change meaning.
@@ -63,6 +65,8 @@ export type RegistryParse =
 const TEXT = /^[^\s\p{Cc}](?:[^\p{Cc}]{0,62}[^\s\p{Cc}])?$/u;
 const DECIMAL = /^-?\d{1,3}(?:\.\d{1,12})?$/;
 const POSITIVE_INTEGER = /^[1-9]\d{0,15}$/;
+/** Metres along a main: a plain non-negative decimal, to the millimetre; a city's longest main is a few tens of km. */
+const CHAINAGE = /^\d{1,6}(?:\.\d{1,3})?$/;
 
 /**
  * Parses and validates a whole registry file. Every problem is reported (with
@@ -135,6 +139,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
     let pipeId: string | null = null;
     let pipeMaterial: PipeMaterial | null = null;
     let site: SensorSite | null = null;
+    let chainageM: number | null = null;
     let registerMaxL: number | null = null;
     if (kind === 'sensor') {
       pipeId = required('pipe_id') ?? null;
@@ -143,9 +148,12 @@ export function parseRegistryCsv(text: string): RegistryParse {
       if (material !== undefined) pipeMaterial = oneOf(material, PIPE_MATERIALS, 'pipe_material', 'REGISTRY_PIPE_MATERIAL_UNKNOWN');
       const siteText = cell('site');
       if (siteText !== '') site = oneOf(siteText, SENSOR_SITES, 'site', 'REGISTRY_SITE_UNKNOWN');
+      const chainage = cell('chainage_m');
+      if (chainage !== '' && !CHAINAGE.test(chainage)) problem('REGISTRY_CHAINAGE_INVALID', 'chainage_m', `chainage_m '${chainage}' is not metres along the main (0 to 999999.999)`);
+      else if (chainage !== '') chainageM = Number(chainage);
       if (cell('register_max_l') !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', 'register_max_l', 'register_max_l is for meters');
     } else if (kind === 'meter') {
-      for (const column of ['pipe_id', 'pipe_material', 'site'] as const) {
+      for (const column of ['pipe_id', 'pipe_material', 'site', 'chainage_m'] as const) {
         if (cell(column) !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', column, `${column} is for sensors`);
       }
       const max = cell('register_max_l');
@@ -163,7 +171,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
       continue;
     }
     lines.push(row.line);
-    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, site, registerMaxL, gatewayId: gateway === '' ? null : gateway });
+    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, site, chainageM, registerMaxL, gatewayId: gateway === '' ? null : gateway });
   }
   return problems.length > 0 ? fail(...problems) : { ok: true, devices, lines };
 }

@@ -149,6 +149,7 @@ export interface DeviceColumns {
   pipe_material: PipeMaterial | null;
   site: SensorSite | null;
   pipe_id: string | null;
+  chainage_m: number | null;
   gateway_id: string | null;
   register_max_l: number | null;
   first_seen: number | null;
@@ -189,6 +190,7 @@ export function toDevice(r: DeviceColumns, status: StatusFields | null): DeviceR
     pipeMaterial: r.pipe_material,
     site: r.site,
     pipeId: r.pipe_id,
+    chainageM: r.chainage_m,
     gatewayId: r.gateway_id,
     registerMaxL: r.register_max_l,
     firstSeenMs: r.first_seen,

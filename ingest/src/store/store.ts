@@ -253,6 +253,12 @@ export interface DeviceRegistration {
   // that may publish for the device (README: Devices and credentials).
   /** Acoustic sensors: the bureau's id of the main they listen to (its GIS asset id). */
   readonly pipeId?: string | null | undefined;
+  /**
+   * Acoustic sensors: where along that main the sensor sits, m from the
+   * main's start as the GIS measures it (its chainage). Two sensors on one
+   * main are a correlator's pair, this far apart along it; null: not recorded.
+   */
+  readonly chainageM?: number | null | undefined;
   /** The gateway (head-end, concentrator) allowed to publish for this device; null: only the device itself. */
   readonly gatewayId?: string | null | undefined;
 }
@@ -268,6 +274,8 @@ export interface DeviceRecord {
   /** Meters: the register's rollover point override (DeviceRegistration.registerMaxL). */
   readonly registerMaxL: number | null;
   readonly pipeId: string | null;
+  /** Along its main, m (DeviceRegistration.chainageM). */
+  readonly chainageM: number | null;
   readonly gatewayId: string | null;
   /** First and last message from the device; null for a device only imported. */
   readonly firstSeenMs: number | null;
