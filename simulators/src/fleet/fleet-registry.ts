@@ -1,6 +1,7 @@
 import type { DeviceRegistration } from '@suido/ingest';
 import { meterProfile } from '../meters/meter.ts';
 import { sensorId, sensorProfile } from '../sensors/acoustic-sensor.ts';
+import { fleetPairs } from './main-pairs.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
 export interface FleetRegistryOptions {
@@ -13,7 +14,8 @@ export interface FleetRegistryOptions {
  * into the store: the same ids, districts and places the simulated devices
  * have, because both come from the seed. Each sensor listens to a main of its
  * own, `P-` and its number, and is registered with the site it was drawn
- * (what the bureau's asset records would say of it).
+ * (what the bureau's asset records would say of it); a scenario's pair
+ * (`mains`) shares its main, each sensor at its chainage along it.
  */
 export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {}): DeviceRegistration[] {
   const gatewayId = opts.gatewayId ?? null;
@@ -23,8 +25,14 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
     const m = meterProfile(seed, i, fleet);
     out.push({ id: m.id, kind: 'meter', district: m.district, lat: m.location.lat, lon: m.location.lon, pipeMaterial: null, gatewayId });
   }
+  const onMains = new Map<string, { profile: ReturnType<typeof sensorProfile>; pipeId: string; chainageM: number }>();
+  for (const fp of fleetPairs(scenario)) {
+    onMains.set(fp.a.id, { profile: fp.a, pipeId: fp.main.id, chainageM: fp.chainageAM });
+    onMains.set(fp.b.id, { profile: fp.b, pipeId: fp.main.id, chainageM: fp.chainageAM + fp.pair.spacingM });
+  }
   for (let i = 0; i < fleet.sensors; i++) {
-    const s = sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
+    const main = onMains.get(sensorId(i));
+    const s = main?.profile ?? sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
     out.push({
       id: s.id,
       kind: 'sensor',
@@ -33,7 +41,8 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
       lon: s.location.lon,
       pipeMaterial: s.pipeMaterial,
       site: s.site.environment,
-      pipeId: `P-${s.id.slice(2)}`,
+      pipeId: main?.pipeId ?? `P-${s.id.slice(2)}`,
+      ...(main && { chainageM: main.chainageM }),
       gatewayId,
     });
   }

@@ -1,4 +1,4 @@
-import { tokyoDay } from '../clock/tokyo-time.ts';
+import { tokyoDay, tokyoMidnight } from '../clock/tokyo-time.ts';
 import { meterDevice } from '../meters/meter-device.ts';
 import { meterId, meterProfile, type PremisesLeakFlow } from '../meters/meter.ts';
 import { createRng } from '../random/prng.ts';
@@ -8,6 +8,7 @@ import { sensorId, sensorProfile, type SensorProfile } from '../sensors/acoustic
 import { drawLeak } from '../sensors/leak/leak-noise.ts';
 import { sensorDevice, type ActiveLeak } from '../sensors/sensor-device.ts';
 import { EventQueue } from './event-queue.ts';
+import { PairRecorder, fleetPairs } from './main-pairs.ts';
 import type { Session } from './messages.ts';
 import type { ScheduledDevice } from './scheduled-device.ts';
 
@@ -49,9 +50,24 @@ export class FleetSchedule {
     // A clock started at a day's midnight from `daysBack` replays the same nights on every run: the same sound too,
     // so a model's verdict on a scenario does not change with the date a test runs on.
     const soundOriginDay = scenario.clock.align === 'day' && scenario.clock.start === undefined ? tokyoDay(fromMs) : undefined;
+    // A pair on one main records together (main-pairs.ts); every other sensor alone.
+    const paired = new Map<string, { profile: SensorProfile; record: (startMs: number) => Buffer }>();
+    for (const fp of fleetPairs(scenario)) {
+      const recorder = new PairRecorder(fp, {
+        seed,
+        sampleCount: Math.round(fleet.sampleRateHz * fleet.frameSeconds),
+        scenario,
+        clockStartMs: fromMs,
+        originDay: soundOriginDay ?? 0,
+        originMs: soundOriginDay === undefined ? 0 : tokyoMidnight(soundOriginDay),
+      });
+      paired.set(fp.a.id, { profile: fp.a, record: (startMs) => recorder.frame('a', startMs) });
+      paired.set(fp.b.id, { profile: fp.b, record: (startMs) => recorder.frame('b', startMs) });
+    }
     for (let i = 0; i < fleet.sensors; i++) {
-      const profile = sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
-      this.add(sensorDevice(profile, { seed, faults, fleet, fromMs, leaks: leaksAt(scenario, profile, fromMs), soundOriginDay }));
+      const pair = paired.get(sensorId(i));
+      const profile = pair?.profile ?? sensorProfile(seed, i, fleet, scenario.sensorEnvironments[sensorId(i)]);
+      this.add(sensorDevice(profile, { seed, faults, fleet, fromMs, leaks: pair ? undefined : leaksAt(scenario, profile, fromMs), soundOriginDay, record: pair?.record }));
     }
   }
 

@@ -27,6 +27,19 @@ describe('scenario', () => {
     expect(s.connection).toEqual({ mode: 'pooled', connections: 4, maxInFlight: 64 });
   });
 
+  it('reads pairs of sensors on one main, and refuses a main that is not a pair of the fleet\'s sensors', () => {
+    const fleet = { sensors: 3 };
+    expect(parseScenario({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0003'] }] }).mains).toEqual([{ id: 'P-1', sensors: ['S-0001', 'S-0003'], spacingM: undefined }]);
+    expect(fieldOf({ fleet, mains: [{ id: 'P 1', sensors: ['S-0001', 'S-0002'] }] })).toBe('mains[0].id');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001'] }] })).toBe('mains[0].sensors');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0004'] }] })).toBe('mains[0].sensors[1]');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0001'] }] })).toBe('mains[0].sensors[1]');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'] }, { id: 'P-2', sensors: ['S-0003', 'S-0002'] }] })).toBe('mains[1].sensors[1]');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'] }, { id: 'P-1', sensors: ['S-0003', 'S-0002'] }] })).toBe('mains[1].id');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'], spacingM: 10 }] })).toBe('mains[0].spacingM');
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'], colour: 'red' }] })).toBe('mains[0].colour');
+  });
+
   it('names the bad field in every error', () => {
     expect(fieldOf([])).toBe('');
     expect(fieldOf({ seed: -1 })).toBe('seed');

@@ -4,6 +4,7 @@ import { REGISTER_EPOCH_MS } from '../meters/meter.ts';
 import { ENVIRONMENTS, type Environment } from '../sensors/environment.ts';
 import { boolean, integer, number, object, onlyKeys, show, stringList } from './fields.ts';
 import { parseLeaks, parsePremisesLeaks, type LeakSpec, type PremisesLeakSpec } from './leaks.ts';
+import { parseMains, type MainSpec } from './mains.ts';
 import { ScenarioError } from './scenario-error.ts';
 
 export { ScenarioError } from './scenario-error.ts';
@@ -26,6 +27,8 @@ export interface Scenario {
   readonly sensorEnvironments: Readonly<Record<string, Environment>>;
   /** Continuous flow on a customer's side of a meter, from `start`. */
   readonly premisesLeaks: readonly PremisesLeakSpec[];
+  /** Pairs of sensors on one main (a correlator's pair); every other sensor listens to a main of its own. */
+  readonly mains: readonly MainSpec[];
 }
 
 export interface FleetSpec {
@@ -87,12 +90,13 @@ export const SCENARIO_DEFAULTS: Scenario = {
   leaks: [],
   sensorEnvironments: {},
   premisesLeaks: [],
+  mains: [],
 };
 
 /** Validates a parsed JSON document; throws a ScenarioError naming the first bad field. */
 export function parseScenario(doc: unknown): Scenario {
   const root = object(doc, '');
-  onlyKeys(root, '', ['$schema', 'description', 'seed', 'fleet', 'clock', 'faults', 'connection', 'leaks', 'sensorEnvironments', 'premisesLeaks']);
+  onlyKeys(root, '', ['$schema', 'description', 'seed', 'fleet', 'clock', 'faults', 'connection', 'leaks', 'sensorEnvironments', 'premisesLeaks', 'mains']);
   const d = SCENARIO_DEFAULTS;
 
   const f = object(root.fleet ?? {}, 'fleet');
@@ -153,6 +157,7 @@ export function parseScenario(doc: unknown): Scenario {
     leaks: parseLeaks(root.leaks, fleet.sensors),
     sensorEnvironments: parseSensorEnvironments(root.sensorEnvironments, fleet.sensors),
     premisesLeaks: parsePremisesLeaks(root.premisesLeaks, fleet.meters),
+    mains: parseMains(root.mains, fleet.sensors),
   };
 }
 

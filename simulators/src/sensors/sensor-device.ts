@@ -25,6 +25,12 @@ export interface SensorDeviceOptions {
    * again, which ingest deduplicates.
    */
   readonly soundOriginDay?: number | undefined;
+  /**
+   * Records the frame that starts at `startMs` for this sensor when another
+   * renders it (a pair's recorder: fleet/main-pairs.ts); default: the sensor
+   * alone, with `leaks`.
+   */
+  readonly record?: ((startMs: number) => Buffer) | undefined;
 }
 
 export interface ActiveLeak {
@@ -87,9 +93,12 @@ export function sensorDevice(profile: SensorProfile, opts: SensorDeviceOptions):
       const at = device.nextAt;
       const startMs = slotStart(night, slot);
       const last = slot === slots - 1;
-      const leaks = (opts.leaks ?? []).filter((l) => l.fromMs <= startMs && startMs < l.untilMs).map((l) => l.source);
-      const request = { startMs, sampleCount, night: sensorNight(seed, id, tokyoDay(startMs) - originDay), leaks };
-      const { payload } = acousticFrame(profile, request, createRng(seed, id, 'frame', startMs - originMs));
+      const alone = () => {
+        const leaks = (opts.leaks ?? []).filter((l) => l.fromMs <= startMs && startMs < l.untilMs).map((l) => l.source);
+        const request = { startMs, sampleCount, night: sensorNight(seed, id, tokyoDay(startMs) - originDay), leaks };
+        return acousticFrame(profile, request, createRng(seed, id, 'frame', startMs - originMs)).payload;
+      };
+      const payload = opts.record ? opts.record(startMs) : alone();
       const messages: OutMessage[] = [{ kind: 'acoustic', deviceId: id, topic: topics.sensorAcoustic(id), payload, reads: [] }];
       if (last) messages.push(statusMessage(profile, at, fromMs));
       advance();
