@@ -34,12 +34,29 @@ export interface PairCorrelation {
  * out of both the peak and the mean.
  */
 export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: number, maxLagS: number, excludeS: readonly (readonly [number, number])[] = []): PairCorrelation {
-  if (a.length !== b.length) throw new RangeError(`a pair's recordings must be of one length, got ${a.length} and ${b.length}`);
-  if (a.length < 2) throw new RangeError('a pair needs recordings of two samples or more');
+  return correlatePairs([{ a, b }], sampleRateHz, maxLagS, excludeS);
+}
+
+/**
+ * GCC-PHAT over several pairs of recordings made in step (a night's frames
+ * of a pair of loggers), each pair of one length, all at one rate: their
+ * whitened cross-spectra summed before going back to lags, as a correlator
+ * averages what it records over a night. A shared source's phase ramp is
+ * the same in every pair and adds up; each sensor's own noise does not. For
+ * one pair it is correlatePair.
+ */
+export function correlatePairs(recordings: readonly { readonly a: Float32Array; readonly b: Float32Array }[], sampleRateHz: number, maxLagS: number, excludeS: readonly (readonly [number, number])[] = []): PairCorrelation {
+  if (recordings.length === 0) throw new RangeError('give one pair of recordings or more');
+  for (const { a, b } of recordings) {
+    if (a.length !== b.length) throw new RangeError(`a pair's recordings must be of one length, got ${a.length} and ${b.length}`);
+    if (a.length < 2) throw new RangeError('a pair needs recordings of two samples or more');
+  }
   if (!(maxLagS > 0)) throw new RangeError(`maxLagS must be positive, got ${maxLagS}`);
-  const maxLag = Math.min(a.length - 1, Math.ceil(maxLagS * sampleRateHz));
+  const longest = Math.max(...recordings.map((r) => r.a.length));
+  const maxLag = Math.min(longest - 1, Math.ceil(maxLagS * sampleRateHz));
   // Zero-padded to twice the length and more: the correlation is linear, not circular, over the lags asked.
-  const m = powerOfTwoAtLeast(2 * a.length);
+  // One size for all, so that every pair's bins are the same frequencies.
+  const m = powerOfTwoAtLeast(2 * longest);
   const spectrum = (x: Float32Array) => {
     let mean = 0;
     for (let i = 0; i < x.length; i++) mean += x[i]!;
@@ -50,18 +67,20 @@ export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: nu
     fft(re, im);
     return { re, im };
   };
-  const A = spectrum(a);
-  const B = spectrum(b);
   // conj(A)·B, whitened: a peak at lag τ where b is a delayed by τ.
   const re = new Float64Array(m);
   const im = new Float64Array(m);
-  for (let k = 0; k < m; k++) {
-    const r = A.re[k]! * B.re[k]! + A.im[k]! * B.im[k]!;
-    const i = A.re[k]! * B.im[k]! - A.im[k]! * B.re[k]!;
-    const magnitude = Math.hypot(r, i);
-    if (magnitude > 0) {
-      re[k] = r / magnitude;
-      im[k] = i / magnitude;
+  for (const { a, b } of recordings) {
+    const A = spectrum(a);
+    const B = spectrum(b);
+    for (let k = 0; k < m; k++) {
+      const r = A.re[k]! * B.re[k]! + A.im[k]! * B.im[k]!;
+      const i = A.re[k]! * B.im[k]! - A.im[k]! * B.re[k]!;
+      const magnitude = Math.hypot(r, i);
+      if (magnitude > 0) {
+        re[k] = re[k]! + r / magnitude;
+        im[k] = im[k]! + i / magnitude;
+      }
     }
   }
   inverseFft(re, im);

@@ -1,5 +1,5 @@
 import type { PipeMaterial } from '@suido/ingest';
-import { correlatePair, placeLeak } from './pair-correlation.ts';
+import { correlatePairs, placeLeak } from './pair-correlation.ts';
 
 /**
  * Speed of the fluid-borne wave in a water-filled main of each material at
@@ -97,11 +97,20 @@ export const MIN_PAIR_SECONDS = 1;
  * placed along the main.
  */
 export function judgePair(a: Float32Array, b: Float32Array, sampleRateHz: number, geometry: PairGeometry): PairVerdict {
+  return judgePairRecordings([{ a, b }], sampleRateHz, geometry);
+}
+
+/**
+ * judgePair over several pairs of recordings made in step at one rate (a
+ * night's frames of two loggers): their cross-spectra summed
+ * (correlatePairs), judged as one.
+ */
+export function judgePairRecordings(recordings: readonly { readonly a: Float32Array; readonly b: Float32Array }[], sampleRateHz: number, geometry: PairGeometry): PairVerdict {
   const { spacingM, waveSpeedMs } = geometry;
   if (!(spacingM > 2 * KNOWN_SOURCE_M)) throw new RangeError(`a pair's sensors must be more than ${2 * KNOWN_SOURCE_M} m apart along the main, got ${spacingM}`);
   if (!(waveSpeedMs > 0)) throw new RangeError(`the wave speed must be positive, got ${waveSpeedMs}`);
   const threshold = geometry.threshold ?? PAIR_RATIO_THRESHOLD;
-  const r = correlatePair(a, b, sampleRateHz, (spacingM / waveSpeedMs) * LAG_MARGIN, knownSourceLags(spacingM, waveSpeedMs, geometry.sourcesM ?? []));
+  const r = correlatePairs(recordings, sampleRateHz, (spacingM / waveSpeedMs) * LAG_MARGIN, knownSourceLags(spacingM, waveSpeedMs, geometry.sourcesM ?? []));
   const fromAM = placeLeak(spacingM, waveSpeedMs, r.lagS);
   return {
     lagS: r.lagS,

@@ -1,0 +1,228 @@
+import type { AlertChange, AlertEvent, ConsumerStatePut, StoredFrame } from '@suido/ingest';
+import { fromPcm16 } from '../audio/pcm16.ts';
+import { inListeningHours, nightOf } from '../alerts/level-baseline.ts';
+import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
+import { NOMINAL_WAVE_SPEED_MS, PAIR_RATIO_THRESHOLD, judgePairRecordings } from './pair-verdict.ts';
+import { pairsOnMains, registeredSensors, type RegistryPair } from './registry-pairs.ts';
+
+/** The alert kind: a leak between two sensors on one main, found by correlating them (the model's own is `leak`). */
+export const CORRELATED_LEAK_KIND = 'correlated_leak';
+
+/**
+ * Seconds of in-step audio a night needs before it may raise: about the
+ * 30 s recordings the threshold was chosen on (`npm run pairs`) — a
+ * night of 1 s frames every 10 minutes holds 12.
+ */
+export const MIN_NIGHT_SECONDS = 10;
+/** A cleared night's ratio must fall to this share of the threshold (hysteresis; two unrelated recordings give ~4–6.5 against 9.95). */
+export const CLEAR_SHARE = 0.7;
+/** More frames than this of one sensor in a night's listening hours are not read (a streaming sensor's 1 s frames: 7,200). */
+const MAX_FRAMES_PER_NIGHT = 720;
+const HOUR_MS = 3_600_000;
+/** Nights run noon to noon Japan time (level-baseline.ts nightOf); the listening hours are 14–16 h after the night's noon. */
+const NOON_JST_UTC_MS = 3 * HOUR_MS;
+const DAY_MS = 86_400_000;
+/** How long the registry's pairs are trusted before it is read again. */
+const REGISTRY_TTL_MS = 60_000;
+
+/** What the correlator keeps per pair, beside its alert. */
+export interface PairState {
+  readonly v: 1;
+  /** The latest night judged (nightOf), and its ratio so far (null: too little in-step audio to judge). */
+  readonly night: number | null;
+  readonly ratio: number | null;
+  /** Whether the pair's alert is raised and not cleared. */
+  readonly alerting: boolean;
+}
+
+const FRESH: PairState = { v: 1, night: null, ratio: null, alerting: false };
+
+export interface PairCorrelatorOptions extends AlertFeedConsumerOptions {
+  /** Default PAIR_RATIO_THRESHOLD. */
+  readonly threshold?: number | undefined;
+}
+
+export interface PairCorrelatorPass {
+  readonly frames: number;
+  /** Pair-nights judged this pass. */
+  readonly nights: number;
+  readonly events: readonly AlertEvent[];
+  readonly more: boolean;
+}
+
+/**
+ * The correlator: for each pair of neighbouring sensors on one main (the
+ * registry's pipe id and chainage: registry-pairs.ts), the frames both
+ * recorded at the same instants in a night's listening hours are correlated
+ * together (GCC-PHAT, their cross-spectra summed: pair-verdict.ts, the code
+ * `npm run pairs` measured and `correlate` runs for crews). A night whose
+ * peak stands above the threshold, with MIN_NIGHT_SECONDS of audio or more,
+ * raises (or updates) a `correlated_leak` alert on the pair's first sensor,
+ * placed along the main; the alert clears when a night judged in full —
+ * a later night's frames have arrived — falls to CLEAR_SHARE of the
+ * threshold. A night is judged again as each new frame of it arrives, so
+ * the alert comes the night the leak is heard. It reads the store's frame
+ * feed behind its own durable cursor and commits its decisions, the
+ * pairs' states and the cursor together (alert-feed-consumer.ts).
+ *
+ * One night's call at the threshold chosen at 1 false per 100 quiet pairs:
+ * no K of N over nights (not measured; detect/README.md, "A correlator's
+ * pair").
+ */
+export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
+  readonly threshold: number;
+  private pairs: { atMs: number; bySensor: Map<string, RegistryPair[]> } | undefined;
+
+  constructor(opts: PairCorrelatorOptions) {
+    super(opts, {
+      consumerName: 'pair-correlator',
+      batchSize: 256,
+      pollMs: 1000,
+      what: 'pair correlator pass',
+      actor: 'detector',
+      logEvent: (log, e) => log.info({ alertId: e.alertId, action: e.action, kind: e.alert.kind, sensorId: e.alert.sourceId, details: e.details }, 'correlated leak alert'),
+    });
+    this.threshold = opts.threshold ?? PAIR_RATIO_THRESHOLD;
+  }
+
+  protected async pass(): Promise<PairCorrelatorPass> {
+    const position = await this.startPosition();
+    const page = await this.store.framesAfter(position.cursor, this.batchSize);
+    if (page.frames.length === 0) return { frames: 0, nights: 0, events: [], more: false };
+
+    const bySensor = await this.registryPairs();
+    const touched = new Map<string, { pair: RegistryPair; nights: Set<number> }>();
+    for (const f of page.frames) {
+      if (!inListeningHours(f.startMs)) continue;
+      for (const pair of bySensor.get(f.sensorId) ?? []) {
+        if (this.owns && !this.owns(pair.first.id)) continue;
+        const entry = touched.get(pair.key) ?? { pair, nights: new Set<number>() };
+        entry.nights.add(nightOf(f.startMs));
+        touched.set(pair.key, entry);
+      }
+    }
+    const changes: AlertChange[] = [];
+    const states: ConsumerStatePut[] = [];
+    let nights = 0;
+    for (const { pair, nights: touchedNights } of touched.values()) {
+      let state = await this.loadState(pair.key);
+      for (const night of [...touchedNights].sort((x, y) => x - y)) {
+        state = await this.judgeNight(pair, night, state, changes);
+        nights++;
+      }
+      states.push({ name: this.stateName(pair.key), value: state });
+    }
+    const events = await this.commitPass(position, page.cursor, changes, states);
+    return { frames: page.frames.length, nights, events, more: true };
+  }
+
+  /** Judges one pair's night with every frame of it stored so far; pushes the changes; returns the pair's new state. */
+  private async judgeNight(pair: RegistryPair, night: number, state: PairState, changes: AlertChange[]): Promise<PairState> {
+    const subject = { kind: CORRELATED_LEAK_KIND, sourceKind: 'sensor', sourceId: pair.first.id } as const;
+    const [fromMs, toMs] = listeningWindow(night);
+    let alerting = state.alerting;
+    // A new night: the one before is judged in full. Clearing moves forward in data time only; a late frame of an older night can raise, never clear.
+    if (state.night !== null && night > state.night && alerting && state.ratio !== null && state.ratio <= CLEAR_SHARE * this.threshold) {
+      changes.push({ ...subject, op: 'clear', atMs: listeningWindow(state.night)[1], details: { clearedByNight: isoDay(state.night), ratio: round(state.ratio) } });
+      alerting = false;
+    }
+    const [a, b] = await Promise.all([pair.first, pair.second].map((s) => this.store.framesInRange(s.id, fromMs, toMs, MAX_FRAMES_PER_NIGHT)));
+    const matched = inStep(a!, b!);
+    const seconds = matched.reduce((s, m) => s + m.a.length / m.sampleRateHz, 0);
+    const newer = state.night === null || night >= state.night;
+    if (matched.length === 0 || seconds < MIN_NIGHT_SECONDS) {
+      return newer ? { v: 1, night, ratio: null, alerting } : { ...state, alerting };
+    }
+    const fs = matched[0]!.sampleRateHz;
+    const verdict = judgePairRecordings(
+      matched.filter((m) => m.sampleRateHz === fs),
+      fs,
+      { spacingM: pair.spacingM, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], threshold: this.threshold },
+    );
+    if (verdict.leak) {
+      const share = verdict.fromAM / pair.spacingM;
+      const between = (x: number | null, y: number | null) => (x === null || y === null ? null : Math.round((x + (y - x) * share) * 1e5) / 1e5);
+      changes.push({
+        ...subject,
+        op: alerting ? 'refresh' : 'raise',
+        atMs: matched[matched.length - 1]!.endMs,
+        score: round(verdict.ratio),
+        details: {
+          scoreUnit: 'GCC-PHAT peak over mean',
+          threshold: this.threshold,
+          night: isoDay(night),
+          partnerId: pair.second.id,
+          pipeId: pair.pipeId,
+          spacingM: pair.spacingM,
+          fromFirstM: round(verdict.fromAM),
+          fromSecondM: round(verdict.fromBM),
+          withinM: round(verdict.withinM),
+          leakChainageM: round(pair.first.chainageM! + verdict.fromAM),
+          leakLat: between(pair.first.lat, pair.second.lat),
+          leakLon: between(pair.first.lon, pair.second.lon),
+          framesInStep: matched.length,
+          seconds: round(seconds),
+        },
+      });
+      alerting = true;
+    }
+    return newer ? { v: 1, night, ratio: verdict.ratio, alerting } : { ...state, alerting };
+  }
+
+  private async registryPairs(): Promise<Map<string, RegistryPair[]>> {
+    const now = Date.now();
+    if (this.pairs && now - this.pairs.atMs < REGISTRY_TTL_MS) return this.pairs.bySensor;
+    const bySensor = new Map<string, RegistryPair[]>();
+    for (const pair of pairsOnMains(await registeredSensors(this.store))) {
+      for (const s of [pair.first, pair.second]) bySensor.set(s.id, [...(bySensor.get(s.id) ?? []), pair]);
+    }
+    this.pairs = { atMs: now, bySensor };
+    return bySensor;
+  }
+
+  private stateName(key: string): string {
+    return `${this.consumerName}/pair/${key}`;
+  }
+
+  private async loadState(key: string): Promise<PairState> {
+    const stored = await this.store.getConsumerState(this.stateName(key));
+    if (!stored) return FRESH;
+    const state = parsePairState(stored.value);
+    if (state) return state;
+    this.log.warn({ pair: key }, 'unreadable pair state; starting the pair afresh');
+    return FRESH;
+  }
+}
+
+export function parsePairState(value: unknown): PairState | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const numberOrNull = (x: unknown) => x === null || (typeof x === 'number' && Number.isFinite(x));
+  if (v.v !== 1 || !numberOrNull(v.night) || !numberOrNull(v.ratio) || typeof v.alerting !== 'boolean') return undefined;
+  return { v: 1, night: v.night as number | null, ratio: v.ratio as number | null, alerting: v.alerting };
+}
+
+/** [from, to) of a night's listening hours, ms. */
+function listeningWindow(night: number): [number, number] {
+  const noon = night * DAY_MS + NOON_JST_UTC_MS;
+  return [noon + 14 * HOUR_MS, noon + 16 * HOUR_MS];
+}
+
+/** The night's date in Japan (the day its listening hours fall on). */
+function isoDay(night: number): string {
+  return new Date(listeningWindow(night)[0] + 9 * HOUR_MS).toISOString().slice(0, 10);
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** Frames of both sensors that start at the same instant, at one rate and one length, with their audio kept. */
+function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] {
+  const byStart = new Map(b.map((f) => [f.startMs, f]));
+  const out: { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] = [];
+  for (const fa of a) {
+    const fb = byStart.get(fa.startMs);
+    if (!fb || !fa.samples || !fb.samples || fa.sampleRateHz !== fb.sampleRateHz || fa.samples.length !== fb.samples.length) continue;
+    out.push({ a: fromPcm16(fa.samples), b: fromPcm16(fb.samples), sampleRateHz: fa.sampleRateHz, endMs: fa.startMs + Math.round((fa.samples.length / fa.sampleRateHz) * 1000) });
+  }
+  return out;
+}
