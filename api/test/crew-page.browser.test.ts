@@ -91,6 +91,31 @@ describe('/crew in headless Chromium', () => {
     expect(body.history.find((e) => e.action === 'resolved')?.details.note).toBe('joint replaced at the valve');
   }, 60_000);
 
+  it('shows a correlated leak where to dig and each peak in its own unit', async () => {
+    await store.upsertDevices([{ id: 'S-0201', kind: 'sensor', district: 'minami', lat: 34.37, lon: 132.47, pipeMaterial: 'steel', pipeId: 'P-7', chainageM: 40 }]);
+    await store.commitAlertChanges({
+      actor: 'detector',
+      changes: [
+        { op: 'raise', kind: 'correlated_leak', sourceKind: 'sensor', sourceId: 'S-0201', atMs: Date.now() - 3_600_000, score: 41.26, details: { partnerId: 'S-0202', fromFirstM: 62.4, withinM: 2.1, threshold: 9.95, scoreUnit: 'GCC-PHAT peak over mean' } },
+        { op: 'raise', kind: 'continuous_flow', sourceKind: 'meter', sourceId: 'M-000301', atMs: Date.now() - 3_600_000, score: 18, details: { scoreUnit: 'L/h, smallest hourly flow of the window' } },
+      ],
+      states: [],
+    });
+    const crew = await issueApiKey(store, { role: 'crew', name: 'crew-9-phone', by: 'test' });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${base}/crew`);
+    await page.fill('#key', crew.key);
+    await page.click('#sign-in button[type=submit]');
+    const pair = page.locator('li.alert', { hasText: 'S-0201' });
+    await pair.waitFor();
+    expect(await pair.locator('.kind').textContent()).toBe('Leak between two sensors');
+    expect(await pair.locator('.where').textContent()).toBe('62.4 m from S-0201 towards S-0202 (± 2.1 m) · minami · steel main P-7 · 40 m along it · 34.37000, 132.47000');
+    expect(await pair.locator('.score').textContent()).toBe('peak 41.3 × the mean (threshold 9.95)');
+    const meter = page.locator('li.alert', { hasText: 'M-000301' });
+    expect(await meter.locator('.score').textContent()).toBe('18 L/h');
+    await page.screenshot({ path: `${ARTIFACTS}crew-3-pair.png`, fullPage: true });
+  }, 30_000);
+
   it('a revoked key is sent back to sign in with a reason', async () => {
     const crew = await issueApiKey(store, { role: 'crew', name: 'crew-8-phone', by: 'test' });
     await store.revokeApiKey(crew.record.id, 'test', Date.now());

@@ -20,6 +20,12 @@ export interface DetectConfig {
    * was fitted for the model's own operating point.
    */
   readonly leakLevelVerdict: boolean;
+  /**
+   * DETECT_PAIRS: correlate neighbouring sensors on one main (the registry's
+   * pipe id and chainage) night by night and raise `correlated_leak` alerts
+   * (pairs/pair-correlator.ts).
+   */
+  readonly pairs: boolean;
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly pollMs: number;
@@ -66,6 +72,7 @@ export function loadDetectConfig(env: Readonly<Record<string, string | undefined
     leakN: r.optionalString('LEAK_N') === undefined ? undefined : r.int('LEAK_N', DEFAULT_LEAK_ALERT_CONFIG.n, 1, 1000),
     leakM: r.int('LEAK_M', DEFAULT_LEAK_ALERT_CONFIG.m, 1, 1000),
     leakLevelVerdict: r.bool('LEAK_LEVEL_VERDICT', true),
+    pairs: r.bool('DETECT_PAIRS', true),
     windowSeconds: r.int('DETECT_WINDOW_S', 1, 1, 60),
     hopSeconds: r.int('DETECT_HOP_S', 1, 1, 60),
     pollMs: r.int('DETECT_POLL_MS', 1000, 10, 600_000),

@@ -9,6 +9,7 @@ import type { DetectConfig } from './config.ts';
 import { LeakModel } from './model/leak-model.ts';
 import { LeakScorer } from './stream/leak-scorer.ts';
 import { MeterRulesEngine } from './meter-rules/meter-rules-engine.ts';
+import { PairCorrelator } from './pairs/pair-correlator.ts';
 import { PartitionLeases, partitionOf, partitionTag } from './scale/partition-leases.ts';
 
 export interface DetectServiceOptions {
@@ -23,12 +24,15 @@ export interface DetectStages {
   readonly scorer: LeakScorer;
   readonly leakAlerts: LeakAlertEngine;
   readonly meterRules: MeterRulesEngine;
+  /** Undefined with DETECT_PAIRS=false. */
+  readonly pairs: PairCorrelator | undefined;
   readonly relay: AlertRelay | undefined;
 }
 
 /**
  * The detector: frames → leak scores (LeakScorer) → leak alerts
- * (LeakAlertEngine); meter reads → meter alerts (MeterRulesEngine); alert
+ * (LeakAlertEngine); frames of sensors paired on a main → correlated leak
+ * alerts (PairCorrelator); meter reads → meter alerts (MeterRulesEngine); alert
  * events → MQTT (AlertRelay). Each stage is a
  * consumer of a store feed with its own durable cursor, so each can stop,
  * crash and resume without losing or repeating work, and a stage that falls
@@ -100,10 +104,10 @@ export class DetectService {
     const { count } = config.workers;
     const scaled = count > 1;
     const running = new Map<number, DetectStages>();
-    const base = { scorer: 'leak-scorer', leakAlerts: 'leak-alerts', meterRules: 'meter-rules', relay: 'alert-publisher' } as const;
+    const base = { scorer: 'leak-scorer', leakAlerts: 'leak-alerts', meterRules: 'meter-rules', pairs: 'pair-correlator', relay: 'alert-publisher' } as const;
     const names = (partition: number): Record<keyof typeof base, string> => {
       const tag = scaled ? `/${partitionTag(partition, count)}` : '';
-      return { scorer: base.scorer + tag, leakAlerts: base.leakAlerts + tag, meterRules: base.meterRules + tag, relay: base.relay + tag };
+      return { scorer: base.scorer + tag, leakAlerts: base.leakAlerts + tag, meterRules: base.meterRules + tag, pairs: base.pairs + tag, relay: base.relay + tag };
     };
     const startStages = async (partition: number): Promise<void> => {
       const owns = scaled ? (id: string) => partitionOf(id, count) === partition : undefined;
@@ -143,11 +147,24 @@ export class DetectService {
         owns,
         onEvents: () => relay?.nudge(),
       });
+      // A pair belongs to its first sensor's partition; per-pair states are shared by name, as the per-sensor ones.
+      const pairs = config.pairs
+        ? new PairCorrelator({
+            store,
+            log: plog.child({ component: 'pair-correlator' }),
+            pollMs: config.pollMs,
+            consumerName: base.pairs,
+            cursorName: cursors.pairs,
+            owns,
+            onEvents: () => relay?.nudge(),
+          })
+        : undefined;
       relay?.start();
       leakAlerts.start();
       meterRules.start();
+      pairs?.start();
       scorer.start();
-      running.set(partition, { scorer, leakAlerts, meterRules, relay });
+      running.set(partition, { scorer, leakAlerts, meterRules, pairs, relay });
     };
     const stopStages = async (partition: number): Promise<void> => {
       const stages = running.get(partition);
@@ -156,6 +173,7 @@ export class DetectService {
       await stages.scorer.stop();
       await stages.leakAlerts.stop();
       await stages.meterRules.stop();
+      await stages.pairs?.stop();
       await stages.relay?.stop();
     };
     log.info({ model: model.info.version, threshold, clearThreshold, bySite, byMaterial, k, n, m: config.leakM, workers: config.workers }, 'leak detector ready');

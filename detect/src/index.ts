@@ -18,3 +18,5 @@ export { SensorHistories, scoreSensorWindows, type SensorInput } from './stream/
 export { CONTEXT_WINDOWS, contextRows } from './model/sensor-context.ts';
 export { readWav, writeWav, WavError, type WavAudio } from './audio/wav.ts';
 export { resample } from './audio/resample.ts';
+export { PairCorrelator, CORRELATED_LEAK_KIND, type PairCorrelatorOptions, type PairCorrelatorPass } from './pairs/pair-correlator.ts';
+export { judgePair, judgePairRecordings, NOMINAL_WAVE_SPEED_MS, PAIR_RATIO_THRESHOLD, type PairVerdict } from './pairs/pair-verdict.ts';

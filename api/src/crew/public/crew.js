@@ -10,6 +10,7 @@ const POLL_MS = 30_000;
 const MAX_PAGES = 10;
 const KIND_NAMES = {
   leak: 'Leak',
+  correlated_leak: 'Leak between two sensors',
   continuous_flow: 'Continuous flow',
   reverse_flow: 'Reverse flow',
   tamper: 'Tamper',
@@ -52,6 +53,11 @@ function where(alert) {
   const s = alert.source;
   if (!s) return 'not in the registry';
   const parts = [];
+  const d = alert.details || {};
+  // A correlator's pair places the leak on the main between its two sensors: where to dig, not where the sensor is.
+  if (alert.kind === 'correlated_leak' && typeof d.fromFirstM === 'number') {
+    parts.push(`${d.fromFirstM.toFixed(1)} m from ${alert.sourceId} towards ${d.partnerId} (± ${d.withinM.toFixed(1)} m)`);
+  }
   if (s.district) parts.push(s.district);
   if (s.pipeMaterial) parts.push(`${s.pipeMaterial.replace('_', ' ')} main${s.pipeId ? ` ${s.pipeId}` : ''}`);
   // Where along the main: the fittings to correlate across are found from it.
@@ -61,6 +67,15 @@ function where(alert) {
   if (s.site === 'near_pump') parts.push('near a pump station');
   if (s.lat !== null && s.lon !== null) parts.push(`${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`);
   return parts.join(' · ') || 'location unknown';
+}
+
+/** The peak in its own unit: a model's score as a percentage, a correlation's peak, a meter rule's litres. */
+function scoreText(alert) {
+  if (alert.peakScore === null) return '—';
+  const d = alert.details || {};
+  if (alert.kind === 'correlated_leak') return `peak ${alert.peakScore.toFixed(1)} × the mean (threshold ${d.threshold})`;
+  if (alert.kind === 'leak' || typeof d.scoreUnit !== 'string') return `${Math.round(alert.peakScore * 100)} %`;
+  return `${alert.peakScore} ${d.scoreUnit.split(',')[0]}`;
 }
 
 function render(alerts) {
@@ -77,7 +92,7 @@ function render(alerts) {
     card.querySelector('.where').textContent = where(alert);
     card.querySelector('.since').textContent = formatTime(alert.raisedAt);
     card.querySelector('.last-seen').textContent = formatTime(alert.lastSeenAt);
-    card.querySelector('.score').textContent = alert.peakScore === null ? '—' : `${Math.round(alert.peakScore * 100)} %`;
+    card.querySelector('.score').textContent = scoreText(alert);
     card.querySelector('.acked').textContent = alert.acknowledgedBy ? `${alert.acknowledgedBy}, ${formatTime(alert.acknowledgedAt)}` : 'not yet';
     const ack = card.querySelector('button.ack');
     ack.hidden = alert.state !== 'open';
