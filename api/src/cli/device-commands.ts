@@ -26,7 +26,7 @@ export const deviceCommands: AdminCommandGroup = {
     {
       name: 'import',
       usage: 'FILE.csv',
-      summary: 'Imports the registry file (kind,id,district,lat,lon[,pipe_id,pipe_material,site,chainage_m,register_max_l,gateway]): all rows or, if any is bad, none.',
+      summary: 'Imports the registry file (kind,id,district,lat,lon[,pipe_id,pipe_material,site,chainage_m,source_chainage_m,register_max_l,gateway]): all rows or, if any is bad, none.',
       async run(args, ctx) {
         const { positionals } = parseCommandArgs(args, {}, 1);
         const path = positionals[0]!;

@@ -34,24 +34,38 @@ const REGISTRY: DeviceRegistration[] = [
   { id: 'S-6', kind: 'sensor', district: 'Naka', pipeId: 'P-3', pipeMaterial: 'ductile_iron', chainageM: 150 },
 ];
 
+/** A sound on a pair's main, `fromFirstM` along it from the first of two sensors `spacingM` apart, on some nights. */
+interface SharedSound {
+  readonly first: string;
+  readonly second: string;
+  readonly fromFirstM: number;
+  readonly spacingM: number;
+  readonly nights: ReadonlySet<number>;
+}
+
+/** P-1's leak: 50 m from S-1 (130 m from S-2). */
+const leakOnP1 = (nights: readonly number[]): SharedSound => ({ first: 'S-1', second: 'S-2', fromFirstM: 50, spacingM: 180, nights: new Set(nights) });
+
 /**
  * One night of 1 s frames every 10 minutes from 02:00 (12 a night) for the
- * sensors given; on P-1 a leak 50 m from S-1 (130 m from S-2) on the nights
- * in `leakNights`: one sound, S-2 hearing it (130 − 50) / c later, under
- * each sensor's own noise three times as loud.
+ * sensors given; each shared sound on its nights is one sound both of its
+ * sensors hear, the farther one (d_far − d_near) / c later, under each
+ * sensor's own noise three times as loud.
  */
-function night(n: number, leakNights: ReadonlySet<number>, sensors = ['S-1', 'S-2', 'S-3', 'S-5', 'S-6']): FrameToStore[] {
-  const delay = Math.round(((130 - 50) / NOMINAL_WAVE_SPEED_MS.ductile_iron) * FS);
+function night(n: number, sounds: readonly SharedSound[], sensors = ['S-1', 'S-2', 'S-3', 'S-5', 'S-6']): FrameToStore[] {
   const out: FrameToStore[] = [];
   for (let i = 0; i < 12; i++) {
     const startMs = NIGHT0 + n * 24 * HOUR + i * 600_000;
-    const shared = noise(1000 * n + i);
-    const source = Float64Array.from({ length: FS + delay }, shared);
+    const playing = sounds.filter((x) => x.nights.has(n)).map((x, j) => {
+      const lag = Math.round(((x.spacingM - 2 * x.fromFirstM) / NOMINAL_WAVE_SPEED_MS.ductile_iron) * FS);
+      return { ...x, lag, source: Float64Array.from({ length: FS + Math.abs(lag) }, noise(1000 * n + 100 * i + j)) };
+    });
     for (const [k, sensorId] of sensors.entries()) {
       const own = noise(100_000 + 1000 * n + 100 * i + k);
-      const leak = leakNights.has(n) && (sensorId === 'S-1' || sensorId === 'S-2');
-      const offset = sensorId === 'S-2' ? 0 : delay;
-      const samples = Int16Array.from({ length: FS }, (_, t) => Math.round(2000 * ((leak ? source[t + offset]! : 0) + 3 * own())));
+      const heard = playing.filter((x) => x.first === sensorId || x.second === sensorId);
+      // The second hears it `lag` samples after the first (lag < 0: before): second[t] = first[t − lag].
+      const at = (x: (typeof playing)[number], t: number) => x.source[t + Math.max(0, x.lag) - (x.first === sensorId ? 0 : x.lag)]!;
+      const samples = Int16Array.from({ length: FS }, (_, t) => Math.round(2000 * (heard.reduce((sum, x) => sum + at(x, t), 0) + 3 * own())));
       out.push({ sensorId, startMs, sampleRateHz: FS, gainDb: 0, samples, summary: { rmsDbfs: -30, clippedRatio: 0 } });
     }
   }
@@ -61,15 +75,15 @@ function night(n: number, leakNights: ReadonlySet<number>, sensors = ['S-1', 'S-
 const commit = (store: SqliteStore, frames: FrameToStore[]) => store.commit({ receivedAtMs: Date.now(), reads: [], frames, statuses: [], deadLetters: [] });
 
 describe('pairs on mains, from the registry', () => {
-  const sensor = (id: string, pipeId: string | null, chainageM: number | null, pipeMaterial: DeviceRecord['pipeMaterial'] = 'steel'): DeviceRecord => ({
-    id, kind: 'sensor', district: null, lat: null, lon: null, pipeMaterial, site: null, registerMaxL: null, pipeId, chainageM, gatewayId: null, firstSeenMs: null, lastSeenMs: null, lastStatus: null,
+  const sensor = (id: string, pipeId: string | null, chainageM: number | null, pipeMaterial: DeviceRecord['pipeMaterial'] = 'steel', sourceChainageM: number | null = null): DeviceRecord => ({
+    id, kind: 'sensor', district: null, lat: null, lon: null, pipeMaterial, site: null, registerMaxL: null, pipeId, chainageM, sourceChainageM, gatewayId: null, firstSeenMs: null, lastSeenMs: null, lastStatus: null,
   });
 
   it('pairs neighbours along a main in chainage order, of one material and a correlator\'s spacing', () => {
     const pairs = pairsOnMains([
       sensor('S-c', 'P-1', 400),
       sensor('S-a', 'P-1', 0),
-      sensor('S-b', 'P-1', 150),
+      sensor('S-b', 'P-1', 150, 'steel', 120), // its PRV, 30 m back towards S-a
       sensor('S-d', 'P-1', 1200), // 800 m on: too far for steel
       sensor('S-e', 'P-2', 0, 'pvc'),
       sensor('S-f', 'P-2', 250, 'pvc'), // 250 m on plastic: too far
@@ -80,9 +94,9 @@ describe('pairs on mains, from the registry', () => {
       sensor('S-k', 'P-5', null),
       sensor('S-l', null, 10),
     ]);
-    expect(pairs.map((p) => [p.key, p.spacingM, p.material])).toEqual([
-      ['S-a~S-b', 150, 'steel'],
-      ['S-b~S-c', 250, 'steel'],
+    expect(pairs.map((p) => [p.key, p.spacingM, p.material, p.sourcesM])).toEqual([
+      ['S-a~S-b', 150, 'steel', [120]],
+      ['S-b~S-c', 250, 'steel', [-30]],
     ]);
   });
 });
@@ -101,8 +115,7 @@ describe('the pair correlator', () => {
 
   it('raises one alert the night a leak between two sensors is heard, placed along the main, and clears it after a quiet night', async () => {
     const store = await storeWith();
-    const leakNights = new Set([1, 2]);
-    for (const n of [0, 1, 2, 3, 4]) await commit(store, night(n, leakNights));
+    for (const n of [0, 1, 2, 3, 4]) await commit(store, night(n, [leakOnP1([1, 2])]));
     const correlator = new PairCorrelator({ store, log, batchSize: 40 });
     await correlator.drain();
 
@@ -131,23 +144,37 @@ describe('the pair correlator', () => {
 
   it('stopped in the middle and started again, neither loses nor repeats the alert', async () => {
     const store = await storeWith();
-    const leakNights = new Set([1, 2]);
-    await commit(store, [...night(0, leakNights), ...night(1, leakNights)]);
+    const sounds = [leakOnP1([1, 2])];
+    await commit(store, [...night(0, sounds), ...night(1, sounds)]);
     await new PairCorrelator({ store, log, batchSize: 40 }).drain();
     expect((await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 })).map((a) => a.state)).toEqual(['open']);
 
     // A second correlator (a restart) takes the cursor and the pairs' states from the store.
-    for (const n of [2, 3, 4]) await commit(store, night(n, leakNights));
+    for (const n of [2, 3, 4]) await commit(store, night(n, sounds));
     await new PairCorrelator({ store, log, batchSize: 40 }).drain();
     const alerts = await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 });
     expect(alerts.map((a) => `${a.sourceId}:${a.state}`)).toEqual(['S-1:cleared']);
     expect((await store.alertEvents(alerts[0]!.id)).map((e) => e.action).filter((a) => a !== 'updated')).toEqual(['raised', 'cleared']);
   });
 
+  it("takes a peak at a PRV the registry maps beside a sensor for the valve, and one that is not mapped for a leak", async () => {
+    // A PRV's hiss on P-3, 60 m from S-5 (90 m from S-6), every night.
+    const valve: SharedSound = { first: 'S-5', second: 'S-6', fromFirstM: 60, spacingM: 150, nights: new Set([0, 1]) };
+    const judged = async (mapped: boolean) => {
+      const store = await storeWith();
+      if (mapped) await store.upsertDevices([{ ...REGISTRY[3]!, site: 'near_prv', sourceChainageM: 60 }]);
+      for (const n of [0, 1]) await commit(store, night(n, [valve]));
+      await new PairCorrelator({ store, log, batchSize: 100 }).drain();
+      return (await store.listAlerts({ limit: 10 })).map((a) => `${a.kind}:${a.sourceId}`);
+    };
+    expect(await judged(false)).toEqual([`${CORRELATED_LEAK_KIND}:S-5`]);
+    expect(await judged(true)).toEqual([]);
+  });
+
   it('judges nothing on too little audio in step, or on frames whose partner did not record at the same instant', async () => {
     const store = await storeWith();
     // Night 1 leaks, but S-2 recorded only 6 of its frames (6 s in step: under MIN_NIGHT_SECONDS), the others 5 s late.
-    const frames = night(1, new Set([1]), ['S-1', 'S-2']).map((f, i) => (f.sensorId === 'S-2' && i % 4 >= 2 ? { ...f, startMs: f.startMs + 5000 } : f));
+    const frames = night(1, [leakOnP1([1])], ['S-1', 'S-2']).map((f, i) => (f.sensorId === 'S-2' && i % 4 >= 2 ? { ...f, startMs: f.startMs + 5000 } : f));
     await commit(store, frames);
     const [pass] = await new PairCorrelator({ store, log, batchSize: 100 }).drain();
     expect(pass!.nights).toBe(1);

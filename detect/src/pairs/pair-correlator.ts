@@ -137,7 +137,7 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     const verdict = judgePairRecordings(
       matched.filter((m) => m.sampleRateHz === fs),
       fs,
-      { spacingM: pair.spacingM, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], threshold: this.threshold },
+      { spacingM: pair.spacingM, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], sourcesM: pair.sourcesM, threshold: this.threshold },
     );
     if (verdict.leak) {
       const share = verdict.fromAM / pair.spacingM;

@@ -27,6 +27,8 @@ export interface RegistryPair {
   readonly second: DeviceRecord;
   /** second.chainageM − first.chainageM. */
   readonly spacingM: number;
+  /** The PRVs and pumps the registry maps beside either sensor (sourceChainageM), m along the main from the first. */
+  readonly sourcesM: readonly number[];
 }
 
 /**
@@ -34,7 +36,9 @@ export interface RegistryPair {
  * can use: both with the main's material recorded alike, more than twice
  * KNOWN_SOURCE_M apart (closer, a leak between them is taken for a source at
  * a sensor) and no farther than MAX_PAIR_SPACING_M. A sensor between two
- * others is in two pairs; one without a main or chainage in none.
+ * others is in two pairs; one without a main or chainage in none. The PRV or
+ * pump the registry places beside either (sourceChainageM) is the pair's
+ * known source: its peak is not a leak.
  */
 export function pairsOnMains(devices: readonly DeviceRecord[]): RegistryPair[] {
   const byMain = new Map<string, DeviceRecord[]>();
@@ -50,7 +54,8 @@ export function pairsOnMains(devices: readonly DeviceRecord[]): RegistryPair[] {
       const spacingM = second.chainageM! - first.chainageM!;
       if (first.pipeMaterial !== second.pipeMaterial) continue;
       if (!(spacingM > 2 * KNOWN_SOURCE_M && spacingM <= MAX_PAIR_SPACING_M[first.pipeMaterial!])) continue;
-      out.push({ key: `${first.id}~${second.id}`, pipeId, material: first.pipeMaterial!, first, second, spacingM });
+      const sourcesM = [...new Set([first, second].flatMap((s) => (s.sourceChainageM === null ? [] : [s.sourceChainageM - first.chainageM!])))];
+      out.push({ key: `${first.id}~${second.id}`, pipeId, material: first.pipeMaterial!, first, second, spacingM, sourcesM });
     }
   }
   return out;

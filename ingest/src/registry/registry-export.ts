@@ -15,6 +15,7 @@ export function formatRegistryCsv(devices: readonly DeviceRegistration[]): strin
       pipe_material: d.pipeMaterial,
       site: d.site,
       chainage_m: d.chainageM,
+      source_chainage_m: d.sourceChainageM,
       register_max_l: d.registerMaxL,
       gateway: d.gatewayId,
     };

@@ -22,9 +22,9 @@ describe('registry CSV', () => {
     const r = parseRegistryCsv(GOOD);
     expect(r).toMatchObject({ ok: true, lines: [2, 3, 4] });
     expect(r.ok && r.devices).toEqual([
-      { id: 'M-1', kind: 'meter', district: 'Naka', lat: 34.3951, lon: 132.4594, pipeId: null, pipeMaterial: null, site: null, chainageM: null, registerMaxL: null, gatewayId: 'hes-1' },
-      { id: 'M-2', kind: 'meter', district: 'Naka, north', lat: 34.4, lon: 132.46, pipeId: null, pipeMaterial: null, site: null, chainageM: null, registerMaxL: 99_999_999, gatewayId: null },
-      { id: 'S-1', kind: 'sensor', district: 'Minami', lat: 34.37, lon: 132.47, pipeId: 'P-0001', pipeMaterial: 'ductile_iron', site: null, chainageM: null, registerMaxL: null, gatewayId: null },
+      { id: 'M-1', kind: 'meter', district: 'Naka', lat: 34.3951, lon: 132.4594, pipeId: null, pipeMaterial: null, site: null, chainageM: null, sourceChainageM: null, registerMaxL: null, gatewayId: 'hes-1' },
+      { id: 'M-2', kind: 'meter', district: 'Naka, north', lat: 34.4, lon: 132.46, pipeId: null, pipeMaterial: null, site: null, chainageM: null, sourceChainageM: null, registerMaxL: 99_999_999, gatewayId: null },
+      { id: 'S-1', kind: 'sensor', district: 'Minami', lat: 34.37, lon: 132.47, pipeId: 'P-0001', pipeMaterial: 'ductile_iron', site: null, chainageM: null, sourceChainageM: null, registerMaxL: null, gatewayId: null },
     ]);
     const reordered = parseRegistryCsv('lon,lat,id,kind,district\n132.1,34.1,M-9,meter,Aki\n');
     expect(reordered.ok && reordered.devices[0]).toMatchObject({ id: 'M-9', lat: 34.1, lon: 132.1, district: 'Aki', gatewayId: null });
@@ -49,6 +49,19 @@ describe('registry CSV', () => {
       [3, 'REGISTRY_CHAINAGE_INVALID', 'chainage_m'],
       [4, 'REGISTRY_CHAINAGE_INVALID', 'chainage_m'],
       [5, 'REGISTRY_FIELD_NOT_FOR_KIND', 'chainage_m'],
+    ]);
+  });
+
+  it("reads where a near_prv or near_pump sensor's valve or pump stands along its main, and refuses it without such a site", () => {
+    const text = (...rows: string[]) => ['kind,id,district,lat,lon,pipe_id,pipe_material,site,chainage_m,source_chainage_m', ...rows].join('\n');
+    const r = parseRegistryCsv(text('sensor,S-1,Naka,34.39,132.45,P-1,steel,near_prv,100,140.5', 'sensor,S-2,Naka,34.39,132.45,P-1,steel,near_pump,300,'));
+    expect(r.ok && r.devices.map((d) => d.sourceChainageM)).toEqual([140.5, null]);
+    expect(
+      problemsOf(text('sensor,S-1,Naka,34.39,132.45,P-1,steel,quiet_residential,100,140', 'sensor,S-2,Naka,34.39,132.45,P-1,steel,near_prv,100,-4', 'meter,M-1,Naka,34.39,132.45,,,,,40')),
+    ).toEqual([
+      [2, 'REGISTRY_SOURCE_WITHOUT_SITE', 'source_chainage_m'],
+      [3, 'REGISTRY_CHAINAGE_INVALID', 'source_chainage_m'],
+      [4, 'REGISTRY_FIELD_NOT_FOR_KIND', 'source_chainage_m'],
     ]);
   });
 

@@ -17,10 +17,12 @@ const PROGRESS_EVERY = 50_000;
  * pipe_id and pipe_material (required for sensors, refused for meters),
  * site (sensors, may be empty: what surrounds the sensor, SENSOR_SITES),
  * chainage_m (sensors, may be empty: m along pipe_id from the main's start),
+ * source_chainage_m (near_prv and near_pump sensors, may be empty: where
+ * along the same main that PRV or pump stands),
  * register_max_l (meters), gateway (the head-end allowed to publish for the
  * device).
  */
-export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'site', 'chainage_m', 'register_max_l', 'gateway'] as const;
+export const REGISTRY_COLUMNS = ['kind', 'id', 'district', 'lat', 'lon', 'pipe_id', 'pipe_material', 'site', 'chainage_m', 'source_chainage_m', 'register_max_l', 'gateway'] as const;
 export type RegistryColumn = (typeof REGISTRY_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly RegistryColumn[] = ['kind', 'id', 'district', 'lat', 'lon'];
 
@@ -42,6 +44,8 @@ export const REGISTRY_PROBLEM_CODES = [
   'REGISTRY_PIPE_MATERIAL_UNKNOWN',
   'REGISTRY_SITE_UNKNOWN',
   'REGISTRY_CHAINAGE_INVALID',
+  // source_chainage_m on a sensor whose site is not near_prv or near_pump: which source would it be?
+  'REGISTRY_SOURCE_WITHOUT_SITE',
   'REGISTRY_REGISTER_MAX_INVALID',
   'REGISTRY_GATEWAY_INVALID',
   // The store has the id as the other kind: its reads or frames would change meaning.
@@ -140,6 +144,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
     let pipeMaterial: PipeMaterial | null = null;
     let site: SensorSite | null = null;
     let chainageM: number | null = null;
+    let sourceChainageM: number | null = null;
     let registerMaxL: number | null = null;
     if (kind === 'sensor') {
       pipeId = required('pipe_id') ?? null;
@@ -151,9 +156,14 @@ export function parseRegistryCsv(text: string): RegistryParse {
       const chainage = cell('chainage_m');
       if (chainage !== '' && !CHAINAGE.test(chainage)) problem('REGISTRY_CHAINAGE_INVALID', 'chainage_m', `chainage_m '${chainage}' is not metres along the main (0 to 999999.999)`);
       else if (chainage !== '') chainageM = Number(chainage);
+      const source = cell('source_chainage_m');
+      if (source !== '' && !CHAINAGE.test(source)) problem('REGISTRY_CHAINAGE_INVALID', 'source_chainage_m', `source_chainage_m '${source}' is not metres along the main (0 to 999999.999)`);
+      else if (source !== '' && site !== 'near_prv' && site !== 'near_pump') {
+        problem('REGISTRY_SOURCE_WITHOUT_SITE', 'source_chainage_m', 'source_chainage_m places the PRV or pump of a near_prv or near_pump sensor; give the site');
+      } else if (source !== '') sourceChainageM = Number(source);
       if (cell('register_max_l') !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', 'register_max_l', 'register_max_l is for meters');
     } else if (kind === 'meter') {
-      for (const column of ['pipe_id', 'pipe_material', 'site', 'chainage_m'] as const) {
+      for (const column of ['pipe_id', 'pipe_material', 'site', 'chainage_m', 'source_chainage_m'] as const) {
         if (cell(column) !== '') problem('REGISTRY_FIELD_NOT_FOR_KIND', column, `${column} is for sensors`);
       }
       const max = cell('register_max_l');
@@ -171,7 +181,7 @@ export function parseRegistryCsv(text: string): RegistryParse {
       continue;
     }
     lines.push(row.line);
-    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, site, chainageM, registerMaxL, gatewayId: gateway === '' ? null : gateway });
+    devices.push({ id: id!, kind: kind!, district: district!, lat: lat!, lon: lon!, pipeId, pipeMaterial, site, chainageM, sourceChainageM, registerMaxL, gatewayId: gateway === '' ? null : gateway });
   }
   return problems.length > 0 ? fail(...problems) : { ok: true, devices, lines };
 }

@@ -61,14 +61,14 @@ export function describeDeviceCredentialStoreContract(name: string, fixture: () 
     it('tells the ACL a device kind and gateway from the registry, with its pipe and where along it', async () => {
       await store.upsertDevices([
         { id: 'M-1', kind: 'meter', district: 'Naka', gatewayId: 'hes-1' },
-        { id: 'S-1', kind: 'sensor', district: 'Naka', pipeId: 'P-77', pipeMaterial: 'pvc', chainageM: 412.25 },
+        { id: 'S-1', kind: 'sensor', district: 'Naka', pipeId: 'P-77', pipeMaterial: 'pvc', chainageM: 412.25, site: 'near_prv', sourceChainageM: 380 },
         { id: 'S-2', kind: 'sensor', district: 'Naka', pipeId: 'P-77', pipeMaterial: 'pvc' },
       ]);
       expect(await store.deviceRoute('M-1')).toEqual({ kind: 'meter', gatewayId: 'hes-1' });
       expect(await store.deviceRoute('S-1')).toEqual({ kind: 'sensor', gatewayId: null });
       expect(await store.deviceRoute('M-9')).toBeUndefined();
-      expect(await store.getDevice('S-1')).toMatchObject({ pipeId: 'P-77', pipeMaterial: 'pvc', chainageM: 412.25, gatewayId: null });
-      expect(await store.getDevice('S-2')).toMatchObject({ pipeId: 'P-77', chainageM: null });
+      expect(await store.getDevice('S-1')).toMatchObject({ pipeId: 'P-77', pipeMaterial: 'pvc', chainageM: 412.25, sourceChainageM: 380, gatewayId: null });
+      expect(await store.getDevice('S-2')).toMatchObject({ pipeId: 'P-77', chainageM: null, sourceChainageM: null });
       // The import is the truth: upserting again without a gateway takes it away.
       await store.upsertDevices([{ id: 'M-1', kind: 'meter', district: 'Naka' }]);
       expect(await store.deviceRoute('M-1')).toEqual({ kind: 'meter', gatewayId: null });

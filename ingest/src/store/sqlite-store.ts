@@ -256,6 +256,7 @@ export class SqliteStore implements Store, ApiKeyStore, DeviceCredentialStore {
           site: d.site ?? null,
           pipeId: d.pipeId ?? null,
           chainage: d.chainageM ?? null,
+          sourceChainage: d.sourceChainageM ?? null,
           gateway: d.gatewayId ?? null,
           registerMaxL: d.registerMaxL ?? null,
         });
@@ -662,6 +663,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE leak_scores ADD COLUMN band_levels_db BLOB;`,
   // 8: where along its main a sensor sits (DeviceRegistration.chainageM): a correlator pair's spacing.
   `ALTER TABLE devices ADD COLUMN chainage_m REAL;`,
+  // 9: where along the main a near_prv / near_pump sensor's PRV or pump stands (DeviceRegistration.sourceChainageM).
+  `ALTER TABLE devices ADD COLUMN source_chainage_m REAL;`,
 ];
 
 /** Exported for the migration test only (a database at an older version). */
@@ -782,11 +785,11 @@ function prepare(db: Database.Database) {
     ),
     deviceById: db.prepare(`SELECT ${DEVICE_COLUMNS} FROM devices d WHERE d.id = ?`),
     upsertDevice: db.prepare(
-      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, site, pipe_id, chainage_m, gateway_id, register_max_l)
-       VALUES (:id, :kind, :district, :lat, :lon, :pipe, :site, :pipeId, :chainage, :gateway, :registerMaxL)
+      `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, site, pipe_id, chainage_m, source_chainage_m, gateway_id, register_max_l)
+       VALUES (:id, :kind, :district, :lat, :lon, :pipe, :site, :pipeId, :chainage, :sourceChainage, :gateway, :registerMaxL)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, district = excluded.district, lat = excluded.lat,
          lon = excluded.lon, pipe_material = excluded.pipe_material, site = excluded.site, pipe_id = excluded.pipe_id,
-         chainage_m = excluded.chainage_m, gateway_id = excluded.gateway_id, register_max_l = excluded.register_max_l`,
+         chainage_m = excluded.chainage_m, source_chainage_m = excluded.source_chainage_m, gateway_id = excluded.gateway_id, register_max_l = excluded.register_max_l`,
     ),
     deadLetters: db.prepare(
       `SELECT id, received_at, client_id, topic, code, message, payload, payload_bytes FROM dead_letters
@@ -798,7 +801,7 @@ function prepare(db: Database.Database) {
 const ALERT_COLUMNS = `id, kind, source_kind, source_id, state, raised_at, last_seen_at, cleared_at, acknowledged_at, acknowledged_by,
   resolved_at, resolved_by, resolution, peak_score, details, version`;
 
-const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.site, d.pipe_id, d.chainage_m, d.gateway_id, d.register_max_l, d.first_seen, d.last_seen,
+const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.site, d.pipe_id, d.chainage_m, d.source_chainage_m, d.gateway_id, d.register_max_l, d.first_seen, d.last_seen,
   (SELECT json_object('ts', s.ts, 'batteryPct', s.battery_pct, 'firmware', s.firmware, 'rssiDbm', s.rssi_dbm, 'uptimeS', s.uptime_s)
      FROM device_status s WHERE s.device_key = d.key ORDER BY s.ts DESC LIMIT 1) AS last_status`;
 

@@ -150,6 +150,7 @@ export interface DeviceColumns {
   site: SensorSite | null;
   pipe_id: string | null;
   chainage_m: number | null;
+  source_chainage_m: number | null;
   gateway_id: string | null;
   register_max_l: number | null;
   first_seen: number | null;
@@ -191,6 +192,7 @@ export function toDevice(r: DeviceColumns, status: StatusFields | null): DeviceR
     site: r.site,
     pipeId: r.pipe_id,
     chainageM: r.chainage_m,
+    sourceChainageM: r.source_chainage_m,
     gatewayId: r.gateway_id,
     registerMaxL: r.register_max_l,
     firstSeenMs: r.first_seen,

@@ -259,6 +259,12 @@ export interface DeviceRegistration {
    * main are a correlator's pair, this far apart along it; null: not recorded.
    */
   readonly chainageM?: number | null | undefined;
+  /**
+   * Sensors whose site is near_prv or near_pump: where along the same main
+   * that PRV or pump stands (its chainage, m). A correlator's pair takes a
+   * peak there for the valve or pump, not a leak; null: not recorded.
+   */
+  readonly sourceChainageM?: number | null | undefined;
   /** The gateway (head-end, concentrator) allowed to publish for this device; null: only the device itself. */
   readonly gatewayId?: string | null | undefined;
 }
@@ -276,6 +282,8 @@ export interface DeviceRecord {
   readonly pipeId: string | null;
   /** Along its main, m (DeviceRegistration.chainageM). */
   readonly chainageM: number | null;
+  /** Its site's PRV or pump along the main, m (DeviceRegistration.sourceChainageM). */
+  readonly sourceChainageM: number | null;
   readonly gatewayId: string | null;
   /** First and last message from the device; null for a device only imported. */
   readonly firstSeenMs: number | null;

@@ -1,6 +1,7 @@
 import type { DeviceRegistration } from '@suido/ingest';
 import { meterProfile } from '../meters/meter.ts';
 import { sensorId, sensorProfile } from '../sensors/acoustic-sensor.ts';
+import { mainSources } from '../sensors/sensor-pair.ts';
 import { fleetPairs } from './main-pairs.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 
@@ -25,10 +26,13 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
     const m = meterProfile(seed, i, fleet);
     out.push({ id: m.id, kind: 'meter', district: m.district, lat: m.location.lat, lon: m.location.lon, pipeMaterial: null, gatewayId });
   }
-  const onMains = new Map<string, { profile: ReturnType<typeof sensorProfile>; pipeId: string; chainageM: number }>();
+  const onMains = new Map<string, { profile: ReturnType<typeof sensorProfile>; pipeId: string; chainageM: number; sourceChainageM: number | undefined }>();
   for (const fp of fleetPairs(scenario)) {
-    onMains.set(fp.a.id, { profile: fp.a, pipeId: fp.main.id, chainageM: fp.chainageAM });
-    onMains.set(fp.b.id, { profile: fp.b, pipeId: fp.main.id, chainageM: fp.chainageAM + fp.pair.spacingM });
+    // The main's PRV and pump, where the bureau's GIS maps them: a near_prv or near_pump sensor's is the main's one of that kind.
+    const sources = new Map(mainSources(fp.pair).map((s) => [s.kind === 'prv' ? 'near_prv' : 'near_pump', Math.round((fp.chainageAM + s.positionM) * 10) / 10]));
+    const on = (profile: typeof fp.a, chainageM: number) => ({ profile, pipeId: fp.main.id, chainageM, sourceChainageM: sources.get(profile.site.environment) });
+    onMains.set(fp.a.id, on(fp.a, fp.chainageAM));
+    onMains.set(fp.b.id, on(fp.b, fp.chainageAM + fp.pair.spacingM));
   }
   for (let i = 0; i < fleet.sensors; i++) {
     const main = onMains.get(sensorId(i));
@@ -43,6 +47,7 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
       site: s.site.environment,
       pipeId: main?.pipeId ?? `P-${s.id.slice(2)}`,
       ...(main && { chainageM: main.chainageM }),
+      ...(main?.sourceChainageM !== undefined && { sourceChainageM: main.sourceChainageM }),
       gatewayId,
     });
   }

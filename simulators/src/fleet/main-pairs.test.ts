@@ -7,6 +7,7 @@ import { parseScenario, scenarioStartMs } from '../scenario/scenario.ts';
 import { FleetSchedule } from './fleet-schedule.ts';
 import { fleetRegistry } from './fleet-registry.ts';
 import { fleetPairs, PairRecorder } from './main-pairs.ts';
+import { mainSources } from '../sensors/sensor-pair.ts';
 
 const PAIR_SCENARIO = fileURLToPath(new URL('../../scenarios/pair-leak.json', import.meta.url));
 
@@ -47,6 +48,21 @@ describe("a scenario's pairs of sensors on one main", () => {
     const alone = fleetRegistry(parseScenario({ fleet: { meters: 0, sensors: 1 } }))[0]!;
     expect(alone.pipeId).toBe('P-0001');
     expect(alone.chainageM).toBeUndefined();
+  });
+
+  it("record where the main's PRV stands, as the bureau's GIS maps it, on the sensor whose site it is", () => {
+    const scenario = parseScenario({
+      fleet: { meters: 0, sensors: 2, materials: ['ductile_iron'] },
+      sensorEnvironments: { 'S-0001': 'near_prv', 'S-0002': 'quiet_residential' },
+      mains: [{ id: 'P-5', sensors: ['S-0001', 'S-0002'], spacingM: 200 }],
+    });
+    const [fp] = fleetPairs(scenario);
+    const [prv] = mainSources(fp!.pair);
+    expect(prv!.kind).toBe('prv');
+    const [a, b] = fleetRegistry(scenario);
+    expect(a!.sourceChainageM).toBeCloseTo(fp!.chainageAM + prv!.positionM, 1);
+    expect(Math.abs(a!.sourceChainageM! - a!.chainageM!)).toBeCloseTo(prv!.distanceM, 0);
+    expect(b!.sourceChainageM).toBeUndefined();
   });
 
   it('place a leak planted on either sensor along the main from the first, towards the other', () => {

@@ -63,7 +63,8 @@ export function fleetPairs(scenario: Scenario): FleetPair[] {
       a,
       b,
       pair: { a: a.site, b: siteB, spacingM, sideSeed: createRng(seed, main.id, 'sides').uint32() },
-      chainageAM: Math.round(uniform(createRng(seed, main.id, 'chainage'), 0, 2000) * 10) / 10,
+      // Far enough from the main's start that a valve or pump beyond the first sensor has a chainage too.
+      chainageAM: Math.round(uniform(createRng(seed, main.id, 'chainage'), 200, 2000) * 10) / 10,
     };
   });
 }

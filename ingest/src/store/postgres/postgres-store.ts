@@ -286,12 +286,12 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
     const list = [...byId.values()];
     await this.tx(async (c) => {
       await c.query(
-        `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id, register_max_l, site, chainage_m)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::float8[])
-           AS t(id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id, register_max_l, site, chainage_m) ORDER BY id COLLATE "C"
+        `INSERT INTO devices (id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id, register_max_l, site, chainage_m, source_chainage_m)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::float8[], $12::float8[])
+           AS t(id, kind, district, lat, lon, pipe_material, pipe_id, gateway_id, register_max_l, site, chainage_m, source_chainage_m) ORDER BY id COLLATE "C"
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, district = excluded.district, lat = excluded.lat, lon = excluded.lon,
            pipe_material = excluded.pipe_material, pipe_id = excluded.pipe_id, gateway_id = excluded.gateway_id, register_max_l = excluded.register_max_l,
-           site = excluded.site, chainage_m = excluded.chainage_m`,
+           site = excluded.site, chainage_m = excluded.chainage_m, source_chainage_m = excluded.source_chainage_m`,
         [
           list.map((d) => d.id),
           list.map((d) => d.kind),
@@ -304,6 +304,7 @@ export class PostgresStore implements Store, ApiKeyStore, DeviceCredentialStore 
           list.map((d) => d.registerMaxL ?? null),
           list.map((d) => d.site ?? null),
           list.map((d) => d.chainageM ?? null),
+          list.map((d) => d.sourceChainageM ?? null),
         ],
       );
     });
@@ -895,7 +896,7 @@ const ALERT_COLUMNS = `id, kind, source_kind, source_id, state, raised_at, last_
 
 const EVENT_COLUMNS = 'id, alert_id, action, actor, at, recorded_at, details, alert';
 
-const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.site, d.pipe_id, d.chainage_m, d.gateway_id, d.register_max_l, d.first_seen, d.last_seen,
+const DEVICE_COLUMNS = `d.id, d.kind, d.district, d.lat, d.lon, d.pipe_material, d.site, d.pipe_id, d.chainage_m, d.source_chainage_m, d.gateway_id, d.register_max_l, d.first_seen, d.last_seen,
   s.ts AS s_ts, s.battery_pct AS s_battery_pct, s.firmware AS s_firmware, s.rssi_dbm AS s_rssi_dbm, s.uptime_s AS s_uptime_s`;
 
 const LAST_STATUS_JOIN = `LEFT JOIN LATERAL (
