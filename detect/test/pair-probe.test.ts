@@ -31,7 +31,7 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
     const out = await runTsx(PAIRS, ['--data', join(dir, 'pairs'), '--dump', dump], { cwd: DETECT, timeoutMs: 240_000 });
     expect(out.code, out.stderr).toBe(0);
     const lines = out.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pairs without a leak at 1 false per 100; peaks within 10 m of a sensor or a mapped PRV or pump left out$/);
+    expect(lines[0]).toMatch(/^pairs: \d+ test pairs of .*pairs \(\d+ with a leak\); GCC-PHAT threshold \d+\.\d\d \(peak over mean\), chosen on \d+ validation pair-nights without a leak \(\d+ pairs\) at 1 false per 100; peaks within 10 m of a sensor or a mapped PRV or pump left out$/);
     expect(lines[1]).toMatch(/^  pairs without a leak called: model \d+, correlation \d+, either \d+ of \d+$/);
     const audible = /^  audible at one sensor or both +(\d+) leak pairs  ROC-AUC model ([01]\.\d{3}), correlation ([01]\.\d{3})  called: model (\d+), correlation (\d+), either (\d+)  placed within 10 m: (\d+) of the (\d+) it called$/m.exec(out.stdout);
     expect(audible, out.stdout).not.toBeNull();
@@ -54,6 +54,29 @@ describe('npm run pairs: a correlator pair beside the model, on a data set of pa
     expect(quiet.length).toBe(quietAll);
     expect(quiet.filter((p) => p.sensors.some((s: { called: boolean }) => s.called)).length).toBe(quietModel);
     for (const p of test) expect(p.modelScore).toBe(Math.max(...p.sensors.map((s: { score: number }) => s.score)));
+    // One night a pair: its pair-nights are its pairs.
+    expect(out.stdout).toMatch(new RegExp(`^  pair-nights by the correlation: without a leak ${quiet.filter((p) => p.ratio > Number(/threshold (\d+\.\d+)/.exec(lines[0]!)![1])).length} of ${quiet.length} called \\(\\d+\\.\\d\\d per 100\\), with an audible leak \\d+ of \\d+$`, 'm'));
+  }, 300_000);
+
+  it('judges each night of a pair as the live correlator does: its frames together, each night its own call', async () => {
+    const set = join(dir, 'nights');
+    const made = await runTsx(
+      DATASET,
+      ['--seed', '6', '--sensors', '40', '--nights', '2', '--frames-per-night', '3', '--frame-seconds', '2', '--day-share', '0', '--leak-share', '0.5', '--material', 'steel', '--pairs', '--out', set, '--quiet'],
+      { cwd: DETECT, timeoutMs: 120_000 },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const dump = join(dir, 'nights.jsonl');
+    const out = await runTsx(PAIRS, ['--data', set, '--dump', dump], { cwd: DETECT, timeoutMs: 240_000 });
+    expect(out.code, out.stderr).toBe(0);
+    const judged = (await readFile(dump, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    for (const p of judged) {
+      expect(p.nightRatios).toHaveLength(2);
+      expect(p.ratio).toBe(Math.max(...p.nightRatios));
+    }
+    const quiet = judged.filter((p) => p.split === 'test' && !p.leak);
+    expect(out.stdout).toMatch(new RegExp(`without a leak \\d+ of ${2 * quiet.length} called`));
+    expect(out.stdout).toMatch(new RegExp(`chosen on ${2 * judged.filter((p) => p.split === 'val' && !p.leak).length} validation pair-nights without a leak`));
   }, 300_000);
 
   it('refuses a data set that is not of pairs, saying how to make one', async () => {
