@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { fromPcm16 } from '../audio/pcm16.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
-import { KNOWN_SOURCE_M, judgePairRecordings } from '../pairs/pair-verdict.ts';
+import { KNOWN_SOURCE_M, PAIR_RATIO_THRESHOLD, judgePairRecordings } from '../pairs/pair-verdict.ts';
 import { scoreClip } from './clip-scores.ts';
 import { framePcm, loadSplit, type FrameMeta, type Split, type SplitData } from './dataset.ts';
 import { rocAuc } from './metrics.ts';
@@ -196,8 +196,12 @@ for (const material of [...new Set(leaks.map((p) => p.material))].sort()) line(`
 // Nights as the live correlator raises them: each night its own call.
 const quietNights = quiet.flatMap((p) => p.nightRatios);
 const leakNights = leaks.filter((p) => p.audible).flatMap((p) => p.nightRatios);
-const calledNights = (ratios: readonly number[]) => ratios.filter((r) => r > threshold).length;
-process.stdout.write(
-  `  pair-nights by the correlation: without a leak ${calledNights(quietNights)} of ${quietNights.length} called (${((100 * calledNights(quietNights)) / quietNights.length).toFixed(2)} per 100), ` +
-    `with an audible leak ${calledNights(leakNights)} of ${leakNights.length}\n`,
-);
+const nightsLine = (what: string, at: number) => {
+  const called = (ratios: readonly number[]) => ratios.filter((r) => r > at).length;
+  process.stdout.write(
+    `  ${what}: without a leak ${called(quietNights)} of ${quietNights.length} called (${((100 * called(quietNights)) / quietNights.length).toFixed(2)} per 100), ` +
+      `with an audible leak ${called(leakNights)} of ${leakNights.length}\n`,
+  );
+};
+nightsLine('pair-nights by the correlation', threshold);
+nightsLine(`pair-nights at the live correlator's threshold (${PAIR_RATIO_THRESHOLD})`, PAIR_RATIO_THRESHOLD);
