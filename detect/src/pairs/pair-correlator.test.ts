@@ -1,7 +1,7 @@
 import { SqliteStore, type DeviceRecord, type DeviceRegistration, type FrameToStore } from '@suido/ingest';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CORRELATED_LEAK_KIND, PairCorrelator } from './pair-correlator.ts';
+import { CORRELATED_LEAK_KIND, MAX_FRAMES_JUDGED, PairCorrelator, spreadOver } from './pair-correlator.ts';
 import { NOMINAL_WAVE_SPEED_MS } from './pair-verdict.ts';
 import { pairsOnMains } from './registry-pairs.ts';
 
@@ -98,6 +98,20 @@ describe('pairs on mains, from the registry', () => {
       ['S-a~S-b', 150, 'steel', [120]],
       ['S-b~S-c', 250, 'steel', [-30]],
     ]);
+  });
+});
+
+describe('spreadOver', () => {
+  it('keeps all of a logger\'s night and thins a streaming sensor\'s evenly, first and last kept', () => {
+    const twelve = Array.from({ length: 12 }, (_, i) => i);
+    expect(spreadOver(twelve, MAX_FRAMES_JUDGED)).toEqual(twelve);
+    const stream = Array.from({ length: 7200 }, (_, i) => i);
+    const kept = spreadOver(stream, MAX_FRAMES_JUDGED);
+    expect(kept).toHaveLength(MAX_FRAMES_JUDGED);
+    expect(kept[0]).toBe(0);
+    expect(kept.at(-1)).toBe(7199);
+    const gaps = kept.slice(1).map((v, i) => v - kept[i]!);
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeLessThanOrEqual(1);
   });
 });
 

@@ -16,8 +16,15 @@ export const CORRELATED_LEAK_KIND = 'correlated_leak';
 export const MIN_NIGHT_SECONDS = 10;
 /** A cleared night's ratio must fall to this share of the threshold (hysteresis; two unrelated recordings give ~4–6.5 against 9.95). */
 export const CLEAR_SHARE = 0.7;
-/** More frames than this of one sensor in a night's listening hours are not read (a streaming sensor's 1 s frames: 7,200). */
+/** More frames than this of one sensor in a night's listening hours are not read: a streaming sensor's night (7,200 frames of 1 s) is judged on its first 12 minutes. */
 const MAX_FRAMES_PER_NIGHT = 720;
+/**
+ * A night is judged on at most this many of its frames in step, spread
+ * evenly over it (the last one kept): a logger's 12 are all judged; a
+ * streaming sensor's hundreds would cost a pass hundreds of FFTs per pair
+ * every time a frame arrives, for no more than 24 s already give.
+ */
+export const MAX_FRAMES_JUDGED = 24;
 const HOUR_MS = 3_600_000;
 /** Nights run noon to noon Japan time (level-baseline.ts nightOf); the listening hours are 14–16 h after the night's noon. */
 const NOON_JST_UTC_MS = 3 * HOUR_MS;
@@ -127,7 +134,7 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
       alerting = false;
     }
     const [a, b] = await Promise.all([pair.first, pair.second].map((s) => this.store.framesInRange(s.id, fromMs, toMs, MAX_FRAMES_PER_NIGHT)));
-    const matched = inStep(a!, b!);
+    const matched = spreadOver(inStep(a!, b!), MAX_FRAMES_JUDGED);
     const seconds = matched.reduce((s, m) => s + m.a.length / m.sampleRateHz, 0);
     const newer = state.night === null || night >= state.night;
     if (matched.length === 0 || seconds < MIN_NIGHT_SECONDS) {
@@ -214,6 +221,12 @@ function isoDay(night: number): string {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/** At most `k` of `items`, evenly spread, the first and the last kept. */
+export function spreadOver<T>(items: readonly T[], k: number): T[] {
+  if (items.length <= k) return [...items];
+  return Array.from({ length: k }, (_, i) => items[Math.round((i * (items.length - 1)) / (k - 1))]!);
+}
 
 /** Frames of both sensors that start at the same instant, at one rate and one length, with their audio kept. */
 function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] {
