@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromPcm16 } from '../src/audio/pcm16.ts';
 import { resample } from '../src/audio/resample.ts';
+import { noiseStream } from '../src/pairs/noise.fixtures.ts';
 import { writeWav } from '../src/audio/wav.ts';
 import { PAIR_RATIO_THRESHOLD, judgePair } from '../src/pairs/pair-verdict.ts';
 import { framePcm, loadSplit, SPLITS, type FrameMeta } from '../src/training/dataset.ts';
@@ -17,16 +18,7 @@ const correlate = (args: string[]) => runTsx(CLI, args, { cwd: DETECT, timeoutMs
 
 /** A shared source (a leak's hiss) heard by b `delay` samples after a, under each sensor's own louder noise; or no shared source. */
 function recordings(seconds: number, fs: number, delay: number | null, seed = 7): { a: Int16Array; b: Int16Array } {
-  // mulberry32 (a plain LCG's interleaved draws are correlated enough to fake a shared sound); sums of uniforms: near-Gaussian.
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const noise = () => uniform() + uniform() + uniform() + uniform() - 2;
+  const noise = noiseStream(seed);
   const n = seconds * fs;
   const source = Float64Array.from({ length: n + 2000 }, noise);
   const a = new Int16Array(n);

@@ -1,6 +1,7 @@
 import { SqliteStore, type DeviceRecord, type DeviceRegistration, type FrameToStore } from '@suido/ingest';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { noiseStream } from './noise.fixtures.ts';
 import { CORRELATED_LEAK_KIND, MAX_FRAMES_JUDGED, PairCorrelator, spreadOver } from './pair-correlator.ts';
 import { NOMINAL_WAVE_SPEED_MS } from './pair-verdict.ts';
 import { pairsOnMains } from './registry-pairs.ts';
@@ -11,18 +12,7 @@ const HOUR = 3_600_000;
 const NIGHT0 = Date.parse('2026-11-21T02:00:00+09:00');
 const FS = 8000;
 
-/** mulberry32: independent, reproducible noise streams. */
-function noise(seed: number): () => number {
-  let s = seed >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return () => u() + u() + u() + u() - 2;
-}
+const noise = noiseStream;
 
 const REGISTRY: DeviceRegistration[] = [
   // P-1: iron, S-1 and S-2 180 m apart; S-3 far down the same main, too far from S-2 to pair.

@@ -56,7 +56,8 @@ function where(alert) {
   const d = alert.details || {};
   // A correlator's pair places the leak on the main between its two sensors: where to dig, not where the sensor is.
   if (alert.kind === 'correlated_leak' && typeof d.fromFirstM === 'number') {
-    parts.push(`${d.fromFirstM.toFixed(1)} m from ${alert.sourceId} towards ${d.partnerId} (± ${d.withinM.toFixed(1)} m)`);
+    const within = typeof d.withinM === 'number' ? ` (± ${d.withinM.toFixed(1)} m)` : '';
+    parts.push(`${d.fromFirstM.toFixed(1)} m from ${alert.sourceId} towards ${d.partnerId}${within}`);
   }
   if (s.district) parts.push(s.district);
   if (s.pipeMaterial) parts.push(`${s.pipeMaterial.replace('_', ' ')} main${s.pipeId ? ` ${s.pipeId}` : ''}`);
