@@ -39,7 +39,7 @@ function night(p: number): FrameToStore[] {
   return out;
 }
 
-const geometry = { spacingM: SPACING_M, waveSpeedMs: NOMINAL_WAVE_SPEED_MS.ductile_iron };
+const geometry = { spacingM: SPACING_M, material: 'ductile_iron', waveSpeedMs: NOMINAL_WAVE_SPEED_MS.ductile_iron } as const;
 const recordings = Array.from({ length: FRAMES_PER_NIGHT }, () => ({ a: Float32Array.from(pcm(), (v) => v / 32768), b: Float32Array.from(pcm(), (v) => v / 32768) }));
 
 /** Judgements a second of a whole night (12 frame pairs), the verdict alone. */

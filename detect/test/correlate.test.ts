@@ -82,7 +82,7 @@ describe('correlate: two recordings in step, a leak placed between them', () => 
     expect(mixed.code, mixed.stderr).toBe(0);
     expect(mixed.stderr).toContain("the recordings' rates differ (4000 and 8000 Hz): both judged at 4000 Hz");
     expect(JSON.parse(mixed.stdout)).toMatchObject({ sampleRateHz: 4000, lagS: 0.05, leak: true });
-    const measured = JSON.parse((await correlate([join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200', '--wave-speed-ms', '1200'])).stdout);
+    const measured = JSON.parse((await correlate([join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200', '--material', 'ductile_iron', '--wave-speed-ms', '1200'])).stdout);
     expect(measured.fromAM).toBeCloseTo(70, 6);
   }, 60_000);
 
@@ -101,7 +101,7 @@ describe('correlate: two recordings in step, a leak placed between them', () => 
   it('refuses what it cannot judge with a reason and a code', async () => {
     const cases: [string[], string][] = [
       [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--material', 'pvc'], 'USAGE: give --spacing-m'],
-      [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200'], 'USAGE: give --material'],
+      [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200', '--wave-speed-ms', '1300'], "USAGE: give --material: the main's"],
       [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200', '--material', 'lead'], 'USAGE: --material must be one of'],
       [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '12', '--material', 'pvc'], 'USAGE: --spacing-m must be a distance over 20 m'],
       [[join(dir, 'a.wav'), join(dir, 'b.wav'), '--spacing-m', '200', '--material', 'pvc', '--source-m', 'x'], 'USAGE: --source-m must be a position'],
@@ -146,7 +146,7 @@ describe('correlate: two recordings in step, a leak placed between them', () => 
         expect(out.code, out.stderr).toBe(0);
         const v = JSON.parse(out.stdout);
         // The command is the measured code: the same verdict in-process.
-        const direct = judgePair(fromPcm16(pa), fromPcm16(pb), a.sampleRateHz, { spacingM: a.pair.spacingM, waveSpeedMs: 1331, sourcesM: (a.pair.sources ?? []).map((s) => s.positionM) });
+        const direct = judgePair(fromPcm16(pa), fromPcm16(pb), a.sampleRateHz, { spacingM: a.pair.spacingM, material: 'ductile_iron', waveSpeedMs: 1331, sourcesM: (a.pair.sources ?? []).map((s) => s.positionM) });
         expect(v.ratio).toBeCloseTo(direct.ratio, 9);
         expect(v.leak).toBe(direct.leak);
         if (a.pair.leakPositionM === null) {

@@ -4,12 +4,13 @@
  * (DOMAIN.md, "Localisation"):
  *
  *   npm run correlate -w detect -- a.wav b.wav --spacing-m 160 --material ductile_iron
- *   npm run correlate -w detect -- pair.wav --spacing-m 160 --wave-speed-ms 1280 [--source-m 40] [--threshold 9.95]
+ *   npm run correlate -w detect -- pair.wav --spacing-m 160 --material steel [--wave-speed-ms 1280] [--source-m 40] [--threshold T]
  *
  * Two files (sensor a, then b), or one file of two channels (1 is a, 2 is
  * b), recorded at the same instant. --spacing-m: along the main from a to
- * b; --material gives the main's nominal wave speed (pairs/pair-verdict.ts),
- * --wave-speed-ms the measured one instead; --source-m: a mapped PRV or
+ * b; --material: the main's, which sets the leak band the pair is
+ * correlated in and the nominal wave speed (pairs/pair-verdict.ts);
+ * --wave-speed-ms: a measured speed instead of the nominal; --source-m: a mapped PRV or
  * pump on the main, m from a (negative: beyond a), as often as there are.
  * Judged by pairs/pair-verdict.ts, the code `npm run pairs` measured (its
  * threshold chosen there), so the answer means what that measurement says.
@@ -25,10 +26,10 @@ import { parseArgs } from 'node:util';
 import { PIPE_MATERIALS, type PipeMaterial } from '@suido/ingest';
 import { resample } from '../audio/resample.ts';
 import { WavError, readWav, type WavAudio } from '../audio/wav.ts';
-import { KNOWN_SOURCE_M, MIN_PAIR_SECONDS, NOMINAL_WAVE_SPEED_MS, judgePair } from '../pairs/pair-verdict.ts';
+import { KNOWN_SOURCE_M, LEAK_BAND_HZ, MIN_PAIR_SECONDS, NOMINAL_WAVE_SPEED_MS, judgePair } from '../pairs/pair-verdict.ts';
 
 const USAGE =
-  'usage: correlate <a.wav> <b.wav> | <pair.wav (2 channels)> --spacing-m D (--material MATERIAL | --wave-speed-ms C) [--source-m P ...] [--threshold T]';
+  'usage: correlate <a.wav> <b.wav> | <pair.wav (2 channels)> --spacing-m D --material MATERIAL [--wave-speed-ms C] [--source-m P ...] [--threshold T]';
 
 type CorrelateErrorCode = 'USAGE' | 'PAIR_TOO_SHORT' | WavError['code'] | 'WAV_UNREADABLE';
 
@@ -62,11 +63,10 @@ if (positionals.length < 1 || positionals.length > 2) fail('USAGE', 'give two WA
 const spacingM = Number(values['spacing-m']);
 if (values['spacing-m'] === undefined) fail('USAGE', 'give --spacing-m: how far apart the two sensors are along the main, m');
 if (!(spacingM > 2 * KNOWN_SOURCE_M)) fail('USAGE', `--spacing-m must be a distance over ${2 * KNOWN_SOURCE_M} m, got '${values['spacing-m']}'`);
-if ((values.material === undefined) === (values['wave-speed-ms'] === undefined)) fail('USAGE', 'give --material (its nominal wave speed) or --wave-speed-ms (a measured one), one of the two');
-if (values.material !== undefined && !(PIPE_MATERIALS as readonly string[]).includes(values.material)) {
-  fail('USAGE', `--material must be one of ${PIPE_MATERIALS.join(', ')}, got '${values.material}'`);
-}
-const waveSpeedMs = values.material !== undefined ? NOMINAL_WAVE_SPEED_MS[values.material as PipeMaterial] : Number(values['wave-speed-ms']);
+if (values.material === undefined) fail('USAGE', "give --material: the main's, for its leak band and its nominal wave speed (--wave-speed-ms for a measured one)");
+if (!(PIPE_MATERIALS as readonly string[]).includes(values.material!)) fail('USAGE', `--material must be one of ${PIPE_MATERIALS.join(', ')}, got '${values.material}'`);
+const material = values.material as PipeMaterial;
+const waveSpeedMs = values['wave-speed-ms'] === undefined ? NOMINAL_WAVE_SPEED_MS[material] : Number(values['wave-speed-ms']);
 // Water itself carries sound at ~1,480 m/s; a water-filled main never faster, a soft plastic one seldom under 250.
 if (!(waveSpeedMs >= 100 && waveSpeedMs <= 1500)) fail('USAGE', `--wave-speed-ms must be from 100 to 1500, got '${values['wave-speed-ms']}'`);
 const sourcesM = values['source-m'].map((v) => {
@@ -115,9 +115,9 @@ if (Math.abs(a.samples.length - b.samples.length) > 0.01 * length) {
 const minSeconds = Math.max(MIN_PAIR_SECONDS, (4 * spacingM) / waveSpeedMs);
 if (length / fs < minSeconds) fail('PAIR_TOO_SHORT', `${(length / fs).toFixed(2)} s in step is too short to correlate over ${spacingM} m; record at least ${minSeconds.toFixed(1)} s`);
 
-const verdict = judgePair(a.samples.subarray(0, length), b.samples.subarray(0, length), fs, { spacingM, waveSpeedMs, sourcesM, threshold });
+const verdict = judgePair(a.samples.subarray(0, length), b.samples.subarray(0, length), fs, { spacingM, material, waveSpeedMs, sourcesM, threshold });
 process.stdout.write(
-  `${JSON.stringify({ a: fileA, b: fileB, sampleRateHz: fs, seconds: length / fs, spacingM, waveSpeedMs, ...verdict })}\n`,
+  `${JSON.stringify({ a: fileA, b: fileB, sampleRateHz: fs, seconds: length / fs, spacingM, material, bandHz: LEAK_BAND_HZ[material], waveSpeedMs, ...verdict })}\n`,
 );
 const nameA = basename(fileA);
 const nameB = basename(fileB);

@@ -45,7 +45,13 @@ export function correlatePair(a: Float32Array, b: Float32Array, sampleRateHz: nu
  * the same in every pair and adds up; each sensor's own noise does not. For
  * one pair it is correlatePair.
  */
-export function correlatePairs(recordings: readonly { readonly a: Float32Array; readonly b: Float32Array }[], sampleRateHz: number, maxLagS: number, excludeS: readonly (readonly [number, number])[] = []): PairCorrelation {
+export function correlatePairs(
+  recordings: readonly { readonly a: Float32Array; readonly b: Float32Array }[],
+  sampleRateHz: number,
+  maxLagS: number,
+  excludeS: readonly (readonly [number, number])[] = [],
+  bandHz?: readonly [number, number],
+): PairCorrelation {
   if (recordings.length === 0) throw new RangeError('give one pair of recordings or more');
   for (const { a, b } of recordings) {
     if (a.length !== b.length) throw new RangeError(`a pair's recordings must be of one length, got ${a.length} and ${b.length}`);
@@ -70,10 +76,17 @@ export function correlatePairs(recordings: readonly { readonly a: Float32Array; 
   // conj(A)·B, whitened: a peak at lag τ where b is a delayed by τ.
   const re = new Float64Array(m);
   const im = new Float64Array(m);
+  // Bins outside the band (both signs of frequency) left out: where a leak has no sound, only each sensor's own noise.
+  const inBand = (k: number) => {
+    if (!bandHz) return true;
+    const hz = (Math.min(k, m - k) * sampleRateHz) / m;
+    return hz >= bandHz[0] && hz <= bandHz[1];
+  };
   for (const { a, b } of recordings) {
     const A = spectrum(a);
     const B = spectrum(b);
     for (let k = 0; k < m; k++) {
+      if (!inBand(k)) continue;
       const r = A.re[k]! * B.re[k]! + A.im[k]! * B.im[k]!;
       const i = A.re[k]! * B.im[k]! - A.im[k]! * B.re[k]!;
       const magnitude = Math.hypot(r, i);

@@ -14,8 +14,13 @@ export const CORRELATED_LEAK_KIND = 'correlated_leak';
  * night of 1 s frames every 10 minutes holds 12.
  */
 export const MIN_NIGHT_SECONDS = 10;
-/** A cleared night's ratio must fall to this share of the threshold (hysteresis; two unrelated recordings give ~4–6.5 against 9.95). */
-export const CLEAR_SHARE = 0.7;
+/**
+ * A cleared night's ratio must fall to this share of the threshold
+ * (hysteresis): about the 90th percentile of quiet pair-nights' ratios in
+ * the leak band (detect/README.md, "In the live system"), so nine quiet
+ * nights in ten clear; a leak's nights stand far above the threshold.
+ */
+export const CLEAR_SHARE = 0.9;
 /** More frames than this of one sensor in a night's listening hours are not read: a streaming sensor's night (7,200 frames of 1 s) is judged on its first 12 minutes. */
 const MAX_FRAMES_PER_NIGHT = 720;
 /**
@@ -144,7 +149,7 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     const verdict = judgePairRecordings(
       matched.filter((m) => m.sampleRateHz === fs),
       fs,
-      { spacingM: pair.spacingM, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], sourcesM: pair.sourcesM, threshold: this.threshold },
+      { spacingM: pair.spacingM, material: pair.material, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], sourcesM: pair.sourcesM, threshold: this.threshold },
     );
     if (verdict.leak) {
       const share = verdict.fromAM / pair.spacingM;

@@ -18,8 +18,8 @@ describe('knownSourceLags', () => {
 describe('judgePair', () => {
   it('refuses a spacing its own edges would swallow, and a wave speed that is not one', () => {
     const x = new Float32Array(4000);
-    expect(() => judgePair(x, x, 4000, { spacingM: 20, waveSpeedMs: 1300 })).toThrow(/more than 20 m apart/);
-    expect(() => judgePair(x, x, 4000, { spacingM: 100, waveSpeedMs: 0 })).toThrow(/wave speed must be positive/);
+    expect(() => judgePair(x, x, 4000, { spacingM: 20, material: 'steel', waveSpeedMs: 1300 })).toThrow(/more than 20 m apart/);
+    expect(() => judgePair(x, x, 4000, { spacingM: 100, material: 'steel', waveSpeedMs: 0 })).toThrow(/wave speed must be positive/);
   });
 
   it("places a delayed copy and says how near: the lag's step and 5 % of the wave speed", () => {
@@ -28,7 +28,7 @@ describe('judgePair', () => {
     const a = source.subarray(100, 8100);
     // b hears it 40 samples (10 ms at 4 kHz) earlier than a: the source is nearer b.
     const b = source.subarray(140, 8140);
-    const v = judgePair(a, b, 4000, { spacingM: 100, waveSpeedMs: 1000 });
+    const v = judgePair(a, b, 4000, { spacingM: 100, material: 'steel', waveSpeedMs: 1000 });
     expect(v.lagS).toBeCloseTo(-0.01, 12);
     expect(v.fromAM).toBeCloseTo(55, 9);
     expect(v.fromBM).toBeCloseTo(45, 9);

@@ -19,18 +19,38 @@ export const NOMINAL_WAVE_SPEED_MS: Readonly<Record<PipeMaterial, number>> = {
   pe: 365,
 };
 
+/**
+ * The band a pair is correlated in, Hz, by the main's material: where a
+ * leak's noise is (DOMAIN.md: metal mains mostly ~200–1,500 Hz, plastic
+ * below ~200–300; asbestos cement between), so that bins holding only each
+ * sensor's own noise do not dilute the peak. Correlators let their users
+ * set such filters; these are ours. The number of independent lags in the
+ * band, not the recorder's rate, then sets how high two unrelated
+ * recordings peak, so one threshold holds across rates.
+ */
+export const LEAK_BAND_HZ: Readonly<Record<PipeMaterial, readonly [number, number]>> = {
+  ductile_iron: [100, 1500],
+  cast_iron: [100, 1500],
+  steel: [100, 1500],
+  asbestos_cement: [50, 800],
+  pvc: [10, 300],
+  pe: [10, 300],
+};
+
 /** How near, m, a peak may place a source to a sensor or a mapped PRV or pump and still be taken for it, not a leak. */
 export const KNOWN_SOURCE_M = 10;
 
 /**
- * The peak-over-mean ratio above which a pair is called a leak: chosen by
- * `npm run pairs -w detect` on the validation split of 1,000 simulated pairs
- * (seed 23, 30 s recordings, valves and pumps on the main shared) at 1 false
- * pair per 100 quiet ones; on the test split it called 28 of 54 audible
- * leak pairs at 1 false of 88 (detect/README.md, "A correlator's pair").
- * Two unrelated recordings give about 4–6.5.
+ * The peak-over-mean ratio, in the leak band, above which a pair is called
+ * a leak: chosen by `npm run pairs -w detect` on the validation split of
+ * 1,000 simulated pairs (seed 34: four nights of twelve 1 s frames, each
+ * night's frames correlated together as the live correlator does; valves
+ * and pumps on the main shared and mapped) at 1 false pair-night per 100
+ * quiet ones; on the test split it called 4 of 352 quiet pair-nights and 35
+ * of 47 audible leak pairs, each placed within 10 m (detect/README.md, "In
+ * the live system"). Two unrelated recordings give about 3–5.6 in the band.
  */
-export const PAIR_RATIO_THRESHOLD = 9.95;
+export const PAIR_RATIO_THRESHOLD = 5.79;
 
 /** Lags a little beyond the spacing: the peak of a leak at a sensor sits at the stretch's edge. */
 const LAG_MARGIN = 1.05;
@@ -61,6 +81,8 @@ export function knownSourceLags(spacingM: number, waveSpeedMs: number, sourcesM:
 export interface PairGeometry {
   /** Along the main from sensor a to sensor b, m. */
   readonly spacingM: number;
+  /** The main's: its leak band (LEAK_BAND_HZ). */
+  readonly material: PipeMaterial;
   readonly waveSpeedMs: number;
   /** Mapped PRVs and pumps on the main, m along it from sensor a (negative: beyond a). */
   readonly sourcesM?: readonly number[] | undefined;
@@ -92,9 +114,9 @@ export const MIN_PAIR_SECONDS = 1;
 
 /**
  * Judges two recordings of one length, rate and instant (a correlator's
- * pair) as `npm run pairs` measured it: GCC-PHAT within ±1.05 × spacing /
- * wave speed, known sources left out, called above the threshold, the peak
- * placed along the main.
+ * pair) as `npm run pairs` measured it: GCC-PHAT in the material's leak band
+ * within ±1.05 × spacing / wave speed, known sources left out, called above
+ * the threshold, the peak placed along the main.
  */
 export function judgePair(a: Float32Array, b: Float32Array, sampleRateHz: number, geometry: PairGeometry): PairVerdict {
   return judgePairRecordings([{ a, b }], sampleRateHz, geometry);
@@ -110,7 +132,7 @@ export function judgePairRecordings(recordings: readonly { readonly a: Float32Ar
   if (!(spacingM > 2 * KNOWN_SOURCE_M)) throw new RangeError(`a pair's sensors must be more than ${2 * KNOWN_SOURCE_M} m apart along the main, got ${spacingM}`);
   if (!(waveSpeedMs > 0)) throw new RangeError(`the wave speed must be positive, got ${waveSpeedMs}`);
   const threshold = geometry.threshold ?? PAIR_RATIO_THRESHOLD;
-  const r = correlatePairs(recordings, sampleRateHz, (spacingM / waveSpeedMs) * LAG_MARGIN, knownSourceLags(spacingM, waveSpeedMs, geometry.sourcesM ?? []));
+  const r = correlatePairs(recordings, sampleRateHz, (spacingM / waveSpeedMs) * LAG_MARGIN, knownSourceLags(spacingM, waveSpeedMs, geometry.sourcesM ?? []), LEAK_BAND_HZ[geometry.material]);
   const fromAM = placeLeak(spacingM, waveSpeedMs, r.lagS);
   return {
     lagS: r.lagS,

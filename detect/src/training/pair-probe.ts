@@ -25,6 +25,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PIPE_MATERIALS, type PipeMaterial } from '@suido/ingest';
 import { fromPcm16 } from '../audio/pcm16.ts';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
@@ -105,7 +106,8 @@ async function judgePairs(split: Split): Promise<JudgedPair[]> {
     const first = recorded[0]!.a;
     const c = speeds[first.material]?.waveSpeedMs;
     if (!c) fail(`${dir}: the manifest gives no wave speed for ${first.material}`);
-    const geometry = { spacingM: first.pair.spacingM, waveSpeedMs: c!, sourcesM: (first.pair.sources ?? []).map((s) => s.positionM) };
+    if (!(PIPE_MATERIALS as readonly string[]).includes(first.material)) fail(`${dir}: pair ${id} is on a main of an unknown material, ${first.material}`);
+    const geometry = { spacingM: first.pair.spacingM, material: first.material as PipeMaterial, waveSpeedMs: c!, sourcesM: (first.pair.sources ?? []).map((s) => s.positionM) };
     let best = { ratio: -1, fromAM: 0 };
     const sensors = [
       { score: 0, called: false },
