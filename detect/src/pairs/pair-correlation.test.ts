@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fft, inverseFft } from '../audio/fft.ts';
-import { correlatePair, placeLeak } from './pair-correlation.ts';
+import { correlatePair, correlatePairs, placeLeak } from './pair-correlation.ts';
 
 function noise(seed: number, n: number): Float32Array {
   // mulberry32: streams of nearby seeds are unrelated (an LCG's are not, and would correlate).
@@ -89,6 +89,30 @@ describe("a correlator pair's cross-correlation (GCC-PHAT)", () => {
     const masked = correlatePair(a, b, fs, 0.05, [[145 / fs, 155 / fs]]);
     expect(masked.lagSamples).toBe(40);
     expect(masked.ratio).toBeGreaterThan(10);
+  });
+
+  it("sums several short pairs' whitened cross-spectra (a night's frames), and in the leak's band leaves out bins of noise alone", () => {
+    // Eight 1 s pairs of a hiss (resonant near 300 Hz at 4 kHz) under each sensor's own noise twice as loud, b 25 samples late.
+    const pairs = Array.from({ length: 8 }, (_, k) => {
+      const source = hiss(100 + k, fs + 100);
+      const ownA = noise(200 + k, fs);
+      const ownB = noise(300 + k, fs);
+      return {
+        a: Float32Array.from({ length: fs }, (_, t) => source[50 + t]! + 2 * ownA[t]!),
+        b: Float32Array.from({ length: fs }, (_, t) => source[50 + t - 25]! + 2 * ownB[t]!),
+      };
+    });
+    const one = correlatePairs(pairs.slice(0, 1), fs, 0.05);
+    const eight = correlatePairs(pairs, fs, 0.05);
+    // One second alone shows nothing; eight, summed, peak at the delay; in the hiss's band, higher and exact.
+    expect(Math.abs(one.lagSamples - 25)).toBeGreaterThan(1);
+    expect(Math.abs(eight.lagSamples - 25)).toBeLessThanOrEqual(1);
+    expect(eight.ratio).toBeGreaterThan(one.ratio);
+    const banded = correlatePairs(pairs, fs, 0.05, [], [150, 500]);
+    expect(banded.lagSamples).toBe(25);
+    expect(banded.ratio).toBeGreaterThan(1.3 * eight.ratio);
+    // One pair alone is correlatePair.
+    expect(correlatePair(pairs[0]!.a, pairs[0]!.b, fs, 0.05)).toEqual(one);
   });
 
   it('refuses recordings it cannot correlate', () => {
