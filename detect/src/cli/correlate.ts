@@ -11,12 +11,14 @@
  * b; --material: the main's, which sets the leak band the pair is
  * correlated in and the nominal wave speed (pairs/pair-verdict.ts);
  * --wave-speed-ms: a measured speed instead of the nominal; --source-m: a mapped PRV or
- * pump on the main, m from a (negative: beyond a), as often as there are.
+ * pump on the main, m from a (negative: beyond a, written --source-m=-40),
+ * as often as there are.
  * Judged by pairs/pair-verdict.ts, the code `npm run pairs` measured (its
  * threshold chosen there), so the answer means what that measurement says.
  *
  * One JSON line on stdout: { a, b, sampleRateHz, seconds, spacingM,
- * waveSpeedMs, lagS, ratio, threshold, leak, fromAM, fromBM, withinM }; a
+ * material, bandHz, waveSpeedMs, lagS, ratio, threshold, leak, fromAM,
+ * fromBM, withinM }; a
  * sentence a crew reads on stderr. Exit 0 when judged, 2 with a reason
  * (and a stable code) when it cannot be.
  */
@@ -29,7 +31,7 @@ import { WavError, readWav, type WavAudio } from '../audio/wav.ts';
 import { KNOWN_SOURCE_M, LEAK_BAND_HZ, MIN_PAIR_SECONDS, NOMINAL_WAVE_SPEED_MS, judgePair } from '../pairs/pair-verdict.ts';
 
 const USAGE =
-  'usage: correlate <a.wav> <b.wav> | <pair.wav (2 channels)> --spacing-m D --material MATERIAL [--wave-speed-ms C] [--source-m P ...] [--threshold T]';
+  'usage: correlate <a.wav> <b.wav> | <pair.wav (2 channels)> --spacing-m D --material MATERIAL [--wave-speed-ms C] [--source-m P ...; --source-m=-P beyond a] [--threshold T]';
 
 type CorrelateErrorCode = 'USAGE' | 'PAIR_TOO_SHORT' | WavError['code'] | 'WAV_UNREADABLE';
 
@@ -62,7 +64,8 @@ if (values.help) {
 if (positionals.length < 1 || positionals.length > 2) fail('USAGE', 'give two WAV files (sensor a, then b) or one of two channels');
 const spacingM = Number(values['spacing-m']);
 if (values['spacing-m'] === undefined) fail('USAGE', 'give --spacing-m: how far apart the two sensors are along the main, m');
-if (!(spacingM > 2 * KNOWN_SOURCE_M)) fail('USAGE', `--spacing-m must be a distance over ${2 * KNOWN_SOURCE_M} m, got '${values['spacing-m']}'`);
+// A correlator's loggers stand a few hundred metres apart; 5 km is far past any leak noise reaching both.
+if (!(spacingM > 2 * KNOWN_SOURCE_M && spacingM <= 5000)) fail('USAGE', `--spacing-m must be a distance over ${2 * KNOWN_SOURCE_M} m and at most 5000, got '${values['spacing-m']}'`);
 if (values.material === undefined) fail('USAGE', "give --material: the main's, for its leak band and its nominal wave speed (--wave-speed-ms for a measured one)");
 if (!(PIPE_MATERIALS as readonly string[]).includes(values.material!)) fail('USAGE', `--material must be one of ${PIPE_MATERIALS.join(', ')}, got '${values.material}'`);
 const material = values.material as PipeMaterial;

@@ -2,7 +2,7 @@ import { SqliteStore, type DeviceRecord, type DeviceRegistration, type FrameToSt
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noiseStream } from './noise.fixtures.ts';
-import { CORRELATED_LEAK_KIND, MAX_FRAMES_JUDGED, PairCorrelator, spreadOver } from './pair-correlator.ts';
+import { CORRELATED_LEAK_KIND, PairCorrelator } from './pair-correlator.ts';
 import { NOMINAL_WAVE_SPEED_MS } from './pair-verdict.ts';
 import { pairsOnMains } from './registry-pairs.ts';
 
@@ -91,20 +91,6 @@ describe('pairs on mains, from the registry', () => {
   });
 });
 
-describe('spreadOver', () => {
-  it('keeps all of a logger\'s night and thins a streaming sensor\'s evenly, first and last kept', () => {
-    const twelve = Array.from({ length: 12 }, (_, i) => i);
-    expect(spreadOver(twelve, MAX_FRAMES_JUDGED)).toEqual(twelve);
-    const stream = Array.from({ length: 7200 }, (_, i) => i);
-    const kept = spreadOver(stream, MAX_FRAMES_JUDGED);
-    expect(kept).toHaveLength(MAX_FRAMES_JUDGED);
-    expect(kept[0]).toBe(0);
-    expect(kept.at(-1)).toBe(7199);
-    const gaps = kept.slice(1).map((v, i) => v - kept[i]!);
-    expect(Math.max(...gaps) - Math.min(...gaps)).toBeLessThanOrEqual(1);
-  });
-});
-
 describe('the pair correlator', () => {
   const open: SqliteStore[] = [];
   afterEach(async () => {
@@ -173,6 +159,32 @@ describe('the pair correlator', () => {
     };
     expect(await judged(false)).toEqual([`${CORRELATED_LEAK_KIND}:S-5`]);
     expect(await judged(true)).toEqual([]);
+  });
+
+  it("does not raise a repaired leak again from a logger's late frames of an old night", async () => {
+    const store = await storeWith();
+    for (const n of [0, 1, 2, 3]) await commit(store, night(n, [leakOnP1([1])]));
+    await new PairCorrelator({ store, log, batchSize: 100 }).drain();
+    const [alert] = await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 });
+    expect(alert!.state).toBe('cleared');
+    await store.resolveAlert({ id: alert!.id, expectedVersion: alert!.version, by: 'crew-1', atMs: Date.now(), resolution: 'repaired' });
+    // Night 1's frames again, 5 minutes later in each slot: a buffer emptied days late.
+    const late = night(1, [leakOnP1([1])], ['S-1', 'S-2']).map((f) => ({ ...f, startMs: f.startMs + 300_000 }));
+    await commit(store, late);
+    await new PairCorrelator({ store, log, batchSize: 100 }).drain();
+    expect((await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 })).map((a) => a.state)).toEqual(['resolved']);
+  });
+
+  it("clears the first sensor's alert after a quiet night whatever the pair's own state remembers, and one pair's bad frames hold up no other", async () => {
+    const store = await storeWith();
+    // An alert this pair's state knows nothing of (raised with another partner, or a state lost).
+    await store.commitAlertChanges({ actor: 'detector', changes: [{ op: 'raise', kind: CORRELATED_LEAK_KIND, sourceKind: 'sensor', sourceId: 'S-5', atMs: NIGHT0 - HOUR, score: 40 }], states: [] });
+    const tiny = ['S-1', 'S-2'].map((sensorId) => ({ sensorId, startMs: NIGHT0 + 24 * HOUR + 30_000, sampleRateHz: FS, gainDb: 0, samples: Int16Array.of(7), summary: { rmsDbfs: -30, clippedRatio: 0 } }));
+    for (const n of [0, 1, 2]) await commit(store, night(n, [leakOnP1([1, 2])]));
+    await commit(store, tiny);
+    await new PairCorrelator({ store, log, batchSize: 100 }).drain();
+    const alerts = await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 });
+    expect(alerts.map((a) => `${a.sourceId}:${a.state}`).sort()).toEqual(['S-1:open', 'S-5:cleared']);
   });
 
   it('judges nothing on too little audio in step, or on frames whose partner did not record at the same instant', async () => {

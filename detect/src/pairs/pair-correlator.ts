@@ -9,9 +9,9 @@ import { pairsOnMains, registeredSensors, type RegistryPair } from './registry-p
 export const CORRELATED_LEAK_KIND = 'correlated_leak';
 
 /**
- * Seconds of in-step audio a night needs before it may raise: about the
- * 30 s recordings the threshold was chosen on (`npm run pairs`) — a
- * night of 1 s frames every 10 minutes holds 12.
+ * Seconds of in-step audio a night needs before it may raise: most of a
+ * logger's night of twelve 1 s frames, the nights the threshold was chosen
+ * on (`npm run pairs`, PAIR_RATIO_THRESHOLD).
  */
 export const MIN_NIGHT_SECONDS = 10;
 /**
@@ -21,15 +21,17 @@ export const MIN_NIGHT_SECONDS = 10;
  * nights in ten clear; a leak's nights stand far above the threshold.
  */
 export const CLEAR_SHARE = 0.9;
-/** More frames than this of one sensor in a night's listening hours are not read: a streaming sensor's night (7,200 frames of 1 s) is judged on its first 12 minutes. */
+/** More frames than this of one sensor in a night's listening hours are not read. */
 const MAX_FRAMES_PER_NIGHT = 720;
 /**
- * A night is judged on at most this many of its frames in step, spread
- * evenly over it (the last one kept): a logger's 12 are all judged; a
- * streaming sensor's hundreds would cost a pass hundreds of FFTs per pair
- * every time a frame arrives, for no more than 24 s already give.
+ * A night is judged on its first this many frames in step: a logger's 12
+ * all; a streaming sensor's first 24 s. A fixed set, so that once it is
+ * full later frames do not look at the night again (each look is a chance
+ * to call a quiet night), and a pass costs at most 24 FFT pairs a pair.
  */
 export const MAX_FRAMES_JUDGED = 24;
+/** Frames shorter than this are not correlated: too few lags for a peak to mean anything (ingest accepts a frame of one sample). */
+const MIN_FRAME_S = 0.25;
 const HOUR_MS = 3_600_000;
 /** Nights run noon to noon Japan time (level-baseline.ts nightOf); the listening hours are 14–16 h after the night's noon. */
 const NOON_JST_UTC_MS = 3 * HOUR_MS;
@@ -77,9 +79,13 @@ export interface PairCorrelatorPass {
  * feed behind its own durable cursor and commits its decisions, the
  * pairs' states and the cursor together (alert-feed-consumer.ts).
  *
- * One night's call at the threshold chosen at 1 false per 100 quiet pairs:
- * no K of N over nights (not measured; detect/README.md, "A correlator's
- * pair").
+ * One night's call at the threshold chosen at 1 false per 100 quiet
+ * pair-nights; two nights in a row found no more (detect/README.md, "In the
+ * live system"). A night is looked at as it grows (a logger's at its 10th,
+ * 11th and 12th frame: nested sums), where the threshold was measured on
+ * whole nights. A late frame of an older night can update an open alert,
+ * never raise one (a logger emptying its buffer must not reopen a repaired
+ * leak from stale audio).
  */
 export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
   readonly threshold: number;
@@ -118,9 +124,17 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     let nights = 0;
     for (const { pair, nights: touchedNights } of touched.values()) {
       let state = await this.loadState(pair.key);
-      for (const night of [...touchedNights].sort((x, y) => x - y)) {
-        state = await this.judgeNight(pair, night, state, changes);
-        nights++;
+      const before = changes.length;
+      try {
+        for (const night of [...touchedNights].sort((x, y) => x - y)) {
+          state = await this.judgeNight(pair, night, state, changes);
+          nights++;
+        }
+      } catch (err) {
+        // One pair's bad audio must not hold up every other pair of the partition: it is passed over, logged.
+        changes.length = before;
+        this.log.error({ err, pair: pair.key }, 'pair not judged');
+        continue;
       }
       states.push({ name: this.stateName(pair.key), value: state });
     }
@@ -133,25 +147,29 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     const subject = { kind: CORRELATED_LEAK_KIND, sourceKind: 'sensor', sourceId: pair.first.id } as const;
     const [fromMs, toMs] = listeningWindow(night);
     let alerting = state.alerting;
-    // A new night: the one before is judged in full. Clearing moves forward in data time only; a late frame of an older night can raise, never clear.
-    if (state.night !== null && night > state.night && alerting && state.ratio !== null && state.ratio <= CLEAR_SHARE * this.threshold) {
+    // A new night: the one before is judged in full. Clearing moves forward in data time only. The clear goes
+    // out whatever this pair's state says (the store ignores it with nothing open): the first sensor's alert may
+    // have been raised with another partner, or the state lost; a night with too little audio clears nothing.
+    if (state.night !== null && night > state.night && state.ratio !== null && state.ratio <= CLEAR_SHARE * this.threshold) {
       changes.push({ ...subject, op: 'clear', atMs: listeningWindow(state.night)[1], details: { clearedByNight: isoDay(state.night), ratio: round(state.ratio) } });
       alerting = false;
     }
     const [a, b] = await Promise.all([pair.first, pair.second].map((s) => this.store.framesInRange(s.id, fromMs, toMs, MAX_FRAMES_PER_NIGHT)));
-    const matched = spreadOver(inStep(a!, b!), MAX_FRAMES_JUDGED);
+    const inStepFrames = inStep(a!, b!);
+    const fs = inStepFrames[0]?.sampleRateHz;
+    const matched = inStepFrames.filter((m) => m.sampleRateHz === fs).slice(0, MAX_FRAMES_JUDGED);
     const seconds = matched.reduce((s, m) => s + m.a.length / m.sampleRateHz, 0);
     const newer = state.night === null || night >= state.night;
-    if (matched.length === 0 || seconds < MIN_NIGHT_SECONDS) {
+    if (fs === undefined || seconds < MIN_NIGHT_SECONDS) {
       return newer ? { v: 1, night, ratio: null, alerting } : { ...state, alerting };
     }
-    const fs = matched[0]!.sampleRateHz;
     const verdict = judgePairRecordings(
-      matched.filter((m) => m.sampleRateHz === fs),
+      matched,
       fs,
       { spacingM: pair.spacingM, material: pair.material, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], sourcesM: pair.sourcesM, threshold: this.threshold },
     );
-    if (verdict.leak) {
+    // A late frame of an older night may update an open alert, not raise one.
+    if (verdict.leak && (newer || alerting)) {
       const share = verdict.fromAM / pair.spacingM;
       const between = (x: number | null, y: number | null) => (x === null || y === null ? null : Math.round((x + (y - x) * share) * 1e5) / 1e5);
       changes.push({
@@ -227,12 +245,6 @@ function isoDay(night: number): string {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-/** At most `k` of `items`, evenly spread, the first and the last kept. */
-export function spreadOver<T>(items: readonly T[], k: number): T[] {
-  if (items.length <= k) return [...items];
-  return Array.from({ length: k }, (_, i) => items[Math.round((i * (items.length - 1)) / (k - 1))]!);
-}
-
 /** Frames of both sensors that start at the same instant, at one rate and one length, with their audio kept. */
 function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] {
   const byStart = new Map(b.map((f) => [f.startMs, f]));
@@ -240,6 +252,7 @@ function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: Floa
   for (const fa of a) {
     const fb = byStart.get(fa.startMs);
     if (!fb || !fa.samples || !fb.samples || fa.sampleRateHz !== fb.sampleRateHz || fa.samples.length !== fb.samples.length) continue;
+    if (fa.samples.length < MIN_FRAME_S * fa.sampleRateHz) continue;
     out.push({ a: fromPcm16(fa.samples), b: fromPcm16(fb.samples), sampleRateHz: fa.sampleRateHz, endMs: fa.startMs + Math.round((fa.samples.length / fa.sampleRateHz) * 1000) });
   }
   return out;

@@ -32,7 +32,8 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
     const sources = new Map(mainSources(fp.pair).map((s) => [s.kind === 'prv' ? 'near_prv' : 'near_pump', Math.round((fp.chainageAM + s.positionM) * 10) / 10]));
     const on = (profile: typeof fp.a, chainageM: number) => ({ profile, pipeId: fp.main.id, chainageM, sourceChainageM: sources.get(profile.site.environment) });
     onMains.set(fp.a.id, on(fp.a, fp.chainageAM));
-    onMains.set(fp.b.id, on(fp.b, fp.chainageAM + fp.pair.spacingM));
+    // To 0.1 m, as the first's: what a registry file holds and reads back.
+    onMains.set(fp.b.id, on(fp.b, Math.round((fp.chainageAM + fp.pair.spacingM) * 10) / 10));
   }
   for (let i = 0; i < fleet.sensors; i++) {
     const main = onMains.get(sensorId(i));

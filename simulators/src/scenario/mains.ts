@@ -1,4 +1,5 @@
 import { number, object, onlyKeys, show } from './fields.ts';
+import { sensorId } from '../sensors/acoustic-sensor.ts';
 import { ScenarioError } from './scenario-error.ts';
 
 /**
@@ -30,19 +31,23 @@ export function parseMains(value: unknown, sensors: number): MainSpec[] {
     if (typeof o.id !== 'string' || !MAIN_ID.test(o.id)) throw new ScenarioError(`${at}.id`, `must be a main's asset id of 1-64 of [A-Za-z0-9._-], got ${show(o.id)}`);
     if (ids.has(o.id)) throw new ScenarioError(`${at}.id`, `names main ${show(o.id)} twice`);
     ids.add(o.id);
+    const mainId = o.id;
     if (!Array.isArray(o.sensors) || o.sensors.length !== 2) throw new ScenarioError(`${at}.sensors`, `must be two sensor ids, the pair on this main, got ${show(o.sensors)}`);
-    for (const [j, s] of o.sensors.entries()) {
+    // By number: "S-00001" is S-0001, as the fleet names it.
+    const pair = o.sensors.map((s, j) => {
       const field = `${at}.sensors[${j}]`;
       const match = typeof s === 'string' ? SENSOR_ID.exec(s) : null;
       if (!match) throw new ScenarioError(field, `must be a sensor id such as "S-0001", got ${show(s)}`);
-      if (Number(match[1]) < 1 || Number(match[1]) > sensors) throw new ScenarioError(field, `names ${show(s)}, which is not in the fleet (fleet.sensors is ${sensors})`);
-      if (paired.has(s)) throw new ScenarioError(field, `${s} is already on main ${show(paired.get(s))}: a sensor listens to one main`);
-      paired.set(s, o.id);
-    }
-    if (o.sensors[0] === o.sensors[1]) throw new ScenarioError(`${at}.sensors`, 'must be two different sensors');
+      const index = Number(match[1]) - 1;
+      if (index < 0 || index >= sensors) throw new ScenarioError(field, `names ${show(s)}, which is not in the fleet (fleet.sensors is ${sensors})`);
+      const id = sensorId(index);
+      if (paired.has(id)) throw new ScenarioError(field, `${id} is already on main ${show(paired.get(id))}: a sensor listens to one main`);
+      paired.set(id, mainId);
+      return id;
+    });
     return {
-      id: o.id,
-      sensors: [o.sensors[0] as string, o.sensors[1] as string] as const,
+      id: mainId,
+      sensors: [pair[0]!, pair[1]!] as const,
       spacingM: o.spacingM === undefined ? undefined : number(o.spacingM, `${at}.spacingM`, 0, 30, 2000),
     };
   });

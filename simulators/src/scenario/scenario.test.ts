@@ -34,6 +34,9 @@ describe('scenario', () => {
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001'] }] })).toBe('mains[0].sensors');
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0004'] }] })).toBe('mains[0].sensors[1]');
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0001'] }] })).toBe('mains[0].sensors[1]');
+    // The same sensor written with another width is the same sensor.
+    expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-00001'] }] })).toBe('mains[0].sensors[1]');
+    expect(parseScenario({ fleet, mains: [{ id: 'P-1', sensors: ['S-00002', 'S-0003'] }] }).mains[0]!.sensors).toEqual(['S-0002', 'S-0003']);
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'] }, { id: 'P-2', sensors: ['S-0003', 'S-0002'] }] })).toBe('mains[1].sensors[1]');
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'] }, { id: 'P-1', sensors: ['S-0003', 'S-0002'] }] })).toBe('mains[1].id');
     expect(fieldOf({ fleet, mains: [{ id: 'P-1', sensors: ['S-0001', 'S-0002'], spacingM: 10 }] })).toBe('mains[0].spacingM');

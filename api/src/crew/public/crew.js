@@ -61,8 +61,9 @@ function where(alert) {
   }
   if (s.district) parts.push(s.district);
   if (s.pipeMaterial) parts.push(`${s.pipeMaterial.replace('_', ' ')} main${s.pipeId ? ` ${s.pipeId}` : ''}`);
-  // Where along the main: the fittings to correlate across are found from it.
-  if (s.chainageM !== null && s.chainageM !== undefined) parts.push(`${Math.round(s.chainageM)} m along it`);
+  // Where along the main: the leak's place for a correlated leak, else the sensor's (the fittings to correlate across are found from it).
+  const along = alert.kind === 'correlated_leak' && typeof d.leakChainageM === 'number' ? d.leakChainageM : s.chainageM;
+  if (along !== null && along !== undefined) parts.push(`${Math.round(along)} m along it`);
   // A valve's or a pump's steady hiss sounds like a leak: the crew should know one is near.
   if (s.site === 'near_prv') parts.push('near a PRV');
   if (s.site === 'near_pump') parts.push('near a pump station');
