@@ -187,6 +187,19 @@ describe('the pair correlator', () => {
     expect(alerts.map((a) => `${a.sourceId}:${a.state}`).sort()).toEqual(['S-1:open', 'S-5:cleared']);
   });
 
+  it('judges a night of short frames by their seconds in step, not their count', async () => {
+    const store = await storeWith();
+    // Each 1 s frame of a leak night cut in three (a logger recording a third of a second at a time): 36 frames, 12 s.
+    const thirds = night(1, [leakOnP1([1])], ['S-1', 'S-2']).flatMap((f) =>
+      [0, 1, 2].map((k) => ({ ...f, startMs: f.startMs + k * 334, samples: f.samples.slice(k * 2666, (k + 1) * 2666) })),
+    );
+    await commit(store, thirds);
+    await new PairCorrelator({ store, log, batchSize: 200 }).drain();
+    const [alert] = await store.listAlerts({ kind: CORRELATED_LEAK_KIND, limit: 10 });
+    expect(alert?.sourceId).toBe('S-1');
+    expect((alert!.details as { framesInStep: number }).framesInStep).toBe(36);
+  });
+
   it('judges nothing on too little audio in step, or on frames whose partner did not record at the same instant', async () => {
     const store = await storeWith();
     // Night 1 leaks, but S-2 recorded only 6 of its frames (6 s in step: under MIN_NIGHT_SECONDS), the others 5 s late.

@@ -24,12 +24,13 @@ export const CLEAR_SHARE = 0.9;
 /** More frames than this of one sensor in a night's listening hours are not read. */
 const MAX_FRAMES_PER_NIGHT = 720;
 /**
- * A night is judged on its first this many frames in step: a logger's 12
- * all; a streaming sensor's first 24 s. A fixed set, so that once it is
- * full later frames do not look at the night again (each look is a chance
- * to call a quiet night), and a pass costs at most 24 FFT pairs a pair.
+ * A night is judged on its first frames in step up to this many seconds of
+ * audio: a logger's twelve 1 s frames all; a streaming sensor's first 24 s;
+ * frames of a third of a second, 72 of them. A fixed set, so that once it
+ * is full later frames do not look at the night again (each look is a
+ * chance to call a quiet night), and a pass's cost per pair is bounded.
  */
-export const MAX_FRAMES_JUDGED = 24;
+export const MAX_SECONDS_JUDGED = 24;
 /** Frames shorter than this are not correlated: too few lags for a peak to mean anything (ingest accepts a frame of one sample). */
 const MIN_FRAME_S = 0.25;
 const HOUR_MS = 3_600_000;
@@ -157,8 +158,14 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     const [a, b] = await Promise.all([pair.first, pair.second].map((s) => this.store.framesInRange(s.id, fromMs, toMs, MAX_FRAMES_PER_NIGHT)));
     const inStepFrames = inStep(a!, b!);
     const fs = inStepFrames[0]?.sampleRateHz;
-    const matched = inStepFrames.filter((m) => m.sampleRateHz === fs).slice(0, MAX_FRAMES_JUDGED);
-    const seconds = matched.reduce((s, m) => s + m.a.length / m.sampleRateHz, 0);
+    const matched: typeof inStepFrames = [];
+    let seconds = 0;
+    for (const m of inStepFrames) {
+      if (m.sampleRateHz !== fs) continue;
+      if (seconds >= MAX_SECONDS_JUDGED) break;
+      matched.push(m);
+      seconds += m.a.length / m.sampleRateHz;
+    }
     const newer = state.night === null || night >= state.night;
     if (fs === undefined || seconds < MIN_NIGHT_SECONDS) {
       return newer ? { v: 1, night, ratio: null, alerting } : { ...state, alerting };
