@@ -153,7 +153,6 @@ export class DetectService {
             store,
             log: plog.child({ component: 'pair-correlator' }),
             pollMs: config.pollMs,
-            consumerName: base.pairs,
             cursorName: cursors.pairs,
             owns,
             onEvents: () => relay?.nudge(),

@@ -50,6 +50,17 @@ export function nightOf(ms: number): number {
   return Math.floor((ms - NOON_JST_UTC_MS) / DAY_MS);
 }
 
+/** [from, to) of a night's listening hours, ms (the night as nightOf numbers it). */
+export function listeningWindow(night: number): [number, number] {
+  const midnightJst = night * DAY_MS + NOON_JST_UTC_MS + 12 * HOUR_MS;
+  return [midnightJst + LISTENING_HOURS_JST[0] * HOUR_MS, midnightJst + LISTENING_HOURS_JST[1] * HOUR_MS];
+}
+
+/** The Japan date a night's listening hours fall on, YYYY-MM-DD. */
+export function listeningDate(night: number): string {
+  return new Date(listeningWindow(night)[0] + JST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
 /** Whether a window starting at `ms` is in the listening hours. */
 export function inListeningHours(ms: number): boolean {
   const hour = (((ms + JST_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS;

@@ -11,9 +11,10 @@
  * JSON object per sensor with --json; progress on stderr.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, EnvReader, openStore, readStoreConfig, type DeviceRecord } from '@suido/ingest';
+import { ConfigError, EnvReader, openStore, readStoreConfig } from '@suido/ingest';
 import { DEFAULT_MODEL_PATH } from '../model/default-model.ts';
 import { LeakModel } from '../model/leak-model.ts';
+import { registeredSensors } from '../registry/registered-sensors.ts';
 import { rankSurvey } from '../survey/leak-survey.ts';
 
 // npm runs a workspace's script in its folder; the store's paths (./data) and --model are where it was typed, as for the services.
@@ -62,13 +63,7 @@ if (!persistence) fail(`model ${version} does not say its K of N`);
 
 const store = openStore({ store: storeConfig! });
 try {
-  const sensors: DeviceRecord[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await store.listDevices({ kind: 'sensor', afterId: after, limit: 1000 });
-    sensors.push(...page.filter((d) => values!.material === undefined || d.pipeMaterial === values!.material));
-    if (page.length < 1000) break;
-    after = page[page.length - 1]!.id;
-  }
+  const sensors = (await registeredSensors(store)).filter((d) => values!.material === undefined || d.pipeMaterial === values!.material);
   const toMs = Date.now();
   const fromMs = toMs - hours * HOUR_MS;
   const scores = new Map<string, number[]>();

@@ -1,9 +1,10 @@
 import type { AlertChange, AlertEvent, ConsumerStatePut, StoredFrame } from '@suido/ingest';
 import { fromPcm16 } from '../audio/pcm16.ts';
-import { inListeningHours, nightOf } from '../alerts/level-baseline.ts';
+import { inListeningHours, listeningDate, listeningWindow, nightOf } from '../alerts/level-baseline.ts';
 import { AlertFeedConsumer, type AlertFeedConsumerOptions } from '../feeds/alert-feed-consumer.ts';
 import { NOMINAL_WAVE_SPEED_MS, PAIR_RATIO_THRESHOLD, judgePairRecordings } from './pair-verdict.ts';
-import { pairsOnMains, registeredSensors, type RegistryPair } from './registry-pairs.ts';
+import { registeredSensors } from '../registry/registered-sensors.ts';
+import { pairsOnMains, type RegistryPair } from './registry-pairs.ts';
 
 /** The alert kind: a leak between two sensors on one main, found by correlating them (the model's own is `leak`). */
 export const CORRELATED_LEAK_KIND = 'correlated_leak';
@@ -21,8 +22,6 @@ export const MIN_NIGHT_SECONDS = 10;
  * nights in ten clear; a leak's nights stand far above the threshold.
  */
 export const CLEAR_SHARE = 0.9;
-/** More frames than this of one sensor in a night's listening hours are not read. */
-const MAX_FRAMES_PER_NIGHT = 720;
 /**
  * A night is judged on its first frames in step up to this many seconds of
  * audio: a logger's twelve 1 s frames all; a streaming sensor's first 24 s;
@@ -33,10 +32,8 @@ const MAX_FRAMES_PER_NIGHT = 720;
 export const MAX_SECONDS_JUDGED = 24;
 /** Frames shorter than this are not correlated: too few lags for a peak to mean anything (ingest accepts a frame of one sample). */
 const MIN_FRAME_S = 0.25;
-const HOUR_MS = 3_600_000;
-/** Nights run noon to noon Japan time (level-baseline.ts nightOf); the listening hours are 14–16 h after the night's noon. */
-const NOON_JST_UTC_MS = 3 * HOUR_MS;
-const DAY_MS = 86_400_000;
+/** Frames of one sensor read for a night: twice what the judged seconds can hold at the shortest frame, for frames of the partner's out of step. */
+const MAX_FRAMES_PER_NIGHT = (2 * MAX_SECONDS_JUDGED) / MIN_FRAME_S;
 /** How long the registry's pairs are trusted before it is read again. */
 const REGISTRY_TTL_MS = 60_000;
 
@@ -152,26 +149,27 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
     // out whatever this pair's state says (the store ignores it with nothing open): the first sensor's alert may
     // have been raised with another partner, or the state lost; a night with too little audio clears nothing.
     if (state.night !== null && night > state.night && state.ratio !== null && state.ratio <= CLEAR_SHARE * this.threshold) {
-      changes.push({ ...subject, op: 'clear', atMs: listeningWindow(state.night)[1], details: { clearedByNight: isoDay(state.night), ratio: round(state.ratio) } });
+      changes.push({ ...subject, op: 'clear', atMs: listeningWindow(state.night)[1], details: { clearedByNight: listeningDate(state.night), ratio: round(state.ratio) } });
       alerting = false;
     }
     const [a, b] = await Promise.all([pair.first, pair.second].map((s) => this.store.framesInRange(s.id, fromMs, toMs, MAX_FRAMES_PER_NIGHT)));
     const inStepFrames = inStep(a!, b!);
-    const fs = inStepFrames[0]?.sampleRateHz;
+    const fs = inStepFrames[0]?.a.sampleRateHz;
     const matched: typeof inStepFrames = [];
     let seconds = 0;
     for (const m of inStepFrames) {
-      if (m.sampleRateHz !== fs) continue;
+      if (m.a.sampleRateHz !== fs) continue;
       if (seconds >= MAX_SECONDS_JUDGED) break;
       matched.push(m);
-      seconds += m.a.length / m.sampleRateHz;
+      seconds += m.a.samples!.length / fs;
     }
     const newer = state.night === null || night >= state.night;
     if (fs === undefined || seconds < MIN_NIGHT_SECONDS) {
       return newer ? { v: 1, night, ratio: null, alerting } : { ...state, alerting };
     }
+    // Only the judged frames are turned to floats.
     const verdict = judgePairRecordings(
-      matched,
+      matched.map((m) => ({ a: fromPcm16(m.a.samples!), b: fromPcm16(m.b.samples!) })),
       fs,
       { spacingM: pair.spacingM, material: pair.material, waveSpeedMs: NOMINAL_WAVE_SPEED_MS[pair.material], sourcesM: pair.sourcesM, threshold: this.threshold },
     );
@@ -182,12 +180,12 @@ export class PairCorrelator extends AlertFeedConsumer<PairCorrelatorPass> {
       changes.push({
         ...subject,
         op: alerting ? 'refresh' : 'raise',
-        atMs: matched[matched.length - 1]!.endMs,
+        atMs: frameEndMs(matched[matched.length - 1]!.a),
         score: round(verdict.ratio),
         details: {
           scoreUnit: 'GCC-PHAT peak over mean',
           threshold: this.threshold,
-          night: isoDay(night),
+          night: listeningDate(night),
           partnerId: pair.second.id,
           pipeId: pair.pipeId,
           spacingM: pair.spacingM,
@@ -239,28 +237,19 @@ export function parsePairState(value: unknown): PairState | undefined {
   return { v: 1, night: v.night as number | null, ratio: v.ratio as number | null, alerting: v.alerting };
 }
 
-/** [from, to) of a night's listening hours, ms. */
-function listeningWindow(night: number): [number, number] {
-  const noon = night * DAY_MS + NOON_JST_UTC_MS;
-  return [noon + 14 * HOUR_MS, noon + 16 * HOUR_MS];
-}
-
-/** The night's date in Japan (the day its listening hours fall on). */
-function isoDay(night: number): string {
-  return new Date(listeningWindow(night)[0] + 9 * HOUR_MS).toISOString().slice(0, 10);
-}
-
 const round = (x: number) => Math.round(x * 100) / 100;
 
 /** Frames of both sensors that start at the same instant, at one rate and one length, with their audio kept. */
-function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] {
+function inStep(a: readonly StoredFrame[], b: readonly StoredFrame[]): { a: StoredFrame; b: StoredFrame }[] {
   const byStart = new Map(b.map((f) => [f.startMs, f]));
-  const out: { a: Float32Array; b: Float32Array; sampleRateHz: number; endMs: number }[] = [];
+  const out: { a: StoredFrame; b: StoredFrame }[] = [];
   for (const fa of a) {
     const fb = byStart.get(fa.startMs);
     if (!fb || !fa.samples || !fb.samples || fa.sampleRateHz !== fb.sampleRateHz || fa.samples.length !== fb.samples.length) continue;
     if (fa.samples.length < MIN_FRAME_S * fa.sampleRateHz) continue;
-    out.push({ a: fromPcm16(fa.samples), b: fromPcm16(fb.samples), sampleRateHz: fa.sampleRateHz, endMs: fa.startMs + Math.round((fa.samples.length / fa.sampleRateHz) * 1000) });
+    out.push({ a: fa, b: fb });
   }
   return out;
 }
+
+const frameEndMs = (f: StoredFrame) => f.startMs + Math.round((f.samples!.length / f.sampleRateHz) * 1000);

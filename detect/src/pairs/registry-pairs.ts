@@ -1,4 +1,4 @@
-import type { DeviceRecord, PipeMaterial, Store } from '@suido/ingest';
+import type { DeviceRecord, PipeMaterial } from '@suido/ingest';
 import { KNOWN_SOURCE_M } from './pair-verdict.ts';
 
 /**
@@ -59,17 +59,4 @@ export function pairsOnMains(devices: readonly DeviceRecord[]): RegistryPair[] {
     }
   }
   return out;
-}
-
-const PAGE = 1000;
-
-/** Every sensor of the registry, page by page. */
-export async function registeredSensors(store: Store): Promise<DeviceRecord[]> {
-  const out: DeviceRecord[] = [];
-  for (let afterId: string | undefined; ; ) {
-    const page = await store.listDevices({ kind: 'sensor', afterId, limit: PAGE });
-    out.push(...page);
-    if (page.length < PAGE) return out;
-    afterId = page[page.length - 1]!.id;
-  }
 }

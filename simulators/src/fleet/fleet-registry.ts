@@ -1,6 +1,6 @@
 import type { DeviceRegistration } from '@suido/ingest';
 import { meterProfile } from '../meters/meter.ts';
-import { sensorId, sensorProfile } from '../sensors/acoustic-sensor.ts';
+import { sensorId, sensorProfile, type SensorProfile } from '../sensors/acoustic-sensor.ts';
 import { mainSources } from '../sensors/sensor-pair.ts';
 import { fleetPairs } from './main-pairs.ts';
 import type { Scenario } from '../scenario/scenario.ts';
@@ -26,11 +26,11 @@ export function fleetRegistry(scenario: Scenario, opts: FleetRegistryOptions = {
     const m = meterProfile(seed, i, fleet);
     out.push({ id: m.id, kind: 'meter', district: m.district, lat: m.location.lat, lon: m.location.lon, pipeMaterial: null, gatewayId });
   }
-  const onMains = new Map<string, { profile: ReturnType<typeof sensorProfile>; pipeId: string; chainageM: number; sourceChainageM: number | undefined }>();
+  const onMains = new Map<string, { profile: SensorProfile; pipeId: string; chainageM: number; sourceChainageM: number | undefined }>();
   for (const fp of fleetPairs(scenario)) {
     // The main's PRV and pump, where the bureau's GIS maps them: a near_prv or near_pump sensor's is the main's one of that kind.
     const sources = new Map(mainSources(fp.pair).map((s) => [s.kind === 'prv' ? 'near_prv' : 'near_pump', Math.round((fp.chainageAM + s.positionM) * 10) / 10]));
-    const on = (profile: typeof fp.a, chainageM: number) => ({ profile, pipeId: fp.main.id, chainageM, sourceChainageM: sources.get(profile.site.environment) });
+    const on = (profile: SensorProfile, chainageM: number) => ({ profile, pipeId: fp.main.id, chainageM, sourceChainageM: sources.get(profile.site.environment) });
     onMains.set(fp.a.id, on(fp.a, fp.chainageAM));
     // To 0.1 m, as the first's: what a registry file holds and reads back.
     onMains.set(fp.b.id, on(fp.b, Math.round((fp.chainageAM + fp.pair.spacingM) * 10) / 10));
